@@ -1,0 +1,49 @@
+// Validated configuration: every service declares a zod schema and calls loadConfig once in main.ts.
+import { z } from 'zod';
+
+export { z };
+
+/** Keys every service shares; a service spreads these into its own schema. */
+export const commonConfig = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/basalt'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  BASALT_MASTER_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, 'must be 32 bytes as 64 hex characters (openssl rand -hex 32)'),
+  BASALT_DOMAIN: z.string().default('localhost'),
+  BASALT_PUBLIC_URL: z.string().url().default('http://localhost:8000'),
+  /** Seconds a stopping service keeps answering while load balancers notice /ready is 503. */
+  DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses env against the schema; throws one ConfigError listing every bad key. */
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.infer<z.ZodObject<S>>> {
+  const parsed = z.object(shape).safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** `postgres://u@h:p/db` → the same URL on another database name. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}

@@ -1,0 +1,56 @@
+// Bounded node-postgres pools that never wait forever and never crash the process on a dropped idle client.
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export interface PoolOptions {
+  max?: number;
+  idleTimeoutMillis?: number;
+  /** node-postgres defaults to 0 = wait forever; we never do. */
+  connectionTimeoutMillis?: number;
+  applicationName?: string;
+  onError?: (err: Error) => void;
+}
+
+export function createPool(connectionString: string, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: opts.max ?? 10,
+    idleTimeoutMillis: opts.idleTimeoutMillis ?? 10_000,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5_000,
+    application_name: opts.applicationName ?? 'basalt',
+  });
+  // An idle client dropped by the server emits 'error' on the pool; unhandled, it would kill the process.
+  pool.on('error', (err) => opts.onError?.(err));
+  return pool;
+}
+
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (e) {
+    await client.query('rollback').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** Quotes an identifier for SQL text; identifiers can never be bind parameters. */
+export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Quotes a literal for the few statements that take no parameters (CREATE ROLE … PASSWORD). */
+export const literal = (value: string): string => pg.escapeLiteral(value);
+
+/** The role and claims of one request, applied transaction-locally so they can never leak to the next user of the connection. */
+export async function setRequestRole(client: pg.PoolClient, role: string, claims: Record<string, unknown>): Promise<void> {
+  await client.query(
+    "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true)",
+    [role, JSON.stringify(claims), typeof claims.sub === 'string' ? claims.sub : ''],
+  );
+}

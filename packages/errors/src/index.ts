@@ -1,0 +1,84 @@
+// The one error type every service throws: a stable code, an HTTP status, a safe message, and a cause that is logged, never sent.
+
+export interface ErrorInit {
+  details?: unknown;
+  hint?: string | null;
+  cause?: unknown;
+  headers?: Record<string, string>;
+}
+
+export class BasaltError extends Error {
+  readonly details?: unknown;
+  readonly hint?: string | null;
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    init: ErrorInit = {},
+  ) {
+    super(message, { cause: init.cause });
+    this.name = 'BasaltError';
+    this.details = init.details;
+    this.hint = init.hint;
+    this.headers = init.headers;
+  }
+}
+
+export const isBasaltError = (e: unknown): e is BasaltError => e instanceof BasaltError;
+
+/** Factories shared by every service; service-specific ones live in each service's errors.ts. */
+export const errors = {
+  badRequest: (message: string, details?: unknown) => new BasaltError(400, 'bad_request', message, { details }),
+  validation: (message: string, details?: unknown) => new BasaltError(400, 'validation_failed', message, { details }),
+  unauthorized: (message = 'Invalid authentication credentials') => new BasaltError(401, 'unauthorized', message),
+  forbidden: (message = 'Forbidden') => new BasaltError(403, 'forbidden', message),
+  notFound: (what: string) => new BasaltError(404, 'not_found', `${what} not found`),
+  conflict: (message: string) => new BasaltError(409, 'conflict', message),
+  tooMany: (retryAfterSeconds: number) =>
+    new BasaltError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(retryAfterSeconds) } }),
+  unavailable: (message = 'Service unavailable') => new BasaltError(503, 'unavailable', message),
+  internal: (cause: unknown) => new BasaltError(500, 'internal', 'Internal server error', { cause }),
+};
+
+interface PgLikeError {
+  code?: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+const isPgError = (e: unknown): e is PgLikeError =>
+  typeof e === 'object' && e !== null && typeof (e as PgLikeError).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgLikeError).code!);
+
+/**
+ * Maps a Postgres error to the HTTP status PostgREST would answer (its SQLSTATE table).
+ * `anonymous` picks 401 over 403 for insufficient privilege, as PostgREST does.
+ */
+export function statusForSqlState(code: string, anonymous = false): number {
+  if (code === '42501') return anonymous ? 401 : 403;
+  const exact: Record<string, number> = {
+    '23503': 409, '23505': 409, '23P01': 409, '25006': 405, '40001': 409,
+    '42883': 404, '42P01': 404, '42703': 400, '42P17': 500, '57014': 504,
+    '53400': 500, '53300': 503, 'P0001': 400, 'PT000': 400,
+  };
+  if (exact[code]) return exact[code];
+  const cls = code.slice(0, 2);
+  const byClass: Record<string, number> = {
+    '08': 503, '09': 500, '0L': 403, '0P': 403, '22': 400, '23': 400, '25': 500, '28': 403,
+    '2D': 500, '38': 500, '39': 500, '3B': 500, '40': 500, '53': 503, '54': 500, '55': 500,
+    '57': 500, '58': 500, 'F0': 500, 'HV': 500, 'P0': 500, 'XX': 500, '42': 400,
+  };
+  return byClass[cls] ?? 500;
+}
+
+/** Wraps a database error as a BasaltError whose code is the SQLSTATE; other errors pass through. */
+export function fromPgError(e: unknown, anonymous = false): unknown {
+  if (!isPgError(e)) return e;
+  return new BasaltError(statusForSqlState(e.code!, anonymous), e.code!, e.message, {
+    details: e.detail ?? null,
+    hint: e.hint ?? null,
+    cause: e,
+  });
+}

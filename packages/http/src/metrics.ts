@@ -1,0 +1,18 @@
+// Prometheus metrics: default process metrics plus one request histogram per service.
+import client from 'prom-client';
+
+export function createMetrics(service: string) {
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ service });
+  client.collectDefaultMetrics({ register: registry });
+  const requests = new client.Histogram({
+    name: 'basalt_http_request_duration_seconds',
+    help: 'HTTP request duration by route group and status',
+    labelNames: ['method', 'group', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  return { registry, requests };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

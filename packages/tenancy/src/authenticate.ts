@@ -1,0 +1,49 @@
+// Verifies a request's token with the project's own secret and yields the database role to run as.
+import { JwtError, verifyJwt, type Claims } from '@basalt/jwt';
+import type { Project } from './registry.js';
+
+export const REQUEST_ROLES = ['anon', 'authenticated', 'service_role'] as const;
+export type RequestRole = (typeof REQUEST_ROLES)[number];
+
+export interface Principal {
+  role: RequestRole;
+  claims: Claims;
+  token: string;
+}
+
+export class AuthError extends Error {
+  constructor(
+    readonly reason: 'missing' | 'invalid' | 'expired' | 'wrong_project' | 'bad_role',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+/** The bearer token if present, else the apikey header (supabase-js sends both; the bearer carries the user). */
+export function requestToken(headers: Record<string, string | string[] | undefined>): string | null {
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)$/i.exec(auth);
+    if (m) return m[1];
+  }
+  const apikey = headers.apikey;
+  return typeof apikey === 'string' && apikey.length > 0 ? apikey : null;
+}
+
+export function authenticate(project: Project, token: string | null): Principal {
+  if (!token) throw new AuthError('missing', 'No API key found in request');
+  let claims: Claims;
+  try {
+    claims = verifyJwt(token, project.jwtKey);
+  } catch (e) {
+    if (e instanceof JwtError && e.reason === 'expired') throw new AuthError('expired', 'JWT expired');
+    throw new AuthError('invalid', e instanceof JwtError ? e.message : 'invalid JWT');
+  }
+  // A token carrying another project's ref is refused even if it verifies (shared-secret misconfiguration).
+  if (claims.ref !== undefined && claims.ref !== project.ref) throw new AuthError('wrong_project', 'token belongs to another project');
+  const role = claims.role ?? 'anon';
+  if (!(REQUEST_ROLES as readonly string[]).includes(role as string)) throw new AuthError('bad_role', `role "${String(role)}" is not allowed`);
+  return { role: role as RequestRole, claims, token };
+}

@@ -1,0 +1,40 @@
+// Start-up work of the control plane: control database and migrations, the default cluster,
+// the tenant template, existing project databases brought up to date, and the configured platform token.
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { databaseName } from '@basalt/config';
+import type { SecretBox } from '@basalt/crypto';
+import { migrate, readMigrations } from '@basalt/db';
+import type { Logger } from '@basalt/http';
+import { migrateTenantDatabase, prepareTemplate } from '@basalt/tenant-schema';
+import { clustersDb } from './db/clusters.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+export const templateNameFor = (databaseUrl: string) => `${databaseName(databaseUrl)}_tenant_template`.slice(0, 63);
+
+export async function bootstrap(control: pg.Pool, secrets: SecretBox, databaseUrl: string, log: Logger): Promise<string> {
+  const client = await control.connect();
+  try {
+    const applied = await migrate(client, 'platform', await readMigrations(MIGRATIONS));
+    if (applied.length) log.info({ applied }, 'control migrations applied');
+    // Idempotent hardening: project logins must not connect to the control database.
+    await client.query(`revoke connect on database "${databaseName(databaseUrl).replace(/"/g, '""')}" from public`);
+  } finally {
+    client.release();
+  }
+  const clusters = clustersDb(control);
+  const existing = await clusters.get('default');
+  if (!existing || secrets.decrypt(existing.admin_url_enc) !== databaseUrl) await clusters.upsert('default', secrets.encrypt(databaseUrl));
+
+  const template = templateNameFor(databaseUrl);
+  const tenantApplied = await prepareTemplate(databaseUrl, template);
+  if (tenantApplied.length) {
+    log.info({ applied: tenantApplied }, 'tenant template migrated');
+    const { rows } = await control.query<{ db_name: string; admin_url_enc: string }>(
+      `select p.db_name, c.admin_url_enc from platform.projects p join platform.clusters c on c.id = p.cluster_id where p.status = 'active'`,
+    );
+    for (const r of rows) await migrateTenantDatabase(secrets.decrypt(r.admin_url_enc), r.db_name);
+  }
+  return template;
+}

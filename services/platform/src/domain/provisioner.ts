@@ -1,0 +1,53 @@
+// Creates and drops a project's database and login role on its cluster. Runs as the cluster's admin login.
+// CREATE/DROP DATABASE cannot run inside a transaction, so each step is its own statement and a failed
+// creation is undone step by step.
+import pg from 'pg';
+import { ident, literal } from '@basalt/db';
+
+export interface TenantDatabase {
+  dbName: string;
+  dbRole: string;
+  password: string;
+  connectionLimit: number;
+}
+
+export const tenantNames = (ref: string) => ({ dbName: `proj_${ref}`, dbRole: `proj_${ref}_authenticator` });
+
+async function onCluster<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const url = new URL(adminUrl);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTenantDatabase(adminUrl: string, template: string, t: TenantDatabase): Promise<void> {
+  await onCluster(adminUrl, async (c) => {
+    const db = ident(t.dbName);
+    const role = ident(t.dbRole);
+    // NOINHERIT: the login itself holds no privilege; it must SET ROLE to one the request is entitled to.
+    await c.query(`create role ${role} login noinherit connection limit ${t.connectionLimit} password ${literal(t.password)}`);
+    try {
+      await c.query(`grant anon, authenticated, service_role, basalt_admin to ${role}`);
+      await c.query(`create database ${db} template ${ident(template)}`);
+      // Only this project's login may connect: the isolation boundary between projects on one cluster.
+      await c.query(`revoke all on database ${db} from public`);
+      await c.query(`grant connect, temporary on database ${db} to ${role}`);
+    } catch (e) {
+      await c.query(`drop database if exists ${db} with (force)`).catch(() => undefined);
+      await c.query(`drop role if exists ${role}`).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
+export async function dropTenantDatabase(adminUrl: string, dbName: string, dbRole: string): Promise<void> {
+  await onCluster(adminUrl, async (c) => {
+    await c.query(`drop database if exists ${ident(dbName)} with (force)`);
+    await c.query(`drop role if exists ${ident(dbRole)}`);
+  });
+}
