@@ -1,0 +1,27 @@
+// Gateway configuration; the only reader of process.env.
+import { commonConfig, loadConfig as load, z } from '@basalt/config';
+
+const url = (port: number) => z.string().url().default(`http://127.0.0.1:${port}`);
+
+const schema = {
+  ...commonConfig,
+  PORT: z.coerce.number().int().default(8000),
+  PLATFORM_URL: url(8001),
+  REST_URL: url(8002),
+  AUTH_URL: url(8003),
+  STORAGE_URL: url(8004),
+  FUNCTIONS_URL: url(8005),
+  AI_GATEWAY_URL: url(8006),
+  MEMORY_URL: url(8007),
+  REALTIME_URL: url(8008),
+  SCHEDULER_URL: url(8009),
+  DOCUMENTS_URL: url(8010),
+  /** requests per second per project unless the project's settings say otherwise */
+  RATE_LIMIT_RPS: z.coerce.number().int().min(1).default(5_000),
+  /** time to wait for an upstream's response headers (functions may run long) */
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(150_000),
+  ACCESS_LOG: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+};
+
+export type Config = ReturnType<typeof loadConfig>;
+export const loadConfig = (env: Record<string, string | undefined> = process.env) => load(schema, env);

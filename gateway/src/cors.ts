@@ -1,0 +1,37 @@
+// CORS as browser Supabase clients need it: preflights answered here, every response made readable.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const ALLOW_HEADERS = [
+  'authorization', 'x-client-info', 'apikey', 'content-type', 'x-retry-count', 'prefer', 'range', 'range-unit',
+  'accept-profile', 'content-profile', 'x-upsert', 'x-metadata', 'cache-control', 'x-supabase-api-version',
+  'x-region', 'tus-resumable', 'upload-length', 'upload-metadata', 'upload-offset', 'if-none-match', 'if-modified-since',
+].join(', ');
+
+export const EXPOSE_HEADERS = [
+  'Content-Range', 'Content-Location', 'Location', 'X-Total-Count', 'Link', 'x-sb-error-code', 'X-Supabase-Api-Version',
+  'Preference-Applied', 'Proxy-Status', 'x-request-id', 'Retry-After', 'ETag', 'Last-Modified', 'x-relay-error',
+].join(', ');
+
+/** Headers added to every response, as a flat [name, value, …] list. */
+export function corsHeaders(req: IncomingMessage): string[] {
+  const origin = req.headers.origin;
+  return origin
+    ? ['access-control-allow-origin', origin, 'vary', 'Origin', 'access-control-allow-credentials', 'true', 'access-control-expose-headers', EXPOSE_HEADERS]
+    : ['access-control-allow-origin', '*', 'access-control-expose-headers', EXPOSE_HEADERS];
+}
+
+export function isPreflight(req: IncomingMessage): boolean {
+  return req.method === 'OPTIONS' && typeof req.headers['access-control-request-method'] === 'string';
+}
+
+export function answerPreflight(req: IncomingMessage, res: ServerResponse): void {
+  const requested = req.headers['access-control-request-headers'];
+  res.writeHead(204, [
+    ...corsHeaders(req),
+    'access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD',
+    'access-control-allow-headers', typeof requested === 'string' && requested.length < 4096 ? requested : ALLOW_HEADERS,
+    'access-control-max-age', '86400',
+    'content-length', '0',
+  ]);
+  res.end();
+}

@@ -1,0 +1,56 @@
+// Gateway entry point: the only file with side effects.
+import http from 'node:http';
+import { Redis } from 'ioredis';
+import { SecretBox } from '@basalt/crypto';
+import { createPool } from '@basalt/db';
+import { createLogger } from '@basalt/http';
+import { ProjectRegistry } from '@basalt/tenancy';
+import { loadConfig } from './config.js';
+import { createGateway } from './gateway.js';
+import { agent } from './proxy.js';
+import { RateLimiter } from './rate-limit.js';
+
+const config = loadConfig();
+const log = createLogger('gateway', config.LOG_LEVEL);
+const control = createPool(config.DATABASE_URL, { max: 5, applicationName: 'basalt-gateway', onError: (err) => log.warn({ err }, 'idle control connection dropped') });
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
+redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
+await Promise.all([redis.connect(), subscriber.connect()]);
+
+const registry = new ProjectRegistry({ control, secrets: new SecretBox(config.BASALT_MASTER_KEY), subscriber, publisher: redis });
+await registry.start();
+let lastRedisWarning = 0;
+const limiter = new RateLimiter(redis, (err) => {
+  if (Date.now() - lastRedisWarning > 10_000) log.warn({ err: err.message }, 'rate limiter failing open');
+  lastRedisWarning = Date.now();
+});
+const gateway = createGateway({
+  config, registry, limiter, redis, log,
+  ready: async () => {
+    await control.query('select 1');
+    await redis.ping();
+  },
+});
+
+const server = http.createServer(gateway.handle);
+server.on('upgrade', gateway.upgrade);
+server.keepAliveTimeout = 65_000;
+server.listen(config.PORT, () => log.info({ port: config.PORT }, 'listening'));
+
+const stop = async (signal: string) => {
+  log.info({ signal }, 'draining');
+  gateway.setDraining();
+  await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_MS));
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeIdleConnections();
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 25_000).unref())]);
+  agent.destroy();
+  await control.end().catch(() => undefined);
+  redis.disconnect();
+  subscriber.disconnect();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));

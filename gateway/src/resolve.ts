@@ -1,0 +1,57 @@
+// Which project a request is for: the subdomain <ref>.<domain>, a /project/<ref>/ path prefix,
+// a custom domain, or else the `ref` claim of the apikey / bearer token (read unverified, only to pick the key).
+import type { IncomingMessage } from 'node:http';
+import { decodeUnverified } from '@basalt/jwt';
+import type { ProjectRegistry } from '@basalt/tenancy';
+
+const REF = /^[a-z]{20}$/;
+const PREFIX = /^\/project\/([a-z]{20})(?=\/|$)/;
+
+export interface Located {
+  ref: string | null;
+  via: 'subdomain' | 'path' | 'domain' | 'token' | null;
+  /** path with any /project/<ref> prefix removed */
+  path: string;
+}
+
+export function hostName(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  return (host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]).toLowerCase();
+}
+
+export function tokenFrom(req: IncomingMessage, query: URLSearchParams | null): string | null {
+  const apikey = req.headers.apikey;
+  if (typeof apikey === 'string' && apikey) return apikey;
+  const q = query?.get('apikey');
+  if (q) return q;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim();
+  return null;
+}
+
+export function locateSync(req: IncomingMessage, path: string, domain: string): Located {
+  const host = hostName(req);
+  if (host.endsWith(`.${domain}`)) {
+    const label = host.slice(0, -(domain.length + 1));
+    if (REF.test(label)) return { ref: label, via: 'subdomain', path };
+  }
+  const m = PREFIX.exec(path);
+  if (m) return { ref: m[1], via: 'path', path: path.slice(m[0].length) || '/' };
+  return { ref: null, via: null, path };
+}
+
+/** Custom domains and token claims, when neither the host nor the path named the project. */
+export async function locateSlow(
+  req: IncomingMessage, located: Located, domain: string, registry: ProjectRegistry, query: URLSearchParams | null,
+): Promise<Located> {
+  const host = hostName(req);
+  const isBaseHost = host === domain || host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith(`.${domain}`);
+  if (!isBaseHost && host) {
+    const ref = await registry.refForDomain(host);
+    if (ref) return { ...located, ref, via: 'domain' };
+  }
+  const token = tokenFrom(req, query);
+  const ref = token ? decodeUnverified(token)?.ref : undefined;
+  if (typeof ref === 'string' && REF.test(ref)) return { ...located, ref, via: 'token' };
+  return located;
+}

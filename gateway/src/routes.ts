@@ -1,0 +1,82 @@
+// The routing table: which path prefix goes to which service, ichibase aliases, and what the gateway checks.
+import type { Config } from './config.js';
+
+export type Service =
+  | 'platform' | 'rest' | 'auth' | 'storage' | 'functions' | 'ai-gateway'
+  | 'memory' | 'realtime' | 'scheduler' | 'documents';
+
+/**
+ * key: 'required' — an apikey (or bearer) signed by the project is checked here, as Kong's key-auth does;
+ *      'optional' — the service decides (public objects, signed URLs, verify_jwt=false functions, platform tokens);
+ *      a present `apikey` header is still verified.
+ * project: whether the route needs a resolved project at all.
+ */
+export interface Route {
+  prefix: string;
+  /** canonical prefix the service serves; defaults to prefix */
+  to?: string;
+  service: Service;
+  key: 'required' | 'optional';
+  project: boolean;
+  /** sub-paths reached by browser redirects without an apikey */
+  open?: string[];
+}
+
+export const ROUTES: Route[] = [
+  { prefix: '/platform/v1', service: 'platform', key: 'optional', project: false },
+  { prefix: '/mcp', service: 'platform', key: 'optional', project: false },
+  { prefix: '/rest/v1', service: 'rest', key: 'required', project: true },
+  { prefix: '/postgres', to: '/rest/v1', service: 'rest', key: 'required', project: true },
+  { prefix: '/auth/v1', service: 'auth', key: 'required', project: true, open: ['/verify', '/callback', '/authorize', '/.well-known/jwks.json'] },
+  { prefix: '/auth', to: '/auth/v1', service: 'auth', key: 'required', project: true, open: ['/verify', '/callback', '/authorize', '/.well-known/jwks.json'] },
+  { prefix: '/storage/v1', service: 'storage', key: 'optional', project: true },
+  { prefix: '/assets/admin/v1', service: 'storage', key: 'optional', project: true },
+  { prefix: '/assets/v1', service: 'storage', key: 'optional', project: true },
+  { prefix: '/functions/v1', service: 'functions', key: 'optional', project: true },
+  { prefix: '/functions', to: '/functions/v1', service: 'functions', key: 'optional', project: true },
+  { prefix: '/realtime/v1', service: 'realtime', key: 'required', project: true },
+  { prefix: '/realtime', to: '/realtime/v1/websocket', service: 'realtime', key: 'required', project: true },
+  { prefix: '/mongo/v1', service: 'documents', key: 'required', project: true },
+  { prefix: '/mongo', to: '/mongo/v1', service: 'documents', key: 'required', project: true },
+  { prefix: '/mem/v1', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v1/memories', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v1/entities', service: 'memory', key: 'optional', project: false },
+  { prefix: '/cron/admin/v1', service: 'scheduler', key: 'optional', project: true },
+  { prefix: '/v1', service: 'ai-gateway', key: 'optional', project: false },
+];
+
+export interface Match {
+  route: Route;
+  /** the path the service receives */
+  path: string;
+  /** path below the prefix, for open-route checks */
+  rest: string;
+}
+
+/** `path` excludes the query string; `search` is appended to the forwarded path. */
+export function matchRoute(path: string, search: string): Match | null {
+  for (const route of ROUTES) {
+    if (path !== route.prefix && !path.startsWith(`${route.prefix}/`)) continue;
+    const rest = path.slice(route.prefix.length);
+    const to = route.to ?? route.prefix;
+    // `/realtime` alone is the ichibase WebSocket endpoint; `/realtime/x` maps below /realtime/v1.
+    const canonical = route.prefix === '/realtime' && rest !== '' ? `/realtime/v1${rest}` : `${to}${route.prefix === '/realtime' ? '' : rest}`;
+    return { route, path: canonical + search, rest };
+  }
+  return null;
+}
+
+export function upstreams(config: Config): Record<Service, URL> {
+  return {
+    platform: new URL(config.PLATFORM_URL),
+    rest: new URL(config.REST_URL),
+    auth: new URL(config.AUTH_URL),
+    storage: new URL(config.STORAGE_URL),
+    functions: new URL(config.FUNCTIONS_URL),
+    'ai-gateway': new URL(config.AI_GATEWAY_URL),
+    memory: new URL(config.MEMORY_URL),
+    realtime: new URL(config.REALTIME_URL),
+    scheduler: new URL(config.SCHEDULER_URL),
+    documents: new URL(config.DOCUMENTS_URL),
+  };
+}

@@ -1,0 +1,115 @@
+// Runs the fleet on one machine as child processes: platform first (it migrates the control database),
+// then every other service that exists in this checkout, then the gateway; waits until each answers /health.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SERVICES, type ServiceSpec } from './services.js';
+
+export { SERVICES, type ServiceSpec };
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface FleetOptions {
+  /** env shared by every service (DATABASE_URL, REDIS_URL, BASALT_MASTER_KEY, …) */
+  env: Record<string, string>;
+  /** gateway port; service i listens on basePort + its offset from 8000 */
+  basePort?: number;
+  /** 'inherit' prints logs; a directory writes <service>.log files there */
+  logs?: 'inherit' | string;
+  only?: string[];
+  onExit?: (name: string, code: number | null) => void;
+}
+
+export interface Fleet {
+  urls: Record<string, string>;
+  gatewayUrl: string;
+  env: Record<string, string>;
+  processes: Map<string, ChildProcess>;
+  stop: () => Promise<void>;
+  /** starts one service again (after a test stopped it) */
+  restart: (name: string) => Promise<void>;
+}
+
+export async function waitForHealth(url: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${url}: process exited with code ${child.exitCode}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy in ${timeoutMs} ms (${last})`);
+}
+
+export function fleetEnv(specs: ServiceSpec[], basePort: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const s of specs) if (s.urlEnv) env[s.urlEnv] = `http://127.0.0.1:${basePort + (s.port - 8000)}`;
+  return env;
+}
+
+export async function startFleet(opts: FleetOptions): Promise<Fleet> {
+  const basePort = opts.basePort ?? 8000;
+  const specs = SERVICES.filter((s) => existsSync(join(ROOT, s.entry)) && (!opts.only || opts.only.includes(s.name)));
+  const shared = { ...opts.env, ...fleetEnv(specs, basePort) };
+  const processes = new Map<string, ChildProcess>();
+  const urls: Record<string, string> = {};
+  if (opts.logs && opts.logs !== 'inherit') mkdirSync(opts.logs, { recursive: true });
+
+  const launch = async (s: ServiceSpec) => {
+    const port = basePort + (s.port - 8000);
+    const out = opts.logs && opts.logs !== 'inherit' ? openSync(join(opts.logs, `${s.name}.log`), 'a') : 'inherit';
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, s.entry)], {
+      cwd: ROOT,
+      env: { ...process.env, ...shared, PORT: String(port) },
+      stdio: ['ignore', out, out],
+    });
+    child.on('exit', (code) => opts.onExit?.(s.name, code));
+    processes.set(s.name, child);
+    urls[s.name] = `http://127.0.0.1:${port}`;
+    await waitForHealth(urls[s.name], 60_000, child);
+  };
+
+  const stop = async () => {
+    await Promise.all(
+      [...processes.values()].map(
+        (p) =>
+          new Promise<void>((r) => {
+            if (p.exitCode !== null || p.signalCode !== null) return r();
+            p.once('exit', () => r());
+            p.kill('SIGTERM');
+            setTimeout(() => p.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+  };
+
+  try {
+    const platform = specs.find((s) => s.name === 'platform');
+    if (platform) await launch(platform);
+    await Promise.all(specs.filter((s) => s.name !== 'platform' && s.name !== 'gateway').map(launch));
+    const gateway = specs.find((s) => s.name === 'gateway');
+    if (gateway) await launch(gateway);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    urls,
+    gatewayUrl: urls.gateway,
+    env: shared,
+    processes,
+    stop,
+    restart: async (name: string) => {
+      const spec = specs.find((s) => s.name === name);
+      if (!spec) throw new Error(`unknown service ${name}`);
+      await launch(spec);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// The fleet: every process, its entry point, default port and the variable that tells the gateway where it is.
+// Keep in sync with docker-compose.yml and k8s/ (tests/deploy-files.test.ts checks it).
+
+export interface ServiceSpec {
+  name: string;
+  entry: string;
+  port: number;
+  /** env var through which the gateway (and peers) find this service */
+  urlEnv?: string;
+}
+
+export const SERVICES: ServiceSpec[] = [
+  { name: 'platform', entry: 'services/platform/src/main.ts', port: 8001, urlEnv: 'PLATFORM_URL' },
+  { name: 'rest', entry: 'services/rest/src/main.ts', port: 8002, urlEnv: 'REST_URL' },
+  { name: 'auth', entry: 'services/auth/src/main.ts', port: 8003, urlEnv: 'AUTH_URL' },
+  { name: 'storage', entry: 'services/storage/src/main.ts', port: 8004, urlEnv: 'STORAGE_URL' },
+  { name: 'functions', entry: 'services/functions/src/main.ts', port: 8005, urlEnv: 'FUNCTIONS_URL' },
+  { name: 'ai-gateway', entry: 'services/ai-gateway/src/main.ts', port: 8006, urlEnv: 'AI_GATEWAY_URL' },
+  { name: 'memory', entry: 'services/memory/src/main.ts', port: 8007, urlEnv: 'MEMORY_URL' },
+  { name: 'realtime', entry: 'services/realtime/src/main.ts', port: 8008, urlEnv: 'REALTIME_URL' },
+  { name: 'scheduler', entry: 'services/scheduler/src/main.ts', port: 8009, urlEnv: 'SCHEDULER_URL' },
+  { name: 'documents', entry: 'services/documents/src/main.ts', port: 8010, urlEnv: 'DOCUMENTS_URL' },
+  { name: 'gateway', entry: 'gateway/src/main.ts', port: 8000 },
+];

@@ -1,0 +1,123 @@
+// The test runner behind `npm test`: a fresh control database, the fleet on free ports, every *.test.ts file
+// under node's test runner, then everything it created dropped again, whatever the outcome.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import net from 'node:net';
+import { join, relative } from 'node:path';
+import pg from 'pg';
+import { ROOT, startFleet, type Fleet } from '@basalt/fleet';
+
+const SEARCH = ['gateway', 'services', 'packages', 'tests'];
+const filters = process.argv.slice(2);
+
+function findTests(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) findTests(path, out);
+    else if (entry.name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+    const ports = Array.from({ length: 11 }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
+  }
+  throw new Error('no free port range found');
+}
+
+async function dropEverything(adminUrl: string, controlDb: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const leftovers = await admin
+      .query(`select 1 from pg_database where datname = $1`, [controlDb])
+      .then(async (r) => {
+        if (!r.rowCount) return [] as { db_name: string; db_role: string }[];
+        const c = new pg.Client({ connectionString: Object.assign(new URL(adminUrl), { pathname: `/${controlDb}` }).toString() });
+        await c.connect();
+        try {
+          return (await c.query('select db_name, db_role from platform.projects').catch(() => ({ rows: [] }))).rows;
+        } finally {
+          await c.end();
+        }
+      });
+    for (const p of leftovers) {
+      await admin.query(`drop database if exists "${p.db_name}" with (force)`).catch(() => undefined);
+      await admin.query(`drop role if exists "${p.db_role}"`).catch(() => undefined);
+    }
+    await admin.query(`drop database if exists "${controlDb}_tenant_template" with (force)`).catch(() => undefined);
+    await admin.query(`drop database if exists "${controlDb}" with (force)`).catch(() => undefined);
+  } finally {
+    await admin.end();
+  }
+}
+
+const baseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/basalt');
+const controlDb = `basalt_test_${randomBytes(4).toString('hex')}`;
+const databaseUrl = Object.assign(new URL(baseUrl.toString()), { pathname: `/${controlDb}` }).toString();
+const adminUrl = Object.assign(new URL(baseUrl.toString()), { pathname: '/postgres' }).toString();
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const masterKey = randomBytes(32).toString('hex');
+const platformToken = `bsp_test${randomBytes(24).toString('hex')}`;
+const logDir = join(ROOT, '.basalt/test-logs', controlDb);
+
+const files = findTests(ROOT).filter((f) => SEARCH.some((d) => relative(ROOT, f).startsWith(`${d}/`)))
+  .filter((f) => filters.length === 0 || filters.some((x) => relative(ROOT, f).includes(x)))
+  .sort();
+
+let fleet: Fleet | undefined;
+let code = 1;
+try {
+  const basePort = await freeBasePort();
+  const env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    BASALT_MASTER_KEY: masterKey,
+    BASALT_PLATFORM_TOKEN: platformToken,
+    BASALT_PUBLIC_URL: `http://localhost:${basePort}`,
+    BASALT_REDIS_PREFIX: `${controlDb}:`,
+  };
+  process.stderr.write(`basalt test: control database ${controlDb}, fleet on :${basePort}, logs in ${relative(ROOT, logDir)}\n`);
+  // BASALT_TEST_ONLY=platform,gateway,rest starts just those services (while others are being built).
+  const only = process.env.BASALT_TEST_ONLY?.split(',').map((x) => x.trim()).filter(Boolean);
+  fleet = await startFleet({ env, basePort, logs: logDir, only });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', ...files],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        ...env,
+        BASALT_TEST_GATEWAY_URL: fleet.gatewayUrl,
+        BASALT_TEST_PLATFORM_TOKEN: platformToken,
+        BASALT_TEST_DATABASE_URL: databaseUrl,
+        BASALT_TEST_REDIS_URL: redisUrl,
+        BASALT_TEST_MASTER_KEY: masterKey,
+        BASALT_TEST_SERVICES: JSON.stringify(fleet.urls),
+        BASALT_TEST_FLEET_ENV: JSON.stringify(fleet.env),
+      },
+    },
+  );
+  code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
+} catch (e) {
+  process.stderr.write(`basalt test: ${(e as Error).message}\n`);
+} finally {
+  await fleet?.stop();
+  await dropEverything(adminUrl, controlDb).catch((e) => process.stderr.write(`basalt test: cleanup failed: ${e.message}\n`));
+}
+if (code !== 0) process.stderr.write(`basalt test: failed; service logs are in ${relative(ROOT, logDir)}\n`);
+process.exit(code);
