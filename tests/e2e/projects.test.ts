@@ -36,7 +36,7 @@ test('SQL returns the last statement rows; a Postgres error is a 400 with messag
     body: JSON.stringify({ query: 'select * from nowhere' }),
   });
   assert.equal(r.status, 400);
-  const body = await r.json();
+  const body = (await r.json()) as any;
   assert.match(body.message, /relation "nowhere" does not exist/);
   assert.equal(body.details.sqlstate, '42P01');
   const bad = await gw(`/platform/v1/projects/${p.ref}/sql`, {
@@ -98,7 +98,7 @@ test('platform tokens: issue, use, scope to a project, revoke; no token or a wro
   const as = (token: string, path: string) => gw(`/platform/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal((await as(scoped.token, `/projects/${p.ref}`)).status, 200);
   assert.equal((await as(scoped.token, `/projects/${other.ref}`)).status, 403);
-  const listed = await (await as(scoped.token, '/projects')).json();
+  const listed = (await (await as(scoped.token, "/projects")).json()) as any[];
   assert.deepEqual(listed.map((x: { ref: string }) => x.ref), [p.ref]);
   const tokens = await platform('/tokens');
   assert.ok(tokens.some((t: { id: string; token_hash?: string }) => t.id === scoped.id && t.token_hash === undefined));
