@@ -22,6 +22,12 @@ export interface Route {
   open?: string[];
 }
 
+/** Platform-API paths owned by another service (which checks the platform token itself). */
+export const PLATFORM_DELEGATED: { pattern: RegExp; service: Service }[] = [
+  { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/(functions|secrets)(\/|$)/, service: 'functions' },
+  { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/outbox(\/|$)/, service: 'auth' },
+];
+
 export const ROUTES: Route[] = [
   { prefix: '/platform/v1', service: 'platform', key: 'optional', project: false },
   { prefix: '/mcp', service: 'platform', key: 'optional', project: false },
@@ -55,6 +61,9 @@ export interface Match {
 
 /** `path` excludes the query string; `search` is appended to the forwarded path. */
 export function matchRoute(path: string, search: string): Match | null {
+  for (const d of PLATFORM_DELEGATED) {
+    if (d.pattern.test(path)) return { route: { prefix: '/platform/v1', service: d.service, key: 'optional', project: false }, path: path + search, rest: path.slice(12) };
+  }
   for (const route of ROUTES) {
     if (path !== route.prefix && !path.startsWith(`${route.prefix}/`)) continue;
     const rest = path.slice(route.prefix.length);

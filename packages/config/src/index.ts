@@ -9,6 +9,8 @@ export const commonConfig = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/basalt'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** prefix of every Redis key and BullMQ queue, so several installs (or test runs) can share one Redis */
+  BASALT_REDIS_PREFIX: z.string().default('basalt:'),
   BASALT_MASTER_KEY: z
     .string()
     .regex(/^[0-9a-f]{64}$/i, 'must be 32 bytes as 64 hex characters (openssl rand -hex 32)'),
