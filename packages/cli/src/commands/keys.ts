@@ -1,0 +1,20 @@
+// basalt keys <ref> [--rotate]
+import { usageError, type Command } from '../command.js';
+import { table } from '../output.js';
+
+const usage = 'basalt keys <ref> [--rotate]';
+
+export const keysCommand: Command = {
+  name: 'keys',
+  summary: "show (or rotate) a project's anon and service_role keys",
+  usage,
+  async run(ctx) {
+    const ref = ctx.args[0];
+    if (!ref) throw usageError(usage, 'missing project ref');
+    const api = ctx.api();
+    const keys = ctx.flags.rotate === true
+      ? await ctx.out.step(`rotating keys of ${ref}`, () => api.post(`/projects/${ref}/api-keys/rotate`))
+      : await api.get(`/projects/${ref}/api-keys`);
+    ctx.out.result(keys, (rows) => table(rows, ['name', 'api_key']));
+  },
+};
