@@ -20,6 +20,8 @@ const schema = {
   RATE_LIMIT_RPS: z.coerce.number().int().min(1).default(5_000),
   /** time to wait for an upstream's response headers (functions may run long) */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(150_000),
+  /** worker processes sharing the port (node:cluster); one per core is the usual choice on a dedicated box */
+  GATEWAY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   ACCESS_LOG: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 };
 

@@ -5,11 +5,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import client from 'prom-client';
-import { verifyJwt } from '@basalt/jwt';
 import type { Logger } from '@basalt/http';
 import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.js';
+import { keyIsValid } from './key-check.js';
 import { forward, sendJson, tunnel, upstreamHeaders } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
 import { locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
@@ -66,14 +66,7 @@ export function createGateway(deps: GatewayDeps) {
     const apikey = req.headers.apikey;
     const token = match.route.key === 'required' && !open ? tokenFrom(req, query) : typeof apikey === 'string' ? apikey : null;
     if (match.route.key === 'required' && !open && !token) throw new Reject(401, 'No API key found in request');
-    if (token && !token.startsWith('bsp_')) {
-      try {
-        const claims = verifyJwt(token, project.jwtKey);
-        if (claims.ref !== undefined && claims.ref !== project.ref) throw new Error('other project');
-      } catch {
-        throw new Reject(401, 'Invalid authentication credentials');
-      }
-    }
+    if (token && !token.startsWith('bsp_') && !keyIsValid(project, token)) throw new Reject(401, 'Invalid authentication credentials');
     const limit = typeof project.settings.rate_limit_rps === 'number' ? project.settings.rate_limit_rps : config.RATE_LIMIT_RPS;
     const allowed = limiter.take(project.ref, limit);
     if (!(allowed === true || (await allowed))) throw new Reject(429, 'Too many requests', ['retry-after', '1']);

@@ -1,4 +1,6 @@
-// Gateway entry point: the only file with side effects.
+// Gateway entry point: the only file with side effects. With GATEWAY_WORKERS > 1 the primary only supervises
+// workers that share the listening socket (each with its own caches and upstream pools).
+import cluster from 'node:cluster';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { SecretBox } from '@basalt/crypto';
@@ -12,45 +14,69 @@ import { RateLimiter } from './rate-limit.js';
 
 const config = loadConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);
-const control = createPool(config.DATABASE_URL, { max: 5, applicationName: 'basalt-gateway', onError: (err) => log.warn({ err }, 'idle control connection dropped') });
-const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
-redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
-subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
-await Promise.all([redis.connect(), subscriber.connect()]);
 
-const registry = new ProjectRegistry({ control, secrets: new SecretBox(config.BASALT_MASTER_KEY), subscriber, publisher: redis });
-await registry.start();
-let lastRedisWarning = 0;
-const limiter = new RateLimiter(redis, (err) => {
-  if (Date.now() - lastRedisWarning > 10_000) log.warn({ err: err.message }, 'rate limiter failing open');
-  lastRedisWarning = Date.now();
-});
-const gateway = createGateway({
-  config, registry, limiter, redis, log,
-  ready: async () => {
-    await control.query('select 1');
-    await redis.ping();
-  },
-});
+if (config.GATEWAY_WORKERS > 1 && cluster.isPrimary) {
+  let stopping = false;
+  for (let i = 0; i < config.GATEWAY_WORKERS; i++) cluster.fork();
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    log.error({ pid: worker.process.pid, code }, 'gateway worker died; starting another');
+    cluster.fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGTERM'));
+} else {
+  await runWorker();
+}
 
-const server = http.createServer(gateway.handle);
-server.on('upgrade', gateway.upgrade);
-server.keepAliveTimeout = 65_000;
-server.listen(config.PORT, () => log.info({ port: config.PORT }, 'listening'));
+async function runWorker(): Promise<void> {
+  const control = createPool(config.DATABASE_URL, { max: 5, applicationName: 'basalt-gateway', onError: (err) => log.warn({ err }, 'idle control connection dropped') });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
+  await Promise.all([redis.connect(), subscriber.connect()]);
 
-const stop = async (signal: string) => {
-  log.info({ signal }, 'draining');
-  gateway.setDraining();
-  await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_MS));
-  const closed = new Promise<void>((r) => server.close(() => r()));
-  server.closeIdleConnections();
-  await Promise.race([closed, new Promise((r) => setTimeout(r, 25_000).unref())]);
-  agent.destroy();
-  await control.end().catch(() => undefined);
-  redis.disconnect();
-  subscriber.disconnect();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+  const registry = new ProjectRegistry({ control, secrets: new SecretBox(config.BASALT_MASTER_KEY), subscriber, publisher: redis });
+  await registry.start();
+  let lastRedisWarning = 0;
+  const limiter = new RateLimiter(redis, config.BASALT_REDIS_PREFIX, (err) => {
+    if (Date.now() - lastRedisWarning > 10_000) log.warn({ err: err.message }, 'rate limiter failing open');
+    lastRedisWarning = Date.now();
+  });
+  const gateway = createGateway({
+    config, registry, limiter, redis, log,
+    ready: async () => {
+      await control.query('select 1');
+      await redis.ping();
+    },
+  });
+
+  const server = http.createServer(gateway.handle);
+  server.on('upgrade', gateway.upgrade);
+  server.keepAliveTimeout = 65_000;
+  server.listen(config.PORT, () => log.info({ port: config.PORT, pid: process.pid }, 'listening'));
+
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'draining');
+    gateway.setDraining();
+    await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_MS));
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 25_000).unref())]);
+    agent.destroy();
+    await control.end().catch(() => undefined);
+    redis.disconnect();
+    subscriber.disconnect();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

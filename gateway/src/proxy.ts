@@ -7,7 +7,17 @@ const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
 ]);
 
-export const agent = new http.Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo', timeout: 30_000 });
+class NoDelayAgent extends http.Agent {
+  // Small request heads and bodies are written separately; with Nagle on, each waits for the previous ACK
+  // (and delayed ACKs add tens of ms), so upstream sockets disable it once, when created.
+  override createConnection(...args: Parameters<http.Agent['createConnection']>) {
+    const socket = super.createConnection(...args);
+    (socket as import('node:net').Socket | undefined)?.setNoDelay?.(true);
+    return socket;
+  }
+}
+
+export const agent = new NoDelayAgent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo', timeout: 30_000 });
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: string[] = []): void {
   const payload = JSON.stringify(body);

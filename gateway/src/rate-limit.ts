@@ -24,6 +24,7 @@ export class RateLimiter {
 
   constructor(
     private readonly redis: Redis,
+    private readonly prefix: string,
     private readonly onRedisError: (err: Error) => void,
   ) {}
 
@@ -54,7 +55,7 @@ export class RateLimiter {
       if (Math.floor(Date.now() / 1000) !== slice.second) return this.take(ref, limit);
       if (slice.exhausted) return false;
       if (!slice.pending) {
-        slice.pending = (this.redis.eval(LEASE, 1, `basalt:rl:${ref}:${slice.second}`, size, limit) as Promise<number>)
+        slice.pending = (this.redis.eval(LEASE, 1, `${this.prefix}rl:${ref}:${slice.second}`, size, limit) as Promise<number>)
           .catch((err: Error) => {
             this.onRedisError(err);
             return size; // fail open: a Redis outage must not take every project's API down

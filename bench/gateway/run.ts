@@ -1,0 +1,110 @@
+// bench/gateway: requests/s and p50/p99 for a small JSON response — straight to a minimal upstream, through nginx
+// in front of it, and through our gateway (project resolution, key verification, rate limit, proxy) — in one run;
+// plus HS256 verifications per second on one core. Writes bench/results/gateway.json.
+//   npm run gateway --workspace bench   (or: node --import tsx bench/gateway/run.ts)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFleet, waitForHealth } from '@basalt/fleet';
+import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
+import { freePortBase, requireTool, scratchDatabase, writeResults, wrk } from '../lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+
+requireTool('wrk', 'wrk');
+requireTool('nginx', 'nginx-light');
+
+const base = freePortBase();
+const upstreamPort = base + 50;
+const nginxPort = base + 51;
+const children: ChildProcess[] = [];
+const db = await scratchDatabase('basalt_bench_gw');
+
+const upstream = spawn(process.execPath, ['-e', `
+  require('http').createServer((req, res) => {
+    const body = '{"id":1,"title":"hello","done":false}';
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }).listen(${upstreamPort}, '127.0.0.1');`], { stdio: 'inherit' });
+children.push(upstream);
+
+const dir = mkdtempSync(join(tmpdir(), 'basalt-nginx-'));
+writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}`);
+children.push(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' }));
+
+const fleet = await startFleet({
+  only: ['platform', 'gateway'],
+  basePort: base,
+  logs: join(dir, 'logs'),
+  env: {
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    BASALT_MASTER_KEY: randomBytes(32).toString('hex'),
+    BASALT_PLATFORM_TOKEN: `bsp_bench${randomBytes(20).toString('hex')}`,
+    BASALT_PUBLIC_URL: `http://localhost:${base}`,
+    BASALT_REDIS_PREFIX: `bench${base}:`,
+    DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}`,
+    LOG_LEVEL: 'warn',
+    ACCESS_LOG: process.env.ACCESS_LOG ?? 'false',
+    GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '1',
+  },
+});
+
+try {
+  const token = fleet.env.BASALT_PLATFORM_TOKEN ?? '';
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${fleet.gatewayUrl}/platform/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  const project = (await (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'bench' }) })).json()) as { ref: string; anon_key: string };
+  await api(`/projects/${project.ref}`, { method: 'PATCH', body: JSON.stringify({ settings: { rate_limit_rps: 10_000_000 } }) });
+  await waitForHealth(`http://127.0.0.1:${upstreamPort}`, 10_000).catch(() => undefined);
+
+  const targets = {
+    direct: { url: `http://127.0.0.1:${upstreamPort}/mongo/v1/todos`, headers: {} },
+    nginx: { url: `http://127.0.0.1:${nginxPort}/mongo/v1/todos`, headers: {} },
+    gateway: { url: `${fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } },
+  };
+  const results: Record<string, { loaded: ReturnType<typeof wrk>; single: ReturnType<typeof wrk> }> = {};
+  for (const [name, t] of Object.entries(targets)) {
+    wrk(t.url, { connections: 8, seconds: 2, headers: t.headers }); // warm-up: JIT, keep-alive pools, caches
+    const loaded = wrk(t.url, { connections: CONNECTIONS, seconds: SECONDS, headers: t.headers });
+    const single = wrk(t.url, { connections: 1, seconds: Math.max(3, SECONDS / 2), headers: t.headers });
+    results[name] = { loaded, single };
+    process.stderr.write(`${name.padEnd(8)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);
+  }
+
+  const key = hmacKey(randomBytes(48).toString('base64url'));
+  const jwt = signApiKey(key, 'abcdefghijabcdefghij', 'anon');
+  const n = 300_000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) verifyJwt(jwt, key);
+  const verifiesPerSecond = Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9));
+
+  const summary = {
+    gateway_vs_nginx_rps: +(results.gateway.loaded.rps / results.nginx.loaded.rps).toFixed(3),
+    gateway_added_p50_ms_one_connection: +(results.gateway.single.p50_ms - results.direct.single.p50_ms).toFixed(3),
+    jwt_verifies_per_second_one_core: verifiesPerSecond,
+    targets: { gateway_vs_nginx_rps: '>= 0.5', added_p50_ms: '<= 0.3', jwt_verifies: '>= 50000' },
+  };
+  process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
+  const path = writeResults('gateway', { seconds: SECONDS, connections: CONNECTIONS, access_log: fleet.env.ACCESS_LOG ?? 'false', gateway_workers: Number(fleet.env.GATEWAY_WORKERS), results, summary });
+  process.stderr.write(`written to ${path}\n`);
+} finally {
+  await fleet.stop();
+  for (const c of children) c.kill('SIGTERM');
+  await db.drop();
+}

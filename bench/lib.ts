@@ -1,0 +1,78 @@
+// Shared benchmark plumbing: a throwaway control database, wrk runs parsed into numbers, results written to bench/results/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ROOT } from '@basalt/fleet';
+
+export interface WrkResult {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+}
+
+/** Installs a Debian package the benchmark needs (as root), or explains what is missing. */
+export function requireTool(cmd: string, aptPackage: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0) return;
+  if (process.getuid?.() === 0) {
+    spawnSync('sh', ['-c', `apt-get install -y -qq ${aptPackage} || (apt-get update -qq && apt-get install -y -qq ${aptPackage})`], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) throw new Error(`${cmd} is required: apt-get install ${aptPackage}`);
+}
+
+const toMs = (v: string) => {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+};
+
+export function wrk(url: string, opts: { connections: number; seconds: number; threads?: number; headers?: Record<string, string> }): WrkResult {
+  const args = ['-t', String(opts.threads ?? 1), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency'];
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
+  const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
+  const pick = (re: RegExp) => re.exec(out)?.[1] ?? '';
+  const non2xx = Number(pick(/Non-2xx or 3xx responses: (\d+)/) || 0);
+  const sockErr = pick(/Socket errors: (.*)/);
+  return {
+    rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
+    p50_ms: toMs(pick(/\s50%\s+(\S+)/)),
+    p99_ms: toMs(pick(/\s99%\s+(\S+)/)),
+    errors: non2xx + (sockErr ? sockErr.split(',').reduce((n, part) => n + Number(/\d+/.exec(part)?.[0] ?? 0), 0) : 0),
+  };
+}
+
+export async function scratchDatabase(prefix: string) {
+  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/basalt');
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const url = Object.assign(new URL(base.toString()), { pathname: `/${name}` }).toString();
+  const admin = Object.assign(new URL(base.toString()), { pathname: '/postgres' }).toString();
+  const drop = async () => {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    const control = new pg.Client({ connectionString: url });
+    const projects = await control.connect().then(
+      () => control.query('select db_name, db_role from platform.projects').then((r) => r.rows).catch(() => []).finally(() => control.end()),
+      () => [],
+    );
+    for (const p of projects) {
+      await c.query(`drop database if exists "${p.db_name}" with (force)`);
+      await c.query(`drop role if exists "${p.db_role}"`);
+    }
+    await c.query(`drop database if exists "${name}_tenant_template" with (force)`);
+    await c.query(`drop database if exists "${name}" with (force)`);
+    await c.end();
+  };
+  return { url, drop };
+}
+
+export function writeResults(name: string, data: unknown): string {
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), ...(data as object) }, null, 2)}\n`);
+  return path;
+}
+
+export const freePortBase = () => 40_000 + Math.floor(Math.random() * 200) * 100;
