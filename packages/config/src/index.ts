@@ -13,7 +13,8 @@ export const commonConfig = {
   BASALT_REDIS_PREFIX: z.string().default('basalt:'),
   BASALT_MASTER_KEY: z
     .string()
-    .regex(/^[0-9a-f]{64}$/i, 'must be 32 bytes as 64 hex characters (openssl rand -hex 32)'),
+    .regex(/^[0-9a-f]{64}$/i, 'must be 32 bytes as 64 hex characters (openssl rand -hex 32)')
+    .refine((v) => !/^0+$/.test(v), 'is the all-zero placeholder; generate one with openssl rand -hex 32'),
   BASALT_DOMAIN: z.string().default('localhost'),
   BASALT_PUBLIC_URL: z.string().url().default('http://localhost:8000'),
   /** Seconds a stopping service keeps answering while load balancers notice /ready is 503. */
