@@ -1,0 +1,30 @@
+// SQL of auth.identities: how a user signs in (email, github, google, anonymous has none).
+import type { Db } from './users.js';
+
+export const identitiesDb = {
+  async upsert(db: Db, userId: string, provider: string, providerId: string, data: Record<string, unknown>): Promise<void> {
+    await db.query(
+      `insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at)
+       values ($1, $2, $3, $4, now())
+       on conflict (provider_id, provider) do update set identity_data = excluded.identity_data,
+         last_sign_in_at = now(), updated_at = now()`,
+      [providerId, userId, data, provider],
+    );
+  },
+
+  async find(db: Db, provider: string, providerId: string): Promise<{ user_id: string } | null> {
+    const { rows } = await db.query<{ user_id: string }>(
+      'select user_id from auth.identities where provider = $1 and provider_id = $2',
+      [provider, providerId],
+    );
+    return rows[0] ?? null;
+  },
+
+  async setEmail(db: Db, userId: string, email: string): Promise<void> {
+    await db.query(
+      `update auth.identities set identity_data = identity_data || jsonb_build_object('email', $2::text), updated_at = now()
+        where user_id = $1 and provider = 'email'`,
+      [userId, email],
+    );
+  },
+};

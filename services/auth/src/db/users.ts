@@ -1,0 +1,165 @@
+// SQL of the user aggregate: auth.users with its identities and factors, loaded in one round trip.
+import type pg from 'pg';
+
+export type Db = pg.Pool | pg.PoolClient;
+
+export interface UserRow {
+  id: string;
+  aud: string;
+  role: string;
+  email: string | null;
+  encrypted_password: string | null;
+  email_confirmed_at: Date | null;
+  phone: string | null;
+  phone_confirmed_at: Date | null;
+  confirmed_at: Date | null;
+  confirmation_sent_at: Date | null;
+  recovery_sent_at: Date | null;
+  email_change: string | null;
+  email_change_sent_at: Date | null;
+  reauthentication_sent_at: Date | null;
+  invited_at: Date | null;
+  last_sign_in_at: Date | null;
+  raw_app_meta_data: Record<string, unknown>;
+  raw_user_meta_data: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  banned_until: Date | null;
+  deleted_at: Date | null;
+  is_anonymous: boolean;
+  identities: IdentityRow[];
+  factors: FactorRow[];
+}
+
+export interface IdentityRow {
+  id: string;
+  provider_id: string;
+  user_id: string;
+  identity_data: Record<string, unknown>;
+  provider: string;
+  email: string | null;
+  last_sign_in_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FactorRow {
+  id: string;
+  friendly_name: string | null;
+  factor_type: string;
+  status: string;
+  phone: string | null;
+  created_at: string;
+  updated_at: string;
+  last_challenged_at: string | null;
+}
+
+const USER = `select u.*,
+    coalesce((select json_agg(i order by i.created_at) from (select id, provider_id, user_id, identity_data, provider, email,
+      last_sign_in_at, created_at, updated_at from auth.identities where user_id = u.id) i), '[]') as identities,
+    coalesce((select json_agg(f order by f.created_at) from (select id, friendly_name, factor_type, status, phone, created_at,
+      updated_at, last_challenged_at from auth.mfa_factors where user_id = u.id) f), '[]') as factors
+  from auth.users u`;
+
+export interface NewUser {
+  id?: string;
+  email: string | null;
+  phone?: string | null;
+  passwordHash: string | null;
+  emailConfirmed: boolean;
+  phoneConfirmed?: boolean;
+  appMetadata: Record<string, unknown>;
+  userMetadata: Record<string, unknown>;
+  role?: string;
+  isAnonymous?: boolean;
+  invited?: boolean;
+}
+
+export const usersDb = {
+  async byId(db: Db, id: string): Promise<UserRow | null> {
+    const { rows } = await db.query<UserRow>(`${USER} where u.id = $1`, [id]);
+    return rows[0] ?? null;
+  },
+
+  /** With a session check folded in, for GET /user: one round trip per request. */
+  async byIdWithSession(db: Db, id: string, sessionId: string | null): Promise<(UserRow & { session_ok: boolean }) | null> {
+    const { rows } = await db.query<UserRow & { session_ok: boolean }>(
+      `${USER.replace('from auth.users u', `, exists (select 1 from auth.sessions s where s.id = $2 and s.user_id = u.id
+        and (s.not_after is null or s.not_after > now())) as session_ok from auth.users u`)} where u.id = $1`,
+      [id, sessionId],
+    );
+    return rows[0] ?? null;
+  },
+
+  async byEmail(db: Db, email: string): Promise<UserRow | null> {
+    const { rows } = await db.query<UserRow>(`${USER} where lower(u.email) = lower($1) and u.deleted_at is null`, [email]);
+    return rows[0] ?? null;
+  },
+
+  async insert(db: Db, u: NewUser): Promise<string> {
+    const { rows } = await db.query<{ id: string }>(
+      `insert into auth.users (id, email, phone, encrypted_password, email_confirmed_at, phone_confirmed_at, raw_app_meta_data,
+         raw_user_meta_data, role, is_anonymous, invited_at)
+       values (coalesce($1::uuid, gen_random_uuid()), $2, $3, $4, case when $5 then now() end, case when $6 then now() end,
+         $7, $8, coalesce($9, 'authenticated'), $10, case when $11 then now() end)
+       returning id`,
+      [u.id ?? null, u.email, u.phone ?? null, u.passwordHash, u.emailConfirmed, u.phoneConfirmed ?? false,
+        u.appMetadata, u.userMetadata, u.role ?? null, u.isAnonymous ?? false, u.invited ?? false],
+    );
+    return rows[0].id;
+  },
+
+  /** Sets the given columns (names come from our code, never from a request). */
+  async update(db: Db, id: string, patch: Record<string, unknown>): Promise<void> {
+    const cols = Object.keys(patch);
+    if (cols.length === 0) return;
+    const params: unknown[] = [id];
+    const sets = cols.map((c) => {
+      if (patch[c] === NOW) return `${c} = now()`;
+      params.push(patch[c]);
+      return `${c} = $${params.length}`;
+    });
+    await db.query(`update auth.users set ${sets.join(', ')}, updated_at = now() where id = $1`, params);
+  },
+
+  async mergeMetadata(db: Db, id: string, column: 'raw_user_meta_data' | 'raw_app_meta_data', data: Record<string, unknown>): Promise<void> {
+    // Keys set to null are removed, as GoTrue does for metadata updates.
+    await db.query(
+      `update auth.users set ${column} = jsonb_strip_nulls(${column} || $2::jsonb), updated_at = now() where id = $1`,
+      [id, data],
+    );
+  },
+
+  async touchSignIn(db: Db, id: string): Promise<void> {
+    await db.query('update auth.users set last_sign_in_at = now() where id = $1', [id]);
+  },
+
+  async list(db: Db, page: number, perPage: number): Promise<{ users: UserRow[]; total: number }> {
+    const { rows } = await db.query<UserRow & { total: string }>(
+      `${USER.replace('from auth.users u', ', count(*) over () as total from auth.users u')}
+       order by u.created_at desc, u.id limit $1 offset $2`,
+      [perPage, (page - 1) * perPage],
+    );
+    const total = rows[0] ? Number(rows[0].total) : Number((await db.query('select count(*) from auth.users')).rows[0].count);
+    return { users: rows, total };
+  },
+
+  async remove(db: Db, id: string): Promise<boolean> {
+    return ((await db.query('delete from auth.users where id = $1', [id])).rowCount ?? 0) > 0;
+  },
+
+  /** GoTrue's soft delete: the row stays (for foreign keys in app tables) but loses every way to sign in. */
+  async softDelete(db: Db, id: string): Promise<boolean> {
+    const r = await db.query(
+      `update auth.users set deleted_at = now(), email = null, phone = null, encrypted_password = null,
+         raw_app_meta_data = '{}', raw_user_meta_data = '{}', updated_at = now() where id = $1 and deleted_at is null`,
+      [id],
+    );
+    await db.query('delete from auth.identities where user_id = $1', [id]);
+    await db.query('delete from auth.sessions where user_id = $1', [id]);
+    return (r.rowCount ?? 0) > 0;
+  },
+};
+
+/** Marker for "set this column to now()" in usersDb.update. */
+export const NOW = Symbol('now');

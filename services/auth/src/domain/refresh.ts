@@ -1,0 +1,66 @@
+// grant_type=refresh_token: rotate the presented token, GoTrue's rules (internal/tokens/service.go):
+//  - active token → revoke it, issue a child;
+//  - revoked, but the parent of the session's active token → hand back that active token (the client lost
+//    the last response; we recover the child from its sealed copy, which only the parent's holder can open);
+//  - revoked within the reuse interval → issue another child (concurrent refreshes from several tabs);
+//  - otherwise → reuse of a stolen token: the session and every token of its family are ended.
+// The session row is locked FOR UPDATE NOWAIT; a busy lock closes the transaction and retries shortly after,
+// so waiting refreshes do not each hold a pooled connection.
+import { hashToken } from '@basalt/crypto';
+import { withTransaction } from '@basalt/db';
+import type { AuthContext } from '../context.js';
+import { sessionsDb } from '../db/sessions.js';
+import { usersDb } from '../db/users.js';
+import { authErrors } from '../errors.js';
+import { newRefreshToken, seal, sessionJson, unseal, type SessionJson } from './tokens.js';
+
+const RETRY_FOR_MS = 5_000;
+const FAMILY_REVOKED = Symbol('family revoked');
+
+export async function refreshSession(ctx: AuthContext, token: unknown): Promise<SessionJson> {
+  if (typeof token !== 'string' || token.length === 0) throw authErrors.refreshInvalid();
+  if (token.length > 256) throw authErrors.refreshNotFound();
+  const hash = hashToken(token);
+  const deadline = Date.now() + RETRY_FOR_MS;
+  for (;;) {
+    try {
+      const result = await withTransaction(ctx.db, async (db) => {
+        const presented = await sessionsDb.findRefresh(db, hash);
+        if (!presented) throw authErrors.refreshNotFound();
+        const session = await sessionsDb.lock(db, presented.session_id);
+        if (!session) throw authErrors.refreshNotFound();
+        if (session.not_after && session.not_after < new Date()) throw authErrors.refreshNotFound();
+        const current = (await sessionsDb.findRefresh(db, hash))!; // re-read under the lock
+        const user = await usersDb.byId(db, session.user_id);
+        if (!user || user.deleted_at) throw authErrors.refreshNotFound();
+        if (user.banned_until && user.banned_until > new Date()) throw authErrors.userBanned();
+
+        let issued: string | null = null;
+        if (current.revoked) {
+          const active = await sessionsDb.activeRefresh(db, session.id);
+          const reuseMs = ctx.settings.refresh_token_reuse_interval * 1000;
+          if (active && active.parent === hash && active.sealed) issued = unseal(active.sealed, token);
+          if (!issued && current.updated_at.getTime() + reuseMs < Date.now()) {
+            await sessionsDb.remove(db, session.id);
+            return FAMILY_REVOKED;
+          }
+        } else {
+          await sessionsDb.revokeRefresh(db, current.id);
+        }
+        if (!issued) {
+          issued = newRefreshToken();
+          await sessionsDb.insertRefresh(db, { hash: hashToken(issued), userId: user.id, sessionId: session.id, parent: hash, sealed: seal(issued, token) });
+        }
+        await sessionsDb.touch(db, session.id);
+        return sessionJson(ctx, user, session, await sessionsDb.amr(db, session.id), issued);
+      });
+      // The family is revoked in a committed transaction before the error goes out.
+      if (result === FAMILY_REVOKED) throw authErrors.refreshAlreadyUsed();
+      return result;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '55P03') throw e;
+      if (Date.now() > deadline) throw authErrors.tooManyConcurrentRefreshes();
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+    }
+  }
+}

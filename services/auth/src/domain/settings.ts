@@ -1,0 +1,81 @@
+// A project's auth settings: project.settings.auth (merged by PATCH /platform/v1/projects/<ref>), with defaults.
+// Parsed once per Project object: the registry replaces the object when settings change.
+import { z } from 'zod';
+import type { Project } from '@basalt/tenancy';
+
+const Provider = z.object({
+  enabled: z.boolean().default(true),
+  client_id: z.string(),
+  secret: z.string(),
+  /** overrides of the provider's endpoints (tests point them at a local fake) */
+  authorize_url: z.string().url().optional(),
+  token_url: z.string().url().optional(),
+  user_url: z.string().url().optional(),
+  emails_url: z.string().url().optional(),
+});
+export type ProviderSettings = z.infer<typeof Provider>;
+
+const Limit = z.object({ per_ip: z.number().int().min(1), per_email: z.number().int().min(1), window_seconds: z.number().int().min(1) });
+export type LimitSettings = z.infer<typeof Limit>;
+const limit = (perIp: number, perEmail: number, windowSeconds = 300) => Limit.default({ per_ip: perIp, per_email: perEmail, window_seconds: windowSeconds });
+
+const Template = z.object({ subject: z.string().max(500), body: z.string().max(100_000) });
+
+export const AuthSettings = z.object({
+  site_url: z.string().url().optional(),
+  uri_allow_list: z.array(z.string()).default([]),
+  disable_signup: z.boolean().default(false),
+  /** false = users are confirmed at sign-up (GoTrue MAILER_AUTOCONFIRM) */
+  email_confirm_required: z.boolean().default(false),
+  email_enabled: z.boolean().default(true),
+  anonymous_users: z.boolean().default(false),
+  password_min_length: z.number().int().min(6).max(72).default(6),
+  password_required_characters: z.enum(['', 'letters_digits', 'lower_upper_letters_digits', 'lower_upper_letters_digits_symbols']).default(''),
+  update_password_require_reauthentication: z.boolean().default(false),
+  jwt_exp: z.number().int().min(30).max(604_800).default(3600),
+  refresh_token_reuse_interval: z.number().int().min(0).max(3600).default(10),
+  otp_exp: z.number().int().min(60).max(86_400).default(3600),
+  otp_length: z.number().int().min(6).max(10).default(6),
+  mfa_max_enrolled_factors: z.number().int().min(1).max(100).default(10),
+  smtp: z
+    .object({
+      host: z.string(),
+      port: z.number().int().default(587),
+      user: z.string().optional(),
+      pass: z.string().optional(),
+      secure: z.boolean().default(false),
+      admin_email: z.string().email(),
+      sender_name: z.string().optional(),
+    })
+    .optional(),
+  templates: z.record(z.string(), Template).default({}),
+  external: z.record(z.string(), Provider).default({}),
+  rate_limits: z
+    .object({
+      signup: limit(60, 30),
+      token: limit(300, 60),
+      otp: limit(60, 30),
+      recover: limit(60, 30),
+      verify: limit(120, 60),
+      refresh: limit(1800, 1800),
+    })
+    .default({}),
+});
+export type AuthSettings = z.infer<typeof AuthSettings>;
+
+const cache = new WeakMap<Project, AuthSettings>();
+
+/** A malformed settings object falls back to defaults for the bad keys rather than taking the project down. */
+export function authSettings(project: Project): AuthSettings {
+  const hit = cache.get(project);
+  if (hit) return hit;
+  const raw = (project.settings.auth ?? {}) as Record<string, unknown>;
+  let parsed = AuthSettings.safeParse(raw);
+  if (!parsed.success) {
+    const bad = new Set(parsed.error.issues.map((i) => String(i.path[0])));
+    parsed = AuthSettings.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
+  }
+  const settings = parsed.success ? parsed.data : AuthSettings.parse({});
+  cache.set(project, settings);
+  return settings;
+}

@@ -1,0 +1,27 @@
+// The signed-in user.
+//   GET  /user             the user, unwrapped
+//   PUT  /user             email, password (+nonce), data
+//   GET|POST /reauthenticate   email a nonce for a password change
+//   GET  /settings         what this project offers
+import { Router } from 'express';
+import { getUser, reauthenticate, updateUser } from '../domain/current-user.js';
+import { requireUser } from '../domain/principal.js';
+import { redirectTarget } from '../domain/redirect.js';
+import { publicSettings } from '../domain/public-settings.js';
+import type { RouteDeps } from './deps.js';
+
+export function userRoutes({ pw }: RouteDeps): Router {
+  const r = Router();
+  r.get('/user', async (req, res) => void res.json(await getUser(req.ctx, requireUser(req.ctx, req.headers))));
+  r.put('/user', async (req, res) =>
+    void res.json(await updateUser(req.ctx, pw, requireUser(req.ctx, req.headers), req.body ?? {}, redirectTarget(req.ctx, req.query.redirect_to))),
+  );
+  const reauth = async (req: import('express').Request, res: import('express').Response) => {
+    await reauthenticate(req.ctx, requireUser(req.ctx, req.headers));
+    res.json({});
+  };
+  r.get('/reauthenticate', reauth);
+  r.post('/reauthenticate', reauth);
+  r.get('/settings', (req, res) => void res.json(publicSettings(req.ctx.settings)));
+  return r;
+}
