@@ -3,6 +3,7 @@ import express, { type Request } from 'express';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { BasaltError, errors } from '@basalt/errors';
+import type { SecretBox } from '@basalt/crypto';
 import type { ProjectPools } from '@basalt/db';
 import { createServiceApp, type Logger } from '@basalt/http';
 import type { ProjectRegistry } from '@basalt/tenancy';
@@ -11,6 +12,10 @@ import { projectDb, resolveProject } from './context.js';
 import { passwords } from './domain/password.js';
 import { rateLimiter } from './domain/rate-limit.js';
 import type { WithWeakPassword } from './errors.js';
+import { adminRoutes } from './routes/admin.js';
+import { emailRoutes } from './routes/email.js';
+import { factorRoutes } from './routes/factors.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/user.js';
@@ -21,6 +26,7 @@ export interface Deps {
   redis: Redis;
   registry: ProjectRegistry;
   pools: ProjectPools;
+  secrets: SecretBox;
   log: Logger;
 }
 
@@ -69,6 +75,10 @@ export function createApp(deps: Deps) {
   api.use(resolveProject(deps.registry, projectDb(deps.pools), deps.config.BASALT_PUBLIC_URL));
   api.use(sessionRoutes(routeDeps));
   api.use(userRoutes(routeDeps));
+  api.use(emailRoutes(routeDeps));
+  api.use(adminRoutes(routeDeps));
+  api.use(factorRoutes(routeDeps, deps.secrets));
+  api.use(oauthRoutes());
   // A database error that reaches here is our bug, not the caller's: a 500, never a SQL message in a 4xx.
   api.use((err: unknown, _req: Request, _res: unknown, next: (e: unknown) => void) => {
     const code = (err as { code?: unknown }).code;

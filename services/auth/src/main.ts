@@ -16,14 +16,15 @@ redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
 subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
 await Promise.all([redis.connect(), subscriber.connect()]);
 
-const registry = new ProjectRegistry({ control, secrets: new SecretBox(config.BASALT_MASTER_KEY), subscriber });
+const secrets = new SecretBox(config.BASALT_MASTER_KEY);
+const registry = new ProjectRegistry({ control, secrets, subscriber });
 await registry.start();
 const pools = new ProjectPools({
   maxPerProject: config.PROJECT_POOL_MAX,
   applicationName: 'basalt-auth',
   onError: (ref, err) => log.warn({ ref, err: err.message }, 'idle project connection dropped'),
 });
-const { app, setDraining } = createApp({ config, control, redis, registry, pools, log });
+const { app, setDraining } = createApp({ config, control, redis, registry, pools, secrets, log });
 
 await serve(app, {
   port: config.PORT,

@@ -49,3 +49,13 @@ export const flowStateDb = {
     await db.query('delete from auth.flow_state where id = $1', [id]);
   },
 };
+
+/** The latest email flow of a user still waiting for its link to be followed (PKCE email links). */
+export async function pendingEmailFlow(db: Db, userId: string): Promise<FlowStateRow | null> {
+  const { rows } = await db.query<FlowStateRow>(
+    `select * from auth.flow_state where user_id = $1 and provider_type = 'email' and auth_code is null
+      order by created_at desc limit 1`,
+    [userId],
+  );
+  return rows[0] ?? null;
+}

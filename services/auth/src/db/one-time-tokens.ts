@@ -35,6 +35,15 @@ export const oneTimeTokensDb = {
     return rows[0] ?? null;
   },
 
+  async recordFailure(db: Db, relatesTo: string, types: string[], max: number): Promise<void> {
+    await db.query(
+      `update auth.one_time_tokens set failed_attempts = failed_attempts + 1, updated_at = now()
+        where relates_to = $1 and token_type = any($2)`,
+      [relatesTo, types],
+    );
+    await db.query('delete from auth.one_time_tokens where relates_to = $1 and token_type = any($2) and failed_attempts >= $3', [relatesTo, types, max]);
+  },
+
   async remove(db: Db, userId: string, type: string): Promise<void> {
     await db.query('delete from auth.one_time_tokens where user_id = $1 and token_type = $2', [userId, type]);
   },

@@ -47,16 +47,16 @@ export interface Issued {
 }
 
 /** Creates the one-time token for `type` and builds its link, without sending anything (generate_link). */
-export async function issueLink(ctx: AuthContext, db: pg.PoolClient | pg.Pool, userId: string, type: MailType, email: string, redirectTo: string): Promise<Issued> {
+export async function issueLink(ctx: AuthContext, db: pg.PoolClient | pg.Pool, userId: string, type: MailType, email: string, redirectTo: string, pkce = false): Promise<Issued> {
   const otp = newOtp(ctx.settings.otp_length);
   const hashedToken = tokenHash(email, otp);
   await oneTimeTokensDb.put(db, userId, TOKEN_TYPE[type], hashedToken, email.toLowerCase());
-  const q = new URLSearchParams({ token: hashedToken, type, redirect_to: redirectTo });
+  const q = new URLSearchParams({ token: pkce ? `pkce_${hashedToken}` : hashedToken, type, redirect_to: redirectTo });
   return { otp, hashedToken, actionLink: `${ctx.authUrl}/verify?${q}` };
 }
 
-export async function sendAuthMail(ctx: AuthContext, db: pg.PoolClient | pg.Pool, m: { userId: string; type: MailType; to: string; redirectTo: string; newEmail?: string }): Promise<Issued> {
-  const issued = await issueLink(ctx, db, m.userId, m.type, m.to, m.redirectTo);
+export async function sendAuthMail(ctx: AuthContext, db: pg.PoolClient | pg.Pool, m: { userId: string; type: MailType; to: string; redirectTo: string; newEmail?: string; pkce?: boolean }): Promise<Issued> {
+  const issued = await issueLink(ctx, db, m.userId, m.type, m.to, m.redirectTo, m.pkce);
   const tpl = ctx.settings.templates[m.type] ?? DEFAULTS[m.type];
   const vars: Record<string, string> = {
     ConfirmationURL: issued.actionLink,

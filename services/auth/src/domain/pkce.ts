@@ -19,7 +19,8 @@ export interface Challenge {
 export function parseChallenge(body: Record<string, unknown>): Challenge | null {
   const c = body.code_challenge;
   const m = body.code_challenge_method;
-  if ((c === undefined || c === '') && (m === undefined || m === '')) return null;
+  const absent = (v: unknown) => v === undefined || v === null || v === '';
+  if (absent(c) && absent(m)) return null;
   if (typeof c !== 'string' || !/^[A-Za-z0-9._~-]{43,128}$/.test(c)) throw authErrors.validation('code challenge has to be between 43 and 128 characters');
   const method = typeof m === 'string' ? m.toLowerCase() : '';
   if (method !== 's256' && method !== 'plain') throw authErrors.validation('code challenge method not supported');

@@ -1,0 +1,95 @@
+// The admin API (service_role only): users by id, created confirmed or not, updated, banned, deleted.
+import { withTransaction } from '@basalt/db';
+import type { AuthContext } from '../context.js';
+import { identitiesDb } from '../db/identities.js';
+import { sessionsDb } from '../db/sessions.js';
+import { usersDb, NOW, type UserRow } from '../db/users.js';
+import { authErrors } from '../errors.js';
+import { applyEmail } from './current-user.js';
+import { checkPasswordStrength, type Passwords } from './password.js';
+import { userJson, type UserJson } from './user-json.js';
+import { isUuid, parseEmail, parseMetadata } from './validate.js';
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go durations ("24h", "1h30m", "90s") as GoTrue's ban_duration; "none" lifts a ban. */
+export function banUntil(value: unknown): Date | null {
+  if (value === 'none') return null;
+  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) throw authErrors.validation('invalid format for ban duration: time: invalid duration');
+  let ms = 0;
+  for (const [, n, , unit] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * UNITS[unit];
+  return new Date(Date.now() + ms);
+}
+
+export async function getUserById(ctx: AuthContext, id: string): Promise<UserRow> {
+  if (!isUuid(id)) throw authErrors.userNotFound();
+  const u = await usersDb.byId(ctx.db, id);
+  if (!u) throw authErrors.userNotFound();
+  return u;
+}
+
+export async function listUsers(ctx: AuthContext, pageRaw: unknown, perPageRaw: unknown) {
+  const page = Math.max(1, Math.floor(Number(pageRaw) || 1));
+  const perPage = Math.min(1000, Math.max(1, Math.floor(Number(perPageRaw) || 50)));
+  const { users, total } = await usersDb.list(ctx.db, page, perPage);
+  return { page, perPage, total, users: users.map(userJson) };
+}
+
+export async function createUser(ctx: AuthContext, pw: Passwords, body: Record<string, unknown>): Promise<UserJson> {
+  if (body.email === undefined && body.phone !== undefined) throw authErrors.phoneProviderDisabled();
+  const email = body.email !== undefined ? parseEmail(body.email) : null;
+  const hash = body.password !== undefined ? await pw.hash(checkPasswordStrength(body.password, ctx.settings)) : null;
+  if (body.id !== undefined && !isUuid(body.id)) throw authErrors.validation('id must be a UUID');
+  const role = body.role === undefined ? undefined : String(body.role);
+  const banned = body.ban_duration !== undefined ? banUntil(body.ban_duration) : null;
+  if (email && (await usersDb.byEmail(ctx.db, email))) throw authErrors.emailExists();
+  const provider = email ? 'email' : 'anonymous';
+  try {
+    const id = await withTransaction(ctx.db, async (db) => {
+      const id = await usersDb.insert(db, {
+        id: body.id as string | undefined, email, passwordHash: hash, emailConfirmed: body.email_confirm === true, role,
+        appMetadata: { provider, providers: [provider], ...parseMetadata(body.app_metadata, 'app_metadata') },
+        userMetadata: parseMetadata(body.user_metadata ?? body.data, 'user_metadata'), isAnonymous: !email,
+      });
+      if (email) await identitiesDb.upsert(db, id, 'email', id, { sub: id, email, email_verified: body.email_confirm === true, phone_verified: false });
+      if (banned) await usersDb.update(db, id, { banned_until: banned });
+      return id;
+    });
+    return userJson((await usersDb.byId(ctx.db, id))!);
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw authErrors.emailExists();
+    throw e;
+  }
+}
+
+export async function updateUserById(ctx: AuthContext, pw: Passwords, id: string, body: Record<string, unknown>): Promise<UserJson> {
+  const user = await getUserById(ctx, id);
+  const email = body.email !== undefined ? parseEmail(body.email) : null;
+  const hash = body.password !== undefined ? await pw.hash(checkPasswordStrength(body.password, ctx.settings)) : null;
+  const banned = body.ban_duration !== undefined ? banUntil(body.ban_duration) : undefined;
+  await withTransaction(ctx.db, async (db) => {
+    if (email && email !== user.email) {
+      const taken = await usersDb.byEmail(db, email);
+      if (taken && taken.id !== user.id) throw authErrors.emailExists();
+      await applyEmail(db, user, email);
+      if (body.email_confirm === false) await usersDb.update(db, id, { email_confirmed_at: null });
+    } else if (body.email_confirm === true && !user.email_confirmed_at) {
+      await usersDb.update(db, id, { email_confirmed_at: NOW });
+    }
+    if (hash) await usersDb.update(db, id, { encrypted_password: hash });
+    if (body.role !== undefined) await usersDb.update(db, id, { role: String(body.role) });
+    if (body.user_metadata !== undefined) await usersDb.mergeMetadata(db, id, 'raw_user_meta_data', parseMetadata(body.user_metadata, 'user_metadata'));
+    if (body.app_metadata !== undefined) await usersDb.mergeMetadata(db, id, 'raw_app_meta_data', parseMetadata(body.app_metadata, 'app_metadata'));
+    if (banned !== undefined) {
+      await usersDb.update(db, id, { banned_until: banned });
+      if (banned) await sessionsDb.removeForUser(db, id, null);
+    }
+  });
+  return userJson((await usersDb.byId(ctx.db, id))!);
+}
+
+export async function deleteUser(ctx: AuthContext, id: string, soft: boolean): Promise<void> {
+  await getUserById(ctx, id);
+  if (soft) await withTransaction(ctx.db, (db) => usersDb.softDelete(db, id));
+  else await usersDb.remove(ctx.db, id);
+}
