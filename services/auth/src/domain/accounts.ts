@@ -9,6 +9,7 @@ import { usersDb, NOW, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { sendAuthMail } from './mailer.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
+import { parseChallenge, startEmailFlow } from './pkce.js';
 import { issueSession, type SessionJson } from './tokens.js';
 import { userJson, type UserJson } from './user-json.js';
 import { parseEmail, parseMetadata } from './validate.js';
@@ -35,6 +36,7 @@ export async function signUp(ctx: AuthContext, pw: Passwords, body: Record<strin
   const email = parseEmail(body.email);
   const password = checkPasswordStrength(body.password, s);
   const data = parseMetadata(body.data);
+  const challenge = parseChallenge(body);
 
   const existing = await usersDb.byEmail(ctx.db, email);
   if (existing) return signUpExisting(ctx, existing, data, redirectTo);
@@ -47,7 +49,8 @@ export async function signUp(ctx: AuthContext, pw: Passwords, body: Record<strin
       });
       await identitiesDb.upsert(db, id, 'email', id, { sub: id, email, email_verified: !s.email_confirm_required, phone_verified: false });
       if (!s.email_confirm_required) return issueSession(ctx, db, id, 'password');
-      await sendAuthMail(ctx, db, { userId: id, type: 'signup', to: email, redirectTo });
+      if (challenge) await startEmailFlow(db, id, 'signup', challenge, redirectTo);
+      await sendAuthMail(ctx, db, { userId: id, type: 'signup', to: email, redirectTo, pkce: Boolean(challenge) });
       await usersDb.update(db, id, { confirmation_sent_at: NOW });
       return userJson((await usersDb.byId(db, id))!);
     });

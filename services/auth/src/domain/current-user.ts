@@ -9,6 +9,7 @@ import { usersDb, NOW, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { sendAuthMail, tokenHash } from './mailer.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
+import { parseChallenge, startEmailFlow } from './pkce.js';
 import type { UserPrincipal } from './principal.js';
 import { userJson, type UserJson } from './user-json.js';
 import { parseEmail, parseMetadata } from './validate.js';
@@ -65,7 +66,9 @@ export async function updateUser(ctx: AuthContext, pw: Passwords, p: UserPrincip
       if (taken && taken.id !== user.id) throw authErrors.emailExists();
       if (!ctx.settings.email_confirm_required) await applyEmail(db, user, email);
       else {
-        await sendAuthMail(ctx, db, { userId: user.id, type: 'email_change', to: email, redirectTo, newEmail: email });
+        const challenge = parseChallenge(body);
+        if (challenge) await startEmailFlow(db, user.id, 'email_change', challenge, redirectTo);
+        await sendAuthMail(ctx, db, { userId: user.id, type: 'email_change', to: email, redirectTo, newEmail: email, pkce: Boolean(challenge) });
         await usersDb.update(db, user.id, { email_change: email, email_change_sent_at: NOW });
       }
     }

@@ -1,0 +1,137 @@
+// Rate limits per IP and per email (Redis, limits from project settings), the timing of failed sign-ins,
+// SMTP delivery through a local fake server, and PKCE email links.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { createProject } from '@basalt/testkit';
+import { client, outbox, raw, setAuthSettings, uniqueEmail } from './helpers.js';
+
+const limits = (perIp: number, perEmail: number) => ({ per_ip: perIp, per_email: perEmail, window_seconds: 60 });
+
+test('sign-in: the per-email limit, then the per-IP limit, answer 429 over_request_rate_limit', async () => {
+  const p = await createProject('auth-limits');
+  await setAuthSettings(p, { rate_limits: { token: limits(6, 3), signup: limits(2, 10), recover: limits(100, 2), verify: limits(3, 100), otp: limits(100, 1) } });
+  const email = uniqueEmail('limited');
+  const tries = [];
+  for (let i = 0; i < 4; i++) tries.push(await client(p).auth.signInWithPassword({ email, password: 'whatever-1' }));
+  assert.deepEqual(tries.map((t) => t.error?.status), [400, 400, 400, 429]);
+  assert.equal(tries[3].error?.code, 'over_request_rate_limit');
+  const others = [];
+  for (let i = 0; i < 3; i++) others.push((await client(p).auth.signInWithPassword({ email: uniqueEmail(), password: 'whatever-1' })).error?.status);
+  assert.deepEqual(others, [400, 400, 429]);
+  const signups = [];
+  for (let i = 0; i < 3; i++) signups.push((await client(p).auth.signUp({ email: uniqueEmail(), password: 'limit-pass-1' })).error?.status);
+  assert.deepEqual(signups, [undefined, undefined, 429]);
+  const recover = [];
+  for (let i = 0; i < 3; i++) recover.push((await raw(p, '/recover', { method: 'POST', json: { email } })).status);
+  assert.deepEqual(recover, [200, 200, 429]);
+  const otp = [];
+  for (let i = 0; i < 2; i++) otp.push((await raw(p, '/otp', { method: 'POST', json: { email } })).status);
+  assert.deepEqual(otp, [200, 429]);
+  const verify = [];
+  for (let i = 0; i < 4; i++) verify.push((await raw(p, '/verify', { method: 'POST', json: { type: 'email', email, token: '000000' } })).status);
+  assert.deepEqual(verify, [403, 403, 403, 429]);
+  // Limits are per project: another project is unaffected.
+  const q = await createProject('auth-limits-other');
+  assert.equal((await client(q).auth.signInWithPassword({ email, password: 'whatever-1' })).error?.status, 400);
+});
+
+test('a wrong password and an unknown address take the same time (dummy hash on a miss)', async () => {
+  const p = await createProject('auth-timing');
+  const email = uniqueEmail('timed');
+  await client(p).auth.signUp({ email, password: 'timing-pass-1' });
+  const time = async (e: string) => {
+    const t = performance.now();
+    await raw(p, '/token?grant_type=password', { method: 'POST', json: { email: e, password: 'wrong-pass-1' } });
+    return performance.now() - t;
+  };
+  const known: number[] = [];
+  const unknown: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    known.push(await time(email));
+    unknown.push(await time(uniqueEmail('nobody')));
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  assert.ok(Math.abs(median(known) - median(unknown)) < 20, `known ${median(known)} ms vs unknown ${median(unknown)} ms`);
+});
+
+/** Just enough SMTP to accept a message from nodemailer and keep it. */
+async function fakeSmtp() {
+  const received: { to: string; data: string }[] = [];
+  const server = createServer((s: Socket) => {
+    let to = '';
+    let data: string | null = null;
+    let buf = '';
+    s.write('220 fake ESMTP\r\n');
+    s.on('data', (chunk) => {
+      buf += chunk.toString();
+      let i;
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        if (data !== null) {
+          if (line === '.') {
+            received.push({ to, data });
+            data = null;
+            s.write('250 queued\r\n');
+          } else data += `${line}\n`;
+          continue;
+        }
+        const cmd = line.slice(0, 4).toUpperCase();
+        if (cmd === 'EHLO' || cmd === 'HELO') s.write('250 fake\r\n');
+        else if (cmd === 'RCPT') (to = line.slice(8).replace(/[<>]/g, '')), s.write('250 ok\r\n');
+        else if (cmd === 'DATA') (data = ''), s.write('354 go\r\n');
+        else if (cmd === 'QUIT') s.end('221 bye\r\n');
+        else s.write('250 ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+test('with SMTP configured, mail goes to the server with the project template, not to the outbox', async () => {
+  const smtp = await fakeSmtp();
+  after(() => smtp.close());
+  const p = await createProject('auth-smtp');
+  await setAuthSettings(p, {
+    email_confirm_required: true,
+    smtp: { host: '127.0.0.1', port: smtp.port, admin_email: 'noreply@app.test', sender_name: 'App' },
+    templates: { signup: { subject: 'Welcome to App', body: '<p>Code {{ .Token }} for {{ .Email }}</p>' } },
+  });
+  const email = uniqueEmail('smtp');
+  assert.equal((await client(p).auth.signUp({ email, password: 'smtp-pass-1' })).error, null);
+  assert.equal(smtp.received.length, 1);
+  assert.equal(smtp.received[0].to, email);
+  assert.match(smtp.received[0].data, /Subject: Welcome to App/);
+  const code = /Code (\d{6}) for/.exec(smtp.received[0].data.replace(/=\n/g, ''))![1];
+  assert.deepEqual(await outbox(p), []);
+  const v = await client(p).auth.verifyOtp({ email, token: code, type: 'signup' });
+  assert.equal(v.error, null);
+});
+
+test('PKCE sign-up: the emailed link returns ?code= which the same client exchanges for a session', async () => {
+  const p = await createProject('auth-pkce-email');
+  await setAuthSettings(p, { email_confirm_required: true, uri_allow_list: ['http://app.test/**'] });
+  const sb = createClient(p.url, p.anonKey, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, flowType: 'pkce' }, realtime: { transport: WebSocket as never } });
+  const email = uniqueEmail('pkce');
+  const r = await sb.auth.signUp({ email, password: 'pkce-pass-1', options: { emailRedirectTo: 'http://app.test/done' } });
+  assert.equal(r.error, null);
+  const mail = (await outbox(p, email))[0];
+  assert.match(mail.action_link!, /token=pkce_[0-9a-f]{56}/);
+  const res = await fetch(mail.action_link!, { redirect: 'manual' });
+  const back = new URL(res.headers.get('location')!);
+  assert.equal(back.origin + back.pathname, 'http://app.test/done');
+  const ex = await sb.auth.exchangeCodeForSession(back.searchParams.get('code')!);
+  assert.equal(ex.error, null);
+  assert.equal(ex.data.user?.email, email);
+  assert.ok(ex.data.user?.email_confirmed_at);
+  // A refresh token of this project means nothing to another one.
+  const q = await createProject('auth-pkce-other');
+  const cross = await raw(q, '/token?grant_type=refresh_token', { method: 'POST', json: { refresh_token: ex.data.session!.refresh_token } });
+  assert.equal(cross.status, 400);
+  assert.equal(cross.body.code, 'refresh_token_not_found');
+});
