@@ -82,8 +82,13 @@ async function fakeSmtp() {
         }
         const cmd = line.slice(0, 4).toUpperCase();
         if (cmd === 'EHLO' || cmd === 'HELO') s.write('250 fake\r\n');
-        else if (cmd === 'RCPT') (to = line.slice(8).replace(/[<>]/g, '')), s.write('250 ok\r\n');
-        else if (cmd === 'DATA') (data = ''), s.write('354 go\r\n');
+        else if (cmd === 'RCPT') {
+          to = line.slice(8).replace(/[<>]/g, '');
+          s.write('250 ok\r\n');
+        } else if (cmd === 'DATA') {
+          data = '';
+          s.write('354 go\r\n');
+        }
         else if (cmd === 'QUIT') s.end('221 bye\r\n');
         else s.write('250 ok\r\n');
       }
