@@ -130,9 +130,6 @@ export const usersDb = {
     );
   },
 
-  async touchSignIn(db: Db, id: string): Promise<void> {
-    await db.query('update auth.users set last_sign_in_at = now() where id = $1', [id]);
-  },
 
   async list(db: Db, page: number, perPage: number): Promise<{ users: UserRow[]; total: number }> {
     const { rows } = await db.query<UserRow & { total: string }>(

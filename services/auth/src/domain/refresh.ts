@@ -25,34 +25,32 @@ export async function refreshSession(ctx: AuthContext, token: unknown): Promise<
   for (;;) {
     try {
       const result = await withTransaction(ctx.db, async (db) => {
-        const presented = await sessionsDb.findRefresh(db, hash);
-        if (!presented) throw authErrors.refreshNotFound();
-        const session = await sessionsDb.lock(db, presented.session_id);
+        const session = await sessionsDb.lockByRefresh(db, hash);
         if (!session) throw authErrors.refreshNotFound();
         if (session.not_after && session.not_after < new Date()) throw authErrors.refreshNotFound();
-        const current = (await sessionsDb.findRefresh(db, hash))!; // re-read under the lock
+        // Read under the lock, so concurrent refreshes of one session see each other's rotation.
+        const { presented, active, amr } = await sessionsDb.refreshState(db, hash, session.id);
+        if (!presented) throw authErrors.refreshNotFound();
         const user = await usersDb.byId(db, session.user_id);
         if (!user || user.deleted_at) throw authErrors.refreshNotFound();
         if (user.banned_until && user.banned_until > new Date()) throw authErrors.userBanned();
 
         let issued: string | null = null;
-        if (current.revoked) {
-          const active = await sessionsDb.activeRefresh(db, session.id);
+        if (presented.revoked) {
           const reuseMs = ctx.settings.refresh_token_reuse_interval * 1000;
           if (active && active.parent === hash && active.sealed) issued = unseal(active.sealed, token);
-          if (!issued && current.updated_at.getTime() + reuseMs < Date.now()) {
+          if (!issued && presented.updated_at.getTime() + reuseMs < Date.now()) {
             await sessionsDb.remove(db, session.id);
             return FAMILY_REVOKED;
           }
-        } else {
-          await sessionsDb.revokeRefresh(db, current.id);
         }
+        let child = null;
         if (!issued) {
           issued = newRefreshToken();
-          await sessionsDb.insertRefresh(db, { hash: hashToken(issued), userId: user.id, sessionId: session.id, parent: hash, sealed: seal(issued, token) });
+          child = { hash: hashToken(issued), userId: user.id, sessionId: session.id, parent: hash, sealed: seal(issued, token) };
         }
-        await sessionsDb.touch(db, session.id);
-        return sessionJson(ctx, user, session, await sessionsDb.amr(db, session.id), issued);
+        await sessionsDb.rotate(db, { presentedId: presented.id, child });
+        return sessionJson(ctx, user, session, amr, issued);
       });
       // The family is revoked in a committed transaction before the error goes out.
       if (result === FAMILY_REVOKED) throw authErrors.refreshAlreadyUsed();

@@ -82,13 +82,10 @@ export function sessionJson(ctx: AuthContext, user: UserRow, session: { id: stri
 
 /** A new session for a user who just proved who they are by `method` (password, otp, oauth, …). */
 export async function issueSession(ctx: AuthContext, db: pg.PoolClient, userId: string, method: string): Promise<SessionJson> {
-  const sessionId = await sessionsDb.create(db, userId, ctx.ip, ctx.userAgent);
-  await sessionsDb.addAmr(db, sessionId, method);
   const refresh = newRefreshToken();
-  await sessionsDb.insertRefresh(db, { hash: hashToken(refresh), userId, sessionId, parent: null, sealed: null });
-  await usersDb.touchSignIn(db, userId);
+  const s = await sessionsDb.start(db, { userId, ip: ctx.ip, userAgent: ctx.userAgent, method, refreshHash: hashToken(refresh) });
   const user = (await usersDb.byId(db, userId))!;
-  return sessionJson(ctx, user, { id: sessionId, aal: 'aal1' }, await sessionsDb.amr(db, sessionId), refresh);
+  return sessionJson(ctx, user, { id: s.id, aal: 'aal1' }, [{ method, timestamp: s.ts }], refresh);
 }
 
 /** New tokens for an existing session (after MFA verification raised its aal). */

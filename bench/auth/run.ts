@@ -1,0 +1,145 @@
+// bench/auth: password sign-ins/s through the gateway against the raw bcrypt.compare ceiling at the same cost on
+// the same machine, token refreshes/s (each connection rotates its own chain), and GET /user/s — in one run,
+// against a fleet (platform, gateway, auth) started here on a throwaway control database.
+// Writes bench/results/auth.json.   node --import tsx bench/auth/run.ts
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, startFleet } from '@basalt/fleet';
+import { freePortBase, requireTool, scratchDatabase, writeResults, type WrkResult } from '../lib.js';
+
+// bcrypt is the auth service's dependency; load the very same build it uses.
+const bcrypt = createRequire(join(ROOT, 'services/auth/package.json'))('bcrypt') as {
+  hash(data: string, rounds: number): Promise<string>;
+  compare(data: string, hash: string): Promise<boolean>;
+};
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const COST = 10;
+requireTool('wrk', 'wrk');
+
+const toMs = (v: string) => {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
+};
+
+/** wrk with a Lua script; -t = -c so each thread owns one connection (and, for refresh, one token chain). */
+function wrkScript(url: string, script: string, connections: number, seconds: number): WrkResult {
+  const dir = mkdtempSync(join(tmpdir(), 'basalt-bench-auth-'));
+  const file = join(dir, 'script.lua');
+  writeFileSync(file, script);
+  const out = execFileSync('wrk', ['-t', String(connections), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' });
+  const pick = (re: RegExp) => re.exec(out)?.[1] ?? '';
+  return {
+    rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
+    p50_ms: toMs(pick(/\s50%\s+(\S+)/)),
+    p99_ms: toMs(pick(/\s99%\s+(\S+)/)),
+    errors: Number(pick(/Non-2xx or 3xx responses: (\d+)/) || 0),
+  };
+}
+
+const lua = (s: string) => JSON.stringify(s);
+const headerLua = (h: Record<string, string>) => `{${Object.entries(h).map(([k, v]) => `[${lua(k)}]=${lua(v)}`).join(',')}}`;
+
+async function bcryptCeiling(hash: string, seconds: number): Promise<number> {
+  // libuv runs bcrypt on its thread pool (4 threads by default), exactly as in the service.
+  let done = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (Date.now() < until) {
+      await bcrypt.compare('bench-password-1', hash);
+      done++;
+    }
+  }));
+  return done / seconds;
+}
+
+const base = freePortBase();
+const db = await scratchDatabase('basalt_bench_auth');
+const fleet = await startFleet({
+  only: ['platform', 'gateway', 'auth'],
+  basePort: base,
+  logs: join(mkdtempSync(join(tmpdir(), 'basalt-bench-auth-logs-')), 'logs'),
+  env: {
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    BASALT_MASTER_KEY: randomBytes(32).toString('hex'),
+    BASALT_PLATFORM_TOKEN: `bsp_bench${randomBytes(20).toString('hex')}`,
+    BASALT_PUBLIC_URL: `http://localhost:${base}`,
+    BASALT_REDIS_PREFIX: `benchauth${base}:`,
+    LOG_LEVEL: 'warn',
+  },
+});
+
+try {
+  const token = fleet.env.BASALT_PLATFORM_TOKEN ?? '';
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${fleet.gatewayUrl}/platform/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  const project = (await (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'bench-auth' }) })).json()) as { ref: string; anon_key: string };
+  const huge = { per_ip: 1e9, per_email: 1e9, window_seconds: 60 };
+  const patched = await api(`/projects/${project.ref}`, {
+    method: 'PATCH',
+    body: JSON.stringify({ settings: { rate_limit_rps: 1_000_000, auth: { rate_limits: { signup: huge, token: huge, otp: huge, recover: huge, verify: huge, refresh: huge } } } }),
+  });
+  if (!patched.ok) throw new Error(`settings: ${patched.status} ${await patched.text()}`);
+  await new Promise((r) => setTimeout(r, 300));
+  const authUrl = `${fleet.gatewayUrl}/project/${project.ref}/auth/v1`;
+  const headers = { apikey: project.anon_key, 'content-type': 'application/json' };
+  const call = async (path: string, body: unknown) => {
+    const r = await fetch(`${authUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${path} → ${r.status} ${await r.text()}`);
+    return r.json() as Promise<{ access_token: string; refresh_token: string }>;
+  };
+  const email = 'bench@example.com';
+  const first = await call('/signup', { email, password: 'bench-password-1' });
+
+  const hash = await bcrypt.hash('bench-password-1', COST);
+  const ceiling = await bcryptCeiling(hash, Math.max(3, SECONDS / 2));
+  process.stderr.write(`bcrypt.compare ceiling (cost ${COST}): ${ceiling.toFixed(1)}/s\n`);
+
+  const signInScript = `wrk.method = "POST"; wrk.headers = ${headerLua(headers)}; wrk.body = ${lua(JSON.stringify({ email, password: 'bench-password-1' }))}`;
+  wrkScript(`${authUrl}/token?grant_type=password`, signInScript, 4, 2);
+  const signIn = wrkScript(`${authUrl}/token?grant_type=password`, signInScript, 8, SECONDS);
+  process.stderr.write(`sign-ins ${signIn.rps.toFixed(1)}/s p50 ${signIn.p50_ms} ms errors ${signIn.errors}\n`);
+
+  const CONNS = 16;
+  const chains: string[] = [];
+  for (let i = 0; i < CONNS; i++) chains.push((await call('/token?grant_type=password', { email, password: 'bench-password-1' })).refresh_token);
+  const refreshScript = `
+    local tokens = {${chains.map(lua).join(',')}}
+    local n = 0
+    function setup(thread) n = n + 1; thread:set("token", tokens[n]) end
+    function request()
+      return wrk.format("POST", nil, ${headerLua(headers)}, '{"refresh_token":"' .. token .. '"}')
+    end
+    function response(status, hdrs, body)
+      local t = body:match('"refresh_token":"([^"]+)"')
+      if t then token = t end
+    end`;
+  const refresh = wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript, CONNS, SECONDS);
+  process.stderr.write(`refreshes ${refresh.rps.toFixed(0)}/s p50 ${refresh.p50_ms} ms errors ${refresh.errors}\n`);
+
+  const userScript = `wrk.method = "GET"; wrk.headers = ${headerLua({ apikey: project.anon_key, authorization: `Bearer ${first.access_token}` })}`;
+  wrkScript(`${authUrl}/user`, userScript, 8, 2);
+  const getUser = wrkScript(`${authUrl}/user`, userScript, 32, SECONDS);
+  process.stderr.write(`GET /user ${getUser.rps.toFixed(0)}/s p50 ${getUser.p50_ms} ms errors ${getUser.errors}\n`);
+
+  const summary = {
+    cores: availableParallelism(),
+    bcrypt_cost: COST,
+    bcrypt_compare_ceiling_per_s: +ceiling.toFixed(1),
+    sign_ins_per_s: +signIn.rps.toFixed(1),
+    sign_in_vs_ceiling: +(signIn.rps / ceiling).toFixed(3),
+    refreshes_per_s: Math.round(refresh.rps),
+    get_user_per_s: Math.round(getUser.rps),
+    targets: { sign_in_vs_ceiling: '>= 0.8', refreshes_per_s: '>= 2000', get_user_per_s: '>= 2000' },
+  };
+  process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.stderr.write(`written to ${writeResults('auth', { seconds: SECONDS, results: { signIn, refresh, getUser }, summary })}\n`);
+} finally {
+  await fleet.stop();
+  await db.drop();
+}
