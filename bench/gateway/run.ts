@@ -62,6 +62,7 @@ const fleet = await startFleet({
     LOG_LEVEL: 'warn',
     ACCESS_LOG: process.env.ACCESS_LOG ?? 'false',
     GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '1',
+    GATEWAY_PROXY: process.env.GATEWAY_PROXY ?? 'raw',
   },
 });
 
@@ -101,7 +102,7 @@ try {
     targets: { gateway_vs_nginx_rps: '>= 0.5', added_p50_ms: '<= 0.3', jwt_verifies: '>= 50000' },
   };
   process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
-  const path = writeResults('gateway', { seconds: SECONDS, connections: CONNECTIONS, access_log: fleet.env.ACCESS_LOG ?? 'false', gateway_workers: Number(fleet.env.GATEWAY_WORKERS), results, summary });
+  const path = writeResults('gateway', { seconds: SECONDS, connections: CONNECTIONS, access_log: fleet.env.ACCESS_LOG ?? 'false', gateway_workers: Number(fleet.env.GATEWAY_WORKERS), gateway_proxy: fleet.env.GATEWAY_PROXY, results, summary });
   process.stderr.write(`written to ${path}\n`);
 } finally {
   await fleet.stop();

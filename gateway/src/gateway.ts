@@ -10,6 +10,7 @@ import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.js';
 import { keyIsValid } from './key-check.js';
+import { rawForward, UpstreamPool } from './raw-upstream.js';
 import { forward, sendJson, tunnel, upstreamHeaders } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
 import { locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
@@ -34,6 +35,7 @@ class Reject {
 export function createGateway(deps: GatewayDeps) {
   const { config, registry, limiter, log } = deps;
   const targets = upstreams(config);
+  const pools = new Map(Object.entries(targets).map(([name, url]) => [name, new UpstreamPool(url.hostname, Number(url.port || 80))]));
   const base = new URL(config.BASALT_PUBLIC_URL);
   const registryMetrics = new client.Registry();
   registryMetrics.setDefaultLabels({ service: 'gateway' });
@@ -130,6 +132,20 @@ export function createGateway(deps: GatewayDeps) {
     admit(req, located, match, query).then(
       ({ project, located: where }) => {
         const ref = project?.ref ?? where.ref;
+        if (config.GATEWAY_PROXY === 'raw') {
+          return rawForward(req, res, {
+            pool: pools.get(match.route.service)!,
+            path: match.path,
+            headers: upstreamHeaders(req, ours(req, id, where, ref)),
+            responseHeaders: extra,
+            timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+            onDone: (status) => done(status, ref),
+            onFail: (status) => {
+              sendJson(res, status, { message: status === 504 ? 'Upstream timed out' : 'Service unavailable' }, extra);
+              done(status, ref);
+            },
+          });
+        }
         forward(req, res, {
           target: targets[match.route.service],
           path: match.path,
@@ -173,5 +189,12 @@ export function createGateway(deps: GatewayDeps) {
     );
   }
 
-  return { handle, upgrade, setDraining: () => void (draining = true) };
+  return {
+    handle,
+    upgrade,
+    setDraining: () => void (draining = true),
+    close: () => {
+      for (const p of pools.values()) p.destroy();
+    },
+  };
 }

@@ -72,6 +72,7 @@ async function runWorker(): Promise<void> {
     server.closeIdleConnections();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 25_000).unref())]);
     agent.destroy();
+    gateway.close();
     await control.end().catch(() => undefined);
     redis.disconnect();
     subscriber.disconnect();

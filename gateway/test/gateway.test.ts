@@ -1,6 +1,6 @@
 // The gateway against a local echo upstream: routing by subdomain, path prefix and apikey; aliases;
 // key checks like Kong's; x-basalt-* stripping; streaming; WebSocket upgrades; 503; rate limits; CORS.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -11,255 +11,280 @@ import { createProject, platform, testEnv, type TestProject } from '@basalt/test
 import { signJwt, hmacKey } from '@basalt/jwt';
 
 const env = testEnv();
-let echo: http.Server;
-let gateway: ChildProcess;
-let gw = '';
-let a: TestProject;
-let b: TestProject;
+// Every scenario runs against both upstream clients: the lean raw one (default) and node:http's.
+for (const mode of ['raw', 'node'] as const) {
+describe(`gateway (${mode} upstream client)`, () => {
+  let echo: http.Server;
+  let gateway: ChildProcess;
+  let gw = '';
+  let a: TestProject;
+  let b: TestProject;
 
-interface Echoed {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
+  interface Echoed {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+  }
 
-before(async () => {
-  echo = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.url?.includes('/stream')) {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        let n = 0;
-        const timer = setInterval(() => {
-          res.write(`chunk${n}\n`);
-          if (++n === 3) {
-            clearInterval(timer);
-            res.end();
-          }
-        }, 20);
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': 'https://evil.example' });
-      res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
-    });
-  });
-  echo.on('upgrade', (req, socket) => {
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
-    socket.write(`hello ${req.headers['x-basalt-ref']} ${req.url}`);
-    socket.end();
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
-  const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-  const closed = http.createServer();
-  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-  const deadPort = (closed.address() as AddressInfo).port;
-  await new Promise((r) => closed.close(r));
-  const port = 30_000 + Math.floor(Math.random() * 20_000);
-  gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
-    env: {
-      ...process.env, ...env.fleetEnv, PORT: String(port), LOG_LEVEL: 'warn', ACCESS_LOG: 'false',
-      DOCUMENTS_URL: echoUrl, REALTIME_URL: echoUrl, MEMORY_URL: echoUrl, AI_GATEWAY_URL: echoUrl,
-      REST_URL: `http://127.0.0.1:${deadPort}`, BASALT_PUBLIC_URL: `http://localhost:${port}`,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  gw = `http://127.0.0.1:${port}`;
-  await waitForHealth(gw, 30_000, gateway);
-  [a, b] = await Promise.all([createProject('gw-a'), createProject('gw-b')]);
-});
-
-after(async () => {
-  gateway?.kill('SIGTERM');
-  await new Promise((r) => echo?.close(r));
-});
-
-/** fetch cannot set Host and normalises `..` away, so those requests go through node:http with a raw path. */
-function viaHost(path: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; headers: Headers; json: any; text: string }>((resolve, reject) => {
-    const u = new URL(gw);
-    const req = http.request({ host: u.hostname, port: u.port, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => {
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
+  before(async () => {
+    echo = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (req.url?.includes('/big')) {
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          return void res.end(Buffer.alloc(8 * 1024 * 1024, 7));
         }
-        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), json, text });
+        if (req.url?.includes('/stream')) {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          let n = 0;
+          const timer = setInterval(() => {
+            res.write(`chunk${n}\n`);
+            if (++n === 3) {
+              clearInterval(timer);
+              res.end();
+            }
+          }, 20);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': 'https://evil.example' });
+        res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
       });
     });
-    req.on('error', reject);
-    req.end();
+    echo.on('upgrade', (req, socket) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
+      socket.write(`hello ${req.headers['x-basalt-ref']} ${req.url}`);
+      socket.end();
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+      env: {
+        ...process.env, ...env.fleetEnv, GATEWAY_PROXY: mode, PORT: String(port), LOG_LEVEL: 'warn', ACCESS_LOG: 'false',
+        DOCUMENTS_URL: echoUrl, REALTIME_URL: echoUrl, MEMORY_URL: echoUrl, AI_GATEWAY_URL: echoUrl,
+        REST_URL: `http://127.0.0.1:${deadPort}`, BASALT_PUBLIC_URL: `http://localhost:${port}`,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    gw = `http://127.0.0.1:${port}`;
+    await waitForHealth(gw, 30_000, gateway);
+    [a, b] = await Promise.all([createProject('gw-a'), createProject('gw-b')]);
   });
-}
 
-async function call(path: string, headers: Record<string, string> = {}, init: RequestInit = {}) {
-  if (headers.host || /\.\.|%2e/i.test(path)) return viaHost(path, { host: new URL(gw).host, ...headers });
-  const r = await fetch(`${gw}${path}`, { ...init, headers });
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
+  after(async () => {
+    gateway?.kill('SIGTERM');
+    await new Promise((r) => echo?.close(r));
+  });
+
+  /** fetch cannot set Host and normalises `..` away, so those requests go through node:http with a raw path. */
+  function viaHost(path: string, headers: Record<string, string>) {
+    return new Promise<{ status: number; headers: Headers; json: any; text: string }>((resolve, reject) => {
+      const u = new URL(gw);
+      const req = http.request({ host: u.hostname, port: u.port, path, headers }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json: any;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), json, text });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
-  return { status: r.status, headers: r.headers, json, text };
-}
 
-const key = (p: TestProject) => ({ apikey: p.anonKey });
+  async function call(path: string, headers: Record<string, string> = {}, init: RequestInit = {}) {
+    if (headers.host || /\.\.|%2e/i.test(path)) return viaHost(path, { host: new URL(gw).host, ...headers });
+    const r = await fetch(`${gw}${path}`, { ...init, headers });
+    const text = await r.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: r.status, headers: r.headers, json, text };
+  }
 
-test('routes by subdomain, by /project/<ref> prefix and by the apikey ref, rewriting aliases', async () => {
-  const cases: [string, string, Record<string, string>, string][] = [
-    ['subdomain', '/mongo/v1/things?x=1', { host: `${a.ref}.localhost`, ...key(a) }, '/mongo/v1/things?x=1'],
-    ['path prefix', `/project/${a.ref}/mongo/v1/things`, key(a), '/mongo/v1/things'],
-    ['apikey ref', '/mongo/v1/things', key(a), '/mongo/v1/things'],
-    ['ichibase alias', `/project/${a.ref}/mongo/things`, key(a), '/mongo/v1/things'],
-    ['memory', '/v1/memories/?user_id=u', key(a), '/v1/memories/?user_id=u'],
-  ];
-  for (const [name, path, headers, upstreamPath] of cases) {
-    const r = await call(path, headers);
-    assert.equal(r.status, 200, name);
+  const key = (p: TestProject) => ({ apikey: p.anonKey });
+
+  test('routes by subdomain, by /project/<ref> prefix and by the apikey ref, rewriting aliases', async () => {
+    const cases: [string, string, Record<string, string>, string][] = [
+      ['subdomain', '/mongo/v1/things?x=1', { host: `${a.ref}.localhost`, ...key(a) }, '/mongo/v1/things?x=1'],
+      ['path prefix', `/project/${a.ref}/mongo/v1/things`, key(a), '/mongo/v1/things'],
+      ['apikey ref', '/mongo/v1/things', key(a), '/mongo/v1/things'],
+      ['ichibase alias', `/project/${a.ref}/mongo/things`, key(a), '/mongo/v1/things'],
+      ['memory', '/v1/memories/?user_id=u', key(a), '/v1/memories/?user_id=u'],
+    ];
+    for (const [name, path, headers, upstreamPath] of cases) {
+      const r = await call(path, headers);
+      assert.equal(r.status, 200, name);
+      const seen = r.json as Echoed;
+      assert.equal(seen.url, upstreamPath, name);
+      assert.equal(seen.headers['x-basalt-ref'], a.ref, name);
+      assert.ok(seen.headers['x-request-id'], name);
+      assert.equal(r.headers.get('x-request-id'), seen.headers['x-request-id'], name);
+    }
+  });
+
+  test('the ichibase /realtime alias and WebSocket upgrades reach the realtime service with the project', async () => {
+    const got = await new Promise<string>((resolve, reject) => {
+      const req = http.request(`${gw}/project/${a.ref}/realtime?apikey=${a.anonKey}&vsn=1.0.0`, {
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      });
+      req.on('upgrade', (res, socket, head) => {
+        let data = head.toString();
+        socket.on('data', (c) => (data += c));
+        socket.on('end', () => resolve(`${res.statusCode} ${data}`));
+      });
+      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(got, new RegExp(`^101 hello ${a.ref} /realtime/v1/websocket\\?apikey=`));
+    const refused = await new Promise<number>((resolve) => {
+      const req = http.request(`${gw}/project/${a.ref}/realtime/v1/websocket?vsn=1.0.0`, {
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', (res) => resolve(res.statusCode ?? 0));
+      req.end();
+    });
+    assert.equal(refused, 401);
+  });
+
+  test('client-sent x-basalt-* headers never reach a service', async () => {
+    const r = await call(`/project/${a.ref}/mongo/v1/x`, { ...key(a), 'x-basalt-ref': b.ref, 'x-basalt-role': 'service_role', 'x-basalt-base-url': 'http://evil' });
     const seen = r.json as Echoed;
-    assert.equal(seen.url, upstreamPath, name);
-    assert.equal(seen.headers['x-basalt-ref'], a.ref, name);
-    assert.ok(seen.headers['x-request-id'], name);
-    assert.equal(r.headers.get('x-request-id'), seen.headers['x-request-id'], name);
-  }
-});
-
-test('the ichibase /realtime alias and WebSocket upgrades reach the realtime service with the project', async () => {
-  const got = await new Promise<string>((resolve, reject) => {
-    const req = http.request(`${gw}/project/${a.ref}/realtime?apikey=${a.anonKey}&vsn=1.0.0`, {
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.on('upgrade', (res, socket, head) => {
-      let data = head.toString();
-      socket.on('data', (c) => (data += c));
-      socket.on('end', () => resolve(`${res.statusCode} ${data}`));
-    });
-    req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
-    req.on('error', reject);
-    req.end();
+    assert.equal(seen.headers['x-basalt-ref'], a.ref);
+    assert.equal(seen.headers['x-basalt-role'], undefined);
+    assert.notEqual(seen.headers['x-basalt-base-url'], 'http://evil');
   });
-  assert.match(got, new RegExp(`^101 hello ${a.ref} /realtime/v1/websocket\\?apikey=`));
-  const refused = await new Promise<number>((resolve) => {
-    const req = http.request(`${gw}/project/${a.ref}/realtime/v1/websocket?vsn=1.0.0`, {
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+
+  test('keys are checked like Kong key-auth: missing 401, foreign, forged, alg none, expired 401; unknown project 404', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const wrongSecret = signJwt({ ref: a.ref, role: 'service_role', iat: now }, hmacKey('not-the-project-secret-at-all-0123456789'));
+    const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ref: a.ref, role: 'service_role' })}.`;
+    const expired = signJwt({ ref: a.ref, role: 'anon', iat: now - 7200, exp: now - 3600 }, hmacKey(a.jwtSecret));
+    const hs512body = `${b64({ alg: 'HS512', typ: 'JWT' })}.${b64({ ref: a.ref, role: 'service_role' })}`;
+    const hs512 = `${hs512body}.${createHmac('sha512', a.jwtSecret).update(hs512body).digest('base64url')}`;
+    const cases: [string, string, Record<string, string>, number, string?][] = [
+      ['no key', `/project/${a.ref}/mongo/v1/x`, {}, 401, 'No API key found in request'],
+      ["B's anon key on A", `/project/${a.ref}/mongo/v1/x`, { apikey: b.anonKey }, 401, 'Invalid authentication credentials'],
+      ["B's service key on A", `/project/${a.ref}/mongo/v1/x`, { apikey: b.serviceKey }, 401],
+      ["B's key on A by subdomain", '/mongo/v1/x', { host: `${a.ref}.localhost`, apikey: b.serviceKey }, 401],
+      ['wrong secret', `/project/${a.ref}/mongo/v1/x`, { apikey: wrongSecret }, 401],
+      ['alg none', `/project/${a.ref}/mongo/v1/x`, { apikey: none }, 401],
+      ['alg HS512', `/project/${a.ref}/mongo/v1/x`, { apikey: hs512 }, 401],
+      ['expired', `/project/${a.ref}/mongo/v1/x`, { apikey: expired }, 401],
+      ['garbage', `/project/${a.ref}/mongo/v1/x`, { apikey: 'garbage' }, 401],
+      ['unknown project', '/project/abcdefghijabcdefghij/mongo/v1/x', key(a), 404, 'Project not found'],
+      ['no route', `/project/${a.ref}/nothing-here`, key(a), 404],
+      ['traversal', `/project/${a.ref}/mongo/v1/../../platform/v1/projects`, key(a), 400],
+      ['encoded traversal', `/project/${a.ref}/mongo/v1/%2e%2e/x`, key(a), 400],
+    ];
+    for (const [name, path, headers, status, message] of cases) {
+      const r = await call(path, headers);
+      assert.equal(r.status, status, `${name}: ${r.text}`);
+      if (message) assert.equal(r.json.message, message, name);
+    }
+  });
+
+  test('rotating keys makes the old ones fail at once and the new ones work', async () => {
+    const p = await createProject('rotate');
+    assert.equal((await call('/mongo/v1/x', { apikey: p.serviceKey })).status, 200);
+    const rotated = await platform(`/projects/${p.ref}/api-keys/rotate`, { method: 'POST' });
+    assert.equal((await call('/mongo/v1/x', { apikey: p.serviceKey })).status, 401);
+    assert.equal((await call('/mongo/v1/x', { apikey: p.anonKey })).status, 401);
+    assert.equal((await call('/mongo/v1/x', { apikey: rotated[1].api_key })).status, 200);
+  });
+
+  test('bodies stream both ways', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const up = await call(`/project/${a.ref}/mongo/v1/upload`, { ...key(a), 'content-type': 'text/plain' }, { method: 'POST', body: big });
+    assert.equal((up.json as Echoed).body.length, big.length);
+    const chunks: number[] = [];
+    const started = Date.now();
+    const r = await fetch(`${gw}/project/${a.ref}/mongo/v1/stream`, { headers: key(a) });
+    const reader = r.body!.getReader();
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+      chunks.push(Date.now() - started);
+    }
+    assert.ok(chunks.length >= 2, 'response arrived in more than one piece');
+  });
+
+  test('a slow reader of a large response leaves the pooled upstream connection usable', async () => {
+    const r = await fetch(`${gw}/project/${a.ref}/mongo/v1/big`, { headers: key(a) });
+    const reader = r.body!.getReader();
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      await new Promise((resolve) => setTimeout(resolve, 2)); // let backpressure build up on the way
+    }
+    assert.equal(total, 8 * 1024 * 1024);
+    const next = await Promise.all(Array.from({ length: 4 }, () => call(`/project/${a.ref}/mongo/v1/x`, key(a))));
+    assert.deepEqual(next.map((x) => x.status), [200, 200, 200, 200]);
+  });
+
+  test('a service that is down answers 503 JSON quickly, never hangs', async () => {
+    const started = Date.now();
+    const r = await call(`/project/${a.ref}/rest/v1/todos`, key(a));
+    assert.equal(r.status, 503);
+    assert.equal(r.json.message, 'Service unavailable');
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  test('per-project rate limit answers 429 with Retry-After, and other projects are unaffected', async () => {
+    const p = await createProject('limited');
+    await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { rate_limit_rps: 5 } } });
+    // wait for the start of a fresh second so the burst lands in one window
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
+    const results = await Promise.all(Array.from({ length: 15 }, () => call('/mongo/v1/x', { apikey: p.anonKey })));
+    const ok = results.filter((r) => r.status === 200).length;
+    const limited = results.filter((r) => r.status === 429);
+    assert.ok(ok <= 5 && ok >= 1, `${ok} passed`);
+    assert.ok(limited.length >= 10);
+    assert.equal(limited[0].headers.get('retry-after'), '1');
+    assert.equal((await call('/mongo/v1/x', key(b))).status, 200);
+    await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { rate_limit_rps: 1000 } } });
+  });
+
+  test('CORS: preflights answered as browsers need, responses readable from any origin', async () => {
+    const pre = await fetch(`${gw}/project/${a.ref}/rest/v1/todos`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://app.local', 'access-control-request-method': 'POST', 'access-control-request-headers': 'apikey, authorization, content-type, prefer, x-client-info' },
     });
-    req.on('response', (res) => resolve(res.statusCode ?? 0));
-    req.on('upgrade', (res) => resolve(res.statusCode ?? 0));
-    req.end();
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://app.local');
+    assert.match(pre.headers.get('access-control-allow-headers')!, /prefer/);
+    assert.match(pre.headers.get('access-control-allow-methods')!, /PATCH/);
+    const r = await fetch(`${gw}/project/${a.ref}/mongo/v1/x`, { headers: { origin: 'http://app.local', ...key(a) } });
+    assert.equal(r.headers.get('access-control-allow-origin'), 'http://app.local');
+    assert.match(r.headers.get('access-control-expose-headers')!, /Content-Range/);
   });
-  assert.equal(refused, 401);
-});
 
-test('client-sent x-basalt-* headers never reach a service', async () => {
-  const r = await call(`/project/${a.ref}/mongo/v1/x`, { ...key(a), 'x-basalt-ref': b.ref, 'x-basalt-role': 'service_role', 'x-basalt-base-url': 'http://evil' });
-  const seen = r.json as Echoed;
-  assert.equal(seen.headers['x-basalt-ref'], a.ref);
-  assert.equal(seen.headers['x-basalt-role'], undefined);
-  assert.notEqual(seen.headers['x-basalt-base-url'], 'http://evil');
-});
-
-test('keys are checked like Kong key-auth: missing 401, foreign, forged, alg none, expired 401; unknown project 404', async () => {
-  const now = Math.floor(Date.now() / 1000);
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const wrongSecret = signJwt({ ref: a.ref, role: 'service_role', iat: now }, hmacKey('not-the-project-secret-at-all-0123456789'));
-  const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ref: a.ref, role: 'service_role' })}.`;
-  const expired = signJwt({ ref: a.ref, role: 'anon', iat: now - 7200, exp: now - 3600 }, hmacKey(a.jwtSecret));
-  const hs512body = `${b64({ alg: 'HS512', typ: 'JWT' })}.${b64({ ref: a.ref, role: 'service_role' })}`;
-  const hs512 = `${hs512body}.${createHmac('sha512', a.jwtSecret).update(hs512body).digest('base64url')}`;
-  const cases: [string, string, Record<string, string>, number, string?][] = [
-    ['no key', `/project/${a.ref}/mongo/v1/x`, {}, 401, 'No API key found in request'],
-    ["B's anon key on A", `/project/${a.ref}/mongo/v1/x`, { apikey: b.anonKey }, 401, 'Invalid authentication credentials'],
-    ["B's service key on A", `/project/${a.ref}/mongo/v1/x`, { apikey: b.serviceKey }, 401],
-    ["B's key on A by subdomain", '/mongo/v1/x', { host: `${a.ref}.localhost`, apikey: b.serviceKey }, 401],
-    ['wrong secret', `/project/${a.ref}/mongo/v1/x`, { apikey: wrongSecret }, 401],
-    ['alg none', `/project/${a.ref}/mongo/v1/x`, { apikey: none }, 401],
-    ['alg HS512', `/project/${a.ref}/mongo/v1/x`, { apikey: hs512 }, 401],
-    ['expired', `/project/${a.ref}/mongo/v1/x`, { apikey: expired }, 401],
-    ['garbage', `/project/${a.ref}/mongo/v1/x`, { apikey: 'garbage' }, 401],
-    ['unknown project', '/project/abcdefghijabcdefghij/mongo/v1/x', key(a), 404, 'Project not found'],
-    ['no route', `/project/${a.ref}/nothing-here`, key(a), 404],
-    ['traversal', `/project/${a.ref}/mongo/v1/../../platform/v1/projects`, key(a), 400],
-    ['encoded traversal', `/project/${a.ref}/mongo/v1/%2e%2e/x`, key(a), 400],
-  ];
-  for (const [name, path, headers, status, message] of cases) {
-    const r = await call(path, headers);
-    assert.equal(r.status, status, `${name}: ${r.text}`);
-    if (message) assert.equal(r.json.message, message, name);
-  }
-});
-
-test('rotating keys makes the old ones fail at once and the new ones work', async () => {
-  const p = await createProject('rotate');
-  assert.equal((await call('/mongo/v1/x', { apikey: p.serviceKey })).status, 200);
-  const rotated = await platform(`/projects/${p.ref}/api-keys/rotate`, { method: 'POST' });
-  assert.equal((await call('/mongo/v1/x', { apikey: p.serviceKey })).status, 401);
-  assert.equal((await call('/mongo/v1/x', { apikey: p.anonKey })).status, 401);
-  assert.equal((await call('/mongo/v1/x', { apikey: rotated[1].api_key })).status, 200);
-});
-
-test('bodies stream both ways', async () => {
-  const big = 'x'.repeat(3 * 1024 * 1024);
-  const up = await call(`/project/${a.ref}/mongo/v1/upload`, { ...key(a), 'content-type': 'text/plain' }, { method: 'POST', body: big });
-  assert.equal((up.json as Echoed).body.length, big.length);
-  const chunks: number[] = [];
-  const started = Date.now();
-  const r = await fetch(`${gw}/project/${a.ref}/mongo/v1/stream`, { headers: key(a) });
-  const reader = r.body!.getReader();
-  for (;;) {
-    const { done } = await reader.read();
-    if (done) break;
-    chunks.push(Date.now() - started);
-  }
-  assert.ok(chunks.length >= 2, 'response arrived in more than one piece');
-});
-
-test('a service that is down answers 503 JSON quickly, never hangs', async () => {
-  const started = Date.now();
-  const r = await call(`/project/${a.ref}/rest/v1/todos`, key(a));
-  assert.equal(r.status, 503);
-  assert.equal(r.json.message, 'Service unavailable');
-  assert.ok(Date.now() - started < 2000);
-});
-
-test('per-project rate limit answers 429 with Retry-After, and other projects are unaffected', async () => {
-  const p = await createProject('limited');
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { rate_limit_rps: 5 } } });
-  // wait for the start of a fresh second so the burst lands in one window
-  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
-  const results = await Promise.all(Array.from({ length: 15 }, () => call('/mongo/v1/x', { apikey: p.anonKey })));
-  const ok = results.filter((r) => r.status === 200).length;
-  const limited = results.filter((r) => r.status === 429);
-  assert.ok(ok <= 5 && ok >= 1, `${ok} passed`);
-  assert.ok(limited.length >= 10);
-  assert.equal(limited[0].headers.get('retry-after'), '1');
-  assert.equal((await call('/mongo/v1/x', key(b))).status, 200);
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { rate_limit_rps: 1000 } } });
-});
-
-test('CORS: preflights answered as browsers need, responses readable from any origin', async () => {
-  const pre = await fetch(`${gw}/project/${a.ref}/rest/v1/todos`, {
-    method: 'OPTIONS',
-    headers: { origin: 'http://app.local', 'access-control-request-method': 'POST', 'access-control-request-headers': 'apikey, authorization, content-type, prefer, x-client-info' },
+  test('health, readiness and metrics', async () => {
+    assert.equal((await call('/health')).status, 200);
+    assert.equal((await call('/ready')).status, 200);
+    const m = await call('/metrics');
+    assert.match(m.text, /basalt_gateway_request_duration_seconds/);
   });
-  assert.equal(pre.status, 204);
-  assert.equal(pre.headers.get('access-control-allow-origin'), 'http://app.local');
-  assert.match(pre.headers.get('access-control-allow-headers')!, /prefer/);
-  assert.match(pre.headers.get('access-control-allow-methods')!, /PATCH/);
-  const r = await fetch(`${gw}/project/${a.ref}/mongo/v1/x`, { headers: { origin: 'http://app.local', ...key(a) } });
-  assert.equal(r.headers.get('access-control-allow-origin'), 'http://app.local');
-  assert.match(r.headers.get('access-control-expose-headers')!, /Content-Range/);
-});
 
-test('health, readiness and metrics', async () => {
-  assert.equal((await call('/health')).status, 200);
-  assert.equal((await call('/ready')).status, 200);
-  const m = await call('/metrics');
-  assert.match(m.text, /basalt_gateway_request_duration_seconds/);
 });
+}
