@@ -69,8 +69,11 @@ async function runWorker(): Promise<void> {
     gateway.setDraining();
     await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_MS));
     const closed = new Promise<void>((r) => server.close(() => r()));
+    // Keep-alive connections that finish their last request after close() would otherwise hold the server open.
+    const reaper = setInterval(() => server.closeIdleConnections(), 50);
     server.closeIdleConnections();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 25_000).unref())]);
+    clearInterval(reaper);
     agent.destroy();
     gateway.close();
     await control.end().catch(() => undefined);

@@ -33,9 +33,12 @@ export async function serve(app: Express | ((req: any, res: any) => void), opts:
     opts.setDraining?.();
     await new Promise((r) => setTimeout(r, opts.drainDelayMs ?? 0));
     const closed = new Promise<void>((r) => server.close(() => r()));
+    // Keep-alive connections that finish their last request after close() would otherwise hold the server open.
+    const reaper = setInterval(() => server.closeIdleConnections(), 50);
     server.closeIdleConnections();
     const timeout = new Promise<void>((r) => setTimeout(r, opts.shutdownTimeoutMs ?? 25_000).unref());
     await Promise.race([closed, timeout]);
+    clearInterval(reaper);
     server.closeAllConnections();
     await opts.onClose?.().catch((err) => opts.log.error({ err }, 'shutdown hook failed'));
     opts.log.info('stopped');
