@@ -30,7 +30,7 @@ declare global {
 }
 
 /** Browser redirects reach these without an apikey (Kong's open routes). */
-const OPEN = ['/verify', '/callback', '/authorize'];
+const OPEN = ['/verify', '/callback', '/authorize', '/.well-known/jwks.json'];
 
 export function projectDb(pools: ProjectPools) {
   const prepared = new WeakSet<pg.Pool>();

@@ -165,6 +165,10 @@ test('verify input errors are 4xx: missing type, bad token hash, token_hash with
   assert.equal((await raw(p, '/verify', { method: 'POST', json: { token: '123456', email: 'a@b.co' } })).status, 400);
   assert.equal((await raw(p, '/verify', { method: 'POST', json: { type: 'signup', token_hash: 'zz' } })).body.code, 'otp_expired');
   assert.equal((await raw(p, '/verify', { method: 'POST', json: { type: 'signup', token_hash: 'a'.repeat(56), email: 'a@b.co' } })).status, 400);
+  for (const bad of ['http://app.test.evil.com/x', 'http://app.test@evil.test/', 'javascript:alert(1)', '//evil.test', 'http://app.testx/']) {
+    const r = await fetch(`${p.url}/auth/v1/verify?token=${'a'.repeat(56)}&type=signup&redirect_to=${encodeURIComponent(bad)}`, { redirect: 'manual' });
+    assert.match(r.headers.get('location')!, new RegExp(`^http://[^/]+/project/${p.ref}#error=`), `${bad} → ${r.headers.get('location')}`);
+  }
   const evil = await fetch(`${p.url}/auth/v1/verify?token=${'a'.repeat(56)}&type=signup&redirect_to=${encodeURIComponent('https://evil.test/x')}`, { redirect: 'manual' });
   assert.equal(evil.status, 303);
   assert.ok(!evil.headers.get('location')!.startsWith('https://evil.test'), 'redirect_to outside the allow list falls back to the site URL');

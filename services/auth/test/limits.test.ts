@@ -55,7 +55,10 @@ test('a wrong password and an unknown address take the same time (dummy hash on 
     unknown.push(await time(uniqueEmail('nobody')));
   }
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
-  assert.ok(Math.abs(median(known) - median(unknown)) < 20, `known ${median(known)} ms vs unknown ${median(unknown)} ms`);
+  // Without the dummy hash an unknown address would answer in a few ms against bcrypt's tens; the ratio stays
+  // meaningful on a loaded machine where absolute differences do not.
+  const [k, u] = [median(known), median(unknown)];
+  assert.ok(u > 0.6 * k && k > 0.6 * u, `known ${k.toFixed(1)} ms vs unknown ${u.toFixed(1)} ms`);
 });
 
 /** Just enough SMTP to accept a message from nodemailer and keep it. */

@@ -142,6 +142,10 @@ test('refresh rotates the token; reuse of a rotated token after the interval rev
       tokens.push(r.body.refresh_token);
     }
     await new Promise((r) => setTimeout(r, 1100));
+    // The immediate parent of the active token hands back that active token (the client lost the last answer).
+    const retried = await raw(p, '/token?grant_type=refresh_token', { method: 'POST', json: { refresh_token: tokens[2] } });
+    assert.equal(retried.status, 200);
+    assert.equal(retried.body.refresh_token, tokens[3]);
     const replay = await raw(p, '/token?grant_type=refresh_token', { method: 'POST', json: { refresh_token: tokens[0] } });
     assert.equal(replay.status, 400);
     assert.equal(replay.body.code, 'refresh_token_already_used');
@@ -227,6 +231,15 @@ test('forged tokens are refused with 401: alg none, wrong secret, tampered claim
   // Project B's gateway path with project A's user token: refused.
   const cross = await raw(other, '/user', { bearer: s.access_token });
   assert.equal(cross.status, 401);
+});
+
+test('a 2 MB body is refused with 413 before any hashing; jwks is empty for HS256 projects', async () => {
+  const t = Date.now();
+  const r = await raw(p, '/signup', { method: 'POST', json: { email: uniqueEmail(), password: 'x'.repeat(2_000_000) } });
+  assert.equal(r.status, 413);
+  assert.ok(Date.now() - t < 1000);
+  const jwks = await fetch(`${p.url}/auth/v1/.well-known/jwks.json`);
+  assert.deepEqual(await jwks.json(), { keys: [] });
 });
 
 test('GET /settings reflects the project settings', async () => {

@@ -3,6 +3,7 @@
 //   PUT  /user             email, password (+nonce), data
 //   GET|POST /reauthenticate   email a nonce for a password change
 //   GET  /settings         what this project offers
+//   GET  /.well-known/jwks.json   no asymmetric keys (HS256 only)
 import { Router } from 'express';
 import { getUser, reauthenticate, updateUser } from '../domain/current-user.js';
 import { requireUser } from '../domain/principal.js';
@@ -23,5 +24,7 @@ export function userRoutes({ pw }: RouteDeps): Router {
   r.get('/reauthenticate', reauth);
   r.post('/reauthenticate', reauth);
   r.get('/settings', (req, res) => void res.json(publicSettings(req.ctx.settings)));
+  // Tokens are HS256 with the project's secret, which is never published: auth-js then verifies through GET /user.
+  r.get('/.well-known/jwks.json', (_req, res) => void res.json({ keys: [] }));
   return r;
 }
