@@ -127,8 +127,9 @@ create table auth.one_time_tokens (
   token_hash text not null,
   relates_to text not null,
   failed_attempts int not null default 0,
-  created_at timestamp not null default now(),
-  updated_at timestamp not null default now(),
+  -- timestamptz (Supabase: timestamp): expiry is computed in the service, whatever the server's TimeZone.
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
   unique (user_id, token_type)
 );
 create index one_time_tokens_token_hash_idx on auth.one_time_tokens using hash (token_hash);

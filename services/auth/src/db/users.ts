@@ -92,7 +92,11 @@ export const usersDb = {
   },
 
   async byEmail(db: Db, email: string): Promise<UserRow | null> {
-    const { rows } = await db.query<UserRow>(`${USER} where lower(u.email) = lower($1) and u.deleted_at is null`, [email]);
+    // The predicates of users_email_partial_key, so the lookup uses that index.
+    const { rows } = await db.query<UserRow>(
+      `${USER} where lower(u.email) = lower($1) and u.email is not null and u.is_sso_user = false and u.deleted_at is null`,
+      [email],
+    );
     return rows[0] ?? null;
   },
 

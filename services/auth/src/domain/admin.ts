@@ -37,21 +37,21 @@ export async function listUsers(ctx: AuthContext, pageRaw: unknown, perPageRaw: 
 
 export async function createUser(ctx: AuthContext, pw: Passwords, body: Record<string, unknown>): Promise<UserJson> {
   if (body.email === undefined && body.phone !== undefined) throw authErrors.phoneProviderDisabled();
-  const email = body.email !== undefined ? parseEmail(body.email) : null;
+  if (body.email === undefined) throw authErrors.validation('Cannot create a user without either an email or phone');
+  const email = parseEmail(body.email);
   const hash = body.password !== undefined ? await pw.hash(checkPasswordStrength(body.password, ctx.settings)) : null;
   if (body.id !== undefined && !isUuid(body.id)) throw authErrors.validation('id must be a UUID');
   const role = body.role === undefined ? undefined : String(body.role);
   const banned = body.ban_duration !== undefined ? banUntil(body.ban_duration) : null;
-  if (email && (await usersDb.byEmail(ctx.db, email))) throw authErrors.emailExists();
-  const provider = email ? 'email' : 'anonymous';
+  if (await usersDb.byEmail(ctx.db, email)) throw authErrors.emailExists();
   try {
     const id = await withTransaction(ctx.db, async (db) => {
       const id = await usersDb.insert(db, {
         id: body.id as string | undefined, email, passwordHash: hash, emailConfirmed: body.email_confirm === true, role,
-        appMetadata: { provider, providers: [provider], ...parseMetadata(body.app_metadata, 'app_metadata') },
-        userMetadata: parseMetadata(body.user_metadata ?? body.data, 'user_metadata'), isAnonymous: !email,
+        appMetadata: { provider: 'email', providers: ['email'], ...parseMetadata(body.app_metadata, 'app_metadata') },
+        userMetadata: parseMetadata(body.user_metadata ?? body.data, 'user_metadata'),
       });
-      if (email) await identitiesDb.upsert(db, id, 'email', id, { sub: id, email, email_verified: body.email_confirm === true, phone_verified: false });
+      await identitiesDb.upsert(db, id, 'email', id, { sub: id, email, email_verified: body.email_confirm === true, phone_verified: false });
       if (banned) await usersDb.update(db, id, { banned_until: banned });
       return id;
     });
