@@ -29,9 +29,12 @@ test('sign up returns a session; the access token carries GoTrue claims and ref;
   const got = await sb.auth.getUser(data.session!.access_token);
   assert.equal(got.error, null);
   assert.equal(got.data.user?.id, data.user!.id);
-  // auth.uid() works in SQL for this user: the sub is a row of auth.users.
-  const rows = await p.sql(`select id, email from auth.users where id = '${data.user!.id}'`);
-  assert.equal(rows[0].email, email);
+  // auth.uid() and auth.email() read this token's claims as PostgREST sets them, and the sub is a row of auth.users.
+  const lit = JSON.stringify(claims).replace(/'/g, "''");
+  const [me] = await p.sql(`select set_config('request.jwt.claims', '${lit}', true);
+    select auth.uid()::text as uid, auth.email() as email, auth.role() as role, u.email as row_email
+      from auth.users u where u.id = auth.uid()`);
+  assert.deepEqual(me, { uid: data.user!.id, email, role: 'authenticated', row_email: email });
 });
 
 test('sign in with password; wrong password and unknown email give the same invalid_credentials', async () => {
