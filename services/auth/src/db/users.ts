@@ -54,7 +54,10 @@ export interface FactorRow {
   last_challenged_at: string | null;
 }
 
-const USER = `select u.*,
+const USER = `select u.id, u.aud, u.role, u.email, u.encrypted_password, u.email_confirmed_at, u.phone, u.phone_confirmed_at,
+    u.confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.email_change, u.email_change_sent_at, u.reauthentication_sent_at,
+    u.invited_at, u.last_sign_in_at, u.raw_app_meta_data, u.raw_user_meta_data, u.created_at, u.updated_at, u.banned_until,
+    u.deleted_at, u.is_anonymous,
     coalesce((select json_agg(i order by i.created_at) from (select id, provider_id, user_id, identity_data, provider, email,
       last_sign_in_at, created_at, updated_at from auth.identities where user_id = u.id) i), '[]') as identities,
     coalesce((select json_agg(f order by f.created_at) from (select id, friendly_name, factor_type, status, phone, created_at,
@@ -75,28 +78,33 @@ export interface NewUser {
   invited?: boolean;
 }
 
+// The hot lookups run as named (prepared) statements: planned once per connection, not on every request.
+const BY_ID = { name: 'auth_user_by_id', text: `${USER} where u.id = $1` };
+const BY_ID_WITH_SESSION = {
+  name: 'auth_user_by_id_with_session',
+  text: `${USER.replace('from auth.users u', `, exists (select 1 from auth.sessions s where s.id = $2 and s.user_id = u.id
+    and (s.not_after is null or s.not_after > now())) as session_ok from auth.users u`)} where u.id = $1`,
+};
+// The predicates of users_email_partial_key, so the lookup uses that index.
+const BY_EMAIL = {
+  name: 'auth_user_by_email',
+  text: `${USER} where lower(u.email) = lower($1) and u.email is not null and u.is_sso_user = false and u.deleted_at is null`,
+};
+
 export const usersDb = {
   async byId(db: Db, id: string): Promise<UserRow | null> {
-    const { rows } = await db.query<UserRow>(`${USER} where u.id = $1`, [id]);
+    const { rows } = await db.query<UserRow>({ ...BY_ID, values: [id] });
     return rows[0] ?? null;
   },
 
   /** With a session check folded in, for GET /user: one round trip per request. */
   async byIdWithSession(db: Db, id: string, sessionId: string | null): Promise<(UserRow & { session_ok: boolean }) | null> {
-    const { rows } = await db.query<UserRow & { session_ok: boolean }>(
-      `${USER.replace('from auth.users u', `, exists (select 1 from auth.sessions s where s.id = $2 and s.user_id = u.id
-        and (s.not_after is null or s.not_after > now())) as session_ok from auth.users u`)} where u.id = $1`,
-      [id, sessionId],
-    );
+    const { rows } = await db.query<UserRow & { session_ok: boolean }>({ ...BY_ID_WITH_SESSION, values: [id, sessionId] });
     return rows[0] ?? null;
   },
 
   async byEmail(db: Db, email: string): Promise<UserRow | null> {
-    // The predicates of users_email_partial_key, so the lookup uses that index.
-    const { rows } = await db.query<UserRow>(
-      `${USER} where lower(u.email) = lower($1) and u.email is not null and u.is_sso_user = false and u.deleted_at is null`,
-      [email],
-    );
+    const { rows } = await db.query<UserRow>({ ...BY_EMAIL, values: [email] });
     return rows[0] ?? null;
   },
 
