@@ -126,6 +126,13 @@ try {
   wrkScript(`${authUrl}/user`, userScript, 8, 2);
   const getUser = wrkScript(`${authUrl}/user`, userScript, 32, SECONDS);
   process.stderr.write(`GET /user ${getUser.rps.toFixed(0)}/s p50 ${getUser.p50_ms} ms errors ${getUser.errors}\n`);
+  // The same request straight to the auth process (as the gateway forwards it), and the auth process's bare
+  // /health: what the gateway hop costs, and what an Express process does on this machine with no work at all.
+  const direct = `${fleet.urls.auth}/auth/v1/user`;
+  const directScript = `wrk.method = "GET"; wrk.headers = ${headerLua({ apikey: project.anon_key, authorization: `Bearer ${first.access_token}`, 'x-basalt-ref': project.ref })}`;
+  const getUserDirect = wrkScript(direct, directScript, 32, SECONDS);
+  const healthDirect = wrkScript(`${fleet.urls.auth}/health`, 'wrk.method = "GET"', 32, Math.max(3, SECONDS / 2));
+  process.stderr.write(`GET /user direct ${getUserDirect.rps.toFixed(0)}/s, /health direct ${healthDirect.rps.toFixed(0)}/s\n`);
 
   const summary = {
     cores: availableParallelism(),
@@ -135,10 +142,12 @@ try {
     sign_in_vs_ceiling: +(signIn.rps / ceiling).toFixed(3),
     refreshes_per_s: Math.round(refresh.rps),
     get_user_per_s: Math.round(getUser.rps),
+    get_user_direct_per_s: Math.round(getUserDirect.rps),
+    health_direct_per_s: Math.round(healthDirect.rps),
     targets: { sign_in_vs_ceiling: '>= 0.8', refreshes_per_s: '>= 2000', get_user_per_s: '>= 2000' },
   };
   process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
-  process.stderr.write(`written to ${writeResults('auth', { seconds: SECONDS, results: { signIn, refresh, getUser }, summary })}\n`);
+  process.stderr.write(`written to ${writeResults('auth', { seconds: SECONDS, results: { signIn, refresh, getUser, getUserDirect, healthDirect }, summary })}\n`);
 } finally {
   await fleet.stop();
   await db.drop();
