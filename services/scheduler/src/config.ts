@@ -1,0 +1,17 @@
+// Scheduler configuration; the only reader of process.env.
+import { commonConfig, loadConfig as load, z } from '@basalt/config';
+
+const schema = {
+  ...commonConfig,
+  PORT: z.coerce.number().int().default(8009),
+  FUNCTIONS_URL: z.string().url().default('http://127.0.0.1:8005'),
+  /** how often due jobs are claimed */
+  CRON_TICK_MS: z.coerce.number().int().min(20).max(10_000).default(200),
+  CRON_CLAIM_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  CRON_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** run history kept per job */
+  CRON_RUNS_KEPT: z.coerce.number().int().min(10).default(1000),
+};
+
+export type Config = ReturnType<typeof loadConfig>;
+export const loadConfig = (env: Record<string, string | undefined> = process.env) => load(schema, env);
