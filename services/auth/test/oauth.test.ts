@@ -13,10 +13,10 @@ after(() => fake.close());
 const p = await createProject('auth-oauth');
 await setAuthSettings(p, { uri_allow_list: ['http://app.test/**'], external: { github: fake.settings('github'), google: fake.settings('google') } });
 
-/** Follows redirects like a browser would, until one leaves for the app (http://app.test). */
+/** Follows redirects like a browser would, until one leaves both our auth routes and the provider. */
 async function browse(url: string): Promise<URL> {
   for (let i = 0; i < 5; i++) {
-    if (url.startsWith('http://app.test')) return new URL(url);
+    if (!url.includes('/auth/v1/') && !url.startsWith(fake.url)) return new URL(url);
     const r = await fetch(url, { redirect: 'manual' });
     assert.ok([302, 303].includes(r.status), `${url} → ${r.status} ${await r.text()}`);
     url = new URL(r.headers.get('location')!, url).toString();
@@ -104,4 +104,31 @@ test('a disabled provider is 400; a forged or foreign state is refused', async (
   const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
   const cross = await fetch(`${q.url}/auth/v1/callback?code=x&state=${state}`, { redirect: 'manual' });
   assert.match(cross.headers.get('location')!, /error_code=bad_oauth_state/);
+});
+
+test('manual linking: linkIdentity adds GitHub to an email user; unlinkIdentity removes it but never the last one', async () => {
+  const sb = client(p);
+  const email = uniqueEmail('linker');
+  await sb.auth.signUp({ email, password: 'link-pass-1' });
+  const disabled = await sb.auth.linkIdentity({ provider: 'github', options: { redirectTo: 'http://app.test/cb', skipBrowserRedirect: true } });
+  assert.equal(disabled.error?.code, 'manual_linking_disabled');
+  await setAuthSettings(p, { manual_linking_enabled: true, uri_allow_list: ['http://app.test/**'], external: { github: fake.settings('github'), google: fake.settings('google') } });
+  fake.next.github = { id: '9001', email: uniqueEmail('elsewhere'), verified: true, name: 'Linked' };
+  const link = await sb.auth.linkIdentity({ provider: 'github', options: { redirectTo: 'http://app.test/cb', skipBrowserRedirect: true } });
+  assert.equal(link.error, null);
+  const f = new URLSearchParams((await browse(link.data.url!)).hash.slice(1));
+  await sb.auth.setSession({ access_token: f.get('access_token')!, refresh_token: f.get('refresh_token')! });
+  const ids = await sb.auth.getUserIdentities();
+  assert.deepEqual(ids.data?.identities.map((i) => i.provider).sort(), ['email', 'github']);
+  // The same GitHub account cannot be linked to a second user.
+  const other = client(p);
+  await other.auth.signUp({ email: uniqueEmail('second'), password: 'link-pass-1' });
+  const again = await other.auth.linkIdentity({ provider: 'github', options: { redirectTo: 'http://app.test/cb', skipBrowserRedirect: true } });
+  const refused = await browse(again.data.url!);
+  assert.equal(new URLSearchParams(refused.hash.slice(1)).get('error_code'), 'identity_already_exists');
+  const github = ids.data!.identities.find((i) => i.provider === 'github')!;
+  assert.equal((await sb.auth.unlinkIdentity(github)).error, null);
+  const left = (await sb.auth.getUserIdentities()).data!.identities;
+  assert.deepEqual(left.map((i) => i.provider), ['email']);
+  assert.equal((await sb.auth.unlinkIdentity(left[0])).error?.code, 'single_identity_not_deletable');
 });

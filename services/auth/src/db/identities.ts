@@ -27,4 +27,16 @@ export const identitiesDb = {
       [userId, email],
     );
   },
+
+  async remove(db: Db, userId: string, id: string): Promise<void> {
+    await db.query('delete from auth.identities where id = $1 and user_id = $2', [id, userId]);
+  },
+
+  async markEmailVerified(db: Db, userId: string): Promise<void> {
+    await db.query(
+      `update auth.identities set identity_data = identity_data || '{"email_verified": true}', updated_at = now()
+        where user_id = $1 and provider = 'email'`,
+      [userId],
+    );
+  },
 };

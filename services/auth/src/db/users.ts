@@ -108,6 +108,15 @@ export const usersDb = {
     return rows[0] ?? null;
   },
 
+  /** The user with a pending change to this address (or owning it), for resend of email_change. */
+  async byEmailChange(db: Db, email: string): Promise<UserRow | null> {
+    const { rows } = await db.query<{ id: string }>(
+      'select id from auth.users where lower(email_change) = lower($1) or lower(email) = lower($1) order by email_change is null limit 1',
+      [email],
+    );
+    return rows[0] ? usersDb.byId(db, rows[0].id) : null;
+  },
+
   async insert(db: Db, u: NewUser): Promise<string> {
     const { rows } = await db.query<{ id: string }>(
       `insert into auth.users (id, email, phone, encrypted_password, email_confirmed_at, phone_confirmed_at, raw_app_meta_data,

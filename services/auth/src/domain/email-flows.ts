@@ -67,8 +67,7 @@ export async function resend(ctx: AuthContext, body: Record<string, unknown>, re
       const user = await usersDb.byEmail(db, email);
       if (user && !user.email_confirmed_at) await send(ctx, db, user, 'signup', redirectTo, body);
     } else {
-      const { rows } = await db.query<{ id: string }>('select id from auth.users where lower(email_change) = $1 or lower(email) = $1 limit 1', [email]);
-      const user = rows[0] ? await usersDb.byId(db, rows[0].id) : null;
+      const user = await usersDb.byEmailChange(db, email);
       if (user?.email_change) {
         await sendAuthMail(ctx, db, { userId: user.id, type: 'email_change', to: user.email_change, redirectTo, newEmail: user.email_change });
         await usersDb.update(db, user.id, { email_change_sent_at: NOW });

@@ -26,13 +26,14 @@ function providerFor(ctx: AuthContext, name: unknown): { provider: OAuthProvider
 
 const callbackUrl = (ctx: AuthContext) => `${ctx.authUrl}/callback`;
 
-export async function startOAuth(ctx: AuthContext, query: Record<string, unknown>): Promise<string> {
+/** `linkTo`: the signed-in user an identity is being linked to (GET /user/identities/authorize). */
+export async function startOAuth(ctx: AuthContext, query: Record<string, unknown>, linkTo: string | null = null): Promise<string> {
   const { provider, settings } = providerFor(ctx, query.provider);
   const challenge = parseChallenge(query);
   const scopes = typeof query.scopes === 'string' && query.scopes.trim() ? query.scopes.trim().split(/\s+/) : [];
   const flowId = await flowStateDb.create(ctx.db, {
     providerType: provider.name, method: 'oauth', codeChallenge: challenge?.codeChallenge ?? null,
-    codeChallengeMethod: challenge?.method ?? null, redirectTo: redirectTarget(ctx, query.redirect_to),
+    codeChallengeMethod: challenge?.method ?? null, redirectTo: redirectTarget(ctx, query.redirect_to), userId: linkTo,
   });
   const reserved = new Set(['provider', 'redirect_to', 'scopes', 'code_challenge', 'code_challenge_method', 'skip_http_redirect', 'apikey']);
   const extra = Object.fromEntries(Object.entries(query).filter(([k, v]) => !reserved.has(k) && typeof v === 'string')) as Record<string, string>;
@@ -41,10 +42,11 @@ export async function startOAuth(ctx: AuthContext, query: Record<string, unknown
   });
 }
 
-async function findOrCreateUser(db: pg.PoolClient, provider: string, pu: ProviderUser): Promise<UserRow> {
+async function findOrCreateUser(db: pg.PoolClient, provider: string, pu: ProviderUser, linkTo: string | null): Promise<UserRow> {
   const identityData = { ...pu.raw, sub: pu.id, provider_id: pu.id, iss: provider, email: pu.email, email_verified: pu.emailVerified, name: pu.name, avatar_url: pu.avatarUrl };
   const linked = await identitiesDb.find(db, provider, pu.id);
-  let userId = linked?.user_id ?? null;
+  if (linkTo && linked && linked.user_id !== linkTo) throw authErrors.identityExists();
+  let userId = linkTo ?? linked?.user_id ?? null;
   if (!userId && pu.email && pu.emailVerified) {
     const byEmail = await usersDb.byEmail(db, pu.email);
     // Only a confirmed account is linked: an unconfirmed one may have been registered by someone else.
@@ -93,7 +95,7 @@ export async function finishOAuth(ctx: AuthContext, query: Record<string, unknow
     throw Object.assign(authErrors.providerFailed(`Error getting user profile from external provider`), { cause: e });
   }
   return withTransaction(ctx.db, async (db) => {
-    const user = await findOrCreateUser(db, provider.name, pu);
+    const user = await findOrCreateUser(db, provider.name, pu, flow.user_id);
     if (user.banned_until && user.banned_until > new Date()) throw authErrors.userBanned();
     if (flow.code_challenge) {
       return { redirectTo, code: await issueAuthCode(db, flow.id, user.id, tokens.accessToken, tokens.refreshToken) };

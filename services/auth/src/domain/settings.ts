@@ -29,6 +29,8 @@ export const AuthSettings = z.object({
   email_confirm_required: z.boolean().default(false),
   email_enabled: z.boolean().default(true),
   anonymous_users: z.boolean().default(false),
+  /** GET /user/identities/authorize and DELETE /user/identities/:id (GOTRUE_SECURITY_MANUAL_LINKING_ENABLED) */
+  manual_linking_enabled: z.boolean().default(false),
   password_min_length: z.number().int().min(6).max(72).default(6),
   password_required_characters: z.enum(['', 'letters_digits', 'lower_upper_letters_digits', 'lower_upper_letters_digits_symbols']).default(''),
   update_password_require_reauthentication: z.boolean().default(false),

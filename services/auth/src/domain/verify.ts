@@ -3,6 +3,7 @@
 import { withTransaction } from '@basalt/db';
 import type { AuthContext } from '../context.js';
 import { pendingEmailFlow } from '../db/flow-state.js';
+import { identitiesDb } from '../db/identities.js';
 import { oneTimeTokensDb } from '../db/one-time-tokens.js';
 import { usersDb, NOW } from '../db/users.js';
 import { authErrors } from '../errors.js';
@@ -67,7 +68,7 @@ export async function verify(ctx: AuthContext, input: VerifyInput): Promise<Veri
       await applyEmail(db, user, user.email_change);
     } else if (!user.email_confirmed_at) {
       await usersDb.update(db, user.id, { email_confirmed_at: NOW });
-      await db.query(`update auth.identities set identity_data = identity_data || '{"email_verified": true}' where user_id = $1 and provider = 'email'`, [user.id]);
+      await identitiesDb.markEmailVerified(db, user.id);
     }
     if (pkce) {
       const flow = await pendingEmailFlow(db, user.id);
