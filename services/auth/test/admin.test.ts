@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProject } from '@basalt/testkit';
-import { client, raw, uniqueEmail } from './helpers.js';
+import { client, outbox, raw, uniqueEmail } from './helpers.js';
 
 const p = await createProject('auth-admin');
 const admin = client(p, p.serviceKey).auth.admin;
@@ -71,6 +71,15 @@ test('generate_link and invite; the links verify', async () => {
   const inv = await admin.inviteUserByEmail(email, { data: { team: 'x' } });
   assert.equal(inv.error, null);
   assert.ok(inv.data.user?.invited_at);
+  // The invitee follows the emailed link (dev outbox), lands signed in, and chooses a password.
+  const mail = (await outbox(p, email)).find((m) => m.type === 'invite')!;
+  const landed = await fetch(mail.action_link!, { redirect: 'manual' });
+  const f = new URLSearchParams(new URL(landed.headers.get('location')!).hash.slice(1));
+  assert.equal(f.get('type'), 'invite');
+  const invitee = client(p);
+  await invitee.auth.setSession({ access_token: f.get('access_token')!, refresh_token: f.get('refresh_token')! });
+  assert.equal((await invitee.auth.updateUser({ password: 'invited-pass-1' })).error, null);
+  assert.equal((await client(p).auth.signInWithPassword({ email, password: 'invited-pass-1' })).error, null);
   const link = await admin.generateLink({ type: 'magiclink', email: uniqueEmail('magic') });
   assert.equal(link.error, null);
   assert.match(link.data.properties!.action_link, /\/auth\/v1\/verify\?token=[0-9a-f]{56}&type=/);
