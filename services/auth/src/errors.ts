@@ -54,6 +54,7 @@ export const authErrors = {
   mfaVerificationFailed: () => gotrue(422, 'mfa_verification_failed', 'Invalid TOTP code entered'),
   mfaTooManyFactors: () => gotrue(422, 'too_many_enrolled_mfa_factors', 'Maximum number of verified factors reached, unenroll to continue'),
   mfaNameConflict: () => gotrue(422, 'mfa_factor_name_conflict', 'A factor with the friendly name already exists'),
+  badIdToken: (why: string) => gotrue(400, 'validation_failed', `Bad ID token: ${why}`),
   identityExists: () => gotrue(422, 'identity_already_exists', 'Identity is already linked to another user'),
   identityNotFound: () => gotrue(404, 'identity_not_found', 'Identity doesn\'t exist'),
   singleIdentity: () => gotrue(422, 'single_identity_not_deletable', 'User must have at least 1 identity after unlinking'),

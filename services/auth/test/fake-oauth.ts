@@ -1,5 +1,6 @@
 // A small local HTTP server that plays GitHub's and Google's OAuth endpoints: authorize (the user approves at
 // once and is sent back with a code), token, and the profile endpoints.
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,6 +17,8 @@ export interface FakeOAuth {
   next: Record<'github' | 'google', FakeUser>;
   close: () => Promise<void>;
   settings: (provider: 'github' | 'google') => Record<string, unknown>;
+  /** an RS256 ID token signed by the fake Google's published key */
+  signIdToken: (claims: Record<string, unknown>, opts?: { kid?: string }) => string;
 }
 
 const body = (req: IncomingMessage) =>
@@ -29,6 +32,12 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
   const codes = new Map<string, { provider: string; user: FakeUser; redirectUri: string }>();
   const tokens = new Map<string, FakeUser>();
   const fake = { next: {} as FakeOAuth['next'] } as FakeOAuth;
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  fake.signIdToken = (claims, opts = {}) => {
+    const body = `${b64({ alg: 'RS256', typ: 'JWT', kid: opts.kid ?? 'k1' })}.${b64(claims)}`;
+    return `${body}.${sign('sha256', Buffer.from(body), privateKey).toString('base64url')}`;
+  };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url!, 'http://x');
     const json = (status: number, v: unknown) => {
@@ -36,6 +45,7 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
       res.end(JSON.stringify(v));
     };
     const [, provider, what] = url.pathname.split('/');
+    if (what === 'certs') return json(200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }] });
     if (what === 'authorize') {
       const q = url.searchParams;
       if (q.get('client_id') !== `${provider}-client`) return json(400, { error: 'bad client' });
@@ -73,6 +83,7 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
     token_url: `${fake.url}/${provider}/token`,
     user_url: `${fake.url}/${provider}/${provider === 'github' ? 'user' : 'userinfo'}`,
     emails_url: `${fake.url}/${provider}/emails`,
+    jwks_url: `${fake.url}/${provider}/certs`,
   });
   return fake;
 }

@@ -2,6 +2,7 @@
 // identities linked only through verified emails, disabled providers and forged state refused.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { createProject, type TestProject } from '@basalt/testkit';
@@ -131,4 +132,30 @@ test('manual linking: linkIdentity adds GitHub to an email user; unlinkIdentity 
   const left = (await sb.auth.getUserIdentities()).data!.identities;
   assert.deepEqual(left.map((i) => i.provider), ['email']);
   assert.equal((await sb.auth.unlinkIdentity(left[0])).error?.code, 'single_identity_not_deletable');
+});
+
+test('signInWithIdToken (Google): a valid ID token signs in; wrong audience, issuer, key, expiry or nonce are 400', async () => {
+  const email = uniqueEmail('idt');
+  const now = Math.floor(Date.now() / 1000);
+  const base = { iss: 'https://accounts.google.com', aud: 'google-client', sub: 'g-idt-1', email, email_verified: true, name: 'Idt', iat: now, exp: now + 600 };
+  const nonceHash = createHash('sha256').update('n-123').digest('hex');
+  const sb = client(p);
+  const ok = await sb.auth.signInWithIdToken({ provider: 'google', token: fake.signIdToken({ ...base, nonce: nonceHash }), nonce: 'n-123' });
+  assert.equal(ok.error, null);
+  assert.equal(ok.data.user?.email, email);
+  assert.equal(ok.data.user?.identities?.[0].provider, 'google');
+  const bad = [
+    fake.signIdToken({ ...base, aud: 'someone-else' }),
+    fake.signIdToken({ ...base, iss: 'https://evil.test' }),
+    fake.signIdToken({ ...base, exp: now - 10 }),
+    fake.signIdToken({ ...base, nonce: nonceHash }),
+    fake.signIdToken(base, { kid: 'unknown' }),
+    `${fake.signIdToken(base).split('.').slice(0, 2).join('.')}.${Buffer.from('forged').toString('base64url')}`,
+    'not-a-jwt',
+  ];
+  for (const token of bad) {
+    const r = await sb.auth.signInWithIdToken({ provider: 'google', token });
+    assert.equal(r.error?.status, 400, `${token.slice(0, 40)}… → ${r.error?.status} ${r.error?.message}`);
+  }
+  assert.equal((await sb.auth.signInWithIdToken({ provider: 'github', token: fake.signIdToken(base) })).error?.status, 400);
 });

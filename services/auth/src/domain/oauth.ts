@@ -42,7 +42,7 @@ export async function startOAuth(ctx: AuthContext, query: Record<string, unknown
   });
 }
 
-async function findOrCreateUser(db: pg.PoolClient, provider: string, pu: ProviderUser, linkTo: string | null): Promise<UserRow> {
+export async function linkProviderUser(db: pg.PoolClient, provider: string, pu: ProviderUser, linkTo: string | null): Promise<UserRow> {
   const identityData = { ...pu.raw, sub: pu.id, provider_id: pu.id, iss: provider, email: pu.email, email_verified: pu.emailVerified, name: pu.name, avatar_url: pu.avatarUrl };
   const linked = await identitiesDb.find(db, provider, pu.id);
   if (linkTo && linked && linked.user_id !== linkTo) throw authErrors.identityExists();
@@ -95,7 +95,7 @@ export async function finishOAuth(ctx: AuthContext, query: Record<string, unknow
     throw Object.assign(authErrors.providerFailed(`Error getting user profile from external provider`), { cause: e });
   }
   return withTransaction(ctx.db, async (db) => {
-    const user = await findOrCreateUser(db, provider.name, pu, flow.user_id);
+    const user = await linkProviderUser(db, provider.name, pu, flow.user_id);
     if (user.banned_until && user.banned_until > new Date()) throw authErrors.userBanned();
     if (flow.code_challenge) {
       return { redirectTo, code: await issueAuthCode(db, flow.id, user.id, tokens.accessToken, tokens.refreshToken) };

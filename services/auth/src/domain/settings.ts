@@ -12,6 +12,8 @@ const Provider = z.object({
   token_url: z.string().url().optional(),
   user_url: z.string().url().optional(),
   emails_url: z.string().url().optional(),
+  /** signing keys of ID tokens (grant_type=id_token) */
+  jwks_url: z.string().url().optional(),
 });
 export type ProviderSettings = z.infer<typeof Provider>;
 

@@ -4,6 +4,7 @@ import { providerJson, type OAuthProvider } from './provider.js';
 export const google: OAuthProvider = {
   name: 'google',
   defaultScopes: ['openid', 'email', 'profile'],
+  idToken: { issuers: ['https://accounts.google.com', 'accounts.google.com'], jwksUrl: 'https://www.googleapis.com/oauth2/v3/certs' },
   authorizeUrl(s, p) {
     const q = new URLSearchParams({ client_id: s.client_id, redirect_uri: p.redirectUri, state: p.state, scope: p.scopes.join(' '), response_type: 'code', ...p.extra });
     return `${s.authorize_url ?? 'https://accounts.google.com/o/oauth2/v2/auth'}?${q}`;

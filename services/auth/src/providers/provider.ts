@@ -24,6 +24,8 @@ export interface OAuthProvider {
   authorizeUrl(s: ProviderSettings, p: { redirectUri: string; state: string; scopes: string[]; extra: Record<string, string> }): string;
   exchange(s: ProviderSettings, code: string, redirectUri: string): Promise<ProviderTokens>;
   user(s: ProviderSettings, tokens: ProviderTokens): Promise<ProviderUser>;
+  /** OpenID Connect providers: sign-in with an ID token the app obtained itself (grant_type=id_token) */
+  idToken?: { issuers: string[]; jwksUrl: string };
 }
 
 /** JSON over fetch with a timeout; a provider that misbehaves is a 502, never a hang. */

@@ -3,10 +3,12 @@
 //   POST /token?grant_type=password       email+password
 //   POST /token?grant_type=refresh_token  rotate
 //   POST /token?grant_type=pkce           exchange an auth code (OAuth, email links)
+//   POST /token?grant_type=id_token       an OpenID Connect ID token (Google)
 //   POST /logout?scope=global|local|others
 import { Router } from 'express';
 import { signInWithPassword, signUp } from '../domain/accounts.js';
 import { logout } from '../domain/current-user.js';
+import { signInWithIdToken } from '../domain/id-token.js';
 import { exchangePkce } from '../domain/pkce.js';
 import { requireUser } from '../domain/principal.js';
 import { redirectTarget } from '../domain/redirect.js';
@@ -30,6 +32,9 @@ export function sessionRoutes({ pw, limit }: RouteDeps): Router {
       case 'refresh_token':
         await limit(req.ctx, 'refresh');
         return void res.json(await refreshSession(req.ctx, body.refresh_token));
+      case 'id_token':
+        await limit(req.ctx, 'token');
+        return void res.json(await signInWithIdToken(req.ctx, body));
       case 'pkce':
         await limit(req.ctx, 'verify');
         return void res.json(await exchangePkce(req.ctx, body.auth_code, body.code_verifier));
