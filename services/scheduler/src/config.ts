@@ -8,7 +8,10 @@ const schema = {
   /** how often due jobs are claimed */
   CRON_TICK_MS: z.coerce.number().int().min(20).max(10_000).default(200),
   CRON_CLAIM_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
-  CRON_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** queue messages (batches of up to 50 runs) processed at once */
+  CRON_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** connections per project database the workers may hold (also capped by the project's role limit) */
+  CRON_PROJECT_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(16),
   /** run history kept per job */
   CRON_RUNS_KEPT: z.coerce.number().int().min(10).default(1000),
 };

@@ -14,7 +14,7 @@ import { startTicking, type RunMessage } from './jobs/tick.js';
 const config = loadConfig();
 const log = createLogger('scheduler', config.LOG_LEVEL);
 const onError = (err: Error) => log.warn({ err: err.message }, 'redis error');
-const control = createPool(config.DATABASE_URL, { max: 10, applicationName: 'basalt-scheduler', onError: (err) => log.warn({ err }, 'idle control connection dropped') });
+const control = createPool(config.DATABASE_URL, { max: 20, applicationName: 'basalt-scheduler', onError: (err) => log.warn({ err }, 'idle control connection dropped') });
 const migrations = await readMigrations(fileURLToPath(new URL('../migrations/', import.meta.url)));
 const client = await control.connect();
 try {
@@ -30,15 +30,15 @@ subscriber.on('error', onError);
 await Promise.all([redis.connect(), subscriber.connect()]);
 const registry = new ProjectRegistry({ control, secrets: new SecretBox(config.BASALT_MASTER_KEY), subscriber, publisher: redis });
 await registry.start();
-const pools = new ProjectPools({ maxPerProject: 2, applicationName: 'basalt-cron', onError: (ref, err) => log.warn({ ref, err: err.message }, 'idle project connection dropped') });
+const pools = new ProjectPools({ maxPerProject: config.CRON_PROJECT_CONNECTIONS, applicationName: 'basalt-cron', onError: (ref, err) => log.warn({ ref, err: err.message }, 'idle project connection dropped') });
 registry.onInvalidate((ref) => pools.evict(ref));
 
 const queueOptions = { redisUrl: config.REDIS_URL, prefix: config.BASALT_REDIS_PREFIX, onError };
 const queue = createQueue<RunMessage>('cron-runs', queueOptions);
 const worker = createWorker<RunMessage>(
   'cron-runs',
-  runProcessor({ control, registry, pools, functionsUrl: config.FUNCTIONS_URL, log }),
-  { ...queueOptions, concurrency: config.CRON_WORKER_CONCURRENCY },
+  runProcessor({ control, registry, pools, functionsUrl: config.FUNCTIONS_URL, log, parallel: config.CRON_PROJECT_CONNECTIONS }),
+  { ...queueOptions, concurrency: config.CRON_WORKER_CONCURRENCY, lockDuration: 60_000 },
 );
 const ticker = startTicking({ control, queue, log, tickMs: config.CRON_TICK_MS, batch: config.CRON_CLAIM_BATCH });
 

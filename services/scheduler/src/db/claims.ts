@@ -43,23 +43,35 @@ export async function recordRuns(client: pg.PoolClient, jobIds: string[], slots:
 }
 
 /** Only the worker that moves a run from queued to running executes it (at-least-once delivery, exactly-once effect). */
-export async function startRun(db: pg.Pool, runId: string): Promise<ClaimedRun | null> {
+export async function startRuns(db: pg.Pool, runIds: string[]): Promise<ClaimedRun[]> {
   const { rows } = await db.query<ClaimedRun>(
     `update platform.cron_runs r set status = 'running', started_at = now()
        from platform.cron_jobs j
-      where r.id = $1 and r.status = 'queued' and j.id = r.job_id
-      returning r.id as run_id, j.id as job_id, j.ref, j.target, j.timeout_ms, r.scheduled_at`,
-    [runId],
+      where r.id = any($1::bigint[]) and r.status = 'queued' and j.id = r.job_id
+      returning r.id::text as run_id, j.id as job_id, j.ref, j.target, j.timeout_ms, r.scheduled_at`,
+    [runIds],
   );
-  return rows[0] ?? null;
+  return rows;
 }
 
-export async function finishRun(db: pg.Pool, runId: string, status: 'succeeded' | 'failed' | 'timed_out', error: string | null): Promise<void> {
+export interface RunOutcome {
+  runId: string;
+  status: 'succeeded' | 'failed' | 'timed_out';
+  error: string | null;
+  /** when execution began (the batch was taken earlier), so lateness is measured to the real start */
+  startedAt: Date;
+  durationMs: number;
+}
+
+/** Records the outcome of a batch of runs in one statement. */
+export async function finishRuns(db: pg.Pool, outcomes: RunOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
   await db.query(
-    `update platform.cron_runs set status = $2, error = $3, finished_at = now(),
-            duration_ms = greatest(0, round(extract(epoch from (now() - started_at)) * 1000))::int
-      where id = $1 and status = 'running'`,
-    [runId, status, error],
+    `update platform.cron_runs r set status = v.status, error = v.error, duration_ms = v.duration, started_at = v.started,
+            finished_at = v.started + make_interval(secs => v.duration::float / 1000)
+       from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]) as v(id, status, error, duration, started)
+      where r.id = v.id and r.status = 'running'`,
+    [outcomes.map((o) => o.runId), outcomes.map((o) => o.status), outcomes.map((o) => o.error), outcomes.map((o) => Math.round(o.durationMs)), outcomes.map((o) => o.startedAt)],
   );
 }
 

@@ -1,11 +1,11 @@
-// Executes one run from the `cron-runs` queue: a function in the project's database (named JSON arguments,
-// as service_role, under the job's timeout) or an edge function through the functions service.
+// Executes a batch of runs from the `cron-runs` queue: a function in the project's database (named JSON
+// arguments, as service_role, under the job's timeout) or an edge function through the functions service.
 import type pg from 'pg';
-import type { Job } from '@basalt/queue';
-import { ident, setRequestRole, withTransaction, type ProjectPools } from '@basalt/db';
+import { ident, literal, type ProjectPools } from '@basalt/db';
 import type { Logger } from '@basalt/http';
+import type { Job } from '@basalt/queue';
 import type { ProjectRegistry } from '@basalt/tenancy';
-import { finishRun, startRun, type ClaimedRun } from '../db/claims.js';
+import { finishRuns, startRuns, type ClaimedRun, type RunOutcome } from '../db/claims.js';
 import type { Target } from '../db/jobs.js';
 import type { RunMessage } from './tick.js';
 
@@ -15,27 +15,36 @@ export interface ExecuteDeps {
   pools: ProjectPools;
   functionsUrl: string;
   log: Logger;
+  /** runs of one batch executed at once */
+  parallel: number;
 }
 
 class RunTimeout extends Error {}
 
+const asText = (v: unknown) => (v === null || v === undefined ? 'null' : literal(typeof v === 'object' ? JSON.stringify(v) : String(v)));
+
+/**
+ * One round trip: the simple query protocol carries the whole transaction. Names are quoted identifiers,
+ * argument values quoted literals (typed by the function's signature), validated as identifiers on the way in.
+ */
 async function callDbFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<Target, { type: 'db_function' }>): Promise<void> {
   const project = await d.registry.get(run.ref);
   if (!project) throw new Error('project not found');
   const [schema, fn] = target.name.includes('.') ? target.name.split('.') : ['public', target.name];
-  const entries = Object.entries(target.args ?? {});
-  const args = entries.map(([k], i) => `${ident(k)} => $${i + 1}`).join(', ');
-  const values = entries.map(([, v]) => (v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)));
-  await withTransaction(d.pools.get(project), async (client) => {
-    await setRequestRole(client, 'service_role', { role: 'service_role', ref: project.ref });
-    await client.query("select set_config('statement_timeout', $1, true)", [String(run.timeout_ms)]);
-    try {
-      await client.query(`select ${ident(schema)}.${ident(fn)}(${args})`, values);
-    } catch (e) {
-      if ((e as { code?: string }).code === '57014') throw new RunTimeout(`timed out after ${run.timeout_ms} ms`);
-      throw e;
-    }
-  });
+  const args = Object.entries(target.args ?? {}).map(([k, v]) => `${ident(k)} => ${asText(v)}`).join(', ');
+  const claims = literal(JSON.stringify({ role: 'service_role', ref: project.ref }));
+  const client = await d.pools.get(project).connect();
+  try {
+    await client.query(
+      `begin; select set_config('role', 'service_role', true), set_config('statement_timeout', '${Math.floor(run.timeout_ms)}', true),
+       set_config('request.jwt.claims', ${claims}, true); select ${ident(schema)}.${ident(fn)}(${args}); commit;`,
+    );
+    client.release();
+  } catch (e) {
+    await client.query('rollback').then(() => client.release(), () => client.release(true));
+    if ((e as { code?: string }).code === '57014') throw new RunTimeout(`timed out after ${run.timeout_ms} ms`);
+    throw e;
+  }
 }
 
 async function callEdgeFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<Target, { type: 'edge_function' }>): Promise<void> {
@@ -63,18 +72,30 @@ async function callEdgeFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract
   if (!r.ok) throw new Error(`function answered ${r.status}: ${text.slice(0, 500)}`);
 }
 
+async function execute(d: ExecuteDeps, run: ClaimedRun): Promise<RunOutcome> {
+  const startedAt = new Date();
+  const started = performance.now();
+  try {
+    if (run.target.type === 'db_function') await callDbFunction(d, run, run.target);
+    else await callEdgeFunction(d, run, run.target);
+    return { runId: run.run_id, status: 'succeeded', error: null, startedAt, durationMs: performance.now() - started };
+  } catch (e) {
+    const timedOut = e instanceof RunTimeout;
+    d.log.info({ runId: run.run_id, jobId: run.job_id, ref: run.ref, err: (e as Error).message }, timedOut ? 'cron run timed out' : 'cron run failed');
+    return { runId: run.run_id, status: timedOut ? 'timed_out' : 'failed', error: (e as Error).message.slice(0, 2000), startedAt, durationMs: performance.now() - started };
+  }
+}
+
 export function runProcessor(d: ExecuteDeps) {
   return async (job: Job<RunMessage>): Promise<void> => {
-    const run = await startRun(d.control, job.data.runId);
-    if (!run) return; // already run (or running) elsewhere: delivery is at-least-once, the effect is not
-    try {
-      if (run.target.type === 'db_function') await callDbFunction(d, run, run.target);
-      else await callEdgeFunction(d, run, run.target);
-      await finishRun(d.control, run.run_id, 'succeeded', null);
-    } catch (e) {
-      const timedOut = e instanceof RunTimeout;
-      await finishRun(d.control, run.run_id, timedOut ? 'timed_out' : 'failed', (e as Error).message.slice(0, 2000));
-      d.log.info({ runId: run.run_id, jobId: run.job_id, ref: run.ref, err: (e as Error).message }, timedOut ? 'cron run timed out' : 'cron run failed');
-    }
+    // Already started elsewhere are left out: delivery is at-least-once, the effect is not.
+    const runs = await startRuns(d.control, job.data.runIds);
+    const outcomes: RunOutcome[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < runs.length) outcomes.push(await execute(d, runs[next++]));
+    };
+    await Promise.all(Array.from({ length: Math.min(d.parallel, runs.length) }, lane));
+    await finishRuns(d.control, outcomes);
   };
 }

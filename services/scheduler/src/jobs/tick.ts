@@ -8,9 +8,12 @@ import { withTransaction } from '@basalt/db';
 import { expireStaleRuns, lockDueJobs, orphanedRuns, recordRuns } from '../db/claims.js';
 import { nextSlot } from '../domain/crontab.js';
 
+/** One queue message carries the runs of one tick (up to BATCH), so queue overhead is paid per batch, not per run. */
 export interface RunMessage {
-  runId: string;
+  runIds: string[];
 }
+
+const BATCH = 50;
 
 export interface TickOptions {
   control: pg.Pool;
@@ -36,8 +39,10 @@ export async function claimDueRuns(control: pg.Pool, batch: number): Promise<str
 
 async function enqueue(queue: Queue<RunMessage>, runIds: string[]): Promise<void> {
   if (runIds.length === 0) return;
-  // jobId = run id: a run enqueued twice (sweep after a slow enqueue) is one BullMQ job while it exists.
-  await queue.addBulk(runIds.map((runId) => ({ name: 'run', data: { runId }, opts: { jobId: `run-${runId}` } })));
+  const batches: string[][] = [];
+  for (let i = 0; i < runIds.length; i += BATCH) batches.push(runIds.slice(i, i + BATCH));
+  // A run enqueued twice (the sweep after a slow enqueue) is harmless: only one worker can start it.
+  await queue.addBulk(batches.map((ids) => ({ name: 'runs', data: { runIds: ids }, opts: { jobId: `runs-${ids[0]}-${ids.length}` } })));
 }
 
 export function startTicking(o: TickOptions): { stop: () => Promise<void> } {
