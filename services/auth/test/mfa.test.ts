@@ -69,6 +69,14 @@ test('enroll, challenge, verify: the session becomes aal2 with totp in amr; unen
   assert.equal(factors.data?.factors.length, 1);
   assert.equal((await sb.auth.mfa.unenroll({ factorId: f.id })).error, null);
   assert.equal((await sb.auth.mfa.listFactors()).data?.totp.length, 0);
+  // The admin can remove a user's factor, and sign a user out everywhere with their token.
+  const f2 = (await sb.auth.mfa.enroll({ factorType: 'totp', friendlyName: 'second' })).data!;
+  assert.equal((await admin.mfa.deleteFactor({ userId: s.user.id, id: f2.id })).error, null);
+  assert.equal((await admin.mfa.listFactors({ userId: s.user.id })).data?.factors.length, 0);
+  const current = (await sb.auth.getSession()).data.session!;
+  assert.equal((await admin.signOut(current.access_token, 'global')).error, null);
+  const after = await raw(p, '/token?grant_type=refresh_token', { method: 'POST', json: { refresh_token: current.refresh_token } });
+  assert.equal(after.status, 400);
 });
 
 test("factors of another user are not found; bad input is 4xx", async () => {

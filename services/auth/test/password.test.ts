@@ -26,6 +26,10 @@ test('sign up returns a session; the access token carries GoTrue claims and ref;
   assert.equal(claims.is_anonymous, false);
   assert.ok(claims.session_id);
   assert.equal(claims.exp - claims.iat, 3600);
+  // getClaims: no asymmetric keys in jwks, so auth-js verifies the HS256 token through GET /user.
+  const verified = await sb.auth.getClaims(data.session!.access_token);
+  assert.equal(verified.error, null);
+  assert.equal(verified.data?.claims.sub, data.user!.id);
   const got = await sb.auth.getUser(data.session!.access_token);
   assert.equal(got.error, null);
   assert.equal(got.data.user?.id, data.user!.id);
