@@ -2,11 +2,8 @@
 // workers that share the listening socket (each with its own caches and upstream pools).
 import cluster from 'node:cluster';
 import http from 'node:http';
-import { Redis } from 'ioredis';
-import { SecretBox } from '@basalt/crypto';
-import { createPool } from '@basalt/db';
 import { createLogger } from '@basalt/http';
-import { ProjectRegistry } from '@basalt/tenancy';
+import { connectControlPlane } from '@basalt/tenancy';
 import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { agent } from './proxy.js';
@@ -37,15 +34,10 @@ if (config.GATEWAY_WORKERS > 1 && cluster.isPrimary) {
 }
 
 async function runWorker(): Promise<void> {
-  const control = createPool(config.DATABASE_URL, { max: 5, applicationName: 'basalt-gateway', onError: (err) => log.warn({ err }, 'idle control connection dropped') });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-  const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
-  subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
-  await Promise.all([redis.connect(), subscriber.connect()]);
-
-  const registry = new ProjectRegistry({ control, secrets: new SecretBox(config.BASALT_MASTER_KEY), subscriber, publisher: redis });
-  await registry.start();
+  const plane = await connectControlPlane({
+    service: 'gateway', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log,
+  });
+  const { control, redis, registry } = plane;
   let lastRedisWarning = 0;
   const limiter = new RateLimiter(redis, config.BASALT_REDIS_PREFIX, (err) => {
     if (Date.now() - lastRedisWarning > 10_000) log.warn({ err: err.message }, 'rate limiter failing open');
@@ -76,9 +68,7 @@ async function runWorker(): Promise<void> {
     clearInterval(reaper);
     agent.destroy();
     gateway.close();
-    await control.end().catch(() => undefined);
-    redis.disconnect();
-    subscriber.disconnect();
+    await plane.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

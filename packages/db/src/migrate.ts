@@ -2,6 +2,7 @@
 // recorded per owner (a service name) so every service can migrate its own tables in the control database.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 
 export interface Migration {
@@ -43,5 +44,16 @@ export async function migrate(client: pg.ClientBase, owner: string, migrations: 
     return applied;
   } finally {
     await client.query('select pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+  }
+}
+
+/** A service's start-up step: apply its migrations folder to the database behind `pool`. */
+export async function migrateDir(pool: pg.Pool, owner: string, dir: URL): Promise<string[]> {
+  const migrations = await readMigrations(fileURLToPath(dir));
+  const client = await pool.connect();
+  try {
+    return await migrate(client, owner, migrations);
+  } finally {
+    client.release();
   }
 }
