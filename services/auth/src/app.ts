@@ -61,18 +61,18 @@ export function createApp(deps: Deps) {
     pw: passwords(deps.config.BCRYPT_COST),
     limit: rateLimiter(deps.redis, deps.config.BASALT_REDIS_PREFIX, deps.log),
   };
+  const db = projectDb(deps.pools);
   service.app.use((req, res, next) => {
-    const v = apiVersion(req);
-    if (v) res.setHeader('x-supabase-api-version', '2024-01-01');
+    if (apiVersion(req)) res.setHeader('x-supabase-api-version', '2024-01-01');
     next();
   });
-  service.app.use('/platform/v1', outboxRoutes(deps.control, deps.registry, projectDb(deps.pools)));
+  service.app.use('/platform/v1', outboxRoutes(deps.control, deps.registry, db));
 
   const api = express.Router();
   api.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json', 'text/plain'] }));
   api.use(express.urlencoded({ extended: false, limit: '1mb' }));
   api.get('/health', (_req, res) => void res.json({ version: 'basalt', name: 'GoTrue', description: 'Basalt auth is a user registration and authentication API' }));
-  api.use(resolveProject(deps.registry, projectDb(deps.pools), deps.config.BASALT_PUBLIC_URL));
+  api.use(resolveProject(deps.registry, db, deps.config.BASALT_PUBLIC_URL));
   api.use(sessionRoutes(routeDeps));
   api.use(userRoutes(routeDeps));
   api.use(emailRoutes(routeDeps));
