@@ -1,0 +1,52 @@
+// One request, one transaction: BEGIN with the caller's role, claims, search_path and statement timeout set
+// transaction-locally in the same round trip, the statement(s), then COMMIT or ROLLBACK (Prefer: tx=rollback).
+import type pg from 'pg';
+import { literal } from '@basalt/db';
+import type { RequestRole } from '@basalt/tenancy';
+
+export interface TxOptions {
+  role: RequestRole;
+  claims: Record<string, unknown>;
+  schema: string;
+  timeoutMs: number;
+  readOnly: boolean;
+  rollback: boolean;
+  method: string;
+  path: string;
+}
+
+// Sent as one simple-protocol batch to save round trips; every value in it is escaped by literal() (the role
+// comes from a fixed allow-list, the claims from a verified JWT, the schema from the exposed list).
+function beginSql(o: TxOptions): string {
+  const claims = JSON.stringify({ ...o.claims, role: o.role });
+  const sub = typeof o.claims.sub === 'string' ? o.claims.sub : '';
+  const set = (k: string, v: string) => `set_config(${literal(k)}, ${literal(v)}, true)`;
+  return `begin${o.readOnly ? ' read only' : ''}; select ${[
+    set('search_path', `"${o.schema.replace(/"/g, '""')}", extensions`),
+    set('statement_timeout', `${Math.trunc(o.timeoutMs)}ms`),
+    set('role', o.role),
+    set('request.jwt.claims', claims),
+    set('request.jwt.claim.sub', sub),
+    set('request.jwt.claim.role', o.role),
+    set('request.method', o.method),
+    set('request.path', o.path),
+  ].join(', ')}`;
+}
+
+export async function inRequestTx<T>(pool: pg.Pool, o: TxOptions, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(beginSql(o));
+    const out = await fn(client);
+    await client.query(o.rollback ? 'rollback' : 'commit');
+    return out;
+  } catch (e) {
+    await client.query('rollback').catch(() => {
+      broken = true;
+    });
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,104 @@
+// Reads PostgREST's query string and headers into a ReadSpec plus the other knobs (Prefer, Range, Accept,
+// profile). Reserved keys may carry an embed path prefix (`actors.order`, `roles.actors.limit`).
+import { restErrors } from '../errors.js';
+import type { ReadSpec } from './build.js';
+import { parseField, parseOpValue, parseOrder, parseSelect, parseTree, splitTop, type Cond } from './grammar.js';
+
+export interface Prefer {
+  return: 'minimal' | 'representation' | 'headers-only' | null;
+  count: 'exact' | 'planned' | 'estimated' | null;
+  resolution: 'merge-duplicates' | 'ignore-duplicates' | null;
+  missing: 'default' | null;
+  tx: 'commit' | 'rollback' | null;
+  maxAffected: number | null;
+  strict: boolean;
+  applied: string[];
+}
+
+const PREFER_VALUES: Record<string, string[]> = {
+  return: ['minimal', 'representation', 'headers-only'], count: ['exact', 'planned', 'estimated'],
+  resolution: ['merge-duplicates', 'ignore-duplicates'], missing: ['default', 'null'], tx: ['commit', 'rollback'], handling: ['lenient', 'strict'],
+};
+
+/** One comma-joined header (postgrest-js appends), RFC 7240 tokens, case-insensitive. */
+export function parsePrefer(header: string | string[] | undefined): Prefer {
+  const raw = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const p: Prefer = { return: null, count: null, resolution: null, missing: null, tx: null, maxAffected: null, strict: false, applied: [] };
+  const invalid: string[] = [];
+  for (const item of raw) {
+    const [k, v = ''] = item.split('=').map((s) => s.trim().toLowerCase());
+    if (k === 'max-affected' && /^\d+$/.test(v)) { p.maxAffected = Number(v); continue; }
+    if (k === 'timezone') continue;
+    if (!PREFER_VALUES[k]?.includes(v)) { invalid.push(item); continue; }
+    if (k === 'handling') p.strict = v === 'strict';
+    else if (k === 'missing') p.missing = v === 'default' ? 'default' : null;
+    else (p as unknown as Record<string, string>)[k] = v;
+  }
+  if (p.strict && invalid.length) throw restErrors.strictPrefs(invalid);
+  if (!p.strict) p.maxAffected = null; // PostgREST honours max-affected only with handling=strict
+  return p;
+}
+
+const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'or', 'and', 'columns', 'on_conflict']);
+
+export interface ParsedQuery {
+  spec: ReadSpec;
+  columns: string[] | null;
+  onConflict: string[] | null;
+  /** key=value pairs that were not reserved: filters, or RPC arguments for GET /rpc */
+  rest: [string, string][];
+}
+
+function nonNegative(v: string, what: string): number {
+  if (!/^\d+$/.test(v)) throw restErrors.parse(`"failed to parse ${what}" (${v})`);
+  return Number(v);
+}
+
+/** Splits a key on dots outside quotes: `roles.actors.order` → ['roles', 'actors', 'order']. */
+const keyParts = (k: string) => splitTop(k, '.');
+
+export function parseQuery(search: URLSearchParams, filtersAreArgs: (key: string) => boolean = () => false): ParsedQuery {
+  const spec: ReadSpec = { select: [{ kind: 'star' }], conds: new Map(), order: new Map(), limit: new Map(), offset: new Map() };
+  const q: ParsedQuery = { spec, columns: null, onConflict: null, rest: [] };
+  const add = <T>(m: Map<string, T[]>, path: string, v: T) => m.set(path, [...(m.get(path) ?? []), v]);
+  for (const [key, value] of search) {
+    if (key === 'select') { spec.select = parseSelect(value); continue; }
+    if (key === 'columns') { q.columns = splitTop(value).map((c) => parseField(c).name); continue; }
+    if (key === 'on_conflict') { q.onConflict = splitTop(value).map((c) => parseField(c).name); continue; }
+    const parts = keyParts(key);
+    let last = parts[parts.length - 1];
+    let negate = false;
+    let prefix = parts.slice(0, -1);
+    if ((last === 'or' || last === 'and') && prefix[prefix.length - 1] === 'not') { negate = true; prefix = prefix.slice(0, -1); }
+    const path = prefix.join('.');
+    if (RESERVED.has(last)) {
+      if (last === 'order') spec.order.set(path, [...(spec.order.get(path) ?? []), ...parseOrder(value)]);
+      else if (last === 'limit') spec.limit.set(path, nonNegative(value, 'limit'));
+      else if (last === 'offset') spec.offset.set(path, nonNegative(value, 'offset'));
+      else if (last === 'or' || last === 'and') add(spec.conds, path, parseTree(value, last === 'and', negate));
+      else throw restErrors.parse(`"failed to parse" (${key})`);
+      continue;
+    }
+    if (parts.length === 1 && filtersAreArgs(key)) { q.rest.push([key, value]); continue; }
+    // A filter: the last segment is the field (it may hold a JSON path), the rest is the embed path.
+    last = parts[parts.length - 1];
+    const cond: Cond = { kind: 'filter', field: parseField(last), embedPath: parts.slice(0, -1), op: parseOpValue(value) };
+    add(spec.conds, parts.slice(0, -1).join('.'), cond);
+  }
+  return q;
+}
+
+/** `Range: 0-19` (Range-Unit items) → offset/limit for the root. */
+export function applyRange(spec: ReadSpec, header: string | undefined): void {
+  if (!header) return;
+  const m = /^(?:items=)?\s*(\d+)-(\d*)\s*$/.exec(header);
+  if (!m) return;
+  const from = Number(m[1]);
+  if (!spec.offset.has('')) spec.offset.set('', from);
+  if (m[2] !== '') {
+    const to = Number(m[2]);
+    if (to < from) throw restErrors.rangeNotSatisfiable(from, 0);
+    const lim = to - from + 1;
+    spec.limit.set('', Math.min(lim, spec.limit.get('') ?? lim));
+  }
+}

@@ -1,0 +1,38 @@
+// Every error the REST service returns, with PostgREST's codes, statuses and message texts.
+import { BasaltError } from '@basalt/errors';
+
+const pgrst = (status: number, code: string, message: string, details: string | null = null, hint: string | null = null, headers?: Record<string, string>) =>
+  new BasaltError(status, code, message, { details, hint, headers });
+
+export const restErrors = {
+  projectNotFound: () => pgrst(404, 'PGRST125', 'Invalid path specified in request URL'),
+  jwtInvalid: (why: string) => pgrst(401, 'PGRST301', why, null, null, { 'www-authenticate': `Bearer error="invalid_token", error_description="${why.replace(/"/g, "'")}"` }),
+  jwtExpired: () => pgrst(401, 'PGRST303', 'JWT expired', null, null, { 'www-authenticate': 'Bearer error="invalid_token", error_description="JWT expired"' }),
+  anonDisabled: () => pgrst(401, 'PGRST302', 'Anonymous access is disabled', null, null, { 'www-authenticate': 'Bearer' }),
+  parse: (message: string, details: string | null = null) => pgrst(400, 'PGRST100', message, details),
+  badBody: (message: string) => pgrst(400, 'PGRST102', message),
+  rangeNotSatisfiable: (offset: number, total: number) =>
+    pgrst(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`),
+  invalidSchema: (s: string, exposed: string[]) => pgrst(406, 'PGRST106', `Invalid schema: ${s}`, null, `Only the following schemas are exposed: ${exposed.join(', ')}`),
+  mediaType: (accept: string) => pgrst(406, 'PGRST107', `None of these media types are available: ${accept}`),
+  notEmbedded: (name: string) => pgrst(400, 'PGRST108', `'${name}' is not an embedded resource in this request`, null, `Verify that '${name}' is included in the 'select' query parameter.`),
+  singular: (n: number) => pgrst(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${n} rows`),
+  methodNotAllowed: (m: string) => pgrst(405, 'PGRST117', `Unsupported HTTP method: ${m}`),
+  rpcMethod: (m: string) => pgrst(405, 'PGRST101', `Cannot use the ${m} method on RPC`),
+  orderToMany: (rel: string) => pgrst(400, 'PGRST118', `A related order on '${rel}' is not possible`, 'A to-many relationship cannot be ordered on'),
+  embedFilter: () => pgrst(400, 'PGRST120', 'Bad operator on the embedded resource', 'Only is null or not is null filters are allowed on embedded resources'),
+  maxAffected: (n: number) => pgrst(400, 'PGRST124', 'Query result exceeds max-affected preference constraint', `The query affects ${n} rows`),
+  strictPrefs: (bad: string[]) => pgrst(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${bad.join(', ')}`),
+  noRelationship: (a: string, b: string, schema: string) =>
+    pgrst(400, 'PGRST200', `Could not find a relationship between '${a}' and '${b}' in the schema cache`, `Searched for a foreign key relationship between '${a}' and '${b}' in the schema '${schema}', but no matches were found.`),
+  ambiguous: (a: string, b: string, details: unknown, hint: string) =>
+    new BasaltError(300, 'PGRST201', `Could not embed because more than one relationship was found for '${a}' and '${b}'`, { details, hint }),
+  noFunction: (schema: string, fn: string, args: string[]) =>
+    pgrst(404, 'PGRST202', `Could not find the function ${schema}.${fn}(${args.join(', ')}) in the schema cache`, `Searched for the function ${schema}.${fn}${args.length ? ` with parameters ${args.join(', ')}` : ' without parameters'}, but no matches were found in the schema cache.`),
+  noColumn: (col: string, table: string) => pgrst(400, 'PGRST204', `Could not find the '${col}' column of '${table}' in the schema cache`),
+  noTable: (schema: string, table: string) => pgrst(404, 'PGRST205', `Could not find the table '${schema}.${table}' in the schema cache`),
+  schemaCacheUnavailable: () => pgrst(503, 'PGRST002', 'Could not query the database for the schema cache. Retrying.'),
+  tooCostly: (message: string) => pgrst(400, 'PGRST100', message, null, 'Narrow the request: fewer embeds, fewer filters or a limit'),
+  notImplemented: (what: string) => pgrst(400, 'PGRST127', 'Feature not implemented', what),
+  upsertNoKey: () => pgrst(400, 'PGRST100', 'on_conflict requires a unique or primary key'),
+};

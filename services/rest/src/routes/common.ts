@@ -1,0 +1,57 @@
+// Glue shared by the table and RPC routes: run the planner against the schema cache (retrying once on a fresh
+// cache when a name is missing, since DDL notifications arrive asynchronously), run the transaction, and map
+// Postgres errors to PostgREST's statuses (42501 → 401 for anon, 403 otherwise).
+import type { Request, Response } from 'express';
+import { BasaltError, fromPgError } from '@basalt/errors';
+import type { Limits } from '../domain/build.js';
+import type { SchemaIndex } from '../domain/schema.js';
+import { inRequestTx, type TxOptions } from '../db/tx.js';
+import type pg from 'pg';
+
+const CACHE_MISS = new Set(['PGRST200', 'PGRST202', 'PGRST204', 'PGRST205']);
+
+export async function withIndex<T>(req: Request, plan: (index: SchemaIndex) => T): Promise<T> {
+  const index = await req.rest.index();
+  try {
+    return plan(index);
+  } catch (e) {
+    if (!(e instanceof BasaltError) || !CACHE_MISS.has(e.code)) throw e;
+    const fresh = await req.rest.refresh();
+    if (!fresh) throw e;
+    return plan(fresh);
+  }
+}
+
+export async function runTx<T>(req: Request, o: Pick<TxOptions, 'readOnly' | 'rollback'>, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const r = req.rest;
+  try {
+    return await inRequestTx(r.pool, { ...o, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path }, fn);
+  } catch (e) {
+    if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
+      throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });
+    }
+    const mapped = fromPgError(e, r.principal.role === 'anon');
+    if (mapped instanceof BasaltError && mapped.code === '57014') {
+      throw new BasaltError(504, '57014', mapped.message, { details: null, hint: 'The request exceeded the statement timeout of its role', cause: e });
+    }
+    throw mapped;
+  }
+}
+
+export function limitsOf(config: { REST_MAX_ROWS: number; REST_MAX_EMBED_DEPTH: number; REST_MAX_FILTERS: number }): Limits {
+  return { maxRows: config.REST_MAX_ROWS, maxDepth: config.REST_MAX_EMBED_DEPTH, maxFilters: config.REST_MAX_FILTERS };
+}
+
+export function searchOf(req: Request): URLSearchParams {
+  const i = req.originalUrl.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i + 1));
+}
+
+export function sendBody(req: Request, res: Response, status: number, body: string | null, type: string): void {
+  if (req.rest.profile) res.setHeader('content-profile', req.rest.profile);
+  res.status(status);
+  if (body === null) return void res.end();
+  res.setHeader('content-type', type);
+  if (req.method === 'HEAD') return void res.end();
+  res.end(body);
+}

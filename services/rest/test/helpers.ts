@@ -1,0 +1,29 @@
+// Shared helpers of the REST tests: supabase-js clients for a test project and raw fetches through the gateway.
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import type { TestProject } from '@basalt/testkit';
+
+export function client(p: TestProject, key = p.anonKey, accessToken?: string, schema = 'public'): SupabaseClient<any, any, any> {
+  return createClient(p.url, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    db: { schema },
+    global: accessToken ? { headers: { authorization: `Bearer ${accessToken}` } } : {},
+    // Node 20 has no global WebSocket; realtime-js wants one at construction even though these tests never connect.
+    realtime: { transport: WebSocket as never },
+  });
+}
+
+/** A raw call to /rest/v1 with the anon key (or the given bearer), as PostgREST clients send it. */
+export async function raw(p: TestProject, path: string, init: RequestInit & { json?: unknown; bearer?: string } = {}) {
+  const headers: Record<string, string> = { apikey: p.anonKey, authorization: `Bearer ${init.bearer ?? p.anonKey}` };
+  if (init.json !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(`${p.url}/rest/v1${path}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) }, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+  const text = await r.text();
+  let body: any = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  return { status: r.status, body, text, headers: r.headers };
+}
