@@ -42,7 +42,7 @@ from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type rt on 
 left join pg_class rc on rc.oid = rt.typrelid left join pg_namespace rn on rn.oid = rc.relnamespace
 where n.nspname = any($1) and p.prokind = 'f'`;
 
-export async function loadCatalog(client: pg.ClientBase, schemas: string[]) {
+export async function loadCatalog(client: pg.Pool | pg.ClientBase, schemas: string[]) {
   const [rels, cons, fns] = await Promise.all([
     client.query<CatalogRelation>(RELATIONS, [schemas]),
     client.query<CatalogConstraint>(CONSTRAINTS, [schemas]),

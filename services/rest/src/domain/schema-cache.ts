@@ -65,14 +65,9 @@ export class SchemaCaches {
     const schemas = exposedSchemas(project);
     const p = (async () => {
       await e.listener; // listen before reading, so no DDL between the two is missed
-      const client = await pool.connect();
-      try {
-        const catalog = await loadCatalog(client, schemas);
-        e.loadedAt = Date.now();
-        return new SchemaIndex(catalog, schemas);
-      } finally {
-        client.release();
-      }
+      const catalog = await loadCatalog(pool, schemas);
+      e.loadedAt = Date.now();
+      return new SchemaIndex(catalog, schemas);
     })();
     const wrapped = p.catch((err) => {
       if (e.index === wrapped) e.index = null;

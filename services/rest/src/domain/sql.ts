@@ -5,7 +5,7 @@ import { restErrors } from '../errors.js';
 
 export class Sql {
   readonly params: unknown[] = [];
-  #n = 0;
+  #n = 1; // t0 is the root relation's alias
   /** binds a value; `$n` in the text */
   p(v: unknown, cast?: string): string {
     this.params.push(v);
