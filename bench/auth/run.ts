@@ -3,13 +3,12 @@
 // against a fleet (platform, gateway, auth) started here on a throwaway control database.
 // Writes bench/results/auth.json.   node --import tsx bench/auth/run.ts
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startFleet } from '@basalt/fleet';
-import { freePortBase, requireTool, scratchDatabase, writeResults, type WrkResult } from '../lib.js';
+import { ROOT } from '@basalt/fleet';
+import { benchFleet, requireTool, toMs, writeResults, type WrkResult } from '../lib.js';
 
 // bcrypt is the auth service's dependency; load the very same build it uses.
 const bcrypt = createRequire(join(ROOT, 'services/auth/package.json'))('bcrypt') as {
@@ -21,10 +20,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const COST = 10;
 requireTool('wrk', 'wrk');
 
-const toMs = (v: string) => {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
-  return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
-};
 
 /** wrk with a Lua script; -t = -c so each thread owns one connection (and, for refresh, one token chain). */
 function wrkScript(url: string, script: string, connections: number, seconds: number): WrkResult {
@@ -57,34 +52,13 @@ async function bcryptCeiling(hash: string, seconds: number): Promise<number> {
   return done / seconds;
 }
 
-const base = freePortBase();
-const db = await scratchDatabase('basalt_bench_auth');
-const fleet = await startFleet({
-  only: ['platform', 'gateway', 'auth'],
-  basePort: base,
-  logs: join(mkdtempSync(join(tmpdir(), 'basalt-bench-auth-logs-')), 'logs'),
-  env: {
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    BASALT_MASTER_KEY: randomBytes(32).toString('hex'),
-    BASALT_PLATFORM_TOKEN: `bsp_bench${randomBytes(20).toString('hex')}`,
-    BASALT_PUBLIC_URL: `http://localhost:${base}`,
-    BASALT_REDIS_PREFIX: `benchauth${base}:`,
-    LOG_LEVEL: 'warn',
-  },
-});
+const bench = await benchFleet('auth', ['platform', 'gateway', 'auth']);
+const fleet = bench.fleet;
 
 try {
-  const token = fleet.env.BASALT_PLATFORM_TOKEN ?? '';
-  const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${fleet.gatewayUrl}/platform/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-  const project = (await (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'bench-auth' }) })).json()) as { ref: string; anon_key: string };
+  const project = await bench.platform<{ ref: string; anon_key: string }>('/projects', { name: 'bench-auth' });
   const huge = { per_ip: 1e9, per_email: 1e9, window_seconds: 60 };
-  const patched = await api(`/projects/${project.ref}`, {
-    method: 'PATCH',
-    body: JSON.stringify({ settings: { rate_limit_rps: 1_000_000, auth: { rate_limits: { signup: huge, token: huge, otp: huge, recover: huge, verify: huge, refresh: huge } } } }),
-  });
-  if (!patched.ok) throw new Error(`settings: ${patched.status} ${await patched.text()}`);
+  await bench.platform(`/projects/${project.ref}`, { settings: { rate_limit_rps: 1_000_000, auth: { rate_limits: { signup: huge, token: huge, otp: huge, recover: huge, verify: huge, refresh: huge } } } }, 'PATCH');
   await new Promise((r) => setTimeout(r, 300));
   const authUrl = `${fleet.gatewayUrl}/project/${project.ref}/auth/v1`;
   const headers = { apikey: project.anon_key, 'content-type': 'application/json' };
@@ -149,6 +123,5 @@ try {
   process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.stderr.write(`written to ${writeResults('auth', { seconds: SECONDS, results: { signIn, refresh, getUser, getUserDirect, healthDirect }, summary })}\n`);
 } finally {
-  await fleet.stop();
-  await db.drop();
+  await bench.stop();
 }

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFleet, waitForHealth } from '@basalt/fleet';
+import { waitForHealth } from '@basalt/fleet';
 import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
-import { freePortBase, requireTool, scratchDatabase, writeResults, wrk } from '../lib.js';
+import { benchFleet, freePortBase, requireTool, writeResults, wrk } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -21,7 +21,6 @@ const base = freePortBase();
 const upstreamPort = base + 50;
 const nginxPort = base + 51;
 const children: ChildProcess[] = [];
-const db = await scratchDatabase('basalt_bench_gw');
 
 const upstream = spawn(process.execPath, ['-e', `
   require('http').createServer((req, res) => {
@@ -47,31 +46,17 @@ http {
 }`);
 children.push(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' }));
 
-const fleet = await startFleet({
-  only: ['platform', 'gateway'],
-  basePort: base,
-  logs: join(dir, 'logs'),
-  env: {
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    BASALT_MASTER_KEY: randomBytes(32).toString('hex'),
-    BASALT_PLATFORM_TOKEN: `bsp_bench${randomBytes(20).toString('hex')}`,
-    BASALT_PUBLIC_URL: `http://localhost:${base}`,
-    BASALT_REDIS_PREFIX: `bench${base}:`,
-    DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}`,
-    LOG_LEVEL: 'warn',
-    ACCESS_LOG: process.env.ACCESS_LOG ?? 'false',
-    GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '1',
-    GATEWAY_PROXY: process.env.GATEWAY_PROXY ?? 'raw',
-  },
+const bench = await benchFleet('gw', ['platform', 'gateway'], {
+  DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}`,
+  ACCESS_LOG: process.env.ACCESS_LOG ?? 'false',
+  GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '1',
+  GATEWAY_PROXY: process.env.GATEWAY_PROXY ?? 'raw',
 });
+const fleet = bench.fleet;
 
 try {
-  const token = fleet.env.BASALT_PLATFORM_TOKEN ?? '';
-  const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${fleet.gatewayUrl}/platform/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-  const project = (await (await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'bench' }) })).json()) as { ref: string; anon_key: string };
-  await api(`/projects/${project.ref}`, { method: 'PATCH', body: JSON.stringify({ settings: { rate_limit_rps: 10_000_000 } }) });
+  const project = await bench.platform<{ ref: string; anon_key: string }>('/projects', { name: 'bench' });
+  await bench.platform(`/projects/${project.ref}`, { settings: { rate_limit_rps: 1_000_000 } }, 'PATCH');
   await waitForHealth(`http://127.0.0.1:${upstreamPort}`, 10_000).catch(() => undefined);
 
   const targets = {
@@ -105,7 +90,6 @@ try {
   const path = writeResults('gateway', { seconds: SECONDS, connections: CONNECTIONS, access_log: fleet.env.ACCESS_LOG ?? 'false', gateway_workers: Number(fleet.env.GATEWAY_WORKERS), gateway_proxy: fleet.env.GATEWAY_PROXY, results, summary });
   process.stderr.write(`written to ${path}\n`);
 } finally {
-  await fleet.stop();
+  await bench.stop();
   for (const c of children) c.kill('SIGTERM');
-  await db.drop();
 }

@@ -1,46 +1,19 @@
 // bench/scheduler: lateness (started_at − scheduled_at) of cron runs with 1,000 jobs firing every second,
 // against the target p99 < 250 ms. Starts platform + scheduler on a fresh control database.
 //   node --import tsx bench/scheduler/run.ts   (BENCH_JOBS, BENCH_SECONDS to change the load)
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import pg from 'pg';
-import { startFleet } from '@basalt/fleet';
-import { freePortBase, scratchDatabase, writeResults } from '../lib.js';
+import { benchFleet, writeResults } from '../lib.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const base = freePortBase();
-const db = await scratchDatabase('basalt_bench_cron');
-const fleet = await startFleet({
-  only: ['platform', 'scheduler', 'gateway'],
-  basePort: base,
-  logs: join(tmpdir(), `basalt-bench-cron-${base}`),
-  env: {
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    BASALT_MASTER_KEY: randomBytes(32).toString('hex'),
-    BASALT_PLATFORM_TOKEN: `bsp_bench${randomBytes(20).toString('hex')}`,
-    BASALT_PUBLIC_URL: `http://localhost:${base}`,
-    BASALT_REDIS_PREFIX: `benchcron${base}:`,
-    LOG_LEVEL: 'warn',
-  },
-});
+const bench = await benchFleet('cron', ['platform', 'scheduler', 'gateway']);
 
 try {
-  const token = fleet.env.BASALT_PLATFORM_TOKEN!;
-  const api = async (path: string, body?: unknown, method = 'POST') => {
-    const r = await fetch(`${fleet.gatewayUrl}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-    return r.json() as Promise<any>;
-  };
-  const p = await api('/platform/v1/projects', { name: 'bench-cron' });
-  await api(`/platform/v1/projects/${p.ref}/sql`, { query: 'create function noop() returns void language sql as $$ select $$' });
+  const p = await bench.platform('/projects', { name: 'bench-cron' });
+  await bench.platform(`/projects/${p.ref}/sql`, { query: 'create function noop() returns void language sql as $$ select $$' });
   // Jobs are inserted straight into the control table in one statement: creating 1,000 through the API takes
   // longer than the measurement itself and is not what is measured.
-  const control = new pg.Client({ connectionString: db.url });
+  const control = new pg.Client({ connectionString: bench.databaseUrl });
   await control.connect();
   await control.query(
     `insert into platform.cron_jobs (ref, name, schedule, target, timeout_ms, next_run_at)
@@ -76,6 +49,5 @@ try {
   process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.stderr.write(`written to ${writeResults('scheduler', summary)}\n`);
 } finally {
-  await fleet.stop();
-  await db.drop();
+  await bench.stop();
 }

@@ -1,0 +1,84 @@
+// bench/rest: REST through the gateway (GET by key, GET 100 rows, embedded GET, single-row insert) against, in
+// the same run, a minimal Node server doing the GET-by-key query with `pg`, and `pgbench -S`.
+// Writes bench/results/rest.json.   node --import tsx bench/rest/run.ts
+import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import { benchFleet, requireTool, wrk, writeResults } from '../lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNS = 64;
+requireTool('wrk', 'wrk');
+
+const MINIMAL_SERVER = `
+const pg = require(process.env.PG_PATH);
+const pool = new pg.Pool({ connectionString: process.env.DB_URL, max: 10 });
+const server = require('node:http').createServer(async (_req, res) => {
+  const r = await pool.query('select id, title, author_id from books where id = $1', [42]);
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify(r.rows));
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+
+const bench = await benchFleet('rest', ['platform', 'gateway', 'rest'], { REST_TIMEOUT_ANON_MS: '10000' });
+const results: Record<string, unknown> = {};
+try {
+  const project = await bench.platform<{ ref: string; anon_key: string; service_role_key: string }>('/projects', { name: 'bench-rest' });
+  await bench.platform(`/projects/${project.ref}/sql`, {
+    query: `create table authors (id int primary key, name text);
+      create table books (id int primary key, title text, author_id int references authors);
+      insert into authors select g, 'author ' || g from generate_series(1, 100) g;
+      insert into books select g, 'book ' || g, 1 + g % 100 from generate_series(1, 10000) g;
+      create table events (id bigint generated always as identity primary key, v text);
+      create policy r on authors for select using (true); create policy r on books for select using (true);
+      create policy w on events for insert with check (true);`,
+  });
+  await bench.platform(`/projects/${project.ref}`, { settings: { rate_limit_rps: 1_000_000 } }, 'PATCH');
+  await new Promise((r) => setTimeout(r, 300));
+  const base = `${bench.fleet.gatewayUrl}/project/${project.ref}/rest/v1`;
+  const headers = { apikey: project.anon_key, authorization: `Bearer ${project.anon_key}` };
+  const warm = await fetch(`${base}/books?id=eq.1`, { headers });
+  if (!warm.ok) throw new Error(`warm-up: ${warm.status} ${await warm.text()}`);
+  wrk(`${base}/books?id=eq.1`, { connections: 8, seconds: 2, headers });
+  results.getByKey = wrk(`${base}/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers });
+  // The same request straight to the rest service, to separate the gateway hop from the service's own cost.
+  results.getByKeyDirect = wrk(`${bench.fleet.urls.rest}/rest/v1/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers: { ...headers, 'x-basalt-ref': project.ref } });
+  results.get100 = wrk(`${base}/books?select=*&limit=100`, { connections: CONNS, seconds: SECONDS, headers });
+  results.embedded = wrk(`${base}/books?select=id,title,authors(name)&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers });
+  const lua = `wrk.method = "POST"; wrk.body = '{"v":"x"}'; wrk.headers["content-type"] = "application/json"; wrk.headers["apikey"] = "${project.service_role_key}"; wrk.headers["authorization"] = "Bearer ${project.service_role_key}"`;
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const script = join(mkdtempSync(join(tmpdir(), 'bench-rest-')), 'insert.lua');
+  writeFileSync(script, lua);
+  const out = execFileSync('wrk', ['-t', '2', '-c', String(CONNS), '-d', `${SECONDS}s`, '--latency', '-s', script, `${base}/events`], { encoding: 'utf8' });
+  results.insert = { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), raw: out.split('\n').filter((l) => /50%|99%|Non-2xx/.test(l)).map((l) => l.trim()) };
+
+  // Baseline 1: a minimal Node server doing the same single query with pg, straight to the project database.
+  const control = new pg.Client({ connectionString: bench.databaseUrl });
+  await control.connect();
+  const { rows } = await control.query('select db_name from platform.projects where ref = $1', [project.ref]);
+  await control.end();
+  const dbUrl = Object.assign(new URL(bench.databaseUrl), { pathname: `/${rows[0].db_name}` }).toString();
+  // In its own process: wrk runs synchronously here and would stall a server on this event loop.
+  const minimal = spawn(process.execPath, ['-e', MINIMAL_SERVER], { env: { ...process.env, DB_URL: dbUrl, PG_PATH: createRequire(import.meta.url).resolve('pg') }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => minimal.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  results.minimalPg = wrk(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds: SECONDS });
+  minimal.kill();
+
+  // Baseline 2: pgbench -S (select-only) on the same server.
+  try {
+    execFileSync('pgbench', ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-U', 'postgres', rows[0].db_name], { stdio: 'ignore' });
+    const pb = execFileSync('pgbench', ['-S', '-c', String(CONNS), '-j', '2', '-T', String(SECONDS), '-h', '127.0.0.1', '-U', 'postgres', rows[0].db_name], { encoding: 'utf8' });
+    results.pgbenchS = { tps: Number(/tps = ([\d.]+)/.exec(pb)?.[1]) };
+  } catch (e) {
+    results.pgbenchS = { error: (e as Error).message.slice(0, 200) };
+  }
+  const g = results.getByKey as { rps: number; p99_ms: number };
+  const m = results.minimalPg as { rps: number };
+  const summary = { getByKeyVsMinimal: +(g.rps / m.rps).toFixed(3), getByKeyP99ms: g.p99_ms };
+  process.stderr.write(`${JSON.stringify({ results, summary }, null, 2)}\nwritten to ${writeResults('rest', { seconds: SECONDS, connections: CONNS, results, summary })}\n`);
+} finally {
+  await bench.stop();
+}
