@@ -21,7 +21,7 @@ const server = require('node:http').createServer(async (_req, res) => {
 });
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
 
-const bench = await benchFleet('rest', ['platform', 'gateway', 'rest'], { REST_TIMEOUT_ANON_MS: '10000' });
+const bench = await benchFleet('rest', ['platform', 'gateway', 'rest'], { REST_TIMEOUT_ANON_MS: '10000', ...(process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}) });
 const results: Record<string, unknown> = {};
 try {
   const project = await bench.platform<{ ref: string; anon_key: string; service_role_key: string }>('/projects', { name: 'bench-rest' });
@@ -44,6 +44,7 @@ try {
   results.getByKey = wrk(`${base}/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers });
   // The same request straight to the rest service, to separate the gateway hop from the service's own cost.
   results.getByKeyDirect = wrk(`${bench.fleet.urls.rest}/rest/v1/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers: { ...headers, 'x-basalt-ref': project.ref } });
+  results.healthDirect = wrk(`${bench.fleet.urls.rest}/health`, { connections: CONNS, seconds: Math.max(3, SECONDS / 2) });
   results.get100 = wrk(`${base}/books?select=*&limit=100`, { connections: CONNS, seconds: SECONDS, headers });
   results.embedded = wrk(`${base}/books?select=id,title,authors(name)&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers });
   const lua = `wrk.method = "POST"; wrk.body = '{"v":"x"}'; wrk.headers["content-type"] = "application/json"; wrk.headers["apikey"] = "${project.service_role_key}"; wrk.headers["authorization"] = "Bearer ${project.service_role_key}"`;

@@ -36,9 +36,18 @@ function beginSql(o: TxOptions): string {
 export async function inRequestTx<T>(pool: pg.Pool, o: TxOptions, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  let released = false;
   try {
     await client.query(beginSql(o));
     const out = await fn(client);
+    if (o.readOnly && !o.rollback) {
+      // A read-only transaction has nothing to make durable: its COMMIT is queued on this client (node-pg runs a
+      // client's queries in order, so the next request's BEGIN waits behind it) and the response goes out now.
+      // A failed COMMIT discards the connection instead of returning it to the pool.
+      client.query('commit').then(() => client.release(), (err) => client.release(err));
+      released = true;
+      return out;
+    }
     await client.query(o.rollback ? 'rollback' : 'commit');
     return out;
   } catch (e) {
@@ -47,6 +56,6 @@ export async function inRequestTx<T>(pool: pg.Pool, o: TxOptions, fn: (c: pg.Poo
     });
     throw e;
   } finally {
-    client.release(broken);
+    if (!released) client.release(broken);
   }
 }

@@ -1,6 +1,7 @@
 // The statement of a read: the rows (as one JSON text built by Postgres), the page size, and the total when
 // Prefer: count asks for it. Also used for RPC results and for the representation of writes.
 import type pg from 'pg';
+import { queryShape } from '../db/prepared.js';
 import { restErrors } from '../errors.js';
 import { ReadBuilder, type Limits, type ReadSpec } from './build.js';
 import type { SchemaIndex, Table } from './schema.js';
@@ -51,7 +52,7 @@ export function aggregate(p: ReadPlan, exact: boolean, scalar: string | null = n
 }
 
 export async function runRead(client: pg.ClientBase, p: ReadPlan, count: string | null, maxRows: number, scalar: string | null = null): Promise<ReadResult> {
-  const { rows } = await client.query<{ body: string; n: number; total: string | null }>(aggregate(p, count === 'exact', scalar), p.q.params);
+  const { rows } = await queryShape<{ body: string; n: number; total: string | null }>(client, aggregate(p, count === 'exact', scalar), p.q.params);
   let total = rows[0].total === null ? null : Number(rows[0].total);
   if (count === 'planned' || count === 'estimated') {
     const planned = await plannedCount(client, p);

@@ -1,5 +1,6 @@
 // /rest/v1/<table>: reads (GET/HEAD) and writes (POST/PATCH/DELETE) of tables and views.
 import { Router, type Request, type Response } from 'express';
+import { queryShape } from '../db/prepared.js';
 import { restErrors } from '../errors.js';
 import type { Limits } from '../domain/build.js';
 import { planRead, runRead } from '../domain/read.js';
@@ -55,7 +56,7 @@ async function write(req: Request, res: Response, limits: Limits, method: 'POST'
     return { t, ...writeStatement(index, limits, { method, table: t, body: req.body, columns: parsed.columns, onConflict: parsed.onConflict, prefer, spec: parsed.spec, representation: representation || media === 'object' }) };
   });
   const out = await runTx(req, { readOnly: false, rollback: prefer.tx === 'rollback' }, async (c) => {
-    const { rows } = await c.query<{ n: number; body: string | null; loc: string | null }>(stmt.sql, stmt.params);
+    const { rows } = await queryShape<{ n: number; body: string | null; loc: string | null }>(c, stmt.sql, stmt.params);
     const r = rows[0];
     if (prefer.maxAffected !== null && method !== 'POST' && r.n > prefer.maxAffected) throw restErrors.maxAffected(r.n);
     if (media === 'object' && r.n !== 1) throw restErrors.singular(r.n);
