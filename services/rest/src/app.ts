@@ -24,6 +24,8 @@ export function createApp(deps: Deps) {
   const service = createServiceApp({ name: 'rest', log: deps.log, errorShape: errorShapes.postgrest, ready: async () => undefined });
   const api = express.Router();
   api.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'], strict: false }));
+  api.use(express.urlencoded({ extended: false, limit: '10mb' }));
+  api.use(express.text({ type: 'text/csv', limit: '10mb' }));
   api.use(restContext(deps.config, deps.registry, deps.pools, deps.caches));
   api.use(openApiRoute());
   api.use(rpcRoutes(deps.config));

@@ -34,5 +34,11 @@ export const restErrors = {
   schemaCacheUnavailable: () => pgrst(503, 'PGRST002', 'Could not query the database for the schema cache. Retrying.'),
   tooCostly: (message: string) => pgrst(400, 'PGRST100', message, null, 'Narrow the request: fewer embeds, fewer filters or a limit'),
   notImplemented: (what: string) => pgrst(400, 'PGRST127', 'Feature not implemented', what),
+  aggregatesDisabled: () => pgrst(400, 'PGRST123', 'Use of aggregate functions is not allowed'),
+  putPaging: () => pgrst(400, 'PGRST114', 'limit/offset querystring parameters are not allowed for PUT'),
+  putFilters: () => pgrst(405, 'PGRST105', "Filters must include all and only primary key columns with 'eq' operators"),
+  putMismatch: () => pgrst(400, 'PGRST115', 'Payload values do not match URL in primary key column(s)'),
+  ambiguousFunction: (candidates: string) => pgrst(300, 'PGRST203', `Could not choose the best candidate function between: ${candidates}`, null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved'),
+  noSuchColumn: (table: string, col: string) => pgrst(400, '42703', `column ${table}.${col} does not exist`),
   upsertNoKey: () => pgrst(400, 'PGRST100', 'on_conflict requires a unique or primary key'),
 };

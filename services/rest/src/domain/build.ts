@@ -42,7 +42,7 @@ export class ReadBuilder {
     if (col) base = `${ident(alias)}.${ident(f.name)}`;
     else {
       const fn = this.index.fn(table.schema, f.name).find((x) => x.args.length === 1 && x.args[0].type.replace(/"/g, '').endsWith(table.name));
-      if (!fn) throw Object.assign(restErrors.parse(`column ${table.name}.${f.name} does not exist`), { code: '42703' });
+      if (!fn) throw restErrors.noSuchColumn(table.name, f.name);
       base = `${qualified(table.schema, f.name)}(${ident(alias)})`;
     }
     if (!f.path.length) return base;
@@ -92,8 +92,13 @@ export class ReadBuilder {
         embeds.set(name, { lateral: e, toOne: rel.toOne });
         if (item.join === 'inner') { lv.where.push(`${ident(e)}.body IS NOT NULL`); lv.whereUsesJoins = true; }
         if (item.spread) {
-          if (!rel.toOne) throw restErrors.notImplemented('spread on a to-many relationship');
-          for (const k of child.keys) { lv.projections.push(`${ident(e)}.body->${this.q.p(k, 'text')} AS ${ident(k)}`); lv.keys.push(k); }
+          for (const k of child.keys) {
+            // to-one: the columns lift into the parent; to-many (PostgREST 13): each column becomes an array.
+            const sql = rel.toOne ? `${ident(e)}.body->${this.q.p(k, 'text')}`
+              : `COALESCE((SELECT json_agg(_x->${this.q.p(k, 'text')}) FROM json_array_elements(${ident(e)}.body) _x), '[]'::json)`;
+            lv.projections.push(`${sql} AS ${ident(k)}`);
+            lv.keys.push(k);
+          }
         } else if (item.select.length) {
           lv.projections.push(rel.toOne ? `${ident(e)}.body AS ${ident(name)}` : `COALESCE(${ident(e)}.body, '[]'::json) AS ${ident(name)}`);
           lv.keys.push(name);

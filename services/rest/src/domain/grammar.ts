@@ -65,7 +65,7 @@ const AGGREGATE = /\.(sum|avg|max|min|count)\(\)(::\w+)?$|^count\(\)/;
 function parseItem(raw: string): SelectItem {
   let s = raw.trim();
   if (s === '*') return { kind: 'star' };
-  if (AGGREGATE.test(s)) throw Object.assign(restErrors.parse('Use of aggregate functions is not allowed'), { code: 'PGRST123' });
+  if (AGGREGATE.test(s)) throw restErrors.aggregatesDisabled();
   const spread = s.startsWith('...');
   if (spread) s = s.slice(3);
   let alias: string | null = null;

@@ -26,7 +26,7 @@ export function pickFunction(index: SchemaIndex, schema: string, name: string, g
     // Prefer the exact-arity match; anything else is PostgREST's 300 PGRST203.
     const exact = fits.filter((f) => inputs(f).length === given.length && !takesWholeBody(f));
     if (exact.length === 1) return exact[0];
-    throw Object.assign(restErrors.noFunction(schema, name, given), { status: 300, code: 'PGRST203', message: `Could not choose the best candidate function between: ${fits.map((f) => `${schema}.${name}(${inputs(f).map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}` });
+    throw restErrors.ambiguousFunction(fits.map((f) => `${schema}.${name}(${inputs(f).map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', '));
   }
   return fits[0];
 }

@@ -8,6 +8,8 @@ import { applyRange, parsePrefer, parseQuery } from '../domain/request.js';
 import { contentRange, contentType, negotiate, readStatus, singular, toCsv } from '../domain/respond.js';
 import { ident } from '../domain/sql.js';
 import { writeStatement } from '../domain/write.js';
+import { parseCsv } from '../domain/csv.js';
+import type { ParsedQuery } from '../domain/request.js';
 import { limitsOf, runTx, searchOf, sendBody, withIndex } from './common.js';
 
 export function tableRoutes(config: { REST_MAX_ROWS: number; REST_MAX_EMBED_DEPTH: number; REST_MAX_FILTERS: number }) {
@@ -18,9 +20,7 @@ export function tableRoutes(config: { REST_MAX_ROWS: number; REST_MAX_EMBED_DEPT
   router.post('/:table', (req, res) => write(req, res, limits, 'POST'));
   router.patch('/:table', (req, res) => write(req, res, limits, 'PATCH'));
   router.delete('/:table', (req, res) => write(req, res, limits, 'DELETE'));
-  router.put('/:table', () => {
-    throw restErrors.notImplemented('PUT upsert');
-  });
+  router.put('/:table', (req, res) => write(req, res, limits, 'PUT'));
   return router;
 }
 
@@ -42,10 +42,13 @@ async function read(req: Request, res: Response, limits: Limits) {
   sendBody(req, res, status, body, contentType(media));
 }
 
-async function write(req: Request, res: Response, limits: Limits, method: 'POST' | 'PATCH' | 'DELETE') {
+async function write(req: Request, res: Response, limits: Limits, verb: 'POST' | 'PATCH' | 'DELETE' | 'PUT') {
   const media = negotiate(req.headers.accept);
   const prefer = parsePrefer(req.headers.prefer);
   const parsed = parseQuery(searchOf(req));
+  if (typeof req.body === 'string' && req.is('text/csv')) req.body = parseCsv(req.body);
+  const method = verb === 'PUT' ? 'POST' : verb;
+  if (verb === 'PUT') prefer.resolution = 'merge-duplicates';
   const name = String(req.params.table);
   const representation = prefer.return === 'representation';
   if (method !== 'DELETE' && (req.body === undefined || (typeof req.body === 'object' && req.body !== null && !Object.keys(req.body).length && !Array.isArray(req.body) && req.headers['content-length'] === '0'))) {
@@ -53,6 +56,7 @@ async function write(req: Request, res: Response, limits: Limits, method: 'POST'
   }
   const stmt = await withIndex(req, (index) => {
     const t = index.requireTable(req.rest.schema, name);
+    if (verb === 'PUT') checkPut(t.pk, parsed, req.body);
     return { t, ...writeStatement(index, limits, { method, table: t, body: req.body, columns: parsed.columns, onConflict: parsed.onConflict, prefer, spec: parsed.spec, representation: representation || media === 'object' }) };
   });
   const out = await runTx(req, { readOnly: false, rollback: prefer.tx === 'rollback' }, async (c) => {
@@ -77,4 +81,18 @@ async function write(req: Request, res: Response, limits: Limits, method: 'POST'
     return sendBody(req, res, created, body, contentType(media));
   }
   sendBody(req, res, method === 'POST' ? 201 : 204, null, contentType(media));
+}
+
+/** PUT /t?pk=eq.v upserts exactly the row its primary-key filters name (PGRST105/114/115 otherwise). */
+function checkPut(pk: string[], q: ParsedQuery, body: unknown) {
+  if (q.spec.limit.size || q.spec.offset.size) throw restErrors.putPaging();
+  const conds = q.spec.conds.get('') ?? [];
+  const eqs = new Map(conds.map((c) => (c.kind === 'filter' && c.op.op === 'eq' && !c.op.negate && !c.field.path.length ? [c.field.name, c.op.value] : ['', ''])));
+  if (!pk.length || conds.length !== pk.length || !pk.every((k) => eqs.has(k))) {
+    throw restErrors.putFilters();
+  }
+  const row = Array.isArray(body) ? (body.length === 1 ? body[0] : null) : body;
+  if (!row || typeof row !== 'object' || !pk.every((k) => String((row as Record<string, unknown>)[k]) === eqs.get(k))) {
+    throw restErrors.putMismatch();
+  }
 }
