@@ -19,6 +19,8 @@ before(async () => {
     create function initials(teams) returns text language sql stable as $$ select left($1.name, 1) $$;
     create function sleepy() returns int language sql as $$ select 1 from pg_sleep(5) $$;
     create function team_players(t int) returns setof players language sql stable as $$ select * from players where team_id = t $$;
+    create function whoami() returns text language sql stable as $$ select coalesce(auth.uid()::text, 'nobody') || ':' || current_user $$;
+    create function bump() returns int language sql volatile as $$ update players set score = score + 1 where id = 1 returning score $$;
     create table storage.rest_test_notes (id int primary key, body text);
     grant select on storage.rest_test_notes to anon;
     insert into storage.rest_test_notes values (1, 'not in public');
@@ -100,4 +102,24 @@ test('the anon statement timeout cancels a slow query with a clear error', async
   const slow = await client(p).rpc('sleepy');
   assert.equal(slow.error?.code, '57014');
   assert.ok(slow.status >= 500 && slow.status !== 503, String(slow.status));
+});
+
+test("settings are per request: a user's role and claims never carry over to the next request on a connection", async () => {
+  const uid = '00000000-0000-4000-8000-000000000001';
+  const user = client(p, p.anonKey, p.token({ sub: uid }));
+  const anon = client(p);
+  for (let i = 0; i < 15; i++) {
+    const [u, a] = await Promise.all([user.rpc('whoami'), anon.rpc('whoami')]);
+    assert.equal(u.data, `${uid}:authenticated`);
+    assert.equal(a.data, 'nobody:anon');
+  }
+});
+
+test('GET runs read-only: a volatile function that writes is refused with 405 over GET and runs over POST', async () => {
+  const get = await raw(p, '/rpc/bump');
+  assert.equal(get.status, 405);
+  assert.equal(get.body.code, '25006');
+  const post = await client(p, p.serviceKey).rpc('bump');
+  assert.equal(post.error, null);
+  assert.equal(typeof post.data, 'number');
 });

@@ -1,7 +1,8 @@
 // One request, one transaction: BEGIN with the caller's role, claims, search_path and statement timeout set
 // transaction-locally in the same round trip, the statement(s), then COMMIT or ROLLBACK (Prefer: tx=rollback).
 import type pg from 'pg';
-import { literal } from '@basalt/db';
+import { ident, literal } from '@basalt/db';
+import { pipelined, type StatementSettings } from './pipeline.js';
 import type { RequestRole } from '@basalt/tenancy';
 
 export interface TxOptions {
@@ -57,5 +58,36 @@ export async function inRequestTx<T>(pool: pg.Pool, o: TxOptions, fn: (c: pg.Poo
     throw e;
   } finally {
     if (!released) client.release(broken);
+  }
+}
+
+/** The common case — one statement, committed — in a single round trip (see pipeline.ts). */
+export async function inRequestStatement(pool: pg.Pool, o: Omit<TxOptions, 'rollback'>, text: string, values: unknown[]): Promise<Record<string, string | null>[]> {
+  const client = await pool.connect();
+  const settings: StatementSettings = {
+    searchPath: `"${o.schema.replace(/"/g, '""')}", extensions`,
+    timeoutMs: o.timeoutMs,
+    role: o.role,
+    claims: JSON.stringify({ ...o.claims, role: o.role }),
+    sub: typeof o.claims.sub === 'string' ? o.claims.sub : '',
+    method: o.method,
+    path: o.path,
+    readOnly: o.readOnly,
+  };
+  try {
+    const { rows } = await pipelined(client, settings, text, values);
+    client.release();
+    return rows;
+  } catch (e) {
+    const err = e as { severity?: string; sent?: string[] };
+    if (!err.severity) {
+      client.release(true); // not a Postgres error: the connection itself is suspect
+      throw e;
+    }
+    // Statements whose preparation may have failed with the rest of the pipeline are dropped; the next use
+    // prepares them again. Queued on this client, so they run before its next user's queries.
+    for (const n of err.sent ?? []) client.query(`deallocate ${ident(n)}`).catch(() => undefined);
+    client.release();
+    throw e;
   }
 }

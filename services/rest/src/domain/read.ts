@@ -61,6 +61,11 @@ export async function runRead(client: pg.ClientBase, p: ReadPlan, count: string 
   return { body: rows[0].body, n: rows[0].n, total };
 }
 
+/** The result row of aggregate() as the one-round-trip path returns it (text fields). */
+export function readResult(row: Record<string, string | null>): ReadResult {
+  return { body: row.body ?? '[]', n: Number(row.n), total: row.total === null ? null : Number(row.total) };
+}
+
 async function plannedCount(client: pg.ClientBase, p: ReadPlan): Promise<number> {
   const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${p.unpaged}`, p.q.params);
   const plan = rows[0]['QUERY PLAN'];

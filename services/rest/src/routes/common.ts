@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { Limits } from '../domain/build.js';
 import type { SchemaIndex } from '../domain/schema.js';
-import { inRequestTx, type TxOptions } from '../db/tx.js';
+import { inRequestStatement, inRequestTx, type TxOptions } from '../db/tx.js';
 import type pg from 'pg';
 
 const CACHE_MISS = new Set(['PGRST200', 'PGRST202', 'PGRST204', 'PGRST205']);
@@ -22,10 +22,21 @@ export async function withIndex<T>(req: Request, plan: (index: SchemaIndex) => T
   }
 }
 
-export async function runTx<T>(req: Request, o: Pick<TxOptions, 'readOnly' | 'rollback'>, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+export function runTx<T>(req: Request, o: Pick<TxOptions, 'readOnly' | 'rollback'>, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const r = req.rest;
+  return mapErrors(req, inRequestTx(r.pool, { ...o, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path }, fn));
+}
+
+/** One statement, committed, in one round trip; rows come back with text fields. */
+export function runStatement(req: Request, readOnly: boolean, text: string, values: unknown[]): Promise<Record<string, string | null>[]> {
+  const r = req.rest;
+  return mapErrors(req, inRequestStatement(r.pool, { readOnly, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path }, text, values));
+}
+
+async function mapErrors<T>(req: Request, p: Promise<T>): Promise<T> {
   const r = req.rest;
   try {
-    return await inRequestTx(r.pool, { ...o, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path }, fn);
+    return await p;
   } catch (e) {
     if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
       throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });

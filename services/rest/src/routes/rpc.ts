@@ -3,12 +3,12 @@
 import { Router, type Request, type Response } from 'express';
 import { restErrors } from '../errors.js';
 import type { Limits } from '../domain/build.js';
-import { planRead, runRead } from '../domain/read.js';
+import { aggregate, planRead, readResult, runRead } from '../domain/read.js';
 import { applyRange, parsePrefer, parseQuery } from '../domain/request.js';
 import { contentRange, contentType, negotiate, readStatus, singular, toCsv } from '../domain/respond.js';
 import { callSql, pickFunction, resultShape, takesWholeBody } from '../domain/rpc.js';
 import { ident, Sql } from '../domain/sql.js';
-import { limitsOf, runTx, searchOf, sendBody, withIndex } from './common.js';
+import { limitsOf, runStatement, runTx, searchOf, sendBody, withIndex } from './common.js';
 
 export function rpcRoutes(config: { REST_MAX_ROWS: number; REST_MAX_EMBED_DEPTH: number; REST_MAX_FILTERS: number }) {
   const limits = limitsOf(config);
@@ -48,19 +48,21 @@ async function call(req: Request, res: Response, limits: Limits) {
   const readOnly = isGet || planned.f.volatility !== 'v';
   const { shape, plan } = planned;
   if (shape.kind === 'void' || shape.kind === 'scalar') {
-    const value = await runTx(req, { readOnly, rollback: prefer.tx === 'rollback' }, async (c) => {
-      const { rows } = await c.query<{ body: string | null }>(
-        shape.kind === 'void' ? `SELECT ${planned.callExpr} AS body` : `SELECT to_json(${planned.callExpr})::text AS body`, planned.q.params);
-      return rows[0].body;
-    });
+    const text = shape.kind === 'void' ? `SELECT ${planned.callExpr} AS body` : `SELECT to_json(${planned.callExpr})::text AS body`;
+    const value = prefer.tx === 'rollback'
+      ? await runTx(req, { readOnly, rollback: true }, async (c) => (await c.query<{ body: string | null }>(text, planned.q.params)).rows[0].body)
+      : (await runStatement(req, readOnly, shape.kind === 'void' ? `SELECT ${planned.callExpr}::text AS body` : text, planned.q.params))[0].body;
     if (shape.kind === 'void' || prefer.return === 'minimal') return sendBody(req, res, 204, null, contentType(media));
     return sendBody(req, res, 200, value ?? 'null', contentType(media === 'csv' ? 'json' : media));
   }
-  const result = await runTx(req, { readOnly, rollback: prefer.tx === 'rollback' }, async (c) => {
-    const r = await runRead(c, plan!, prefer.count, limits.maxRows, shape.scalarColumn);
-    if (prefer.maxAffected !== null && r.n > prefer.maxAffected) throw restErrors.maxAffected(r.n);
-    return r;
-  });
+  const simple = prefer.tx !== 'rollback' && prefer.maxAffected === null && prefer.count !== 'planned' && prefer.count !== 'estimated';
+  const result = simple
+    ? readResult((await runStatement(req, readOnly, aggregate(plan!, prefer.count === 'exact', shape.scalarColumn), plan!.q.params))[0])
+    : await runTx(req, { readOnly, rollback: prefer.tx === 'rollback' }, async (c) => {
+      const r = await runRead(c, plan!, prefer.count, limits.maxRows, shape.scalarColumn);
+      if (prefer.maxAffected !== null && r.n > prefer.maxAffected) throw restErrors.maxAffected(r.n);
+      return r;
+    });
   if (prefer.return === 'minimal') return sendBody(req, res, 204, null, contentType(media));
   if (!shape.setof) {
     // A function returning one composite answers an object (or null), not an array.

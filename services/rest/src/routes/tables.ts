@@ -3,14 +3,14 @@ import { Router, type Request, type Response } from 'express';
 import { queryShape } from '../db/prepared.js';
 import { restErrors } from '../errors.js';
 import type { Limits } from '../domain/build.js';
-import { planRead, runRead } from '../domain/read.js';
+import { aggregate, planRead, readResult, runRead } from '../domain/read.js';
 import { applyRange, parsePrefer, parseQuery } from '../domain/request.js';
 import { contentRange, contentType, negotiate, readStatus, singular, toCsv } from '../domain/respond.js';
 import { ident } from '../domain/sql.js';
 import { writeStatement } from '../domain/write.js';
 import { parseCsv } from '../domain/csv.js';
 import type { ParsedQuery } from '../domain/request.js';
-import { limitsOf, runTx, searchOf, sendBody, withIndex } from './common.js';
+import { limitsOf, runStatement, runTx, searchOf, sendBody, withIndex } from './common.js';
 
 export function tableRoutes(config: { REST_MAX_ROWS: number; REST_MAX_EMBED_DEPTH: number; REST_MAX_FILTERS: number }) {
   const limits = limitsOf(config);
@@ -34,7 +34,9 @@ async function read(req: Request, res: Response, limits: Limits) {
     const t = index.requireTable(req.rest.schema, name);
     return planRead(index, limits, t, `${ident(t.schema)}.${ident(t.name)} AS "t0"`, 't0', parsed.spec);
   });
-  const result = await runTx(req, { readOnly: true, rollback: false }, (c) => runRead(c, plan, prefer.count, limits.maxRows));
+  const result = prefer.count === 'planned' || prefer.count === 'estimated'
+    ? await runTx(req, { readOnly: true, rollback: false }, (c) => runRead(c, plan, prefer.count, limits.maxRows))
+    : readResult((await runStatement(req, true, aggregate(plan, prefer.count === 'exact'), plan.q.params))[0]);
   const status = readStatus(plan.offset, result.n, result.total);
   res.setHeader('content-range', contentRange(plan.offset, result.n, result.total));
   if (prefer.count) res.setHeader('preference-applied', `count=${prefer.count}`);
@@ -59,7 +61,9 @@ async function write(req: Request, res: Response, limits: Limits, verb: 'POST' |
     if (verb === 'PUT') checkPut(t.pk, parsed, req.body);
     return { t, ...writeStatement(index, limits, { method, table: t, body: req.body, columns: parsed.columns, onConflict: parsed.onConflict, prefer, spec: parsed.spec, representation: representation || media === 'object' }) };
   });
-  const out = await runTx(req, { readOnly: false, rollback: prefer.tx === 'rollback' }, async (c) => {
+  // Checks that must see the rows before deciding to commit need a real transaction; the rest is one round trip.
+  const needsTx = prefer.tx === 'rollback' || media === 'object' || (prefer.maxAffected !== null && method !== 'POST');
+  const out = !needsTx ? writeRow((await runStatement(req, false, stmt.sql, stmt.params))[0]) : await runTx(req, { readOnly: false, rollback: prefer.tx === 'rollback' }, async (c) => {
     const { rows } = await queryShape<{ n: number; body: string | null; loc: string | null }>(c, stmt.sql, stmt.params);
     const r = rows[0];
     if (prefer.maxAffected !== null && method !== 'POST' && r.n > prefer.maxAffected) throw restErrors.maxAffected(r.n);
@@ -96,3 +100,5 @@ function checkPut(pk: string[], q: ParsedQuery, body: unknown) {
     throw restErrors.putMismatch();
   }
 }
+
+const writeRow = (r: Record<string, string | null>) => ({ n: Number(r.n), body: r.body, loc: r.loc });
