@@ -97,10 +97,13 @@ class Pipeline {
 
 export interface StatementSettings { searchPath: string; timeoutMs: number; role: string; claims: string; sub: string; method: string; path: string; readOnly: boolean }
 
+export const settingsValues = (s: StatementSettings) =>
+  [s.searchPath, `${Math.trunc(s.timeoutMs)}ms`, s.role, s.claims, s.sub, s.method, s.path, s.readOnly ? 'on' : 'off'];
+
 /** Runs settings + statement in one round trip; resolves the statement's rows as text fields. */
 export function pipelined(client: pg.PoolClient, s: StatementSettings, text: string, values: unknown[]): Promise<{ rows: Row[]; sent: string[] }> {
   return new Promise((resolve, reject) => {
-    const settings = [s.searchPath, `${Math.trunc(s.timeoutMs)}ms`, s.role, s.claims, s.sub, s.method, s.path, s.readOnly ? 'on' : 'off'];
+    const settings = settingsValues(s);
     const p: Pipeline = new Pipeline(settings, text, values, (err, rows) => (err ? reject(Object.assign(err as object, { sent: p.sent })) : resolve({ rows, sent: p.sent })));
     (client as unknown as { query: (q: unknown) => void }).query(p);
   });

@@ -1,8 +1,10 @@
-// One request, one transaction: BEGIN with the caller's role, claims, search_path and statement timeout set
-// transaction-locally in the same round trip, the statement(s), then COMMIT or ROLLBACK (Prefer: tx=rollback).
+// One request, one transaction: the caller's role, claims, search_path, statement timeout and read-only mode set
+// transaction-locally (all bound parameters), the statement(s), then COMMIT or ROLLBACK (Prefer: tx=rollback).
+// inRequestStatement is the one-round-trip form for a single statement; inRequestTx the explicit one for
+// requests that must look at the rows before deciding to commit.
 import type pg from 'pg';
-import { ident, literal } from '@basalt/db';
-import { pipelined, type StatementSettings } from './pipeline.js';
+import { ident } from '@basalt/db';
+import { pipelined, SETTINGS_SQL, settingsValues, type StatementSettings } from './pipeline.js';
 import type { RequestRole } from '@basalt/tenancy';
 
 export interface TxOptions {
@@ -16,22 +18,17 @@ export interface TxOptions {
   path: string;
 }
 
-// Sent as one simple-protocol batch to save round trips; every value in it is escaped by literal() (the role
-// comes from a fixed allow-list, the claims from a verified JWT, the schema from the exposed list).
-function beginSql(o: TxOptions): string {
-  const claims = JSON.stringify({ ...o.claims, role: o.role });
-  const sub = typeof o.claims.sub === 'string' ? o.claims.sub : '';
-  const set = (k: string, v: string) => `set_config(${literal(k)}, ${literal(v)}, true)`;
-  return `begin${o.readOnly ? ' read only' : ''}; select ${[
-    set('search_path', `"${o.schema.replace(/"/g, '""')}", extensions`),
-    set('statement_timeout', `${Math.trunc(o.timeoutMs)}ms`),
-    set('role', o.role),
-    set('request.jwt.claims', claims),
-    set('request.jwt.claim.sub', sub),
-    set('request.jwt.claim.role', o.role),
-    set('request.method', o.method),
-    set('request.path', o.path),
-  ].join(', ')}`;
+function settingsOf(o: Omit<TxOptions, 'rollback'>): StatementSettings {
+  return {
+    searchPath: `"${o.schema.replace(/"/g, '""')}", extensions`,
+    timeoutMs: o.timeoutMs,
+    role: o.role,
+    claims: JSON.stringify({ ...o.claims, role: o.role }),
+    sub: typeof o.claims.sub === 'string' ? o.claims.sub : '',
+    method: o.method,
+    path: o.path,
+    readOnly: o.readOnly,
+  };
 }
 
 export async function inRequestTx<T>(pool: pg.Pool, o: TxOptions, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -39,7 +36,8 @@ export async function inRequestTx<T>(pool: pg.Pool, o: TxOptions, fn: (c: pg.Poo
   let broken = false;
   let released = false;
   try {
-    await client.query(beginSql(o));
+    await client.query(o.readOnly ? 'begin read only' : 'begin');
+    await client.query(SETTINGS_SQL, settingsValues(settingsOf(o)));
     const out = await fn(client);
     if (o.readOnly && !o.rollback) {
       // A read-only transaction has nothing to make durable: its COMMIT is queued on this client (node-pg runs a
@@ -64,16 +62,7 @@ export async function inRequestTx<T>(pool: pg.Pool, o: TxOptions, fn: (c: pg.Poo
 /** The common case — one statement, committed — in a single round trip (see pipeline.ts). */
 export async function inRequestStatement(pool: pg.Pool, o: Omit<TxOptions, 'rollback'>, text: string, values: unknown[]): Promise<Record<string, string | null>[]> {
   const client = await pool.connect();
-  const settings: StatementSettings = {
-    searchPath: `"${o.schema.replace(/"/g, '""')}", extensions`,
-    timeoutMs: o.timeoutMs,
-    role: o.role,
-    claims: JSON.stringify({ ...o.claims, role: o.role }),
-    sub: typeof o.claims.sub === 'string' ? o.claims.sub : '',
-    method: o.method,
-    path: o.path,
-    readOnly: o.readOnly,
-  };
+  const settings = settingsOf(o);
   try {
     const { rows } = await pipelined(client, settings, text, values);
     client.release();

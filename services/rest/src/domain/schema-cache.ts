@@ -31,6 +31,10 @@ export class SchemaCaches {
   constructor(max: number, private readonly onError: (ref: string, err: Error) => void) {
     this.#entries = new LRUCache({
       max,
+      // A project nobody has asked about for a while gives its LISTEN connection back.
+      ttl: 10 * 60_000,
+      updateAgeOnGet: true,
+      ttlAutopurge: true,
       dispose: (e) => void e.listener.then((c) => c?.end()).catch(() => undefined),
     });
   }
