@@ -30,6 +30,7 @@ export interface Level {
 }
 
 const JSON_TYPES = new Set(['json', 'jsonb']);
+const MAX_COLUMNS = 1000;
 
 export class ReadBuilder {
   readonly usedPaths = new Set<string>();
@@ -105,6 +106,8 @@ export class ReadBuilder {
         }
       }
     }
+    // Postgres refuses more than 1664 output columns with a 54011 (a 500); refuse earlier with a 400.
+    if (lv.projections.length > MAX_COLUMNS) throw restErrors.tooCostly(`More than ${MAX_COLUMNS} selected columns in one resource`);
     let filters = 0;
     for (const c of this.spec.conds.get(key) ?? []) {
       lv.where.push(this.cond(table, alias, c, embeds, () => { lv.whereUsesJoins = true; }));
