@@ -143,6 +143,12 @@ test('errors in PostgREST shape', async () => {
   const expired = await raw(p, '/countries', { bearer: p.token({ exp: Math.floor(Date.now() / 1000) - 100 }) });
   assert.equal(expired.status, 401);
   assert.equal(expired.body.code, 'PGRST303');
+  const badRole = await raw(p, '/countries', { bearer: p.token({ role: 'postgres' }) });
+  assert.equal(badRole.status, 401);
+  const viaPostgres = await fetch(`${p.url}/postgres/countries?select=id&id=eq.1`, { headers: { apikey: p.anonKey } });
+  assert.deepEqual(await viaPostgres.json(), [{ id: 1 }]);
+  const stripped = await raw(p, '/countries?select=id,code&id=eq.4', { headers: { accept: 'application/vnd.pgrst.array+json;nulls=stripped' } });
+  assert.deepEqual(stripped.body, [{ id: 4 }]);
   const badJson = await raw(p, '/countries', { method: 'POST', body: '{"x":', headers: { 'content-type': 'application/json' } });
   assert.equal(badJson.status, 400);
   assert.equal(badJson.body.code, 'PGRST102');

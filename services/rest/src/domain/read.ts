@@ -46,8 +46,8 @@ export function planRead(index: SchemaIndex, limits: Limits, table: Table, fromS
 }
 
 /** `scalar`: the rows are one column whose values form the array (set-returning scalar functions). */
-export function aggregate(p: ReadPlan, exact: boolean, scalar: string | null = null): string {
-  const agg = scalar ? `json_agg(_r.${ident(scalar)})` : 'json_agg(_r)';
+export function aggregate(p: ReadPlan, exact: boolean, scalar: string | null = null, stripNulls = false): string {
+  const agg = scalar ? `json_agg(_r.${ident(scalar)})` : stripNulls ? 'json_agg(json_strip_nulls(row_to_json(_r)))' : 'json_agg(_r)';
   return `SELECT coalesce(${agg}, '[]')::text AS body, count(*)::int AS n, ${exact ? `(${p.countSql})` : 'NULL'}::bigint AS total FROM (${p.inner}) _r`;
 }
 

@@ -4,6 +4,9 @@ import { restErrors } from '../errors.js';
 
 export type Media = 'json' | 'object' | 'csv' | 'openapi';
 
+/** `…;nulls=stripped` on the array or object media type asks for null-valued keys to be left out. */
+export const stripsNulls = (accept: string | undefined) => !!accept && /application\/vnd\.pgrst\.(array|object)\+json[^,]*;\s*nulls=stripped/i.test(accept);
+
 export function negotiate(accept: string | undefined, allowOpenApi = false): Media {
   if (!accept || !accept.trim()) return 'json';
   const types = accept.split(',').map((s) => s.split(';')[0].trim().toLowerCase());

@@ -5,7 +5,7 @@ import { restErrors } from '../errors.js';
 import type { Limits } from '../domain/build.js';
 import { aggregate, planRead, readResult, runRead } from '../domain/read.js';
 import { applyRange, parsePrefer, parseQuery } from '../domain/request.js';
-import { contentRange, contentType, negotiate, readStatus, singular, toCsv } from '../domain/respond.js';
+import { contentRange, contentType, negotiate, readStatus, singular, stripsNulls, toCsv } from '../domain/respond.js';
 import { ident } from '../domain/sql.js';
 import { writeStatement } from '../domain/write.js';
 import { parseCsv } from '../domain/csv.js';
@@ -36,7 +36,7 @@ async function read(req: Request, res: Response, limits: Limits) {
   });
   const result = prefer.count === 'planned' || prefer.count === 'estimated'
     ? await runTx(req, { readOnly: true, rollback: false }, (c) => runRead(c, plan, prefer.count, limits.maxRows))
-    : readResult((await runStatement(req, true, aggregate(plan, prefer.count === 'exact'), plan.q.params))[0]);
+    : readResult((await runStatement(req, true, aggregate(plan, prefer.count === 'exact', null, stripsNulls(req.headers.accept)), plan.q.params))[0]);
   const status = readStatus(plan.offset, result.n, result.total);
   res.setHeader('content-range', contentRange(plan.offset, result.n, result.total));
   if (prefer.count) res.setHeader('preference-applied', `count=${prefer.count}`);
