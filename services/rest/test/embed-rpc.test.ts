@@ -28,6 +28,8 @@ before(async () => {
     create function echo(payload json) returns json language sql as $$ select payload $$;
     create function ids() returns setof int language sql as $$ select generate_series(1, 3) $$;
     create function touch() returns void language sql as $$ select $$;
+    create function stats(min_year int default 0) returns table (author text, n bigint) language sql stable as $$
+      select a.name, count(*) from books b join authors a on a.id = b.author_id where b.year >= min_year group by a.name $$;
     create function first_book() returns books language sql as $$ select * from books order by id limit 1 $$;
   `);
 });
@@ -97,6 +99,12 @@ test('rpc: scalar, set-returning with filters, json argument, void, composite, G
   assert.equal((await db().rpc('first_book')).data.title, 'Earthsea');
   const get = await db().rpc('add', { a: 1, b: 1 }, { get: true });
   assert.deepEqual(get.data, 2);
+  const table = await db().rpc('stats').order('author');
+  assert.deepEqual(table.data, [{ author: 'Banks', n: 1 }, { author: 'Le Guin', n: 2 }]);
+  const defaults = await db().rpc('stats', { min_year: 1970 }).gt('n', 0).order('author');
+  assert.deepEqual(defaults.data, [{ author: 'Banks', n: 1 }, { author: 'Le Guin', n: 1 }]);
+  const embedded = await db().rpc('books_after', { y: 1990 }).select('title, author:authors!author_id(name)');
+  assert.deepEqual(embedded.data, [{ title: 'Excession', author: { name: 'Banks' } }]);
   const missing = await db().rpc('nope', { a: 1 });
   assert.equal(missing.status, 404);
   assert.equal(missing.error?.code, 'PGRST202');
