@@ -20,6 +20,7 @@ before(async () => {
     create function sleepy() returns int language sql as $$ select 1 from pg_sleep(5) $$;
     create function team_players(t int) returns setof players language sql stable as $$ select * from players where team_id = t $$;
     create function whoami() returns text language sql stable as $$ select coalesce(auth.uid()::text, 'nobody') || ':' || current_user $$;
+    create function claim_email() returns text language sql stable as $$ select current_setting('request.jwt.claim.email', true) $$;
     create function bump() returns int language sql volatile as $$ update players set score = score + 1 where id = 1 returning score $$;
     create table storage.rest_test_notes (id int primary key, body text);
     grant select on storage.rest_test_notes to anon;
@@ -113,6 +114,9 @@ test("settings are per request: a user's role and claims never carry over to the
     assert.equal(u.data, `${uid}:authenticated`);
     assert.equal(a.data, 'nobody:anon');
   }
+  const email = await client(p, p.anonKey, p.token({ sub: uid, email: 'u@example.com', 'https://x.io/claims': { a: 1 } })).rpc('claim_email');
+  assert.equal(email.data, 'u@example.com');
+  assert.equal((await client(p).rpc('claim_email')).data ?? '', '');
 });
 
 test('GET runs read-only: a volatile function that writes is refused with 405 over GET and runs over POST', async () => {

@@ -12,7 +12,9 @@ const utils = (pg as unknown as { utils: { prepareValue: (v: unknown) => unknown
 export const SETTINGS_SQL = `select set_config('search_path', $1, true), set_config('statement_timeout', $2, true),
   set_config('role', $3, true), set_config('request.jwt.claims', $4, true), set_config('request.jwt.claim.sub', $5, true),
   set_config('request.jwt.claim.role', $3, true), set_config('request.method', $6, true), set_config('request.path', $7, true),
-  set_config('transaction_read_only', $8, true)`;
+  set_config('transaction_read_only', $8, true),
+  (select count(set_config('request.jwt.claim.' || c.k, c.v, true)) from json_each_text($4::json) as c(k, v) where c.k ~ '^[a-z_][a-z0-9_]*$')`;
+// The last line is PostgREST's legacy per-claim settings (request.jwt.claim.email, …) for policies that read them.
 const SETTINGS_NAME = 'rest_settings';
 
 const MAX_PER_CONNECTION = 256;
