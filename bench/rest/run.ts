@@ -40,7 +40,10 @@ try {
   const headers = { apikey: project.anon_key, authorization: `Bearer ${project.anon_key}` };
   const warm = await fetch(`${base}/books?id=eq.1`, { headers });
   if (!warm.ok) throw new Error(`warm-up: ${warm.status} ${await warm.text()}`);
-  wrk(`${base}/books?id=eq.1`, { connections: 8, seconds: 2, headers });
+  // Warm-up at full concurrency on the measured shapes: every pooled connection opened, statements prepared, JIT warm.
+  for (const path of ['/books?select=id,title,author_id&id=eq.42', '/books?select=*&limit=100', '/books?select=id,title,authors(name)&id=eq.42']) {
+    wrk(`${base}${path}`, { connections: CONNS, seconds: 2, headers });
+  }
   results.getByKey = wrk(`${base}/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers });
   // The same request straight to the rest service, to separate the gateway hop from the service's own cost.
   results.getByKeyDirect = wrk(`${bench.fleet.urls.rest}/rest/v1/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers: { ...headers, 'x-basalt-ref': project.ref } });
