@@ -23,6 +23,7 @@ before(async () => {
     insert into reviews values (1, 1, 5), (2, 1, 4), (3, 3, 5);
     do $$ declare t text; begin foreach t in array array['authors','books','genres','book_genres','reviews'] loop
       execute format('create policy r on %I for select using (true)', t); end loop; end $$;
+    create view books_v as select id, title, author_id from books;
     create function add(a int, b int) returns int language sql immutable as $$ select a + b $$;
     create function books_after(y int) returns setof books language sql stable as $$ select * from books where year > y $$;
     create function echo(payload json) returns json language sql as $$ select payload $$;
@@ -55,6 +56,10 @@ test('embeds: many-to-one with hint, one-to-many, many-to-many, inner, spread, n
     assert.equal(error, null, `${name}: ${JSON.stringify(error)}`);
     assert.deepEqual(data, want, name);
   }
+  const viewToTable = await db().from('books_v').select('title, authors(name)').eq('id', 3);
+  assert.deepEqual(viewToTable.data, [{ title: 'Excession', authors: { name: 'Banks' } }]);
+  const tableToView = await db().from('authors').select('name, books_v(id)').eq('id', 2);
+  assert.deepEqual(tableToView.data, [{ name: 'Banks', books_v: [{ id: 3 }] }]);
   const ambiguous = await db().from('books').select('id, authors(name)');
   assert.equal(ambiguous.status, 300);
   assert.equal(ambiguous.error?.code, 'PGRST201');

@@ -42,17 +42,31 @@ from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type rt on 
 left join pg_class rc on rc.oid = rt.typrelid left join pg_namespace rn on rn.oid = rc.relnamespace
 where n.nspname = any($1) and p.prokind = 'f'`;
 
+// Which base-table columns each view reads (through its rewrite rule's dependencies); a view column with the same
+// name is taken to be that column, which is how relationships of the base tables carry over to views.
+const VIEW_COLUMNS = `
+select distinct vn.nspname as "viewSchema", v.relname as view, tn.nspname as "tableSchema", t.relname as table, a.attname as column
+from pg_rewrite r join pg_class v on v.oid = r.ev_class and v.relkind in ('v', 'm')
+join pg_namespace vn on vn.oid = v.relnamespace
+join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass and d.refobjsubid > 0 and d.refobjid <> v.oid
+join pg_class t on t.oid = d.refobjid join pg_namespace tn on tn.oid = t.relnamespace
+join pg_attribute a on a.attrelid = t.oid and a.attnum = d.refobjsubid
+where vn.nspname = any($1)`;
+
+export interface CatalogViewColumn { viewSchema: string; view: string; tableSchema: string; table: string; column: string }
+
 export async function loadCatalog(client: pg.Pool | pg.ClientBase, schemas: string[]) {
-  const [rels, cons, fns] = await Promise.all([
+  const [rels, cons, fns, views] = await Promise.all([
     client.query<CatalogRelation>(RELATIONS, [schemas]),
     client.query<CatalogConstraint>(CONSTRAINTS, [schemas]),
     client.query<CatalogFunction>(FUNCTIONS, [schemas]),
+    client.query<CatalogViewColumn>(VIEW_COLUMNS, [schemas]),
   ]);
   for (const f of fns.rows) {
     // Defaults belong to the last nDefaults input arguments.
     const inputs = f.args.filter((a) => a.mode !== 'o' && a.mode !== 't');
     inputs.slice(inputs.length - f.nDefaults).forEach((a) => (a.hasDefault = f.nDefaults > 0));
   }
-  return { relations: rels.rows, constraints: cons.rows, functions: fns.rows };
+  return { relations: rels.rows, constraints: cons.rows, functions: fns.rows, viewColumns: views.rows };
 }
 export type Catalog = Awaited<ReturnType<typeof loadCatalog>>;

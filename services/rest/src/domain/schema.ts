@@ -46,9 +46,43 @@ export class SchemaIndex {
       if (c.type === 'p' || c.type === 'u') t.uniques.push(c.columns);
       if (c.type === 'f' && c.refSchema && c.refTable && this.tables.has(key(c.refSchema, c.refTable))) t.fks.push(c);
     }
+    this.#viewRelationships(catalog);
     for (const f of catalog.functions) {
       const k = key(f.schema, f.name);
       this.functions.set(k, [...(this.functions.get(k) ?? []), f]);
+    }
+  }
+
+  /** Views inherit the keys and foreign keys of the base-table columns they expose under the same name. */
+  #viewRelationships(catalog: Catalog) {
+    const used = new Map<string, Map<string, Set<string>>>(); // view key → base table key → columns
+    for (const u of catalog.viewColumns) {
+      const v = key(u.viewSchema, u.view), t = key(u.tableSchema, u.table);
+      if (!used.has(v)) used.set(v, new Map());
+      const m = used.get(v)!;
+      if (!m.has(t)) m.set(t, new Set());
+      m.get(t)!.add(u.column);
+    }
+    const original = new Map([...this.tables].map(([k, t]) => [k, [...t.fks]]));
+    for (const [vk, bases] of used) {
+      const view = this.tables.get(vk);
+      if (!view) continue;
+      for (const [tk, cols] of bases) {
+        const base = this.tables.get(tk);
+        if (!base) continue;
+        const exposed = (names: string[]) => names.every((c) => cols.has(c) && view.columns.has(c));
+        if (base.pk.length && exposed(base.pk) && !view.pk.length) { view.pk = base.pk; view.uniques.push(base.pk); }
+        for (const u of base.uniques) if (exposed(u) && !view.uniques.some((x) => sameSet(x, u))) view.uniques.push(u);
+        for (const fk of original.get(tk) ?? []) {
+          if (exposed(fk.columns)) view.fks.push({ ...fk, schema: view.schema, table: view.name });
+        }
+        for (const [ok, fks] of original) {
+          const other = this.tables.get(ok)!;
+          for (const fk of fks) {
+            if (key(fk.refSchema!, fk.refTable!) === tk && exposed(fk.refColumns)) other.fks.push({ ...fk, refSchema: view.schema, refTable: view.name });
+          }
+        }
+      }
     }
   }
 
