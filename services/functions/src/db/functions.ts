@@ -1,0 +1,111 @@
+// All SQL of functions, versions, secrets and invocations in the control database.
+import type pg from 'pg';
+
+export interface FunctionRecord {
+  ref: string;
+  slug: string;
+  verify_jwt: boolean;
+  allow_service_role: boolean;
+  timeout_ms: number;
+  active_version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ActiveFunction extends FunctionRecord {
+  code: string;
+}
+
+const FN = 'f.ref, f.slug, f.verify_jwt, f.allow_service_role, f.timeout_ms, f.active_version, f.created_at, f.updated_at';
+
+export const functionsDb = (db: pg.Pool) => ({
+  /** A deploy: upsert the function, add the next version, make it active — one transaction. */
+  async deploy(d: { ref: string; slug: string; verifyJwt: boolean; allowServiceRole: boolean; timeoutMs: number; code: string; source: unknown; entrypoint: string }): Promise<FunctionRecord> {
+    const { rows } = await db.query<FunctionRecord>(
+      `with f as (
+         insert into platform.functions as f (ref, slug, verify_jwt, allow_service_role, timeout_ms, active_version)
+         values ($1, $2, $3, $4, $5, 1)
+         on conflict (ref, slug) do update set verify_jwt = $3, allow_service_role = $4, timeout_ms = $5,
+           active_version = (select coalesce(max(version), 0) + 1 from platform.function_versions v where v.ref = $1 and v.slug = $2),
+           updated_at = now()
+         returning *
+       ), v as (
+         insert into platform.function_versions (ref, slug, version, code, source, entrypoint)
+         select ref, slug, active_version, $6, $7, $8 from f
+       )
+       select ${FN} from f`,
+      [d.ref, d.slug, d.verifyJwt, d.allowServiceRole, d.timeoutMs, d.code, JSON.stringify(d.source), d.entrypoint],
+    );
+    return rows[0];
+  },
+  async active(ref: string, slug: string): Promise<ActiveFunction | null> {
+    const { rows } = await db.query<ActiveFunction>(
+      `select ${FN}, v.code from platform.functions f
+         join platform.function_versions v on v.ref = f.ref and v.slug = f.slug and v.version = f.active_version
+        where f.ref = $1 and f.slug = $2`,
+      [ref, slug],
+    );
+    return rows[0] ?? null;
+  },
+  async list(ref: string): Promise<(FunctionRecord & { versions: { version: number; created_at: Date }[] })[]> {
+    const { rows } = await db.query(
+      `select ${FN}, coalesce((select json_agg(json_build_object('version', v.version, 'created_at', v.created_at) order by v.version)
+                from platform.function_versions v where v.ref = f.ref and v.slug = f.slug), '[]') as versions
+         from platform.functions f where f.ref = $1 order by f.slug`,
+      [ref],
+    );
+    return rows;
+  },
+  async activate(ref: string, slug: string, version: number): Promise<FunctionRecord | null> {
+    const { rows } = await db.query<FunctionRecord>(
+      `update platform.functions f set active_version = $3, updated_at = now()
+        where f.ref = $1 and f.slug = $2 and exists (select 1 from platform.function_versions v where v.ref = $1 and v.slug = $2 and v.version = $3)
+        returning ${FN}`,
+      [ref, slug, version],
+    );
+    return rows[0] ?? null;
+  },
+  async remove(ref: string, slug: string): Promise<boolean> {
+    const { rowCount } = await db.query('delete from platform.functions where ref = $1 and slug = $2', [ref, slug]);
+    return rowCount === 1;
+  },
+  async setSecrets(ref: string, secrets: { name: string; valueEnc: string }[]): Promise<void> {
+    await db.query(
+      `insert into platform.function_secrets (ref, name, value_enc)
+       select $1, * from unnest($2::text[], $3::text[])
+       on conflict (ref, name) do update set value_enc = excluded.value_enc, updated_at = now()`,
+      [ref, secrets.map((s) => s.name), secrets.map((s) => s.valueEnc)],
+    );
+  },
+  async secrets(ref: string): Promise<{ name: string; value_enc: string; updated_at: Date }[]> {
+    const { rows } = await db.query('select name, value_enc, updated_at from platform.function_secrets where ref = $1 order by name', [ref]);
+    return rows;
+  },
+  /** Changes whenever a secret is set or removed: part of the isolate cache key, so new values apply at once. */
+  async secretsVersion(ref: string): Promise<string> {
+    const { rows } = await db.query(
+      `select coalesce(max(updated_at)::text, '') || ':' || count(*) as v from platform.function_secrets where ref = $1`,
+      [ref],
+    );
+    return rows[0].v;
+  },
+  async deleteSecrets(ref: string, names: string[]): Promise<void> {
+    await db.query('delete from platform.function_secrets where ref = $1 and name = any($2)', [ref, names]);
+  },
+  async logInvocation(i: { ref: string; slug: string; version: number; method: string; status: number; durationMs: number; logs: string; error: string | null }): Promise<void> {
+    await db.query(
+      `insert into platform.function_invocations (ref, slug, version, method, status, duration_ms, logs, error) values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [i.ref, i.slug, i.version, i.method, i.status, Math.round(i.durationMs), i.logs.slice(0, 64 * 1024), i.error],
+    );
+  },
+  async invocations(ref: string, slug: string, limit: number) {
+    const { rows } = await db.query(
+      `select id, version, method, status, duration_ms, logs, error, created_at from platform.function_invocations
+        where ref = $1 and slug = $2 order by id desc limit $3`,
+      [ref, slug, limit],
+    );
+    return rows;
+  },
+});
+
+export type FunctionsDb = ReturnType<typeof functionsDb>;

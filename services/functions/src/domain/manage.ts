@@ -1,0 +1,81 @@
+// Deploying and managing functions and their secrets (Supabase Management API shapes where they exist).
+import { z } from 'zod';
+import type { SecretBox } from '@basalt/crypto';
+import type { FunctionRecord, FunctionsDb } from '../db/functions.js';
+import { fnErrors } from '../errors.js';
+import { bundle } from './bundle.js';
+
+const Slug = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'letters, digits, - and _ (up to 128)');
+const Path = z.string().min(1).max(256).regex(/^[\w./-]+$/, 'a relative file path').refine((p) => !p.split('/').includes('..'), 'no .. segments');
+
+export const Deploy = z.object({
+  slug: Slug,
+  source: z.string().min(1).max(5_000_000).optional(),
+  files: z.record(Path, z.string().max(5_000_000)).optional(),
+  entrypoint: Path.optional(),
+  verify_jwt: z.boolean().default(true),
+  allow_service_role: z.boolean().default(false),
+  import_map: z.record(z.string().min(1).max(256), Path).optional(),
+  timeout_ms: z.number().int().min(100).max(400_000).optional(),
+}).strict().refine((d) => (d.source === undefined) !== (d.files === undefined), 'give either source or files');
+
+export const SecretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'an environment variable name')
+  .refine((n) => !/^(SUPABASE_|BASALT_)/i.test(n), 'names starting with SUPABASE_ or BASALT_ are reserved');
+export const SetSecrets = z.array(z.object({ name: SecretName, value: z.string().max(64 * 1024) }).strict()).min(1).max(100);
+export const UnsetSecrets = z.array(SecretName).min(1).max(100);
+
+export function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (!r.success) throw fnErrors.validation(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), r.error.issues);
+  return r.data;
+}
+
+const view = (f: FunctionRecord, versions?: { version: number; created_at: Date | string }[]) => ({
+  slug: f.slug, version: f.active_version, verify_jwt: f.verify_jwt, allow_service_role: f.allow_service_role, timeout_ms: f.timeout_ms,
+  created_at: new Date(f.created_at).toISOString(), updated_at: new Date(f.updated_at).toISOString(),
+  ...(versions ? { versions: versions.map((v) => ({ version: v.version, created_at: new Date(v.created_at).toISOString() })) } : {}),
+});
+
+export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { timeoutMs: number; maxBundleBytes: number }) {
+  const one = async (ref: string, slug: string) => {
+    const f = (await db.list(ref)).find((x) => x.slug === slug);
+    if (!f) throw fnErrors.notFound(slug);
+    return f;
+  };
+  return {
+    async deploy(ref: string, d: z.infer<typeof Deploy>) {
+      const files = d.files ?? { 'index.ts': d.source! };
+      const entrypoint = d.entrypoint ?? (d.files ? 'index.ts' : 'index.ts');
+      const code = await bundle({ files, entrypoint, importMap: d.import_map }, defaults.maxBundleBytes);
+      const f = await db.deploy({
+        ref, slug: d.slug, verifyJwt: d.verify_jwt, allowServiceRole: d.allow_service_role,
+        timeoutMs: d.timeout_ms ?? defaults.timeoutMs, code, source: { files, import_map: d.import_map ?? null }, entrypoint,
+      });
+      return view(f);
+    },
+    list: async (ref: string) => (await db.list(ref)).map((f) => view(f, f.versions)),
+    get: async (ref: string, slug: string) => {
+      const f = await one(ref, slug);
+      return view(f, f.versions);
+    },
+    async rollback(ref: string, slug: string, version: number) {
+      await one(ref, slug);
+      const f = await db.activate(ref, slug, version);
+      if (!f) throw fnErrors.versionNotFound(version);
+      return view(f);
+    },
+    async remove(ref: string, slug: string) {
+      if (!(await db.remove(ref, slug))) throw fnErrors.notFound(slug);
+    },
+    async logs(ref: string, slug: string, limit: number) {
+      await one(ref, slug);
+      return db.invocations(ref, slug, Math.min(Math.max(limit, 1), 500));
+    },
+    setSecrets: (ref: string, list: z.infer<typeof SetSecrets>) => db.setSecrets(ref, list.map((s) => ({ name: s.name, valueEnc: secrets.encrypt(s.value) }))),
+    /** Names only: a secret's value is never returned. */
+    listSecrets: async (ref: string) => (await db.secrets(ref)).map((s) => ({ name: s.name, updated_at: s.updated_at.toISOString() })),
+    unsetSecrets: (ref: string, names: string[]) => db.deleteSecrets(ref, names),
+  };
+}
+
+export type ManageDomain = ReturnType<typeof manageDomain>;

@@ -1,0 +1,38 @@
+// Code bundled ahead of every function: a Deno.serve / Deno.env shim (Supabase functions are written that way),
+// per-invocation console capture, and one dispatcher that turns a thrown error into a JSON 500.
+// The values of Deno.env come from globalThis.__BASALT_ENV__, set when the isolate is created.
+export const PRELUDE = String.raw`
+import { AsyncLocalStorage } from 'node:async_hooks';
+const env = Object.freeze({ ...(globalThis.__BASALT_ENV__ ?? {}) });
+delete globalThis.__BASALT_ENV__;
+const logs = new AsyncLocalStorage();
+const show = (v) => { if (typeof v === 'string') return v; if (v instanceof Error) return v.stack ?? v.message; try { return JSON.stringify(v); } catch { return String(v); } };
+for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+  console[level] = (...args) => { const buf = logs.getStore(); if (buf && buf.length < 1000) buf.push('[' + level + '] ' + args.map(show).join(' ')); };
+}
+let served = null;
+globalThis.Deno = {
+  serve(a, b) { served = typeof a === 'function' ? a : typeof b === 'function' ? b : a?.handler ?? null; return { finished: Promise.resolve(), shutdown() {} }; },
+  env: { get: (k) => env[k], has: (k) => k in env, toObject: () => ({ ...env }) },
+};
+let current = null;
+globalThis.EdgeRuntime = { waitUntil: (p) => current?.waitUntil(p) };
+globalThis.__basaltDispatch = (mod, req, bindings, ctx) => {
+  const buf = [];
+  return logs.run(buf, async () => {
+    current = ctx;
+    let res;
+    try {
+      const h = typeof mod.default?.fetch === 'function' ? (r) => mod.default.fetch(r, bindings, ctx) : served;
+      res = h ? await h(req) : Response.json({ code: 'no_handler', message: 'The function neither exports a fetch handler nor calls Deno.serve' }, { status: 500 });
+      if (!(res instanceof Response)) res = Response.json({ code: 'bad_response', message: 'The handler did not return a Response' }, { status: 500 });
+    } catch (e) {
+      buf.push('[error] ' + show(e));
+      res = Response.json({ code: 'function_error', message: String(e?.message ?? e) }, { status: 500 });
+    }
+    const headers = new Headers(res.headers);
+    headers.set('x-basalt-logs', encodeURIComponent(JSON.stringify(buf)).slice(0, 48000));
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  });
+};
+`;
