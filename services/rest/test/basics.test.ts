@@ -109,6 +109,11 @@ test('insert, bulk insert, upsert, update and delete with return preferences', a
   assert.deepEqual(dflt.data, [{ id: 4, qty: 7 }, { id: 5, qty: 2 }]);
   const up = await db.from('items').upsert([{ id: 1, name: 'A' }, { id: 6, name: 'f' }]).select('id,name').order('id');
   assert.deepEqual(up.data, [{ id: 1, name: 'A' }, { id: 6, name: 'f' }]);
+  const merged = await db.from('items').upsert({ id: 1, name: 'A' }).select('id');
+  assert.equal(merged.status, 200); // every row merged, none created
+  const empty = await db.from('items').insert([]).select();
+  assert.equal(empty.status, 201);
+  assert.deepEqual(empty.data, []);
   const ign = await db.from('items').upsert({ id: 1, name: 'ignored' }, { ignoreDuplicates: true }).select();
   assert.deepEqual(ign.data, []);
   const upd = await db.from('items').update({ qty: 0 }).lt('id', 3).select('id,qty').order('id');

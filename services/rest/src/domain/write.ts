@@ -49,7 +49,12 @@ function insertSql(q: Sql, w: WriteInput, alias: string): string {
     const k = JSON.stringify(cols);
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  if (rows.length === 0) return `SELECT ${ident(alias)}.* FROM ${target} WHERE FALSE`;
+  if (rows.length === 0) {
+    // Nothing to insert, but still an INSERT so RETURNING and the rest of the statement keep their shape.
+    const col = [...t.columns.values()].find((c) => !c.generated);
+    if (!col) throw restErrors.badBody('Nothing to insert');
+    return `INSERT INTO ${target} (${ident(col.name)}) SELECT NULL WHERE FALSE`;
+  }
   const parts = [...groups].map(([k, rs]) => {
     const cols = JSON.parse(k) as string[];
     if (!cols.length) {
@@ -67,7 +72,10 @@ export function writeStatement(index: SchemaIndex, limits: Limits, w: WriteInput
   const q = new Sql();
   const t = w.table;
   const alias = q.alias('m');
-  const ret = w.representation || w.prefer.return === 'headers-only' ? `RETURNING ${ident(alias)}.*` : 'RETURNING 1';
+  // An upsert also reports whether each row was inserted (xmax = 0) or merged: all merged answers 200, not 201.
+  const merged = w.method === 'POST' && w.prefer.resolution === 'merge-duplicates';
+  const flag = merged ? `, (${ident(alias)}.xmax = 0) AS pgrst_inserted` : '';
+  const ret = w.representation || w.prefer.return === 'headers-only' ? `RETURNING ${ident(alias)}.*${flag}` : `RETURNING 1${flag}`;
   const where = () => {
     const b = new ReadBuilder(q, index, w.spec, limits);
     const conds = (w.spec.conds.get('') ?? []).map((c) => b.cond(t, alias, c, new Map(), () => undefined));
@@ -99,5 +107,6 @@ export function writeStatement(index: SchemaIndex, limits: Limits, w: WriteInput
   const loc = w.prefer.return === 'headers-only' && t.pk.length
     ? `(SELECT row_to_json(_l)::text FROM (SELECT ${t.pk.map(ident).join(', ')} FROM pgrst_m LIMIT 1) _l)`
     : 'NULL';
-  return { sql: `${withSql} SELECT (SELECT count(*) FROM pgrst_m)::int AS n, ${body} AS body, ${loc} AS loc`, params: q.params };
+  const inserted = merged ? '(SELECT count(*) FILTER (WHERE pgrst_inserted) FROM pgrst_m)::int' : 'NULL::int';
+  return { sql: `${withSql} SELECT (SELECT count(*) FROM pgrst_m)::int AS n, ${body} AS body, ${loc} AS loc, ${inserted} AS inserted`, params: q.params };
 }

@@ -64,7 +64,7 @@ async function write(req: Request, res: Response, limits: Limits, verb: 'POST' |
   // Checks that must see the rows before deciding to commit need a real transaction; the rest is one round trip.
   const needsTx = prefer.tx === 'rollback' || media === 'object' || (prefer.maxAffected !== null && method !== 'POST');
   const out = !needsTx ? writeRow((await runStatement(req, false, stmt.sql, stmt.params))[0]) : await runTx(req, { readOnly: false, rollback: prefer.tx === 'rollback' }, async (c) => {
-    const { rows } = await queryShape<{ n: number; body: string | null; loc: string | null }>(c, stmt.sql, stmt.params);
+    const { rows } = await queryShape<{ n: number; body: string | null; loc: string | null; inserted: number | null }>(c, stmt.sql, stmt.params);
     const r = rows[0];
     if (prefer.maxAffected !== null && method !== 'POST' && r.n > prefer.maxAffected) throw restErrors.maxAffected(r.n);
     if (media === 'object' && r.n !== 1) throw restErrors.singular(r.n);
@@ -79,7 +79,7 @@ async function write(req: Request, res: Response, limits: Limits, verb: 'POST' |
     const pk = JSON.parse(out.loc) as Record<string, unknown>;
     res.setHeader('location', `/${encodeURIComponent(name)}?${Object.entries(pk).map(([k, v]) => `${encodeURIComponent(k)}=eq.${encodeURIComponent(String(v))}`).join('&')}`);
   }
-  const created = method === 'POST' ? 201 : 200;
+  const created = method === 'POST' && !(out.inserted === 0 && out.n > 0) ? 201 : 200;
   if (representation || media === 'object') {
     const body = media === 'object' ? singular(out.body!, out.n) : media === 'csv' ? toCsv(out.body!) : out.body!;
     return sendBody(req, res, created, body, contentType(media));
@@ -101,4 +101,4 @@ function checkPut(pk: string[], q: ParsedQuery, body: unknown) {
   }
 }
 
-const writeRow = (r: Record<string, string | null>) => ({ n: Number(r.n), body: r.body, loc: r.loc });
+const writeRow = (r: Record<string, string | null>) => ({ n: Number(r.n), body: r.body, loc: r.loc, inserted: r.inserted === null ? null : Number(r.inserted) });
