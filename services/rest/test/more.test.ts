@@ -20,6 +20,7 @@ before(async () => {
     create function sleepy() returns int language sql as $$ select 1 from pg_sleep(5) $$;
     create function team_players(t int) returns setof players language sql stable as $$ select * from players where team_id = t $$;
     create function whoami() returns text language sql stable as $$ select coalesce(auth.uid()::text, 'nobody') || ':' || current_user $$;
+    create function now_text() returns text language sql stable as $$ select to_char(now(), 'OF') $$;
     create function claim_email() returns text language sql stable as $$ select current_setting('request.jwt.claim.email', true) $$;
     create function bump() returns int language sql volatile as $$ update players set score = score + 1 where id = 1 returning score $$;
     create table storage.rest_test_notes (id int primary key, body text);
@@ -59,6 +60,10 @@ test('preferences: strict handling, max-affected, Preference-Applied, count on w
   assert.equal(ok.status, 200);
   assert.match(ok.headers.get('preference-applied') ?? '', /return=representation/);
   assert.equal(ok.headers.get('content-range'), '0-0/1');
+  const tz = await raw(p, '/rpc/now_text', { headers: { prefer: 'timezone=America/Los_Angeles' } });
+  assert.match(tz.body, /-0[78]$/);
+  const badTz = await raw(p, '/rpc/now_text', { headers: { prefer: 'timezone=Nowhere/Else' } });
+  assert.equal(badTz.status, 400);
   const maxAffected = await (svc().from('players').update({ score: 12 }).eq('id', 1) as any).maxAffected(1).select('score'); // typed for PostgREST 13 clients only
   assert.deepEqual(maxAffected.data, [{ score: 12 }]);
 });

@@ -12,7 +12,7 @@ const utils = (pg as unknown as { utils: { prepareValue: (v: unknown) => unknown
 export const SETTINGS_SQL = `select set_config('search_path', $1, true), set_config('statement_timeout', $2, true),
   set_config('role', $3, true), set_config('request.jwt.claims', $4, true), set_config('request.jwt.claim.sub', $5, true),
   set_config('request.jwt.claim.role', $3, true), set_config('request.method', $6, true), set_config('request.path', $7, true),
-  set_config('transaction_read_only', $8, true),
+  set_config('transaction_read_only', $8, true), set_config('timezone', coalesce(nullif($9, ''), current_setting('timezone')), true),
   (select count(set_config('request.jwt.claim.' || c.k, c.v, true)) from json_each_text($4::json) as c(k, v) where c.k ~ '^[a-z_][a-z0-9_]*$')`;
 // The last line is PostgREST's legacy per-claim settings (request.jwt.claim.email, …) for policies that read them.
 const SETTINGS_NAME = 'rest_settings';
@@ -97,10 +97,10 @@ class Pipeline {
   }
 }
 
-export interface StatementSettings { searchPath: string; timeoutMs: number; role: string; claims: string; sub: string; method: string; path: string; readOnly: boolean }
+export interface StatementSettings { searchPath: string; timeoutMs: number; role: string; claims: string; sub: string; method: string; path: string; readOnly: boolean; timezone: string | null }
 
 export const settingsValues = (s: StatementSettings) =>
-  [s.searchPath, `${Math.trunc(s.timeoutMs)}ms`, s.role, s.claims, s.sub, s.method, s.path, s.readOnly ? 'on' : 'off'];
+  [s.searchPath, `${Math.trunc(s.timeoutMs)}ms`, s.role, s.claims, s.sub, s.method, s.path, s.readOnly ? 'on' : 'off', s.timezone ?? ''];
 
 /** Runs settings + statement in one round trip; resolves the statement's rows as text fields. */
 export function pipelined(client: pg.PoolClient, s: StatementSettings, text: string, values: unknown[]): Promise<{ rows: Row[]; sent: string[] }> {

@@ -16,6 +16,8 @@ export interface TxOptions {
   rollback: boolean;
   method: string;
   path: string;
+  /** Prefer: timezone=… */
+  timezone?: string | null;
 }
 
 function settingsOf(o: Omit<TxOptions, 'rollback'>): StatementSettings {
@@ -28,6 +30,7 @@ function settingsOf(o: Omit<TxOptions, 'rollback'>): StatementSettings {
     method: o.method,
     path: o.path,
     readOnly: o.readOnly,
+    timezone: o.timezone ?? null,
   };
 }
 

@@ -11,6 +11,7 @@ export interface Prefer {
   missing: 'default' | null;
   tx: 'commit' | 'rollback' | null;
   maxAffected: number | null;
+  timezone: string | null;
   strict: boolean;
   applied: string[];
 }
@@ -23,12 +24,12 @@ const PREFER_VALUES: Record<string, string[]> = {
 /** One comma-joined header (postgrest-js appends), RFC 7240 tokens, case-insensitive. */
 export function parsePrefer(header: string | string[] | undefined): Prefer {
   const raw = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const p: Prefer = { return: null, count: null, resolution: null, missing: null, tx: null, maxAffected: null, strict: false, applied: [] };
+  const p: Prefer = { return: null, count: null, resolution: null, missing: null, tx: null, maxAffected: null, timezone: null, strict: false, applied: [] };
   const invalid: string[] = [];
   for (const item of raw) {
     const [k, v = ''] = item.split('=').map((s) => s.trim().toLowerCase());
     if (k === 'max-affected' && /^\d+$/.test(v)) { p.maxAffected = Number(v); continue; }
-    if (k === 'timezone') continue;
+    if (k === 'timezone') { p.timezone = item.slice(item.indexOf('=') + 1).trim(); continue; }
     if (!PREFER_VALUES[k]?.includes(v)) { invalid.push(item); continue; }
     if (k === 'handling') p.strict = v === 'strict';
     else if (k === 'missing') p.missing = v === 'default' ? 'default' : null;

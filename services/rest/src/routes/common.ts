@@ -4,6 +4,7 @@
 import type { Request, Response } from 'express';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { Limits } from '../domain/build.js';
+import { parsePrefer } from '../domain/request.js';
 import type { SchemaIndex } from '../domain/schema.js';
 import { inRequestStatement, inRequestTx, type TxOptions } from '../db/tx.js';
 import type pg from 'pg';
@@ -24,13 +25,13 @@ export async function withIndex<T>(req: Request, plan: (index: SchemaIndex) => T
 
 export function runTx<T>(req: Request, o: Pick<TxOptions, 'readOnly' | 'rollback'>, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const r = req.rest;
-  return mapErrors(req, inRequestTx(r.pool, { ...o, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path }, fn));
+  return mapErrors(req, inRequestTx(r.pool, { ...o, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path, timezone: parsePrefer(req.headers.prefer).timezone }, fn));
 }
 
 /** One statement, committed, in one round trip; rows come back with text fields. */
 export function runStatement(req: Request, readOnly: boolean, text: string, values: unknown[]): Promise<Record<string, string | null>[]> {
   const r = req.rest;
-  return mapErrors(req, inRequestStatement(r.pool, { readOnly, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path }, text, values));
+  return mapErrors(req, inRequestStatement(r.pool, { readOnly, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path, timezone: parsePrefer(req.headers.prefer).timezone }, text, values));
 }
 
 async function mapErrors<T>(req: Request, p: Promise<T>): Promise<T> {
