@@ -3,13 +3,15 @@ import { CliError, type Command, type Flags } from './command.js';
 import { apiFrom } from './api.js';
 import { Output } from './output.js';
 import { devCommand } from './commands/dev.js';
+import { functionsCommand } from './commands/functions.js';
+import { secretsCommand } from './commands/secrets.js';
 import { keysCommand } from './commands/keys.js';
 import { projectsCommand } from './commands/projects.js';
 import { sqlCommand } from './commands/sql.js';
 import { statusCommand } from './commands/status.js';
 import { tokensCommand } from './commands/tokens.js';
 
-const COMMANDS: Command[] = [devCommand, projectsCommand, keysCommand, sqlCommand, tokensCommand, statusCommand];
+const COMMANDS: Command[] = [devCommand, projectsCommand, keysCommand, sqlCommand, tokensCommand, functionsCommand, secretsCommand, statusCommand];
 
 /** --flag, --flag=value, --flag value, -f value; everything else is positional. */
 export function parseArgv(argv: string[]): { positional: string[]; flags: Flags } {

@@ -9,13 +9,15 @@ import { ROOT } from '@basalt/fleet';
 import { testEnv } from '@basalt/testkit';
 
 const env = testEnv();
-const basalt = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts'), ...args], {
+const basaltIn = (cwd: string, ...args: string[]) => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'packages/cli/bin/basalt.mjs'), ...args], {
     encoding: 'utf8',
+    cwd,
     env: { ...process.env, BASALT_URL: env.gatewayUrl, BASALT_TOKEN: env.platformToken },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
+const basalt = (...args: string[]) => basaltIn(ROOT, ...args);
 
 test('projects create, list, sql (inline and -f), keys, delete', () => {
   const created = basalt('projects', 'create', 'cli app', '--json');
@@ -65,4 +67,32 @@ test('usage errors exit 2, unreachable servers and bad tokens exit 1 with a clea
   const denied = basalt('projects', 'list', '--token', 'bsp_wrongwrongwrongwrongwrong');
   assert.equal(denied.code, 1);
   assert.match(denied.err, /401/);
+});
+
+test('functions new, deploy, invoke, list, logs; secrets set, list, unset', async () => {
+  const p = JSON.parse(basalt('projects', 'create', 'cli functions', '--json').out);
+  const dir = mkdtempSync(join(tmpdir(), 'basalt-cli-fn-'));
+  try {
+    assert.equal(basaltIn(dir, 'functions', 'new', 'greet').code, 0);
+    writeFileSync(join(dir, 'functions/greet/words.ts'), "export const word = (): string => Deno.env.get('WORD') ?? 'Hello';");
+    writeFileSync(join(dir, 'functions/greet/index.ts'), "import { word } from './words.ts';\nDeno.serve(async (req) => { const { name } = await req.json(); console.log('called'); return Response.json({ message: `${word()} ${name}!` }); });");
+    const deployed = basaltIn(dir, 'functions', 'deploy', p.ref, 'greet');
+    assert.equal(deployed.code, 0, deployed.err);
+    assert.match(deployed.out, /deployed greet version 1/);
+    assert.equal(basalt('secrets', 'set', p.ref, 'WORD=Howdy').code, 0);
+    const invoked = basalt('functions', 'invoke', p.ref, 'greet', '{"name":"cli"}', '--json');
+    assert.equal(invoked.code, 0, invoked.err);
+    assert.deepEqual(JSON.parse(invoked.out), { message: 'Howdy cli!' });
+    assert.match(basalt('functions', 'list', p.ref).out, /greet\s+1\s+1\s+true/);
+    assert.match(basalt('functions', 'logs', p.ref, 'greet').out, /200.*\n\s+\[log\] called/);
+    const secrets = basalt('secrets', 'list', p.ref);
+    assert.match(secrets.out, /WORD/);
+    assert.ok(!secrets.out.includes('Howdy'), 'values are never shown');
+    assert.equal(basalt('secrets', 'unset', p.ref, 'WORD').code, 0);
+    assert.deepEqual(JSON.parse(basalt('functions', 'invoke', p.ref, 'greet', '{"name":"cli"}', '--json').out), { message: 'Hello cli!' });
+    assert.equal(basalt('secrets', 'set', p.ref, 'novalue').code, 2);
+    assert.equal(basaltIn(dir, 'functions', 'deploy', p.ref, 'missing').code, 1);
+  } finally {
+    basalt('projects', 'delete', p.ref, '--yes');
+  }
 });
