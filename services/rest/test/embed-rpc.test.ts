@@ -145,6 +145,13 @@ test('the schema cache reloads after DDL (event trigger NOTIFY pgrst)', async ()
   await eventually(async () => (await db().from('late').select('id')).data?.[0]?.id === 7, 5000);
   await p.sql(`alter table late add column extra text default 'x'`);
   await eventually(async () => (await db().from('late').select('extra')).data?.[0]?.extra === 'x', 5000);
+  // A column changing type under statements already prepared for it on pooled connections.
+  for (let i = 0; i < 12; i++) assert.deepEqual((await db().from('late').select('id').eq('id', 7)).data, [{ id: 7 }]);
+  await p.sql(`alter table late alter column id type text`);
+  await eventually(async () => {
+    const rs = await Promise.all(Array.from({ length: 12 }, () => db().from('late').select('id').eq('id', '7')));
+    return rs.every((r) => r.data?.[0]?.id === '7');
+  }, 5000);
 });
 
 test('costly requests are refused with a clear 400', async () => {

@@ -31,6 +31,8 @@ const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((
 export class SchemaIndex {
   readonly tables = new Map<string, Table>();
   readonly functions = new Map<string, CatalogFunction[]>();
+  /** changes with every load: statements prepared against an older schema are never reused after DDL */
+  readonly generation = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
   constructor(catalog: Catalog, readonly schemas: string[]) {
     for (const r of catalog.relations) {

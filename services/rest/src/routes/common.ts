@@ -29,8 +29,11 @@ export function runTx<T>(req: Request, o: Pick<TxOptions, 'readOnly' | 'rollback
 }
 
 /** One statement, committed, in one round trip; rows come back with text fields. */
-export function runStatement(req: Request, readOnly: boolean, text: string, values: unknown[]): Promise<Record<string, string | null>[]> {
+export async function runStatement(req: Request, readOnly: boolean, sql: string, values: unknown[]): Promise<Record<string, string | null>[]> {
   const r = req.rest;
+  // Prepared statements are named after their text; the schema generation in it retires them after DDL,
+  // so no statement analysed against an older schema is reused on a pooled connection.
+  const text = `/* ${(await r.index()).generation} */ ${sql}`;
   return mapErrors(req, inRequestStatement(r.pool, { readOnly, role: r.principal.role, claims: r.principal.claims, schema: r.schema, timeoutMs: r.timeoutMs, method: req.method, path: req.path, timezone: parsePrefer(req.headers.prefer).timezone }, text, values));
 }
 
