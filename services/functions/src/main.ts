@@ -12,7 +12,7 @@ const plane = await connectControlPlane({
   service: 'functions', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log,
 });
 await migrateDir(plane.control, 'functions', new URL('../migrations/', import.meta.url));
-const isolates = new Isolates(config.FUNCTIONS_MAX_ISOLATES, config.FUNCTIONS_MEMORY_MB, (key, why) => {
+const isolates = new Isolates(config.FUNCTIONS_MAX_ISOLATES, config.FUNCTIONS_MEMORY_MB, [config.BASALT_PUBLIC_URL], (key, why) => {
   if (why !== 'lru') log.warn({ isolate: key, why }, 'isolate disposed');
 });
 const { app, setDraining } = createApp({ config, control: plane.control, redis: plane.redis, registry: plane.registry, secrets: plane.secrets, isolates, log });

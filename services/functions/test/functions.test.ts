@@ -203,3 +203,17 @@ test('per-function rate limit answers 429', async () => {
   assert.ok(statuses.filter((s) => s === 200).length <= 3, statuses.join(','));
   assert.ok(statuses.includes(429), statuses.join(','));
 });
+
+test('a function whose isolate grows past the memory limit is killed and answered with 546', async () => {
+  await deploy(b, {
+    slug: 'hog',
+    verify_jwt: false,
+    timeout_ms: 20_000,
+    source: `const keep: Uint8Array[] = [];
+      Deno.serve(async () => { for (let i = 0; i < 80; i++) { const a = new Uint8Array(8 * 1024 * 1024); a.fill(1); keep.push(a); await new Promise((r) => setTimeout(r, 20)); } await new Promise((r) => setTimeout(r, 3000)); return new Response('survived'); })`,
+  });
+  const r = await raw(b, 'hog', { method: 'POST' });
+  assert.equal(r.status, 546, r.body);
+  assert.match(r.body, /memory limit/);
+  assert.equal(r.headers.get('x-relay-error'), 'true');
+});

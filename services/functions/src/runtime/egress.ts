@@ -28,7 +28,17 @@ export function isBlockedAddress(ip: string): boolean {
 const blocked = (reason: string) =>
   new Response(JSON.stringify({ code: 'egress_blocked', message: reason }), { status: 403, headers: { 'content-type': 'application/json', 'x-basalt-egress': 'blocked' } });
 
-export async function guardedFetch(request: Request): Promise<Response> {
+/**
+ * `allowedOrigins` are reachable whatever they resolve to: the platform's own public gateway, so a function can
+ * call its project's APIs with supabase-js even where that gateway is on a private or loopback address. The
+ * gateway is the public entry point and checks keys like any other caller's request.
+ */
+export function egressGuard(allowedOrigins: string[]) {
+  const allowed = new Set(allowedOrigins.map((o) => new URL(o).origin));
+  return (request: Request) => guardedFetch(request, allowed);
+}
+
+async function guardedFetch(request: Request, allowed: Set<string>): Promise<Response> {
   const url = new URL(request.url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return blocked(`scheme ${url.protocol} is not allowed`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -38,7 +48,8 @@ export async function guardedFetch(request: Request): Promise<Response> {
   } catch {
     return blocked(`cannot resolve ${host}`);
   }
-  if (addresses.length === 0 || addresses.some(isBlockedAddress)) return blocked(`egress to ${host} is not allowed: private, loopback or link-local address`);
+  if (addresses.length === 0) return blocked(`cannot resolve ${host}`);
+  if (!allowed.has(url.origin) && addresses.some(isBlockedAddress)) return blocked(`egress to ${host} is not allowed: private, loopback or link-local address`);
   const pinned = addresses[0];
   const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
   return new Promise((resolve, reject) => {
@@ -46,7 +57,12 @@ export async function guardedFetch(request: Request): Promise<Response> {
     const req = client.request(url, {
       method: request.method,
       headers: Object.fromEntries(request.headers),
-      lookup: (_h, _o, cb) => (cb as (e: null, a: string, f: number) => void)(null, pinned, net.isIPv6(pinned) ? 6 : 4),
+      // Node asks with { all: true } (happy eyeballs) or for one address; either way only the checked one is given.
+      lookup: ((_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+        const family = net.isIPv6(pinned) ? 6 : 4;
+        if (opts?.all) cb(null, [{ address: pinned, family }]);
+        else cb(null, pinned, family);
+      }) as never,
       timeout: 30_000,
     }, (res) => {
       const headers = new Headers();

@@ -3,7 +3,7 @@
 // its wall time or whose process grows past the memory limit; the next invocation boots a fresh one.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Miniflare } from 'miniflare';
-import { guardedFetch } from './egress.js';
+import { egressGuard } from './egress.js';
 
 export interface IsolateSpec {
   code: string;
@@ -23,7 +23,7 @@ function workerdChildren(): Set<number> {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8').trim();
       const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat) ?? [];
       if (comm === 'workerd' && Number(rest?.split(' ')[1]) === process.pid) out.add(Number(d));
     } catch {
@@ -46,7 +46,10 @@ export class Isolates {
   readonly #entries = new Map<string, Entry>();
   readonly #watch: NodeJS.Timeout;
 
-  constructor(private readonly max: number, private readonly memoryMb: number, private readonly onEvict: (key: string, why: string) => void) {
+  readonly #outbound: (request: Request) => Promise<Response>;
+
+  constructor(private readonly max: number, private readonly memoryMb: number, allowedOrigins: string[], private readonly onEvict: (key: string, why: string) => void) {
+    this.#outbound = egressGuard(allowedOrigins);
     this.#watch = setInterval(() => this.#checkMemory(), 500);
     this.#watch.unref();
   }
@@ -68,7 +71,7 @@ export class Isolates {
       compatibilityDate: '2024-09-23',
       compatibilityFlags: ['nodejs_compat'],
       bindings: env,
-      outboundService: guardedFetch,
+      outboundService: this.#outbound,
     });
     const entry: Entry = { mf, ready: mf.ready, pid: null, killedFor: null };
     this.#entries.set(key, entry);
