@@ -13,7 +13,8 @@ export interface FunctionRecord {
 }
 
 export interface ActiveFunction extends FunctionRecord {
-  code: string;
+  /** changes whenever a project secret is set or removed: part of the isolate key, so new values apply at once */
+  secrets_version: string;
 }
 
 const FN = 'f.ref, f.slug, f.verify_jwt, f.allow_service_role, f.timeout_ms, f.active_version, f.created_at, f.updated_at';
@@ -38,14 +39,20 @@ export const functionsDb = (db: pg.Pool) => ({
     );
     return rows[0];
   },
+  /** The hot path's one query: the active version and the secrets revision, without the bundle text. */
   async active(ref: string, slug: string): Promise<ActiveFunction | null> {
-    const { rows } = await db.query<ActiveFunction>(
-      `select ${FN}, v.code from platform.functions f
-         join platform.function_versions v on v.ref = f.ref and v.slug = f.slug and v.version = f.active_version
-        where f.ref = $1 and f.slug = $2`,
-      [ref, slug],
-    );
+    const { rows } = await db.query<ActiveFunction>({
+      name: 'functions-active',
+      text: `select ${FN}, (select coalesce(max(s.updated_at)::text, '') || ':' || count(*) from platform.function_secrets s where s.ref = f.ref) as secrets_version
+               from platform.functions f where f.ref = $1 and f.slug = $2`,
+      values: [ref, slug],
+    });
     return rows[0] ?? null;
+  },
+  /** The bundle of one version, read only when an isolate boots. */
+  async code(ref: string, slug: string, version: number): Promise<string | null> {
+    const { rows } = await db.query<{ code: string }>('select code from platform.function_versions where ref = $1 and slug = $2 and version = $3', [ref, slug, version]);
+    return rows[0]?.code ?? null;
   },
   async list(ref: string): Promise<(FunctionRecord & { versions: { version: number; created_at: Date }[] })[]> {
     const { rows } = await db.query(
@@ -80,14 +87,6 @@ export const functionsDb = (db: pg.Pool) => ({
   async secrets(ref: string): Promise<{ name: string; value_enc: string; updated_at: Date }[]> {
     const { rows } = await db.query('select name, value_enc, updated_at from platform.function_secrets where ref = $1 order by name', [ref]);
     return rows;
-  },
-  /** Changes whenever a secret is set or removed: part of the isolate cache key, so new values apply at once. */
-  async secretsVersion(ref: string): Promise<string> {
-    const { rows } = await db.query(
-      `select coalesce(max(updated_at)::text, '') || ':' || count(*) as v from platform.function_secrets where ref = $1`,
-      [ref],
-    );
-    return rows[0].v;
   },
   async deleteSecrets(ref: string, names: string[]): Promise<void> {
     await db.query('delete from platform.function_secrets where ref = $1 and name = any($2)', [ref, names]);

@@ -37,15 +37,16 @@ export function invoker(d: InvokeDeps) {
   }
 
   async function isolateFor(project: Project, fn: ActiveFunction, baseUrl: string) {
-    const secretsVersion = await d.db.secretsVersion(project.ref);
-    const key = `${project.ref}/${fn.slug}/${fn.active_version}/${secretsVersion}`;
+    const key = `${project.ref}/${fn.slug}/${fn.active_version}/${fn.secrets_version}`;
     const isolate = await d.isolates.get(key, async () => {
+      const code = await d.db.code(project.ref, fn.slug, fn.active_version);
+      if (code === null) throw new Error('version not found');
       const env: Record<string, string> = {};
       for (const s of await d.db.secrets(project.ref)) env[s.name] = d.secrets.decrypt(s.value_enc);
       Object.assign(env, { SUPABASE_URL: baseUrl, BASALT_URL: baseUrl, SUPABASE_ANON_KEY: project.anonKey, BASALT_PROJECT_REF: project.ref });
       // The service_role key bypasses RLS: only functions that opted in get it.
       if (fn.allow_service_role) env.SUPABASE_SERVICE_ROLE_KEY = project.serviceKey;
-      return { code: fn.code, env };
+      return { code, env };
     }).catch((e: Error) => {
       throw fnErrors.boot(e.message.split('\n')[0]);
     });
