@@ -77,6 +77,16 @@ const files = findTests(ROOT).filter((f) => SEARCH.some((d) => relative(ROOT, f)
 
 let fleet: Fleet | undefined;
 let code = 1;
+let child: ReturnType<typeof spawn> | undefined;
+// An interrupted run (Ctrl-C, a CI time-out) still stops its fleet and drops what it created.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    child?.kill(signal);
+    await fleet?.stop();
+    await dropEverything(adminUrl, controlDb).catch(() => undefined);
+    process.exit(130);
+  });
+}
 try {
   const basePort = await freeBasePort();
   const env = {
@@ -93,7 +103,7 @@ try {
   // BASALT_TEST_ONLY=platform,gateway,rest starts just those services (while others are being built).
   const only = process.env.BASALT_TEST_ONLY?.split(',').map((x) => x.trim()).filter(Boolean);
   fleet = await startFleet({ env, basePort, logs: logDir, only });
-  const child = spawn(
+  child = spawn(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', ...files],
     {
@@ -112,7 +122,7 @@ try {
       },
     },
   );
-  code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
+  code = await new Promise<number>((r) => child!.on('exit', (c) => r(c ?? 1)));
 } catch (e) {
   process.stderr.write(`basalt test: ${(e as Error).message}\n`);
 } finally {
