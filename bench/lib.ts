@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
-import { ROOT, startFleet, type Fleet } from '@basalt/fleet';
+import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
 
 export interface WrkResult {
   rps: number;
@@ -76,7 +76,6 @@ export function writeResults(name: string, data: unknown): string {
   return path;
 }
 
-export const freePortBase = () => 40_000 + Math.floor(Math.random() * 200) * 100;
 
 export interface BenchFleet {
   fleet: Fleet;
@@ -89,7 +88,7 @@ export interface BenchFleet {
 
 /** Starts the named services on free ports over a fresh control database; stop() drops everything again. */
 export async function benchFleet(name: string, only: string[], extraEnv: Record<string, string> = {}): Promise<BenchFleet> {
-  const base = freePortBase();
+  const base = await freeBasePort();
   const db = await scratchDatabase(`basalt_bench_${name}`);
   const token = `bsp_bench${randomBytes(20).toString('hex')}`;
   const fleet = await startFleet({

@@ -3,10 +3,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import net from 'node:net';
 import { join, relative } from 'node:path';
 import pg from 'pg';
-import { ROOT, startFleet, type Fleet } from '@basalt/fleet';
+import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
 
 const SEARCH = ['gateway', 'services', 'packages', 'tests'];
 const filters = process.argv.slice(2);
@@ -19,20 +18,6 @@ function findTests(dir: string, out: string[] = []): string[] {
     else if (entry.name.endsWith('.test.ts')) out.push(path);
   }
   return out;
-}
-
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 400) * 100;
-    const ports = Array.from({ length: 11 }, (_, i) => base + i);
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free port range found');
 }
 
 async function dropEverything(adminUrl: string, controlDb: string): Promise<void> {

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForHealth } from '@basalt/fleet';
+import { freePort, waitForHealth } from '@basalt/fleet';
 import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
-import { benchFleet, freePortBase, requireTool, writeResults, wrk } from '../lib.js';
+import { benchFleet, requireTool, writeResults, wrk } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -17,9 +17,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 requireTool('wrk', 'wrk');
 requireTool('nginx', 'nginx-light');
 
-const base = freePortBase();
-const upstreamPort = base + 50;
-const nginxPort = base + 51;
+const upstreamPort = await freePort();
+const nginxPort = await freePort();
 const children: ChildProcess[] = [];
 
 const upstream = spawn(process.execPath, ['-e', `

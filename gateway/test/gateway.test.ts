@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { waitForHealth } from '@basalt/fleet';
+import { freePort, waitForHealth } from '@basalt/fleet';
 import { createProject, platform, testEnv, type TestProject } from '@basalt/testkit';
 import { signJwt, hmacKey } from '@basalt/jwt';
 
@@ -63,7 +63,7 @@ describe(`gateway (${mode} upstream client)`, () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
       env: {
         ...process.env, ...env.fleetEnv, GATEWAY_PROXY: mode, PORT: String(port), LOG_LEVEL: 'warn', ACCESS_LOG: 'false',

@@ -113,3 +113,30 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     },
   };
 }
+
+/** A port the kernel just handed out as free (listen on 0), for processes a test starts itself. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A base port whose fleet range (base … base+10, as SERVICES lay it out) is free right now. */
+export async function freeBasePort(): Promise<number> {
+  const net = await import('node:net');
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+    if ((await Promise.all(Array.from({ length: 11 }, (_, i) => free(base + i)))).every(Boolean)) return base;
+  }
+  throw new Error('no free port range found');
+}

@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, waitForHealth } from '@basalt/fleet';
+import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
 import { createProject, testEnv } from '@basalt/testkit';
 
 test('a stopping service fails readiness, finishes in-flight requests and exits cleanly', async () => {
   const env = testEnv();
   const project = await createProject('drain');
-  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/platform/src/main.ts')], {
     env: { ...process.env, ...env.fleetEnv, PORT: String(port), DRAIN_DELAY_MS: '400', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],

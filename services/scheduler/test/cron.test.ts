@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, waitForHealth } from '@basalt/fleet';
+import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
 import { createProject, eventually, testEnv, type TestProject } from '@basalt/testkit';
 
 const env = testEnv();
@@ -121,7 +121,7 @@ let extra: ChildProcess[] = [];
 after(() => extra.forEach((c) => c.kill('SIGTERM')));
 
 test('three scheduler replicas for 10 s: every slot runs exactly once', async () => {
-  const ports = [0, 1].map(() => 30_000 + Math.floor(Math.random() * 20_000));
+  const ports = [await freePort(), await freePort()];
   extra = ports.map((port) =>
     spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/scheduler/src/main.ts')], {
       env: { ...process.env, ...env.fleetEnv, PORT: String(port), LOG_LEVEL: 'warn', CRON_TICK_MS: '100' },

@@ -8,11 +8,11 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
-import { ROOT, startFleet, waitForHealth, type Fleet } from '@basalt/fleet';
+import { freeBasePort, freePort, ROOT, startFleet, waitForHealth, type Fleet } from '@basalt/fleet';
 
 const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server']).status === 0;
-const base = 30_000 + Math.floor(Math.random() * 200) * 100;
-const redisPort = base + 90;
+let base = 0;
+let redisPort = 0;
 const dbName = `basalt_cron_restart_${randomBytes(4).toString('hex')}`;
 const adminUrl = new URL(process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const dbUrl = Object.assign(new URL(adminUrl.toString()), { pathname: `/${dbName}` }).toString();
@@ -49,6 +49,8 @@ after(async () => {
 });
 
 test('Redis restart and scheduler SIGKILL: the job keeps running, no slot runs twice', { skip: !hasRedis && 'redis-server is not installed' }, async () => {
+  base = await freeBasePort();
+  redisPort = await freePort();
   await startRedis();
   const token = `bsp_restart${randomBytes(20).toString('hex')}`;
   const env = {
@@ -64,7 +66,7 @@ test('Redis restart and scheduler SIGKILL: the job keeps running, no slot runs t
   const project = await platform('/projects', { name: 'restart' });
   await platform(`/projects/${project.ref}/sql`, { query: 'create table ticks (id bigint generated always as identity, at timestamptz default now()); create function tick() returns void language sql as $$ insert into ticks default values $$' });
 
-  const schedulerPort = base + 9;
+  const schedulerPort = await freePort();
   const startScheduler = async () => {
     scheduler = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/scheduler/src/main.ts')], { env: { ...process.env, ...env, PORT: String(schedulerPort) }, stdio: 'ignore' });
     await waitForHealth(`http://127.0.0.1:${schedulerPort}`, 30_000, scheduler);
