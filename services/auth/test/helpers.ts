@@ -1,17 +1,10 @@
 // Shared helpers of the auth tests: supabase-js clients for a test project, raw calls, settings, the outbox.
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
-import { platform, testEnv, type TestProject } from '@basalt/testkit';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { platform, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 
 export const env = testEnv();
 
-export function client(p: TestProject, key = p.anonKey): SupabaseClient {
-  return createClient(p.url, key, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    // Node 20 has no global WebSocket; realtime-js wants one at construction even though these tests never connect.
-    realtime: { transport: WebSocket as never },
-  });
-}
+export const client = (p: TestProject, key = p.anonKey): SupabaseClient => supabaseClient(p, { key });
 
 export async function setAuthSettings(p: TestProject, auth: Record<string, unknown>): Promise<void> {
   await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { auth } } });

@@ -4,9 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClient, FunctionsHttpError, FunctionsRelayError } from '@supabase/supabase-js';
-import WebSocket from 'ws';
-import { createProject, platform, type TestProject } from '@basalt/testkit';
+import { FunctionsHttpError, FunctionsRelayError } from '@supabase/supabase-js';
+import { createProject, platform, supabaseClient, type TestProject } from '@basalt/testkit';
 
 let a: TestProject;
 let b: TestProject;
@@ -25,8 +24,7 @@ before(async () => {
 });
 after(() => new Promise((r) => canary.close(r)));
 
-const supabase = (p: TestProject, key = p.anonKey) =>
-  createClient(p.url, key, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
+const supabase = (p: TestProject, key = p.anonKey) => supabaseClient(p, { key });
 const deploy = (p: TestProject, body: Record<string, unknown>) => platform(`/projects/${p.ref}/functions`, { method: 'POST', json: body });
 const raw = async (p: TestProject, slug: string, init: RequestInit = {}) => {
   const r = await fetch(`${p.url}/functions/v1/${slug}`, init);

@@ -1,17 +1,9 @@
 // Shared helpers of the REST tests: supabase-js clients for a test project and raw fetches through the gateway.
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
-import type { TestProject } from '@basalt/testkit';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { supabaseClient, type TestProject } from '@basalt/testkit';
 
-export function client(p: TestProject, key = p.anonKey, accessToken?: string, schema = 'public'): SupabaseClient<any, any, any> {
-  return createClient(p.url, key, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    db: { schema },
-    global: accessToken ? { headers: { authorization: `Bearer ${accessToken}` } } : {},
-    // Node 20 has no global WebSocket; realtime-js wants one at construction even though these tests never connect.
-    realtime: { transport: WebSocket as never },
-  });
-}
+export const client = (p: TestProject, key = p.anonKey, accessToken?: string, schema = 'public'): SupabaseClient<any, any, any> =>
+  supabaseClient(p, { key, accessToken, schema });
 
 /** A raw call to /rest/v1 with the anon key (or the given bearer), as PostgREST clients send it. */
 export async function raw(p: TestProject, path: string, init: RequestInit & { json?: unknown; bearer?: string } = {}) {
