@@ -22,9 +22,17 @@ export interface ControlPlane {
   redis: Redis;
   registry: ProjectRegistry;
   secrets: SecretBox;
+  /** readiness: the control database and Redis answer */
+  ready: () => Promise<void>;
   /** a pool LRU whose entries are dropped when the registry invalidates their project */
   projectPools: (opts?: ProjectPoolsOptions) => ProjectPools;
   close: () => Promise<void>;
+}
+
+/** What /ready checks in every service: the control database and Redis answer. */
+export async function pingControlPlane(control: pg.Pool, redis: Redis): Promise<void> {
+  await control.query('select 1');
+  await redis.ping();
 }
 
 export async function connectControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
@@ -47,6 +55,7 @@ export async function connectControlPlane(o: ControlPlaneOptions): Promise<Contr
     redis,
     registry,
     secrets,
+    ready: () => pingControlPlane(control, redis),
     projectPools: (opts = {}) => {
       const p = new ProjectPools({
         applicationName: `basalt-${o.service}`,

@@ -2,4 +2,4 @@
 export { ProjectRegistry, PROJECT_CHANNEL, type Project, type RegistryOptions } from './registry.js';
 export { authenticate, requestToken, AuthError, REQUEST_ROLES, type Principal, type RequestRole } from './authenticate.js';
 export { verifyPlatformToken, canAccessProject, PLATFORM_TOKEN_PREFIX, type PlatformPrincipal } from './platform-tokens.js';
-export { connectControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
+export { connectControlPlane, pingControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';

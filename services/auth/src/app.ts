@@ -6,7 +6,7 @@ import { BasaltError, errors } from '@basalt/errors';
 import type { SecretBox } from '@basalt/crypto';
 import type { ProjectPools } from '@basalt/db';
 import { createServiceApp, type Logger } from '@basalt/http';
-import type { ProjectRegistry } from '@basalt/tenancy';
+import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { projectDb, resolveProject } from './context.js';
 import { passwords } from './domain/password.js';
@@ -52,10 +52,7 @@ export function createApp(deps: Deps) {
     name: 'auth',
     log: deps.log,
     errorShape: gotrueShape,
-    ready: async () => {
-      await deps.control.query('select 1');
-      await deps.redis.ping();
-    },
+    ready: () => pingControlPlane(deps.control, deps.redis),
   });
   const routeDeps = {
     pw: passwords(deps.config.BCRYPT_COST),

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { SecretBox } from '@basalt/crypto';
 import { createServiceApp, errorShapes, type Logger } from '@basalt/http';
-import type { ProjectRegistry } from '@basalt/tenancy';
+import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { functionsDb } from './db/functions.js';
 import { invoker } from './domain/invoke.js';
@@ -27,10 +27,7 @@ export function createApp(deps: Deps) {
     name: 'functions',
     log: deps.log,
     errorShape: errorShapes.basalt,
-    ready: async () => {
-      await deps.control.query('select 1');
-      await deps.redis.ping();
-    },
+    ready: () => pingControlPlane(deps.control, deps.redis),
   });
   const db = functionsDb(deps.control);
   const c = deps.config;

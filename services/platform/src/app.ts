@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { SecretBox } from '@basalt/crypto';
 import { createServiceApp, errorShapes, type Logger } from '@basalt/http';
-import type { ProjectRegistry } from '@basalt/tenancy';
+import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { clustersDb } from './db/clusters.js';
 import { projectsDb } from './db/projects.js';
@@ -42,10 +42,7 @@ export function createApp(deps: Deps) {
     name: 'platform',
     log: deps.log,
     errorShape: errorShapes.basalt,
-    ready: async () => {
-      await deps.control.query('select 1');
-      await deps.redis.ping();
-    },
+    ready: () => pingControlPlane(deps.control, deps.redis),
   });
   const projects = projectsDomain({
     projects: projectsDb(deps.control),

@@ -18,10 +18,12 @@ export interface Deps {
   pools: ProjectPools;
   caches: SchemaCaches;
   log: Logger;
+  /** readiness: the control database and Redis answer */
+  ready: () => Promise<void>;
 }
 
 export function createApp(deps: Deps) {
-  const service = createServiceApp({ name: 'rest', log: deps.log, errorShape: errorShapes.postgrest, ready: async () => undefined });
+  const service = createServiceApp({ name: 'rest', log: deps.log, errorShape: errorShapes.postgrest, ready: deps.ready });
   const api = express.Router();
   api.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'], strict: false }));
   api.use(express.urlencoded({ extended: false, limit: '10mb' }));

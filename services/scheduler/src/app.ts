@@ -3,7 +3,7 @@ import express from 'express';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { createServiceApp, errorShapes, type Logger } from '@basalt/http';
-import type { ProjectRegistry } from '@basalt/tenancy';
+import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
 import { jobsDb } from './db/jobs.js';
 import { jobsDomain } from './domain/jobs.js';
 import { requireProjectOwner } from './routes/auth.js';
@@ -21,10 +21,7 @@ export function createApp(deps: Deps) {
     name: 'scheduler',
     log: deps.log,
     errorShape: errorShapes.basalt,
-    ready: async () => {
-      await deps.control.query('select 1');
-      await deps.redis.ping();
-    },
+    ready: () => pingControlPlane(deps.control, deps.redis),
   });
   const api = express.Router();
   api.use(express.json({ limit: '256kb' }));
