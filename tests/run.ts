@@ -2,7 +2,8 @@
 // under node's test runner, then everything it created dropped again, whatever the outcome.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
 import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
@@ -60,6 +61,7 @@ const files = findTests(ROOT).filter((f) => SEARCH.some((d) => relative(ROOT, f)
   .filter((f) => filters.length === 0 || filters.some((x) => relative(ROOT, f).includes(x)))
   .sort();
 
+const storageRoot = mkdtempSync(join(tmpdir(), 'basalt-storage-'));
 let fleet: Fleet | undefined;
 let code = 1;
 let child: ReturnType<typeof spawn> | undefined;
@@ -69,6 +71,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     child?.kill(signal);
     await fleet?.stop();
     await dropEverything(adminUrl, controlDb).catch(() => undefined);
+    rmSync(storageRoot, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -83,6 +86,8 @@ try {
     BASALT_PLATFORM_TOKEN: platformToken,
     BASALT_PUBLIC_URL: `http://localhost:${basePort}`,
     BASALT_REDIS_PREFIX: `${controlDb}:`,
+    // object bytes of this run, removed with it
+    STORAGE_FS_ROOT: storageRoot,
   };
   process.stderr.write(`basalt test: control database ${controlDb}, fleet on :${basePort}, logs in ${relative(ROOT, logDir)}\n`);
   // BASALT_TEST_ONLY=platform,gateway,rest starts just those services (while others are being built).
@@ -113,6 +118,7 @@ try {
 } finally {
   await fleet?.stop();
   await dropEverything(adminUrl, controlDb).catch((e) => process.stderr.write(`basalt test: cleanup failed: ${e.message}\n`));
+  rmSync(storageRoot, { recursive: true, force: true });
 }
 if (code !== 0) process.stderr.write(`basalt test: failed; service logs are in ${relative(ROOT, logDir)}\n`);
 process.exit(code);

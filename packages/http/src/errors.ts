@@ -11,7 +11,11 @@ export const errorShapes = {
   basalt: (e: BasaltError) => ({ code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) }),
   postgrest: (e: BasaltError) => ({ code: e.code, message: e.message, details: e.details ?? null, hint: e.hint ?? null }),
   gotrue: (e: BasaltError) => ({ code: e.status, error_code: e.code, msg: e.message }),
-  storage: (e: BasaltError) => ({ statusCode: String(e.status), error: e.code, message: e.message }),
+  /** Storage answers most errors with HTTP 400 and the logical status as a string (details.statusCode). */
+  storage: (e: BasaltError) => {
+    const d = (e.details ?? {}) as { statusCode?: string; error?: string };
+    return { statusCode: d.statusCode ?? String(e.status), code: e.code, error: d.error ?? e.code, message: e.message };
+  },
   openai: (e: BasaltError) => ({ error: { type: e.code, message: e.message, code: e.code } }),
 } satisfies Record<string, ErrorShape>;
 

@@ -1,0 +1,71 @@
+// The local filesystem backend. Every key resolves strictly below the root, whatever it contains.
+import { createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { storageErrors } from '../errors.js';
+import { Meter } from './meter.js';
+import type { Backend, ByteRange, Stored } from './types.js';
+
+const SAFE_KEY = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+
+export class FsBackend implements Backend {
+  readonly kind = 'fs' as const;
+
+  constructor(readonly root: string) {}
+
+  /** The file of a key. Service keys are plain ASCII segments; anything else is a programming error, not a path. */
+  path(key: string): string {
+    if (!SAFE_KEY.test(key)) throw new Error(`unsafe storage key: ${JSON.stringify(key)}`);
+    // two characters of fan-out so no directory holds millions of entries
+    const parts = key.split('/');
+    const last = parts.pop()!;
+    const p = resolve(this.root, ...parts, last.slice(0, 2), last);
+    if (!p.startsWith(this.root + sep)) throw new Error(`storage key escapes the root: ${key}`);
+    return p;
+  }
+
+  async put(key: string, body: Readable, maxBytes: number): Promise<Stored> {
+    const file = this.path(key);
+    await mkdir(dirname(file), { recursive: true });
+    const meter = new Meter(maxBytes);
+    // Written aside and renamed into place: a reader never sees a partial file, a rewrite of the same key is atomic.
+    const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      await pipeline(body, meter, createWriteStream(partial, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+      await rename(partial, file);
+    } catch (e) {
+      await rm(partial, { force: true });
+      throw e;
+    }
+    return meter.result();
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    // The descriptor is opened before returning, so an overwrite that unlinks the file cannot cut a download short.
+    const handle = await open(this.path(key), 'r').catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
+    });
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    // Stored files are never modified in place, so a hard link is a correct (and free) copy.
+    const target = this.path(to);
+    await mkdir(dirname(target), { recursive: true });
+    await link(this.path(from), target).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
+    });
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((k) => rm(this.path(k), { force: true })));
+  }
+
+  async removePrefix(prefix: string): Promise<void> {
+    if (!SAFE_KEY.test(prefix)) throw new Error(`unsafe storage prefix: ${JSON.stringify(prefix)}`);
+    await rm(resolve(this.root, prefix), { recursive: true, force: true });
+  }
+}

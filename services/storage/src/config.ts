@@ -1,0 +1,33 @@
+// Storage service configuration; the only reader of process.env.
+import { resolve } from 'node:path';
+import { commonConfig, loadConfig as load, z } from '@basalt/config';
+
+const schema = {
+  ...commonConfig,
+  PORT: z.coerce.number().int().default(8004),
+  /** where object bytes live: the local filesystem, or any S3-compatible store (MinIO, R2, AWS) */
+  STORAGE_BACKEND: z.enum(['fs', 's3']).default('fs'),
+  /** root directory of the filesystem backend; every project is a sub-directory */
+  STORAGE_FS_ROOT: z.string().default('.basalt/storage').transform((p) => resolve(p)),
+  S3_ENDPOINT: z.string().url().optional(),
+  /** the one global bucket; every project's objects live under its own key prefix */
+  S3_BUCKET: z.string().default('basalt'),
+  S3_ACCESS_KEY: z.string().optional(),
+  S3_SECRET_KEY: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  /** ceiling for one object whatever the bucket says (bytes) */
+  STORAGE_MAX_FILE_SIZE: z.coerce.number().int().min(1).default(5 * 1024 ** 3),
+  /** lifetime of signed upload URLs (seconds), as Supabase's default */
+  STORAGE_SIGNED_UPLOAD_EXPIRES: z.coerce.number().int().min(60).default(7200),
+  /** largest JSON body of POST /assets/admin/v1/upload */
+  ASSETS_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+};
+
+export type Config = ReturnType<typeof loadConfig>;
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const c = load(schema, env);
+  if (c.STORAGE_BACKEND === 's3' && (!c.S3_ENDPOINT || !c.S3_ACCESS_KEY || !c.S3_SECRET_KEY)) {
+    throw new Error('STORAGE_BACKEND=s3 needs S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY');
+  }
+  return c;
+}

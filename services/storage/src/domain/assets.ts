@@ -1,0 +1,177 @@
+// Static site hosting: files are content-addressed blobs (<ref>/a/<sha256>) with a path → blob table in the
+// control database, so a deploy swaps paths atomically, identical files are stored once, and a public read is
+// one indexed lookup with no per-project connection.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import mime from 'mime-types';
+import type pg from 'pg';
+import { withTransaction } from '@basalt/db';
+import { errors } from '@basalt/errors';
+import { assetKey, type Backend } from '../backend/index.js';
+import { isValidObjectName } from '../keys.js';
+
+export interface AssetRow {
+  path: string;
+  sha256: string;
+  size: number;
+  content_type: string;
+  updated_at: Date;
+}
+
+export interface AssetSettings {
+  cache_control: string;
+  html_cache_control: string;
+  spa_fallback: boolean;
+}
+
+export const DEFAULT_SETTINGS: AssetSettings = {
+  cache_control: 'public, max-age=3600',
+  html_cache_control: 'public, max-age=0, must-revalidate',
+  spa_fallback: false,
+};
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** `assets/index-BpVz8P3a.js`, `main.4f3a9c2b.css`: a name part of 8+ characters with a digit, before the extension. */
+const HASHED = /[.-](?=[A-Za-z0-9_]*\d)[A-Za-z0-9_]{8,}\.[A-Za-z0-9]+$/;
+export const isContentHashed = (path: string) => HASHED.test(path);
+
+export const etagOf = (sha256: string) => `"${sha256.slice(0, 32)}"`;
+export const contentTypeOf = (path: string) => {
+  const t = mime.lookup(path) || 'application/octet-stream';
+  return /^text\/|javascript|json|xml|svg/.test(t) && !t.includes('charset') ? `${t}; charset=utf-8` : t;
+};
+
+export function cacheControlFor(path: string, contentType: string, s: AssetSettings): string {
+  if (contentType.startsWith('text/html')) return s.html_cache_control;
+  return isContentHashed(path) ? IMMUTABLE : s.cache_control;
+}
+
+/** A leading slash is tolerated; everything else follows the object-name rules (no `..`, no control characters). */
+export function assetPath(p: unknown): string {
+  const path = typeof p === 'string' ? p.replace(/^\/+/, '') : '';
+  if (!isValidObjectName(path)) throw errors.validation(`invalid asset path: ${JSON.stringify(String(p)).slice(0, 200)}`);
+  return path;
+}
+
+interface UploadFile {
+  path: string;
+  body: Buffer;
+}
+
+function decodeFiles(input: unknown): UploadFile[] {
+  if (!Array.isArray(input) || input.length === 0) throw errors.validation('files must be a non-empty list of {path, content, encoding}');
+  const seen = new Set<string>();
+  return input.map((f, i) => {
+    if (!f || typeof f !== 'object') throw errors.validation(`files[${i}] must be an object`);
+    const { path: p, content, encoding = 'utf8' } = f as Record<string, unknown>;
+    const path = assetPath(p);
+    if (seen.has(path)) throw errors.validation(`files[${i}]: ${path} is listed twice`);
+    seen.add(path);
+    if (typeof content !== 'string') throw errors.validation(`files[${i}].content must be a string`);
+    if (encoding !== 'utf8' && encoding !== 'base64') throw errors.validation(`files[${i}].encoding must be "utf8" or "base64"`);
+    if (encoding === 'base64' && !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(content)) throw errors.validation(`files[${i}].content is not valid base64`);
+    return { path, body: Buffer.from(content, encoding) };
+  });
+}
+
+export function assetsDomain(control: pg.Pool, backend: Backend) {
+  /** Blobs no path of the project points at any more. */
+  async function collect(ref: string, shas: string[]): Promise<void> {
+    if (!shas.length) return;
+    const { rows } = await control.query<{ sha256: string }>(
+      'select distinct sha256 from platform.assets where ref = $1 and sha256 = any($2::text[])', [ref, shas]);
+    const live = new Set(rows.map((r) => r.sha256));
+    await backend.remove([...new Set(shas)].filter((s) => !live.has(s)).map((s) => assetKey(ref, s))).catch(() => undefined);
+  }
+
+  return {
+    async upload(ref: string, input: unknown): Promise<AssetRow[]> {
+      const files = decodeFiles(input);
+      const blobs = files.map((f) => ({ ...f, sha256: createHash('sha256').update(f.body).digest('hex'), type: contentTypeOf(f.path) }));
+      // Bytes first (idempotent: same content, same key), then every path in one transaction.
+      for (const b of blobs) await backend.put(assetKey(ref, b.sha256), Readable.from([b.body]), b.body.length);
+      const { rows, replaced } = await withTransaction(control, async (c) => {
+        const old = await c.query<{ sha256: string }>('select sha256 from platform.assets where ref = $1 and path = any($2::text[]) for update',
+          [ref, blobs.map((b) => b.path)]);
+        const out: AssetRow[] = [];
+        for (const b of blobs) {
+          const { rows: [row] } = await c.query<AssetRow>(
+            `insert into platform.assets (ref, path, sha256, size, content_type) values ($1, $2, $3, $4, $5)
+             on conflict (ref, path) do update set sha256 = excluded.sha256, size = excluded.size, content_type = excluded.content_type,
+               updated_at = case when platform.assets.sha256 = excluded.sha256 then platform.assets.updated_at else now() end
+             returning path, sha256, size::float8 as size, content_type, updated_at`,
+            [ref, b.path, b.sha256, b.body.length, b.type]);
+          out.push(row);
+        }
+        return { rows: out, replaced: old.rows.map((r) => r.sha256) };
+      });
+      await collect(ref, replaced);
+      return rows;
+    },
+
+    async list(ref: string): Promise<AssetRow[]> {
+      const { rows } = await control.query<AssetRow>(
+        'select path, sha256, size::float8 as size, content_type, updated_at from platform.assets where ref = $1 order by path collate "C"', [ref]);
+      return rows;
+    },
+
+    async remove(ref: string, path: string): Promise<boolean> {
+      const { rows } = await control.query<{ sha256: string }>('delete from platform.assets where ref = $1 and path = $2 returning sha256', [ref, assetPath(path)]);
+      await collect(ref, rows.map((r) => r.sha256));
+      return rows.length > 0;
+    },
+
+    async settings(ref: string): Promise<AssetSettings> {
+      const { rows } = await control.query<AssetSettings>(
+        'select cache_control, html_cache_control, spa_fallback from platform.asset_settings where ref = $1', [ref]);
+      return rows[0] ?? DEFAULT_SETTINGS;
+    },
+
+    async updateSettings(ref: string, patch: Record<string, unknown>): Promise<AssetSettings> {
+      const next = { ...(await this.settings(ref)) };
+      for (const k of ['cache_control', 'html_cache_control'] as const) {
+        if (patch[k] === undefined) continue;
+        const v = patch[k];
+        if (typeof v !== 'string' || v.length > 200 || /[\r\n]/.test(v)) throw errors.validation(`${k} must be a Cache-Control header value`);
+        next[k] = v;
+      }
+      if (patch.spa_fallback !== undefined) {
+        if (typeof patch.spa_fallback !== 'boolean') throw errors.validation('spa_fallback must be true or false');
+        next.spa_fallback = patch.spa_fallback;
+      }
+      await control.query(
+        `insert into platform.asset_settings (ref, cache_control, html_cache_control, spa_fallback) values ($1, $2, $3, $4)
+         on conflict (ref) do update set cache_control = $2, html_cache_control = $3, spa_fallback = $4, updated_at = now()`,
+        [ref, next.cache_control, next.html_cache_control, next.spa_fallback]);
+      return next;
+    },
+
+    /**
+     * The file a public path serves: the path itself; `index.html` below a directory path; and with the SPA
+     * fallback on, `/index.html` for paths without a file extension. `fallback` marks the latter.
+     */
+    async resolve(ref: string, rawPath: string): Promise<{ row: AssetRow; fallback: boolean } | null> {
+      const path = rawPath.replace(/^\/+/, '');
+      const candidates = path === '' || path.endsWith('/') ? [`${path}index.html`] : [path, `${path}/index.html`];
+      if (!candidates.every((p) => isValidObjectName(p))) return null;
+      const { rows } = await control.query<AssetRow>(
+        `select path, sha256, size::float8 as size, content_type, updated_at from platform.assets where ref = $1 and path = any($2::text[])`,
+        [ref, candidates]);
+      for (const c of candidates) {
+        const row = rows.find((r) => r.path === c);
+        if (row) return { row, fallback: false };
+      }
+      const last = path.split('/').pop() ?? '';
+      if (last.includes('.')) return null;
+      const s = await this.settings(ref);
+      if (!s.spa_fallback) return null;
+      const { rows: [index] } = await control.query<AssetRow>(
+        `select path, sha256, size::float8 as size, content_type, updated_at from platform.assets where ref = $1 and path = 'index.html'`, [ref]);
+      return index ? { row: index, fallback: true } : null;
+    },
+
+    read: (ref: string, row: AssetRow) => backend.get(assetKey(ref, row.sha256)),
+  };
+}
+
+export type AssetsDomain = ReturnType<typeof assetsDomain>;

@@ -1,0 +1,25 @@
+// Which project a request is for (the gateway's x-basalt-ref) and who is calling (a JWT signed by that project).
+import type { IncomingHttpHeaders } from 'node:http';
+import { AuthError, authenticate, requestToken, type Project, type ProjectRegistry } from '@basalt/tenancy';
+import { storageErrors } from '../errors.js';
+import type { Actor } from '../db/tx.js';
+
+export async function projectOf(headers: IncomingHttpHeaders, registry: ProjectRegistry): Promise<Project> {
+  const ref = headers['x-basalt-ref'];
+  const project = typeof ref === 'string' ? await registry.get(ref) : null;
+  if (!project) throw storageErrors.tenantNotFound();
+  return project;
+}
+
+/** The caller as a database actor; storage refuses a request without a token (anon key included). */
+export function callerOf(project: Project, headers: IncomingHttpHeaders): Actor & { sub?: string } {
+  const token = requestToken(headers);
+  if (!token) throw storageErrors.missingAuth();
+  try {
+    const p = authenticate(project, token);
+    return { role: p.role, claims: p.claims, sub: typeof p.claims.sub === 'string' ? p.claims.sub : undefined };
+  } catch (e) {
+    if (e instanceof AuthError) throw storageErrors.invalidJwt(e.reason === 'expired' ? 'jwt expired' : e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,37 @@
+// Storage service entry point: the only file with side effects.
+import { migrateDir } from '@basalt/db';
+import { createLogger, serve } from '@basalt/http';
+import { connectControlPlane } from '@basalt/tenancy';
+import { createApp } from './app.js';
+import { createBackend } from './backend/index.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig();
+const log = createLogger('storage', config.LOG_LEVEL);
+const plane = await connectControlPlane({
+  service: 'storage', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log,
+});
+await migrateDir(plane.control, 'storage', new URL('../migrations/', import.meta.url));
+const backend = await createBackend(config);
+const pools = plane.projectPools({ maxPerProject: 5 });
+
+// A deleted project's bytes go with it: every replica hears the invalidation; removal is idempotent.
+plane.registry.onInvalidate((ref) => {
+  if (ref === '*') return;
+  plane.control.query('select 1 from platform.projects where ref = $1', [ref]).then(async ({ rowCount }) => {
+    if (rowCount) return;
+    await backend.removePrefix(ref);
+    log.info({ ref }, 'removed the stored files of a deleted project');
+  }).catch((err: Error) => log.warn({ ref, err: err.message }, 'could not remove the files of a deleted project'));
+});
+
+const { app, setDraining } = createApp({ config, control: plane.control, redis: plane.redis, registry: plane.registry, pools, backend, log });
+log.info({ backend: backend.kind }, 'storage backend');
+
+await serve(app, {
+  port: config.PORT,
+  log,
+  drainDelayMs: config.DRAIN_DELAY_MS,
+  setDraining,
+  onClose: () => plane.close(),
+});

@@ -1,0 +1,163 @@
+// /storage/v1/object/*: every route storage-js calls (api-compat §3.1). Paths are parsed here rather than by
+// Express patterns, because object names contain slashes and every segment is decoded and checked once.
+import type { Request, Response } from 'express';
+import express, { Router } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { asyncRoute } from '@basalt/http';
+import type { ProjectRegistry } from '@basalt/tenancy';
+import { storageErrors } from '../errors.js';
+import { callerOf, projectOf } from '../domain/caller.js';
+import { fileObjectJson, infoJson, SERVICE, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
+import { expiresIn, signObject, verifySigned } from '../domain/signing.js';
+import { attachment, notModified, parseRange } from './http-cache.js';
+import { declaredLength, readUploadBody } from './upload-body.js';
+import type { Project } from '@basalt/tenancy';
+
+export interface ObjectRouteDeps {
+  registry: ProjectRegistry;
+  objects: (project: Project) => ObjectDomain;
+  signedUploadExpires: number;
+}
+
+/** `/a/b%20c` → ['a', 'b c']; a segment that does not decode is an invalid key. */
+function segments(path: string): string[] {
+  return path.split('/').slice(1).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw storageErrors.invalidKey(s);
+    }
+  });
+}
+
+const bucketAndName = (parts: string[]) => ({ bucket: parts[0] ?? '', name: parts.slice(1).join('/') });
+const truthy = (v: unknown) => v === 'true' || v === true;
+
+async function sendObject(req: Request, res: Response, o: ObjectDomain, row: ObjectRow): Promise<void> {
+  const meta = row.metadata!;
+  const lastModified = new Date(row.updated_at);
+  res.setHeader('content-type', meta.mimetype);
+  res.setHeader('etag', meta.eTag);
+  res.setHeader('last-modified', lastModified.toUTCString());
+  res.setHeader('cache-control', meta.cacheControl);
+  res.setHeader('accept-ranges', 'bytes');
+  if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download)));
+  if (notModified(req, meta.eTag, lastModified)) return void res.status(304).end();
+  const range = parseRange(req.headers.range, meta.size);
+  if (range === null) {
+    res.setHeader('content-range', `bytes */${meta.size}`);
+    throw storageErrors.invalidRange();
+  }
+  if (range) {
+    res.status(206).setHeader('content-range', `bytes ${range.start}-${range.end}/${meta.size}`);
+    res.setHeader('content-length', String(range.end - range.start + 1));
+  } else {
+    res.setHeader('content-length', String(meta.size));
+  }
+  if (req.method === 'HEAD') return void res.end();
+  const body = await o.read(row, range);
+  await pipeline(body, res);
+}
+
+export function objectRoutes(deps: ObjectRouteDeps): Router {
+  const r = Router();
+  const json = express.json({ limit: '1mb' });
+
+  r.all(/^\/object(?:\/.*)?$/, asyncRoute(async (req, res) => {
+    const project = await projectOf(req.headers, deps.registry);
+    const o = deps.objects(project);
+    const parts = segments(req.path.slice('/object'.length));
+    const [head, ...rest] = parts;
+    const m = req.method;
+    const caller = () => callerOf(project, req.headers);
+    const body = async () => {
+      await new Promise<void>((resolve, reject) => json(req, res, (e?: unknown) => (e ? reject(e) : resolve())));
+      return (req.body ?? {}) as Record<string, unknown>;
+    };
+
+    // reads without a token: public buckets and signed URLs
+    if (head === 'public' && (m === 'GET' || m === 'HEAD')) {
+      const { bucket, name } = bucketAndName(rest);
+      return sendObject(req, res, o, await o.find(SERVICE, bucket, name, { publicOnly: true }));
+    }
+    if (head === 'sign' && (m === 'GET' || m === 'HEAD')) {
+      const { bucket, name } = bucketAndName(rest);
+      verifySigned(project, req.query.token, bucket, name, 'download');
+      return sendObject(req, res, o, await o.find(SERVICE, bucket, name));
+    }
+    if (head === 'upload' && rest[0] === 'sign' && m === 'PUT') {
+      const { bucket, name } = bucketAndName(rest.slice(1));
+      const claims = verifySigned(project, req.query.token, bucket, name, 'upload');
+      const actor = { ...SERVICE, sub: claims.owner };
+      const upsert = claims.upsert === true;
+      const limits = await o.prepareUpload(actor, bucket, name, upsert, declaredLength(req));
+      const upload = await readUploadBody(req);
+      const done = await o.upload(actor, bucket, name, upload.stream, upload.head, { upsert, ...limits });
+      return void res.json({ Key: done.Key, Id: done.Id });
+    }
+    if (head === 'info' && (rest[0] === 'public') && m === 'GET') {
+      const { bucket, name } = bucketAndName(rest.slice(1));
+      return void res.json(infoJson(await o.find(SERVICE, bucket, name, { publicOnly: true })));
+    }
+
+    const who = caller();
+    if (head === 'info' && m === 'GET') {
+      const { bucket, name } = bucketAndName(rest[0] === 'authenticated' ? rest.slice(1) : rest);
+      return void res.json(infoJson(await o.find(who, bucket, name)));
+    }
+    if (head === 'authenticated' && (m === 'GET' || m === 'HEAD')) {
+      const { bucket, name } = bucketAndName(rest);
+      return sendObject(req, res, o, await o.find(who, bucket, name));
+    }
+    if (head === 'list' && m === 'POST') return void res.json(await o.list(who, rest.join('/'), await body()));
+    if ((head === 'move' || head === 'copy') && m === 'POST' && rest.length === 0) {
+      const b = await body();
+      const done = await o.move(who, b, head === 'copy', who.sub);
+      return void res.json(head === 'move' ? { message: 'Successfully moved', Id: done.id, Key: done.key } : { Id: done.id, Key: done.key });
+    }
+    if (head === 'sign' && m === 'POST') {
+      const b = await body();
+      const seconds = expiresIn(b.expiresIn);
+      if (rest.length === 1) {
+        const bucket = rest[0];
+        if (!Array.isArray(b.paths) || b.paths.length === 0 || b.paths.length > 1000 || !b.paths.every((p) => typeof p === 'string')) {
+          throw storageErrors.invalidRequest('paths must be a list of 1 to 1000 object names');
+        }
+        const paths = b.paths as string[];
+        const readable = await o.canRead(who, bucket, paths);
+        return void res.json(paths.map((path) => readable.has(path)
+          ? { path, signedURL: `/object/sign/${bucket}/${path}?token=${signObject(project, bucket, path, 'download', seconds)}`, error: null }
+          : { path, signedURL: null, error: 'Either the object does not exist or you do not have access to it' }));
+      }
+      const { bucket, name } = bucketAndName(rest);
+      await o.find(who, bucket, name);
+      return void res.json({ signedURL: `/object/sign/${bucket}/${name}?token=${signObject(project, bucket, name, 'download', seconds)}` });
+    }
+    if (head === 'upload' && rest[0] === 'sign' && m === 'POST') {
+      const { bucket, name } = bucketAndName(rest.slice(1));
+      const upsert = truthy(req.headers['x-upsert']);
+      await o.prepareUpload(who, bucket, name, upsert);
+      const token = signObject(project, bucket, name, 'upload', deps.signedUploadExpires, { owner: who.sub, upsert });
+      return void res.json({ url: `/object/upload/sign/${bucket}/${name}?token=${token}`, token });
+    }
+    if (rest.length === 0 && m === 'DELETE') {
+      return void res.json((await o.remove(who, head ?? '', (await body()).prefixes)).map(fileObjectJson));
+    }
+
+    // /object/{bucket}/{name}
+    const { bucket, name } = bucketAndName(parts);
+    if (m === 'GET' || m === 'HEAD') return sendObject(req, res, o, await o.find(who, bucket, name));
+    if (m === 'POST' || m === 'PUT') {
+      const upsert = m === 'PUT' || truthy(req.headers['x-upsert']);
+      const limits = await o.prepareUpload(who, bucket, name, upsert, declaredLength(req));
+      const upload = await readUploadBody(req);
+      return void res.json(await o.upload(who, bucket, name, upload.stream, upload.head, { upsert, ...limits }));
+    }
+    if (m === 'DELETE') {
+      await o.removeOne(who, bucket, name);
+      return void res.json({ message: 'Successfully deleted' });
+    }
+    throw storageErrors.invalidRequest(`${m} is not supported here`);
+  }));
+  return r;
+}

@@ -1,0 +1,88 @@
+// The two encodings storage-js uploads with (api-compat §3.2): a multipart form whose fields (cacheControl,
+// contentType, metadata) come before the file part, or the raw bytes with cache-control, content-type and
+// x-metadata (base64 JSON) headers. Either way the bytes are handed on as a stream, never buffered.
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { storageErrors } from '../errors.js';
+import type { UploadHead } from '../domain/objects.js';
+
+export interface UploadBody {
+  head: UploadHead;
+  stream: Readable;
+}
+
+const cacheControlOf = (seconds: string | undefined) =>
+  seconds === undefined || seconds === '' ? 'no-cache' : /^\d+$/.test(seconds) ? `max-age=${seconds}` : seconds;
+
+function userMetadata(json: string | undefined): Record<string, unknown> | null {
+  if (json === undefined || json === '') return null;
+  try {
+    const v = JSON.parse(json);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v;
+  } catch {
+    /* refused below */
+  }
+  throw storageErrors.invalidRequest('metadata must be a JSON object');
+}
+
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const v = req.headers['content-length'];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+export function readUploadBody(req: IncomingMessage): Promise<UploadBody> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^multipart\/form-data/i.test(type)) {
+    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+    const meta = header('x-metadata');
+    let decoded: string | undefined;
+    if (meta !== undefined) decoded = Buffer.from(meta, 'base64').toString('utf8');
+    return Promise.resolve({
+      head: {
+        contentType: type || 'application/octet-stream',
+        cacheControl: header('cache-control') ?? 'no-cache',
+        userMetadata: userMetadata(decoded),
+        contentLength: declaredLength(req),
+      },
+      stream: req,
+    });
+  }
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 64 * 1024 } });
+    } catch (e) {
+      return reject(storageErrors.invalidRequest((e as Error).message));
+    }
+    const fields: Record<string, string> = {};
+    let settled = false;
+    bb.on('field', (name, value) => (fields[name] = value));
+    bb.on('file', (_name, stream, info) => {
+      if (settled) return void stream.resume();
+      settled = true;
+      try {
+        resolve({
+          head: {
+            contentType: fields.contentType || info.mimeType || 'application/octet-stream',
+            cacheControl: cacheControlOf(fields.cacheControl),
+            userMetadata: userMetadata(fields.metadata ?? fields.userMetadata),
+          },
+          stream,
+        });
+      } catch (e) {
+        stream.resume();
+        reject(e);
+      }
+    });
+    bb.on('error', (e) => {
+      if (!settled) reject(storageErrors.invalidRequest(`Malformed multipart body: ${(e as Error).message}`));
+      settled = true;
+    });
+    bb.on('close', () => {
+      if (!settled) reject(storageErrors.invalidRequest('The multipart body has no file'));
+      settled = true;
+    });
+    req.pipe(bb);
+  });
+}

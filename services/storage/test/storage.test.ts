@@ -1,0 +1,242 @@
+// Storage through the gateway with supabase-js (filesystem backend): buckets, the object lifecycle, RLS with
+// user tokens, size and MIME limits, signed-URL scope/expiry/tampering, traversal, and project isolation.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
+import { objectLifecycle } from './lifecycle.js';
+
+let a: TestProject;
+let b: TestProject;
+const env = testEnv();
+const root = env.fleetEnv.STORAGE_FS_ROOT;
+
+before(async () => {
+  [a, b] = await Promise.all([createProject('storage-a'), createProject('storage-b')]);
+});
+
+const admin = (p: TestProject) => supabaseClient(p, { key: p.serviceKey }).storage;
+const asUser = (p: TestProject, sub: string) => supabaseClient(p, { accessToken: p.token({ sub }) }).storage;
+const statusOf = (e: unknown) => (e as { statusCode?: string } | null)?.statusCode;
+
+/** every file under a project's directory of the filesystem backend */
+function filesOf(ref: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) (e.isDirectory() ? walk : (f: string) => out.push(f))(join(d, e.name));
+  };
+  walk(join(root, ref));
+  return out;
+}
+
+test('the object lifecycle works end to end with supabase-js on the filesystem backend', async () => {
+  await objectLifecycle(supabaseClient(a, { key: a.serviceKey }), (url, init) => fetch(url, init), 'life');
+});
+
+test('buckets: create, get, list, update, and the errors storage-js expects', async () => {
+  const s = admin(a);
+  const made = await s.createBucket('images', { public: false, fileSizeLimit: '1MB', allowedMimeTypes: ['image/*', 'application/pdf'] });
+  assert.deepEqual(made, { data: { name: 'images' }, error: null });
+  const got = await s.getBucket('images');
+  assert.equal(got.error, null);
+  assert.equal(got.data!.file_size_limit, 1024 * 1024);
+  assert.deepEqual(got.data!.allowed_mime_types, ['image/*', 'application/pdf']);
+  assert.equal(got.data!.public, false);
+  const again = await s.createBucket('images');
+  assert.equal(statusOf(again.error), '409');
+  assert.equal((await s.updateBucket('images', { public: true, fileSizeLimit: 2048 })).error, null);
+  const updated = (await s.getBucket('images')).data!;
+  assert.equal(updated.public, true);
+  assert.equal(updated.file_size_limit, 2048);
+  assert.ok((await s.listBuckets()).data!.some((x) => x.id === 'images'));
+  const missing = await s.getBucket('nope');
+  assert.equal(statusOf(missing.error), '404');
+  assert.equal(missing.error!.message, 'Bucket not found');
+  assert.equal(statusOf((await s.createBucket('bad/name')).error), '400');
+  // without a policy, anon and users can do nothing with buckets
+  const anon = supabaseClient(a).storage;
+  assert.equal(statusOf((await anon.createBucket('anon-bucket')).error), '403');
+  assert.deepEqual((await anon.listBuckets()).data, []);
+});
+
+test('size and MIME limits refuse the upload and leave nothing behind', async () => {
+  const s = admin(a);
+  await s.createBucket('limited', { public: false, fileSizeLimit: 1000, allowedMimeTypes: ['image/*'] });
+  const before = filesOf(a.ref).length;
+  const big = await s.from('limited').upload('big.png', Buffer.alloc(5000), { contentType: 'image/png' });
+  assert.equal(statusOf(big.error), '413');
+  assert.equal(big.error!.message, 'The object exceeded the maximum allowed size');
+  // a chunked body with no content-length is cut off while streaming
+  const stream = new ReadableStream({ start(c) { for (let i = 0; i < 10; i++) c.enqueue(new Uint8Array(500)); c.close(); } });
+  const chunked = await fetch(`${a.url}/storage/v1/object/limited/chunked.png`, {
+    method: 'POST', body: stream, duplex: 'half', headers: { authorization: `Bearer ${a.serviceKey}`, apikey: a.serviceKey, 'content-type': 'image/png' },
+  } as RequestInit);
+  assert.equal(chunked.status, 400);
+  assert.equal(((await chunked.json()) as { statusCode: string }).statusCode, '413');
+  const wrongType = await s.from('limited').upload('doc.txt', 'text', { contentType: 'text/plain' });
+  assert.equal(statusOf(wrongType.error), '415');
+  assert.equal((await s.from('limited').upload('ok.png', Buffer.alloc(100), { contentType: 'image/png' })).error, null);
+  assert.deepEqual((await s.from('limited').list()).data!.map((o) => o.name), ['ok.png']);
+  assert.equal(filesOf(a.ref).length, before + 1, 'only the accepted upload left bytes on disk');
+});
+
+test('RLS on storage.objects decides for user tokens: folder-per-user policies', async () => {
+  await admin(a).createBucket('homes');
+  await a.sql(`
+    create policy "own folder: read" on storage.objects for select to authenticated
+      using (bucket_id = 'homes' and (storage.foldername(name))[1] = auth.uid()::text);
+    create policy "own folder: write" on storage.objects for insert to authenticated
+      with check (bucket_id = 'homes' and (storage.foldername(name))[1] = auth.uid()::text and owner_id = auth.uid()::text);
+    create policy "own folder: update" on storage.objects for update to authenticated
+      using (bucket_id = 'homes' and (storage.foldername(name))[1] = auth.uid()::text);
+    create policy "own folder: delete" on storage.objects for delete to authenticated
+      using (bucket_id = 'homes' and (storage.foldername(name))[1] = auth.uid()::text);`);
+  const alice = randomUUID();
+  const bob = randomUUID();
+  const sa = asUser(a, alice);
+  const sb = asUser(a, bob);
+  assert.equal((await sa.from('homes').upload(`${alice}/note.txt`, 'alice')).error, null);
+  const intrude = await sa.from('homes').upload(`${bob}/note.txt`, 'not yours');
+  assert.equal(statusOf(intrude.error), '403');
+  assert.match(intrude.error!.message, /row-level security/);
+  // Bob sees nothing of Alice's: not the file, not its info, not a signed URL, not a listing
+  assert.equal(statusOf((await sb.from('homes').download(`${alice}/note.txt`)).error), '404');
+  assert.equal((await sb.from('homes').exists(`${alice}/note.txt`)).data, false);
+  assert.notEqual((await sb.from('homes').createSignedUrl(`${alice}/note.txt`, 60)).error, null);
+  assert.deepEqual((await sb.from('homes').list(alice)).data, []);
+  assert.deepEqual((await sb.from('homes').remove([`${alice}/note.txt`])).data, []);
+  // Bob cannot overwrite Alice's file with an upsert, nor move it into his folder
+  assert.notEqual((await sb.from('homes').upload(`${alice}/note.txt`, 'overwrite', { upsert: true })).error, null);
+  assert.notEqual((await sb.from('homes').move(`${alice}/note.txt`, `${bob}/stolen.txt`)).error, null);
+  // anon (no policy) is refused too
+  assert.equal(statusOf((await supabaseClient(a).storage.from('homes').upload(`${alice}/x.txt`, 'x')).error), '403');
+  // Alice can do all of it in her folder
+  assert.equal(await (await sa.from('homes').download(`${alice}/note.txt`)).data!.text(), 'alice');
+  assert.deepEqual((await sa.from('homes').list(alice)).data!.map((o) => o.name), ['note.txt']);
+  assert.equal((await sa.from('homes').upload(`${alice}/note.txt`, 'alice v2', { upsert: true })).error, null);
+  assert.equal(await (await sa.from('homes').download(`${alice}/note.txt`)).data!.text(), 'alice v2');
+  const [row] = await a.sql(`select owner_id, metadata->>'size' as size from storage.objects where name = '${alice}/note.txt'`);
+  assert.deepEqual(row, { owner_id: alice, size: '8' });
+  assert.equal((await sa.from('homes').remove([`${alice}/note.txt`])).data!.length, 1);
+  // a private bucket is not readable through the public route
+  const pub = await fetch(admin(a).from('homes').getPublicUrl(`${alice}/note.txt`).data.publicUrl);
+  assert.equal(pub.status, 400);
+  assert.equal(((await pub.json()) as { message: string }).message, 'Bucket not found');
+});
+
+test('signed URLs are bound to their object, scope and expiry; tampered or expired ones are refused', async () => {
+  const s = admin(a);
+  await s.createBucket('signed');
+  await s.from('signed').upload('one.txt', 'one');
+  await s.from('signed').upload('two.txt', 'two');
+  const { data } = await s.from('signed').createSignedUrl('one.txt', 60);
+  const url = new URL(data!.signedUrl);
+  const token = url.searchParams.get('token')!;
+  assert.equal((await fetch(url)).status, 200);
+  // the same token for another object, another project, a changed payload or signature
+  const other = new URL(url);
+  other.pathname = other.pathname.replace('one.txt', 'two.txt');
+  assert.equal((await fetch(other)).status, 400);
+  const otherProject = new URL(url.toString().replace(a.ref, b.ref));
+  await admin(b).createBucket('signed');
+  await admin(b).from('signed').upload('one.txt', 'b one');
+  assert.equal((await fetch(otherProject)).status, 400, "project A's token is not valid in project B");
+  const [h, p, sig] = token.split('.');
+  const forged = JSON.parse(Buffer.from(p, 'base64url').toString());
+  forged.url = 'signed/two.txt';
+  const tampered = new URL(other);
+  tampered.searchParams.set('token', `${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}`);
+  const r = await fetch(tampered);
+  assert.equal(r.status, 400);
+  assert.equal(((await r.json()) as { code: string }).code, 'InvalidSignature');
+  // a download token does not upload, an upload token does not download
+  const put = await fetch(`${a.url}/storage/v1/object/upload/sign/signed/one.txt?token=${token}`, { method: 'PUT', body: 'overwritten' });
+  assert.equal(put.status, 400);
+  const up = await s.from('signed').createSignedUploadUrl('three.txt');
+  assert.equal((await fetch(`${a.url}/storage/v1/object/sign/signed/three.txt?token=${up.data!.token}`)).status, 400);
+  assert.equal(await (await s.from('signed').download('one.txt')).data!.text(), 'one');
+  // expiry: bounds are checked, and an expired link stops working
+  for (const bad of [0, -1, 1e21, 1.5]) assert.notEqual((await s.from('signed').createSignedUrl('one.txt', bad)).error, null, `expiresIn ${bad}`);
+  const short = await s.from('signed').createSignedUrl('one.txt', 1);
+  assert.equal((await fetch(short.data!.signedUrl)).status, 200);
+  await new Promise((res) => setTimeout(res, 2100));
+  const expired = await fetch(short.data!.signedUrl);
+  assert.equal(expired.status, 400);
+  assert.equal(((await expired.json()) as { message: string }).message, 'jwt expired');
+});
+
+test('object names with traversal, absolute paths, NUL or control characters are refused with 400', async () => {
+  const s = admin(a);
+  await s.createBucket('names');
+  const before = filesOf(a.ref).length;
+  // what survives URL normalisation in supabase-js
+  for (const name of ['nul\u0000.txt', 'bell\u0007.txt', 'x'.repeat(1100)]) {
+    const r = await s.from('names').upload(name, 'x');
+    assert.equal(statusOf(r.error), '400', `${JSON.stringify(name)} was accepted`);
+  }
+  // raw paths, through the gateway and straight to the service (which must not rely on the gateway)
+  const paths = ['a//b.txt', '../escape.txt', 'a/../../escape.txt', './x.txt', '/abs.txt', '%2e%2e/escape.txt', 'a/%2e%2e/%2e%2e/escape.txt',
+    'a/%2E%2E/escape.txt', 'nul%00.txt', 'a%5Cb.txt', 'C:%5Cx.txt', '%5C%5Chost%5Cshare', '%E0%A4%A'];
+  for (const path of paths) {
+    const viaGateway = await rawRequest(`${env.gatewayUrl}/project/${a.ref}/storage/v1/object/names/${path}`, { authorization: `Bearer ${a.serviceKey}` });
+    assert.equal(viaGateway, 400, `gateway: ${path}`);
+    const direct = await rawRequest(`${env.services.storage}/storage/v1/object/names/${path}`, { authorization: `Bearer ${a.serviceKey}`, 'x-basalt-ref': a.ref });
+    assert.equal(direct, 400, `service: ${path}`);
+  }
+  assert.deepEqual((await s.from('names').list()).data, []);
+  assert.equal(filesOf(a.ref).length, before, 'no bytes were written');
+  // names that only look odd are fine and round-trip exactly
+  for (const name of ['spaces and (parens).txt', 'dots..in..name.txt', '..dots', 'ünïcödé/ファイル.txt', "q'uote&$=@;:+,!*.txt"]) {
+    assert.equal((await s.from('names').upload(name, name)).error, null, name);
+    assert.equal(await (await s.from('names').download(name)).data!.text(), name);
+  }
+});
+
+/** A POST whose path is sent exactly as given (fetch would normalise `..` and `.` away). */
+function rawRequest(url: string, headers: Record<string, string>): Promise<number> {
+  const u = new URL(url.replace(/\/object\/names\/.*$/, '/'));
+  const path = url.slice(u.origin.length);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path, method: 'POST', headers: { ...headers, 'content-type': 'text/plain' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end('x');
+  });
+}
+
+test('one project never reaches another project\'s objects', async () => {
+  await admin(a).createBucket('shared-name');
+  await admin(b).createBucket('shared-name');
+  await admin(a).from('shared-name').upload('secret.txt', 'A only');
+  // B's service key on A's URL is refused by the gateway; on B's URL it sees B's empty bucket
+  const cross = await supabaseClient(a, { key: b.serviceKey }).storage.from('shared-name').download('secret.txt');
+  assert.notEqual(cross.error, null);
+  assert.equal(statusOf((await admin(b).from('shared-name').download('secret.txt')).error), '404');
+  assert.deepEqual((await admin(b).from('shared-name').list()).data, []);
+  // a token signed with A's secret but carrying B's ref is refused
+  const hdr = { authorization: `Bearer ${a.token({ role: 'service_role', ref: b.ref })}` };
+  assert.equal((await fetch(`${b.url}/storage/v1/object/shared-name/secret.txt`, { headers: hdr })).status >= 400, true);
+});
+
+test('a deleted project\'s files are removed from the backend', async () => {
+  const p = await createProject('storage-gone');
+  await admin(p).createBucket('tmp');
+  await admin(p).from('tmp').upload('f.txt', 'bytes');
+  assert.equal(filesOf(p.ref).length, 1);
+  await p.remove();
+  const deadline = Date.now() + 5000;
+  while (filesOf(p.ref).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(filesOf(p.ref), []);
+  assert.throws(() => statSync(join(root, p.ref)));
+});
