@@ -155,6 +155,8 @@ function k8sShared(): Record<string, string> {
       REDIS_URL: 'redis://redis.example.internal:6379',
       BASALT_MASTER_KEY: '0000000000000000000000000000000000000000000000000000000000000000',
       BASALT_PLATFORM_TOKEN: 'bsp_change-me-change-me-change-me-change-me',
+      S3_ACCESS_KEY: 'change-me',
+      S3_SECRET_KEY: 'change-me',
     },
   };
   const ingress = {

@@ -22,7 +22,8 @@ export const DEPLOY: Record<string, DeploySpec> = {
   auth: { replicas: 2, hpa: { min: 2, max: 10, cpu: 70 }, cpu: '500m', memory: '256Mi' },
   storage: {
     replicas: 2, hpa: { min: 2, max: 10, cpu: 70 }, cpu: '500m', memory: '256Mi',
-    env: { STORAGE_BACKEND: 's3' },
+    // S3_ACCESS_KEY and S3_SECRET_KEY come from the basalt-secrets Secret
+    env: { STORAGE_BACKEND: 's3', S3_ENDPOINT: 'https://s3.example.internal', S3_BUCKET: 'basalt', S3_REGION: 'us-east-1' },
     composeEnv: { S3_ENDPOINT: 'http://minio:9000', S3_BUCKET: 'basalt', S3_ACCESS_KEY: 'basalt', S3_SECRET_KEY: 'basalt-secret', S3_REGION: 'us-east-1' },
   },
   functions: { replicas: 2, hpa: { min: 2, max: 20, cpu: 70 }, cpu: '1000m', memory: '1Gi' },
