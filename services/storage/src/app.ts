@@ -29,7 +29,9 @@ export interface Deps {
 }
 
 /** Anything thrown under /storage/v1 becomes a Storage error (body-parser failures, Postgres errors). */
-const storageErrorsOnly: ErrorRequestHandler = (err, _req, _res, next) => {
+const storageErrorsOnly: ErrorRequestHandler = (err, req, res, next) => {
+  // A refused upload's unread body is not drained (it may be gigabytes): the connection closes after the answer.
+  if (!req.readableEnded && !res.headersSent) res.setHeader('connection', 'close');
   const e = err as { status?: number; expose?: boolean; message?: string };
   if (!(err instanceof BasaltError) && typeof e?.status === 'number' && e.status < 500 && e.expose) {
     return next(e.status === 413 ? storageErrors.tooLarge() : storageErrors.invalidRequest(e.message ?? 'Invalid request'));

@@ -7,8 +7,8 @@ export interface StorageDetails {
   error: string;
 }
 
-const storageError = (status: number, code: string, error: string, message: string, http = 400) =>
-  new BasaltError(http, code, message, { details: { statusCode: String(status), error } satisfies StorageDetails });
+const storageError = (status: number, code: string, error: string, message: string, http = 400, cause?: unknown) =>
+  new BasaltError(http, code, message, { details: { statusCode: String(status), error } satisfies StorageDetails, cause });
 
 export const storageErrors = {
   noSuchBucket: () => storageError(404, 'NoSuchBucket', 'Bucket not found', 'Bucket not found'),
@@ -28,7 +28,7 @@ export const storageErrors = {
   invalidSignature: (message = 'Invalid signature') => storageError(400, 'InvalidSignature', 'Unauthorized', message),
   missingAuth: () => storageError(403, 'AccessDenied', 'Unauthorized', 'Access denied: JWT is not authenticated', 403),
   tenantNotFound: () => storageError(404, 'TenantNotFound', 'Tenant not found', 'Tenant not found'),
-  backend: (cause: unknown) => storageError(503, 'S3Error', 'Service Unavailable', 'The storage backend is unavailable', 503),
+  backend: (cause: unknown) => storageError(503, 'S3Error', 'Service Unavailable', 'The storage backend is unavailable', 503, cause),
 };
 
 /** Postgres errors met while running as the caller: RLS refusals, duplicates, unknown buckets. */

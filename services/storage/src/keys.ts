@@ -3,6 +3,7 @@
 // paths, backslashes, NUL and other control characters, empty segments.
 import { storageErrors } from './errors.js';
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const BUCKET = /^[A-Za-z0-9_!.*'() &$@=;:+,?-]{1,100}$/;
 export const MAX_KEY_BYTES = 1024;

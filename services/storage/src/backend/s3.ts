@@ -105,7 +105,7 @@ export class S3Backend implements Backend {
   }
 
   async removePrefix(prefix: string): Promise<void> {
-    let batch: string[] = [];
+    const batch: string[] = [];
     for await (const item of this.client.listObjectsV2(this.bucket, `${prefix}/`, true) as AsyncIterable<{ name?: string }>) {
       if (item.name) batch.push(item.name);
       if (batch.length === 1000) await this.remove(batch.splice(0));

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
+import { BasaltError } from '@basalt/errors';
 import type { Project } from '@basalt/tenancy';
 import { objectKey, type Backend, type ByteRange } from '../backend/index.js';
 import { storageErrors } from '../errors.js';
@@ -48,6 +49,10 @@ const PLACEHOLDER = '.emptyFolderPlaceholder';
 const isUuid = (s: string | undefined) => !!s && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 const newVersion = () => randomUUID().replace(/-/g, '');
 const likePrefix = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
+/** A backend failure that is not ours to explain (S3 down, disk full) is a 503, logged with its cause. */
+const backendCall = <T>(p: Promise<T>): Promise<T> => p.catch((e) => {
+  throw e instanceof BasaltError ? e : storageErrors.backend(e);
+});
 
 export interface ObjectDeps {
   tx: Tx;
@@ -100,7 +105,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
     async upload(actor: Actor & Owner, bucket: string, name: string, body: Readable, head: UploadHead, opts: { upsert: boolean; limit: number; mimes: string[] | null }) {
       if (!name.endsWith(PLACEHOLDER) && !mimeAllowed(head.contentType, opts.mimes)) throw storageErrors.invalidMime(head.contentType);
       const version = newVersion();
-      const stored = await backend.put(key(version), body, opts.limit);
+      const stored = await backendCall(backend.put(key(version), body, opts.limit));
       const metadata: SystemMetadata = {
         eTag: `"${stored.md5}"`, size: stored.size, mimetype: head.contentType, cacheControl: head.cacheControl,
         lastModified: new Date().toUTCString(), contentLength: stored.size, httpStatusCode: 200,
@@ -138,7 +143,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       return row;
     },
 
-    read: (row: ObjectRow, range?: ByteRange) => backend.get(key(row.version!), range),
+    read: (row: ObjectRow, range?: ByteRange) => backendCall(backend.get(key(row.version!), range)),
 
     async list(actor: Actor, bucket: string, body: Record<string, unknown>) {
       bucketId(bucket);
@@ -195,7 +200,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
             return rows[0];
           }
           created = newVersion();
-          await backend.copy(key(src.version), key(created));
+          await backendCall(backend.copy(key(src.version), key(created)));
           replaced = await asService(c, actor, async () =>
             (await c.query<{ version: string }>('select version from storage.objects where bucket_id = $1 and name = $2 for update', [to, dest])).rows[0]?.version ?? null);
           const keepMeta = body.copyMetadata !== false;
