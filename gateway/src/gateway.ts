@@ -13,8 +13,8 @@ import { keyIsValid } from './key-check.js';
 import { rawForward, UpstreamPool } from './raw-upstream.js';
 import { forward, sendJson, tunnel, upstreamHeaders } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
-import { locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
-import { matchRoute, upstreams, type Match } from './routes.js';
+import { hostName, isBaseHost, locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
+import { matchRoute, siteMatch, upstreams, type Match } from './routes.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -121,7 +121,10 @@ export function createGateway(deps: GatewayDeps) {
     if (TRAVERSAL.test(path)) return sendJson(res, 400, { message: 'Invalid path' }, extra);
 
     const located = locateSync(req, path, config.BASALT_DOMAIN);
-    const match = matchRoute(located.path, search);
+    let match = matchRoute(located.path, search);
+    if (!match && (req.method === 'GET' || req.method === 'HEAD') && (located.ref !== null || !isBaseHost(hostName(req), config.BASALT_DOMAIN))) {
+      match = siteMatch(located.path, search);
+    }
     if (!match) return sendJson(res, 404, { message: 'No route matched' }, extra);
     const query = search.includes('apikey=') ? new URLSearchParams(search) : null;
 

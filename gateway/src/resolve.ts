@@ -40,13 +40,16 @@ export function locateSync(req: IncomingMessage, path: string, domain: string): 
   return { ref: null, via: null, path };
 }
 
+/** Basalt's own host names; any other host may be a project's custom domain. */
+export const isBaseHost = (host: string, domain: string) =>
+  host === domain || host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith(`.${domain}`);
+
 /** Custom domains and token claims, when neither the host nor the path named the project. */
 export async function locateSlow(
   req: IncomingMessage, located: Located, domain: string, registry: ProjectRegistry, query: URLSearchParams | null,
 ): Promise<Located> {
   const host = hostName(req);
-  const isBaseHost = host === domain || host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith(`.${domain}`);
-  if (!isBaseHost && host) {
+  if (!isBaseHost(host, domain) && host) {
     const ref = await registry.refForDomain(host);
     if (ref) return { ...located, ref, via: 'domain' };
   }

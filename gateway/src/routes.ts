@@ -75,6 +75,10 @@ export function matchRoute(path: string, search: string): Match | null {
   return null;
 }
 
+/** A project's own host (subdomain, custom domain) or path prefix serves its static site for any other GET. */
+export const SITE_ROUTE: Route = { prefix: '/assets/v1', service: 'storage', key: 'optional', project: true };
+export const siteMatch = (path: string, search: string): Match => ({ route: SITE_ROUTE, path: `/assets/v1${path}${search}`, rest: path });
+
 export function upstreams(config: Config): Record<Service, URL> {
   return {
     platform: new URL(config.PLATFORM_URL),
