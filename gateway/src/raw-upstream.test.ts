@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkedDecoder } from './raw-upstream.js';
+import { ChunkedDecoder, rawForward, UpstreamPool } from './raw-upstream.js';
 
 const body = '4\r\nWiki\r\n6\r\npedia \r\nE;ext=1\r\nin \r\n\r\nchunks.\r\n0\r\nx-trailer: 1\r\n\r\n';
 
@@ -20,4 +20,41 @@ test('decodes a chunked body however the bytes are split', () => {
 
 test('refuses a malformed chunk size', () => {
   assert.throws(() => new ChunkedDecoder().push(Buffer.from('zz\r\n'), () => undefined));
+});
+
+test('a chunked request body larger than the socket buffers reaches the upstream intact', async () => {
+  const { createHash } = await import('node:crypto');
+  const http = await import('node:http');
+  // upstream: hashes what it receives (it would answer 400 to a broken chunk framing)
+  const upstream = http.createServer((req, res) => {
+    const h = createHash('sha256');
+    req.on('data', (c) => h.update(c));
+    req.on('end', () => res.end(h.digest('hex')));
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const pool = new UpstreamPool('127.0.0.1', (upstream.address() as { port: number }).port);
+  const front = http.createServer((req, res) => rawForward(req, res, {
+    pool, path: '/', headers: { 'content-type': 'application/octet-stream' }, responseHeaders: [], timeoutMs: 30_000, onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
+  }));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  const sent = createHash('sha256');
+  let left = 64;
+  const body = new ReadableStream({
+    pull(c) {
+      if (left-- === 0) return c.close();
+      const chunk = Buffer.alloc(1024 * 1024, left);
+      sent.update(chunk);
+      c.enqueue(chunk);
+    },
+  });
+  try {
+    const r = await fetch(`http://127.0.0.1:${(front.address() as { port: number }).port}/`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), sent.digest('hex'));
+  } finally {
+    pool.destroy();
+    front.closeAllConnections();
+    upstream.closeAllConnections();
+    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
+  }
 });

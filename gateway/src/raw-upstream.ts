@@ -6,6 +6,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const CRLF2 = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
 
 export class UpstreamPool {
   readonly #idle: net.Socket[] = [];
@@ -244,7 +245,16 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
   socket.write(head);
   if (requestSent) return;
   req.on('data', (d: Buffer) => {
-    const ok = chunkedIn ? socket.write(`${d.length.toString(16)}\r\n`) && socket.write(d) && socket.write('\r\n') : socket.write(d);
+    let ok: boolean;
+    if (chunkedIn) {
+      // All three parts of a chunk are written whatever write() answers: a full buffer delays the next chunk,
+      // it must never drop part of this one (corked, they go out as one writev).
+      socket.cork();
+      socket.write(`${d.length.toString(16)}\r\n`);
+      socket.write(d);
+      ok = socket.write(CRLF);
+      socket.uncork();
+    } else ok = socket.write(d);
     if (!ok && !req.isPaused()) {
       req.pause();
       socket.once('drain', () => req.resume());
