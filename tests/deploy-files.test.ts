@@ -22,7 +22,7 @@ test('docker-compose.yml runs every service on its port with the shared env and 
   for (const s of present()) {
     const svc = compose.services[s.name];
     assert.ok(svc, s.name);
-    assert.deepEqual(svc.command, [s.entry]);
+    assert.deepEqual(svc.command, [...(s.nodeArgs ?? []), s.entry]);
     assert.equal(svc.environment.PORT, String(s.port));
     assert.ok(svc.environment.DATABASE_URL && svc.environment.BASALT_MASTER_KEY, `${s.name} gets the shared env`);
   }
@@ -41,7 +41,7 @@ test('kubectl kustomize k8s/ renders a Deployment and Service for every service,
     const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === s.name);
     const container = dep.spec.template.spec.containers[0];
     assert.equal(container.ports[0].containerPort, s.port);
-    assert.deepEqual(container.args, [s.entry]);
+    assert.deepEqual(container.args, [...(s.nodeArgs ?? []), s.entry]);
     assert.equal(container.readinessProbe.httpGet.path, '/ready');
   }
   assert.ok(of('HorizontalPodAutoscaler').includes('gateway'));

@@ -42,7 +42,7 @@ function compose(): string {
     services[s.name] = {
       image: IMAGE,
       build: { context: '.' },
-      command: [s.entry],
+      command: [...(s.nodeArgs ?? []), s.entry],
       environment: {
         '<<': '*basalt-env',
         PORT: String(s.port),
@@ -92,7 +92,7 @@ function k8sService(s: ServiceSpec): string {
           containers: [{
             name: s.name,
             image: IMAGE,
-            args: [s.entry],
+            args: [...(s.nodeArgs ?? []), s.entry],
             ports: [{ name: 'http', containerPort: s.port }],
             envFrom: [{ configMapRef: { name: 'basalt-config' } }, { secretRef: { name: 'basalt-secrets' } }],
             env,

@@ -65,7 +65,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const launch = async (s: ServiceSpec) => {
     const port = basePort + (s.port - 8000);
     const out = opts.logs && opts.logs !== 'inherit' ? openSync(join(opts.logs, `${s.name}.log`), 'a') : 'inherit';
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, s.entry)], {
+    const child = spawn(process.execPath, [...(s.nodeArgs ?? []), '--import', 'tsx', join(ROOT, s.entry)], {
       cwd: ROOT,
       env: { ...process.env, ...shared, PORT: String(port) },
       stdio: ['ignore', out, out],

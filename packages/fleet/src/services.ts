@@ -7,13 +7,16 @@ export interface ServiceSpec {
   port: number;
   /** env var through which the gateway (and peers) find this service */
   urlEnv?: string;
+  /** node/V8 flags of this process, here and in docker-compose.yml and k8s/ */
+  nodeArgs?: string[];
 }
 
 export const SERVICES: ServiceSpec[] = [
   { name: 'platform', entry: 'services/platform/src/main.ts', port: 8001, urlEnv: 'PLATFORM_URL' },
   { name: 'rest', entry: 'services/rest/src/main.ts', port: 8002, urlEnv: 'REST_URL' },
   { name: 'auth', entry: 'services/auth/src/main.ts', port: 8003, urlEnv: 'AUTH_URL' },
-  { name: 'storage', entry: 'services/storage/src/main.ts', port: 8004, urlEnv: 'STORAGE_URL' },
+  // storage streams bytes and keeps a tiny heap: a small young generation keeps its resident memory flat under load
+  { name: 'storage', entry: 'services/storage/src/main.ts', port: 8004, urlEnv: 'STORAGE_URL', nodeArgs: ['--max-semi-space-size=1'] },
   { name: 'functions', entry: 'services/functions/src/main.ts', port: 8005, urlEnv: 'FUNCTIONS_URL' },
   { name: 'ai-gateway', entry: 'services/ai-gateway/src/main.ts', port: 8006, urlEnv: 'AI_GATEWAY_URL' },
   { name: 'memory', entry: 'services/memory/src/main.ts', port: 8007, urlEnv: 'MEMORY_URL' },

@@ -1,13 +1,14 @@
 // The backend the configuration names.
 import type { Config } from '../config.js';
 import { FsBackend } from './fs.js';
-import { S3Backend } from './s3.js';
 import type { Backend } from './types.js';
 
 export type { Backend, ByteRange, Stored } from './types.js';
 
 export async function createBackend(c: Config): Promise<Backend> {
   if (c.STORAGE_BACKEND === 'fs') return new FsBackend(c.STORAGE_FS_ROOT);
+  // loaded only when configured: the S3 client alone is a quarter of an idle service's memory
+  const { S3Backend } = await import('./s3.js');
   const s3 = new S3Backend({ endpoint: c.S3_ENDPOINT!, bucket: c.S3_BUCKET, accessKey: c.S3_ACCESS_KEY!, secretKey: c.S3_SECRET_KEY!, region: c.S3_REGION });
   await s3.ensureBucket(c.S3_REGION);
   return s3;

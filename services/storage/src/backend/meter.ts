@@ -6,7 +6,7 @@ import type { Stored } from './types.js';
 
 export class Meter extends Transform {
   #size = 0;
-  readonly #hash = createHash('md5');
+  readonly #hash = createHash('sha256');
 
   constructor(private readonly maxBytes: number) {
     super();
@@ -20,6 +20,6 @@ export class Meter extends Transform {
   }
 
   result(): Stored {
-    return { size: this.#size, md5: this.#hash.digest('hex') };
+    return { size: this.#size, sha256: this.#hash.digest('hex') };
   }
 }

@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 
 export interface Stored {
   size: number;
-  /** hex MD5 of the bytes, as S3's single-part ETag */
-  md5: string;
+  /** hex SHA-256 of the bytes (with SHA-NI it hashes at more than twice MD5's speed); ETags derive from it */
+  sha256: string;
 }
 
 export interface ByteRange {

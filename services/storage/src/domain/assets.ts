@@ -9,6 +9,9 @@ import { withTransaction } from '@basalt/db';
 import { errors } from '@basalt/errors';
 import { assetKey, type Backend } from '../backend/index.js';
 import { isValidObjectName } from '../keys.js';
+import { etagOf } from './etag.js';
+
+export { etagOf };
 
 export interface AssetRow {
   path: string;
@@ -35,7 +38,6 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const HASHED = /[.-](?=[A-Za-z0-9_]*\d)[A-Za-z0-9_]{8,}\.[A-Za-z0-9]+$/;
 export const isContentHashed = (path: string) => HASHED.test(path);
 
-export const etagOf = (sha256: string) => `"${sha256.slice(0, 32)}"`;
 export const contentTypeOf = (path: string) => {
   const t = mime.lookup(path) || 'application/octet-stream';
   return /^text\/|javascript|json|xml|svg/.test(t) && !t.includes('charset') ? `${t}; charset=utf-8` : t;

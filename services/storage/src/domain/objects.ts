@@ -10,6 +10,7 @@ import { objectKey, type Backend, type ByteRange } from '../backend/index.js';
 import { storageErrors } from '../errors.js';
 import { bucketId, mimeAllowed, objectName } from '../keys.js';
 import { asService, SERVICE, type Actor, type Tx } from '../db/tx.js';
+import { etagOf } from './etag.js';
 import { findBucket, type BucketRow } from './buckets.js';
 
 export interface ObjectRow {
@@ -107,7 +108,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       const version = newVersion();
       const stored = await backendCall(backend.put(key(version), body, opts.limit));
       const metadata: SystemMetadata = {
-        eTag: `"${stored.md5}"`, size: stored.size, mimetype: head.contentType, cacheControl: head.cacheControl,
+        eTag: etagOf(stored.sha256), size: stored.size, mimetype: head.contentType, cacheControl: head.cacheControl,
         lastModified: new Date().toUTCString(), contentLength: stored.size, httpStatusCode: 200,
       };
       let old: string | null = null;
