@@ -5,10 +5,19 @@ import { readCredentials } from './credentials.js';
 export class PlatformApi {
   constructor(readonly url: string, private readonly token: string) {}
 
-  async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.#send<T>(method, `/platform/v1${path}`, body);
+  }
+
+  /** a project's own API through the gateway (assets admin, cron admin), with the same platform token */
+  project<T = any>(ref: string, method: string, path: string, body?: unknown): Promise<T> {
+    return this.#send<T>(method, `/project/${ref}${path}`, body);
+  }
+
+  async #send<T>(method: string, path: string, body?: unknown): Promise<T> {
     let r: Response;
     try {
-      r = await fetch(`${this.url}/platform/v1${path}`, {
+      r = await fetch(`${this.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: body !== undefined ? JSON.stringify(body) : undefined,

@@ -2,6 +2,7 @@
 import { CliError, type Command, type Flags } from './command.js';
 import { apiFrom } from './api.js';
 import { Output } from './output.js';
+import { assetsCommand } from './commands/assets.js';
 import { devCommand } from './commands/dev.js';
 import { functionsCommand } from './commands/functions.js';
 import { secretsCommand } from './commands/secrets.js';
@@ -11,13 +12,13 @@ import { sqlCommand } from './commands/sql.js';
 import { statusCommand } from './commands/status.js';
 import { tokensCommand } from './commands/tokens.js';
 
-const COMMANDS: Command[] = [devCommand, projectsCommand, keysCommand, sqlCommand, tokensCommand, functionsCommand, secretsCommand, statusCommand];
+const COMMANDS: Command[] = [devCommand, projectsCommand, keysCommand, sqlCommand, tokensCommand, functionsCommand, secretsCommand, assetsCommand, statusCommand];
 
 /** --flag, --flag=value, --flag value, -f value; everything else is positional. */
 export function parseArgv(argv: string[]): { positional: string[]; flags: Flags } {
   const positional: string[] = [];
   const flags: Flags = {};
-  const BOOLEAN = new Set(['json', 'yes', 'rotate', 'logs', 'help', 'no-verify-jwt']);
+  const BOOLEAN = new Set(['json', 'yes', 'rotate', 'logs', 'help', 'no-verify-jwt', 'spa', 'prune']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(a);
