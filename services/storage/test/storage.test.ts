@@ -89,6 +89,16 @@ test('size and MIME limits refuse the upload and leave nothing behind', async ()
   assert.equal(filesOf(a.ref).length, before + 1, 'only the accepted upload left bytes on disk');
 });
 
+test('concurrent upserts of one key keep exactly one version of its bytes', async () => {
+  const s = admin(a);
+  await s.createBucket('race');
+  const before = filesOf(a.ref).length;
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => s.from('race').upload('same.txt', `writer ${i}`, { upsert: true })));
+  assert.ok(results.every((r) => r.error === null), JSON.stringify(results.map((r) => r.error)));
+  assert.match(await (await s.from('race').download('same.txt')).data!.text(), /^writer \d+$/);
+  assert.equal(filesOf(a.ref).length, before + 1, 'every replaced version was removed');
+});
+
 test('RLS on storage.objects decides for user tokens: folder-per-user policies', async () => {
   await admin(a).createBucket('homes');
   await a.sql(`

@@ -55,6 +55,17 @@ const backendCall = <T>(p: Promise<T>): Promise<T> => p.catch((e) => {
   throw e instanceof BasaltError ? e : storageErrors.backend(e);
 });
 
+/**
+ * The version a write to bucket/name will replace. Writers of one key queue on a transaction-scoped advisory
+ * lock first, so two concurrent upserts of a new key cannot both see "no previous version" and leak the bytes of
+ * the one that commits first.
+ */
+async function currentVersion(c: pg.PoolClient, bucket: string, name: string): Promise<string | null> {
+  await c.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`${bucket}/${name}`]);
+  const { rows } = await c.query<{ version: string }>('select version from storage.objects where bucket_id = $1 and name = $2', [bucket, name]);
+  return rows[0]?.version ?? null;
+}
+
 export interface ObjectDeps {
   tx: Tx;
   project: Project;
@@ -115,8 +126,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       let id: string;
       try {
         id = await tx(actor, async (c) => {
-          old = await asService(c, actor, async () =>
-            (await c.query<{ version: string }>('select version from storage.objects where bucket_id = $1 and name = $2 for update', [bucket, name])).rows[0]?.version ?? null);
+          old = await asService(c, actor, () => currentVersion(c, bucket, name));
           const { rows } = await c.query<{ id: string }>(upsertSql(opts.upsert),
             [bucket, name, isUuid(actor.sub) ? actor.sub : null, actor.sub ?? null, version, metadata, head.userMetadata]);
           return rows[0].id;
@@ -202,8 +212,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
           }
           created = newVersion();
           await backendCall(backend.copy(key(src.version), key(created)));
-          replaced = await asService(c, actor, async () =>
-            (await c.query<{ version: string }>('select version from storage.objects where bucket_id = $1 and name = $2 for update', [to, dest])).rows[0]?.version ?? null);
+          replaced = await asService(c, actor, () => currentVersion(c, to, dest));
           const keepMeta = body.copyMetadata !== false;
           const userMeta = keepMeta ? src.user_metadata : ((body.metadata as Record<string, unknown> | undefined) ?? null);
           const { rows } = await c.query<{ id: string }>(upsertSql(upsert),
