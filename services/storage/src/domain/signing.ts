@@ -14,6 +14,8 @@ export interface SignedClaims {
   scope: Scope;
   owner?: string;
   upsert?: boolean;
+  /** render URLs only: the transform the token was signed for */
+  transformations?: string;
   iat: number;
   exp: number;
 }
@@ -26,9 +28,13 @@ export function expiresIn(v: unknown): number {
   return n;
 }
 
-export function signObject(project: Project, bucket: string, name: string, scope: Scope, seconds: number, upload?: { owner?: string; upsert: boolean }): string {
+export function signObject(
+  project: Project, bucket: string, name: string, scope: Scope, seconds: number,
+  upload?: { owner?: string; upsert: boolean }, transformations?: string,
+): string {
   const iat = Math.floor(Date.now() / 1000);
   const claims: SignedClaims = { url: `${bucket}/${name}`, scope, iat, exp: iat + seconds };
+  if (transformations) claims.transformations = transformations;
   if (upload) {
     if (upload.owner) claims.owner = upload.owner;
     claims.upsert = upload.upsert;
@@ -36,7 +42,8 @@ export function signObject(project: Project, bucket: string, name: string, scope
   return signJwt({ ...claims }, project.jwtKey);
 }
 
-export function verifySigned(project: Project, token: unknown, bucket: string, name: string, scope: Scope): SignedClaims {
+/** `render` says whether the route transforms: a render token is only valid there, a plain one only elsewhere. */
+export function verifySigned(project: Project, token: unknown, bucket: string, name: string, scope: Scope, render = false): SignedClaims {
   if (typeof token !== 'string' || token === '') throw storageErrors.invalidSignature('Missing token');
   let claims: Record<string, unknown>;
   try {
@@ -48,5 +55,6 @@ export function verifySigned(project: Project, token: unknown, bucket: string, n
   if (claims.scope !== scope) throw storageErrors.invalidSignature(`Token is not valid for ${scope}`);
   if (claims.url !== `${bucket}/${name}`) throw storageErrors.invalidSignature('Token is not valid for this object');
   if (typeof claims.exp !== 'number') throw storageErrors.invalidSignature('Token has no expiry');
+  if (render !== (typeof claims.transformations === 'string')) throw storageErrors.invalidSignature('Token is not valid for this route');
   return claims as unknown as SignedClaims;
 }

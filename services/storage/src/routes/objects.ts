@@ -8,6 +8,7 @@ import type { ProjectRegistry } from '@basalt/tenancy';
 import { storageErrors } from '../errors.js';
 import { callerOf, projectOf } from '../domain/caller.js';
 import { fileObjectJson, infoJson, SERVICE, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
+import { MAX_SOURCE_BYTES, parseTransform, render, transformFromKey, transformKey, type Transform } from '../domain/render.js';
 import { expiresIn, signObject, verifySigned } from '../domain/signing.js';
 import { attachment, notModified, parseRange } from './http-cache.js';
 import { declaredLength, readUploadBody } from './upload-body.js';
@@ -131,6 +132,10 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
       }
       const { bucket, name } = bucketAndName(rest);
       await o.find(who, bucket, name);
+      if (b.transform && typeof b.transform === 'object') {
+        const t = transformKey(parseTransform(b.transform as Record<string, unknown>));
+        return void res.json({ signedURL: `/render/image/sign/${bucket}/${name}?token=${signObject(project, bucket, name, 'download', seconds, undefined, t)}` });
+      }
       return void res.json({ signedURL: `/object/sign/${bucket}/${name}?token=${signObject(project, bucket, name, 'download', seconds)}` });
     }
     if (head === 'upload' && rest[0] === 'sign' && m === 'POST') {
@@ -158,6 +163,36 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
       return void res.json({ message: 'Successfully deleted' });
     }
     throw storageErrors.invalidRequest(`${m} is not supported here`);
+  }));
+  // /render/image/{authenticated|public|sign}/{bucket}/{name}?width&height&resize&format&quality
+  r.get(/^\/render\/image\/(?:authenticated|public|sign)\/.+$/, asyncRoute(async (req, res) => {
+    const project = await projectOf(req.headers, deps.registry);
+    const o = deps.objects(project);
+    const [mode, ...rest] = segments(req.path.slice('/render/image'.length));
+    const { bucket, name } = bucketAndName(rest);
+    let row: ObjectRow;
+    let transform: Transform;
+    if (mode === 'sign') {
+      const claims = verifySigned(project, req.query.token, bucket, name, 'download', true);
+      transform = transformFromKey(claims.transformations!);
+      row = await o.find(SERVICE, bucket, name);
+    } else {
+      transform = parseTransform(req.query as Record<string, unknown>);
+      row = await o.find(mode === 'public' ? SERVICE : callerOf(project, req.headers), bucket, name, { publicOnly: mode === 'public' });
+    }
+    const meta = row.metadata!;
+    if (meta.size > MAX_SOURCE_BYTES) throw storageErrors.invalidRequest(`Images larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MB are not transformed`);
+    const out = await render(await o.read(row), meta.mimetype, meta.eTag, transform, req.headers.accept);
+    res.setHeader('content-type', out.contentType);
+    res.setHeader('etag', out.etag);
+    res.setHeader('last-modified', new Date(row.updated_at).toUTCString());
+    res.setHeader('cache-control', meta.cacheControl);
+    res.setHeader('x-transformations', transformKey(transform));
+    res.setHeader('vary', 'accept');
+    if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download)));
+    if (notModified(req, out.etag, new Date(row.updated_at))) return void res.status(304).end();
+    res.setHeader('content-length', String(out.body.length));
+    res.end(out.body);
   }));
   return r;
 }
