@@ -53,3 +53,4 @@ export function randomString(length: number, alphabet: string): string {
 export const randomRef = (): string => randomString(20, 'abcdefghijklmnopqrstuvwxyz');
 
 export const randomSecret = (bytes = 48): string => randomBytes(bytes).toString('base64url');
+export { sealSecrets, unsealSecrets, redactSecrets, REDACTED } from './sealed-settings.js';

@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import type { SecretBox } from '@basalt/crypto';
+import { unsealSecrets, type SecretBox } from '@basalt/crypto';
 import { hmacKey } from '@basalt/jwt';
 
 export const PROJECT_CHANNEL = 'basalt:projects';
@@ -144,7 +144,8 @@ export class ProjectRegistry {
     return {
       ref: row.ref,
       name: row.name,
-      settings: row.settings ?? {},
+      // secrets inside settings (SMTP password, OAuth secrets) are stored sealed; services get them open
+      settings: unsealSecrets(row.settings ?? {}, s),
       dbName: row.db_name,
       dbRole: row.db_role,
       connectionString: url.toString(),

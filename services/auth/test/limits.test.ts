@@ -6,7 +6,8 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { createProject } from '@basalt/testkit';
+import pg from 'pg';
+import { createProject, platform, testEnv } from '@basalt/testkit';
 import { client, outbox, raw, setAuthSettings, uniqueEmail } from './helpers.js';
 
 const limits = (perIp: number, perEmail: number) => ({ per_ip: perIp, per_email: perEmail, window_seconds: 60 });
@@ -61,9 +62,20 @@ test('a wrong password and an unknown address take the same time (dummy hash on 
   assert.ok(u > 0.6 * k && k > 0.6 * u, `known ${k.toFixed(1)} ms vs unknown ${u.toFixed(1)} ms`);
 });
 
+async function controlSql(q: string): Promise<{ s: string }[]> {
+  const c = new pg.Client({ connectionString: testEnv().databaseUrl });
+  await c.connect();
+  try {
+    return (await c.query(q)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
 /** Just enough SMTP to accept a message from nodemailer and keep it. */
 async function fakeSmtp() {
   const received: { to: string; data: string }[] = [];
+  const logins: string[] = [];
   const server = createServer((s: Socket) => {
     let to = '';
     let data: string | null = null;
@@ -84,7 +96,11 @@ async function fakeSmtp() {
           continue;
         }
         const cmd = line.slice(0, 4).toUpperCase();
-        if (cmd === 'EHLO' || cmd === 'HELO') s.write('250 fake\r\n');
+        if (cmd === 'EHLO' || cmd === 'HELO') s.write('250-fake\r\n250 AUTH PLAIN\r\n');
+        else if (cmd === 'AUTH') {
+          logins.push(Buffer.from(line.split(' ')[2] ?? '', 'base64').toString().split('\u0000').slice(1).join(':'));
+          s.write('235 ok\r\n');
+        }
         else if (cmd === 'RCPT') {
           to = line.slice(8).replace(/[<>]/g, '');
           s.write('250 ok\r\n');
@@ -98,7 +114,7 @@ async function fakeSmtp() {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { port: (server.address() as AddressInfo).port, received, logins, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 test('with SMTP configured, mail goes to the server with the project template, not to the outbox', async () => {
@@ -107,12 +123,20 @@ test('with SMTP configured, mail goes to the server with the project template, n
   const p = await createProject('auth-smtp');
   await setAuthSettings(p, {
     email_confirm_required: true,
-    smtp: { host: '127.0.0.1', port: smtp.port, admin_email: 'noreply@app.test', sender_name: 'App' },
+    smtp: { host: '127.0.0.1', port: smtp.port, user: 'mailer', pass: 'smtp-s3cret', admin_email: 'noreply@app.test', sender_name: 'App' },
     templates: { signup: { subject: 'Welcome to App', body: '<p>Code {{ .Token }} for {{ .Email }}</p>' } },
   });
+  // the password is stored sealed and read back redacted; writing the redacted value back keeps it
+  const shown = await platform<{ settings: { auth: { smtp: { pass: string; user: string } } } }>(`/projects/${p.ref}`);
+  assert.equal(shown.settings.auth.smtp.pass, '********');
+  assert.equal(shown.settings.auth.smtp.user, 'mailer');
+  const [stored] = await controlSql(`select settings::text as s from platform.projects where ref = '${p.ref}'`);
+  assert.ok(!stored.s.includes('smtp-s3cret'), 'the SMTP password is not stored in the clear');
+  await setAuthSettings(p, { ...shown.settings.auth, email_confirm_required: true });
   const email = uniqueEmail('smtp');
   assert.equal((await client(p).auth.signUp({ email, password: 'smtp-pass-1' })).error, null);
   assert.equal(smtp.received.length, 1);
+  assert.deepEqual(smtp.logins, ['mailer:smtp-s3cret']);
   assert.equal(smtp.received[0].to, email);
   assert.match(smtp.received[0].data, /Subject: Welcome to App/);
   const code = /Code (\d{6}) for/.exec(smtp.received[0].data.replace(/=\n/g, ''))![1];

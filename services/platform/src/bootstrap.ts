@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { databaseName } from '@basalt/config';
-import type { SecretBox } from '@basalt/crypto';
+import { sealSecrets, type SecretBox } from '@basalt/crypto';
 import { migrate, readMigrations } from '@basalt/db';
 import type { Logger } from '@basalt/http';
 import { migrateTenantDatabase, prepareTemplate } from '@basalt/tenant-schema';
@@ -27,6 +27,8 @@ export async function bootstrap(control: pg.Pool, secrets: SecretBox, databaseUr
   const existing = await clusters.get('default');
   if (!existing || secrets.decrypt(existing.admin_url_enc) !== databaseUrl) await clusters.upsert('default', secrets.encrypt(databaseUrl));
 
+  await sealStoredSecrets(control, secrets, log);
+
   const template = templateNameFor(databaseUrl);
   const tenantApplied = await prepareTemplate(databaseUrl, template);
   if (tenantApplied.length) {
@@ -37,4 +39,15 @@ export async function bootstrap(control: pg.Pool, secrets: SecretBox, databaseUr
     for (const r of rows) await migrateTenantDatabase(secrets.decrypt(r.admin_url_enc), r.db_name);
   }
   return template;
+}
+
+/** Secrets written into project settings before they were sealed are sealed in place (idempotent). */
+async function sealStoredSecrets(control: pg.Pool, secrets: SecretBox, log: Logger): Promise<void> {
+  const { rows } = await control.query<{ ref: string; settings: Record<string, unknown> }>('select ref, settings from platform.projects');
+  for (const r of rows) {
+    const sealed = sealSecrets(r.settings, secrets);
+    if (JSON.stringify(sealed) === JSON.stringify(r.settings)) continue;
+    await control.query('update platform.projects set settings = $2 where ref = $1', [r.ref, sealed]);
+    log.info({ ref: r.ref }, 'sealed secrets in project settings');
+  }
 }

@@ -1,5 +1,5 @@
 // Project lifecycle: create (database, role, secret, keys), read, rename, rotate keys, delete every trace.
-import { randomRef, randomSecret, type SecretBox } from '@basalt/crypto';
+import { randomRef, randomSecret, redactSecrets, sealSecrets, type SecretBox } from '@basalt/crypto';
 import { hmacKey, signApiKey } from '@basalt/jwt';
 import type { ProjectRegistry } from '@basalt/tenancy';
 import type { ClustersDb } from '../db/clusters.js';
@@ -44,7 +44,7 @@ export function projectsDomain(d: ProjectsDeps) {
     name: p.name,
     status: p.status === 'active' ? 'ACTIVE_HEALTHY' : p.status.toUpperCase(),
     url: d.projectUrl(p.ref),
-    settings: p.settings,
+    settings: redactSecrets(p.settings),
     created_at: p.created_at.toISOString(),
   });
 
@@ -84,7 +84,9 @@ export function projectsDomain(d: ProjectsDeps) {
       return (await d.projects.list(refs)).map(view);
     },
     async update(ref: string, patch: { name?: string; settings?: Record<string, unknown> }) {
-      const p = await d.projects.update(ref, patch);
+      // Secrets in the patch are sealed; a redacted value sent back keeps the stored one.
+      const settings = patch.settings && sealSecrets(patch.settings, d.secrets, (await mustFind(ref)).settings);
+      const p = await d.projects.update(ref, { ...patch, settings });
       if (!p) throw platformErrors.projectNotFound(ref);
       await d.registry.invalidate(ref);
       return view(p);
