@@ -99,6 +99,29 @@ test('concurrent upserts of one key keep exactly one version of its bytes', asyn
   assert.equal(filesOf(a.ref).length, before + 1, 'every replaced version was removed');
 });
 
+test('listV2 pages through names with a cursor, flat or grouped by folder', async () => {
+  const s = admin(a);
+  await s.createBucket('v2');
+  for (const n of ['a.txt', 'b/1.txt', 'b/2.txt', 'b/c/3.txt', 'c.txt', 'd/4.txt']) await s.from('v2').upload(n, n);
+  const flat = await s.from('v2').listV2({ limit: 4 });
+  assert.equal(flat.error, null, flat.error?.message);
+  assert.deepEqual(flat.data!.objects.map((o) => o.name), ['a.txt', 'b/1.txt', 'b/2.txt', 'b/c/3.txt']);
+  assert.equal(flat.data!.hasNext, true);
+  const rest = await s.from('v2').listV2({ limit: 4, cursor: flat.data!.nextCursor });
+  assert.deepEqual(rest.data!.objects.map((o) => o.name), ['c.txt', 'd/4.txt']);
+  assert.equal(rest.data!.hasNext, false);
+  const grouped = await s.from('v2').listV2({ with_delimiter: true });
+  assert.deepEqual(grouped.data!.folders.map((f) => f.key), ['b/', 'd/']);
+  assert.deepEqual(grouped.data!.objects.map((o) => o.name), ['a.txt', 'c.txt']);
+  assert.equal((grouped.data!.objects[0].metadata as { size: number }).size, 5);
+  const inside = await s.from('v2').listV2({ prefix: 'b/', with_delimiter: true, limit: 2 });
+  assert.deepEqual([inside.data!.objects.map((o) => o.name), inside.data!.folders.map((f) => f.name)], [['b/1.txt', 'b/2.txt'], []]);
+  const next = await s.from('v2').listV2({ prefix: 'b/', with_delimiter: true, limit: 2, cursor: inside.data!.nextCursor });
+  assert.deepEqual(next.data!.folders, [{ name: 'c', key: 'b/c/' }]);
+  // the anon role sees nothing without a policy
+  assert.deepEqual((await supabaseClient(a).storage.from('v2').listV2()).data?.objects ?? [], []);
+});
+
 test('RLS on storage.objects decides for user tokens: folder-per-user policies', async () => {
   await admin(a).createBucket('homes');
   await a.sql(`

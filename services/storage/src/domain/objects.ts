@@ -190,6 +190,57 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       });
     },
 
+    /**
+     * listV2: keyset pages over names in byte order. `prefix` is a plain name prefix; with_delimiter groups
+     * everything below the next "/" into one folder entry. The cursor is the last key of the previous page.
+     */
+    async listV2(actor: Actor, bucket: string, body: Record<string, unknown>) {
+      bucketId(bucket);
+      const prefix = typeof body.prefix === 'string' ? body.prefix : '';
+      const limit = Math.min(Math.max(Number(body.limit ?? 1000) || 1000, 1), 1000);
+      const delimiter = body.with_delimiter === true;
+      const sortBy = (body.sortBy ?? {}) as { order?: string };
+      const desc = String(sortBy.order ?? 'asc').toLowerCase() === 'desc';
+      let after: string | null = null;
+      if (typeof body.cursor === 'string' && body.cursor !== '') {
+        try {
+          after = Buffer.from(body.cursor, 'base64url').toString('utf8');
+        } catch {
+          throw storageErrors.invalidRequest('invalid cursor');
+        }
+      }
+      return tx(actor, async (c) => {
+        await bucketFor(c, actor, bucket);
+        const { rows } = await c.query<{ key: string; is_folder: boolean } & Partial<ObjectRow>>(
+          `with matched as (
+             select o.*, case when $4 and position('/' in substr(o.name, length($2) + 1)) > 0
+                      then left(o.name, length($2) + position('/' in substr(o.name, length($2) + 1))) else o.name end as key
+             from storage.objects o
+             where o.bucket_id = $1 and o.name collate "C" like $3
+           ), entries as (
+             select key, bool_or(key <> name) as is_folder, (array_agg(id))[1] as id, max(updated_at) as updated_at,
+                    max(created_at) as created_at, max(last_accessed_at) as last_accessed_at, (array_agg(metadata))[1] as metadata,
+                    (array_agg(version))[1] as version
+             from matched group by key
+           )
+           select * from entries
+           where $5::text is null or (case when $6 then key collate "C" < $5 else key collate "C" > $5 end)
+           order by key collate "C" ${desc ? 'desc' : 'asc'} limit $7`,
+          [bucket, prefix, `${likePrefix(prefix)}%`, delimiter, after, desc, limit + 1]);
+        const page = rows.slice(0, limit);
+        const hasNext = rows.length > limit;
+        return {
+          hasNext,
+          ...(hasNext ? { nextCursor: Buffer.from(page[page.length - 1].key).toString('base64url') } : {}),
+          folders: page.filter((r) => r.is_folder).map((r) => ({ name: r.key.slice(prefix.length).replace(/\/$/, ''), key: r.key })),
+          objects: page.filter((r) => !r.is_folder).map((r) => ({
+            name: r.key, key: r.key, id: r.id, version: r.version, updated_at: r.updated_at, created_at: r.created_at,
+            last_accessed_at: r.last_accessed_at, metadata: r.metadata,
+          })),
+        };
+      });
+    },
+
     async move(actor: Actor, body: Record<string, unknown>, copy: boolean, owner?: string) {
       const from = bucketId(body.bucketId);
       const to = body.destinationBucket === undefined || body.destinationBucket === null ? from : bucketId(body.destinationBucket);

@@ -111,6 +111,7 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
       return sendObject(req, res, o, await o.find(who, bucket, name));
     }
     if (head === 'list' && m === 'POST') return void res.json(await o.list(who, rest.join('/'), await body()));
+    if (head === 'list-v2' && m === 'POST') return void res.json(await o.listV2(who, rest.join('/'), await body()));
     if ((head === 'move' || head === 'copy') && m === 'POST' && rest.length === 0) {
       const b = await body();
       const done = await o.move(who, b, head === 'copy', who.sub);
