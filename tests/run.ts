@@ -88,6 +88,7 @@ try {
     BASALT_REDIS_PREFIX: `${controlDb}:`,
     // object bytes of this run, removed with it
     STORAGE_FS_ROOT: storageRoot,
+    STORAGE_SWEEP_INTERVAL_MS: '1000',
   };
   process.stderr.write(`basalt test: control database ${controlDb}, fleet on :${basePort}, logs in ${relative(ROOT, logDir)}\n`);
   // BASALT_TEST_ONLY=platform,gateway,rest starts just those services (while others are being built).

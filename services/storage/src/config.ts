@@ -19,6 +19,9 @@ const schema = {
   STORAGE_MAX_FILE_SIZE: z.coerce.number().int().min(1).default(5 * 1024 ** 3),
   /** lifetime of signed upload URLs (seconds), as Supabase's default */
   STORAGE_SIGNED_UPLOAD_EXPIRES: z.coerce.number().int().min(60).default(7200),
+  /** how often one replica looks for stored bytes no row points at, and how old they must be to go */
+  STORAGE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(60 * 60 * 1000),
+  STORAGE_ORPHAN_MIN_AGE_MS: z.coerce.number().int().min(60_000).default(60 * 60 * 1000),
   /** largest JSON body of POST /assets/admin/v1/upload */
   ASSETS_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
 };

@@ -5,6 +5,7 @@ import { connectControlPlane } from '@basalt/tenancy';
 import { createApp } from './app.js';
 import { createBackend } from './backend/index.js';
 import { loadConfig } from './config.js';
+import { orphanSweeper } from './domain/sweeper.js';
 
 const config = loadConfig();
 const log = createLogger('storage', config.LOG_LEVEL);
@@ -25,6 +26,12 @@ plane.registry.onInvalidate((ref) => {
   }).catch((err: Error) => log.warn({ ref, err: err.message }, 'could not remove the files of a deleted project'));
 });
 
+const sweeper = orphanSweeper({
+  backend, control: plane.control, registry: plane.registry, pools, redis: plane.redis, redisPrefix: config.BASALT_REDIS_PREFIX,
+  log, minAgeMs: config.STORAGE_ORPHAN_MIN_AGE_MS,
+});
+sweeper.start(config.STORAGE_SWEEP_INTERVAL_MS);
+
 const { app, setDraining } = createApp({ config, control: plane.control, redis: plane.redis, registry: plane.registry, pools, backend, log });
 log.info({ backend: backend.kind }, 'storage backend');
 
@@ -33,5 +40,8 @@ await serve(app, {
   log,
   drainDelayMs: config.DRAIN_DELAY_MS,
   setDraining,
-  onClose: () => plane.close(),
+  onClose: async () => {
+    await sweeper.stop();
+    await plane.close();
+  },
 });

@@ -2,10 +2,10 @@
 // user tokens, size and MIME limits, signed-URL scope/expiry/tampering, traversal, and project isolation.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 import { objectLifecycle } from './lifecycle.js';
 
@@ -268,6 +268,30 @@ test('one project never reaches another project\'s objects', async () => {
   // a token signed with A's secret but carrying B's ref is refused
   const hdr = { authorization: `Bearer ${a.token({ role: 'service_role', ref: b.ref })}` };
   assert.equal((await fetch(`${b.url}/storage/v1/object/shared-name/secret.txt`, { headers: hdr })).status >= 400, true);
+});
+
+test('stored bytes no row points at are swept once old enough; live and recent ones stay', async () => {
+  const s = admin(a);
+  await s.createBucket('sweep');
+  await s.from('sweep').upload('keep.txt', 'kept');
+  const [{ version }] = await a.sql(`select version from storage.objects where bucket_id = 'sweep' and name = 'keep.txt'`);
+  const old = new Date(Date.now() - 2 * 3600_000);
+  const file = (kind: string, id: string) => join(root, a.ref, kind, id.slice(0, 2), id);
+  utimesSync(file('o', version), old, old);
+  const orphan = randomUUID().replace(/-/g, '');
+  const recent = randomUUID().replace(/-/g, '');
+  const blob = createHash('sha256').update(orphan).digest('hex');
+  for (const [kind, id, age] of [['o', orphan, old], ['o', recent, new Date()], ['a', blob, old]] as const) {
+    mkdirSync(dirname(file(kind, id)), { recursive: true });
+    writeFileSync(file(kind, id), 'stray');
+    utimesSync(file(kind, id), age, age);
+  }
+  const deadline = Date.now() + 20_000;
+  while ((existsSync(file('o', orphan)) || existsSync(file('a', blob))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(existsSync(file('o', orphan)), false, 'an old orphan is removed');
+  assert.equal(existsSync(file('a', blob)), false, 'an old orphaned asset blob is removed');
+  assert.equal(existsSync(file('o', recent)), true, 'a recent file (an upload about to commit) stays');
+  assert.equal(await (await s.from('sweep').download('keep.txt')).data!.text(), 'kept');
 });
 
 test('a deleted project\'s files are removed from the backend', async () => {

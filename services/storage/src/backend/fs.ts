@@ -1,7 +1,7 @@
 // The local filesystem backend. Every key resolves strictly below the root, whatever it contains.
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, opendir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -58,10 +58,36 @@ export class FsBackend implements Backend {
     await link(this.path(from), target).catch((e: NodeJS.ErrnoException) => {
       throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
     });
+    // a fresh modification time, so the orphan sweeper counts the copy's age from now
+    const now = new Date();
+    await utimes(target, now, now);
   }
 
   async remove(keys: string[]): Promise<void> {
     await Promise.all(keys.map((k) => rm(this.path(k), { force: true })));
+  }
+
+  /** Keys come back without the fan-out directory; partial files of uploads in flight are skipped. */
+  async *list(prefix: string): AsyncIterable<{ key: string; modified: Date }> {
+    if (prefix !== '' && !SAFE_KEY.test(prefix)) throw new Error(`unsafe storage prefix: ${JSON.stringify(prefix)}`);
+    const walk = async function* (dir: string, parts: string[]): AsyncGenerator<{ key: string; modified: Date }> {
+      let entries;
+      try {
+        entries = await opendir(dir);
+      } catch {
+        return;
+      }
+      for await (const e of entries) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory()) yield* walk(path, [...parts, e.name]);
+        else if (e.isFile() && !e.name.endsWith('.partial')) {
+          const st = await stat(path).catch(() => null);
+          // parts end with the two-character fan-out directory, which is not part of the key
+          if (st) yield { key: [...parts.slice(0, -1), e.name].join('/'), modified: st.mtime };
+        }
+      }
+    };
+    yield* walk(prefix === '' ? this.root : resolve(this.root, prefix), prefix === '' ? [] : prefix.split('/'));
   }
 
   async removePrefix(prefix: string): Promise<void> {

@@ -104,6 +104,12 @@ export class S3Backend implements Backend {
     if (keys.length) await this.client.removeObjects(this.bucket, keys);
   }
 
+  async *list(prefix: string): AsyncIterable<{ key: string; modified: Date }> {
+    for await (const item of this.client.listObjectsV2(this.bucket, prefix === '' ? '' : `${prefix}/`, true) as AsyncIterable<{ name?: string; lastModified?: Date }>) {
+      if (item.name) yield { key: item.name, modified: item.lastModified ?? new Date() };
+    }
+  }
+
   async removePrefix(prefix: string): Promise<void> {
     const batch: string[] = [];
     for await (const item of this.client.listObjectsV2(this.bucket, `${prefix}/`, true) as AsyncIterable<{ name?: string }>) {

@@ -24,4 +24,6 @@ export interface Backend {
   remove(keys: string[]): Promise<void>;
   /** removes everything under `<prefix>/` (a deleted project) */
   removePrefix(prefix: string): Promise<void>;
+  /** every key under `<prefix>/` with its last modification, in no particular order */
+  list(prefix: string): AsyncIterable<{ key: string; modified: Date }>;
 }
