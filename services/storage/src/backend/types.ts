@@ -3,8 +3,6 @@ import type { Readable } from 'node:stream';
 
 export interface Stored {
   size: number;
-  /** hex SHA-256 of the bytes (with SHA-NI it hashes at more than twice MD5's speed); ETags derive from it */
-  sha256: string;
 }
 
 export interface ByteRange {

@@ -1,2 +1,3 @@
-// One strong ETag for objects and assets: the first 128 bits of the content's SHA-256, quoted.
-export const etagOf = (sha256: string) => `"${sha256.slice(0, 32)}"`;
+// One strong ETag for objects and assets, quoted: an object's version (new on every write, 128 random bits),
+// an asset's content hash (the first 128 bits of its SHA-256).
+export const etagOf = (hex: string) => `"${hex.slice(0, 32)}"`;

@@ -119,7 +119,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       const version = newVersion();
       const stored = await backendCall(backend.put(key(version), body, opts.limit));
       const metadata: SystemMetadata = {
-        eTag: etagOf(stored.sha256), size: stored.size, mimetype: head.contentType, cacheControl: head.cacheControl,
+        eTag: etagOf(version), size: stored.size, mimetype: head.contentType, cacheControl: head.cacheControl,
         lastModified: new Date().toUTCString(), contentLength: stored.size, httpStatusCode: 200,
       };
       let old: string | null = null;
