@@ -13,6 +13,7 @@ import { projectTx } from './db/tx.js';
 import { assetsDomain } from './domain/assets.js';
 import { bucketDomain } from './domain/buckets.js';
 import { objectDomain } from './domain/objects.js';
+import { renderer } from './domain/render.js';
 import { fromStorageDbError, storageErrors } from './errors.js';
 import { assetRoutes } from './routes/assets.js';
 import { bucketRoutes } from './routes/buckets.js';
@@ -53,7 +54,7 @@ export function createApp(deps: Deps) {
 
   const storage = Router();
   storage.use(bucketRoutes({ registry: deps.registry, buckets, objects }));
-  storage.use(objectRoutes({ registry: deps.registry, objects, signedUploadExpires: c.STORAGE_SIGNED_UPLOAD_EXPIRES }));
+  storage.use(objectRoutes({ registry: deps.registry, objects, signedUploadExpires: c.STORAGE_SIGNED_UPLOAD_EXPIRES, render: renderer(deps.backend) }));
   storage.use(storageErrorsOnly);
   service.app.use('/storage/v1', storage);
   service.app.use(assetRoutes(assetsDomain(deps.control, deps.backend), deps.control, deps.registry, c.ASSETS_MAX_UPLOAD_BYTES));

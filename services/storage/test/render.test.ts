@@ -3,7 +3,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { createProject, supabaseClient, type TestProject } from '@basalt/testkit';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 
 let p: TestProject;
 let png: Buffer;
@@ -88,4 +90,32 @@ test('bad parameters and non-images are a 400', async () => {
   const anon = await fetch(`${p.url}/storage/v1/render/image/authenticated/private-pics/wide.png?width=10`);
   assert.equal(anon.status, 403);
   await anon.arrayBuffer();
+});
+
+test('a rendered variant is kept per object version: computed once, replaced when the object is', async () => {
+  const s = supabaseClient(p, { key: p.serviceKey }).storage;
+  await s.from('pics').upload('cached.png', png, { contentType: 'image/png' });
+  const url = `${p.url}/storage/v1/render/image/public/pics/cached.png?width=40`;
+  const variants = () => {
+    try {
+      return readdirSync(join(testEnv().fleetEnv.STORAGE_FS_ROOT, p.ref, 'r'), { recursive: true }).filter((f) => String(f).length > 40).length;
+    } catch {
+      return 0;
+    }
+  };
+  const before = variants();
+  const first = await fetch(url);
+  const etag = first.headers.get('etag');
+  assert.deepEqual(await meta(await first.arrayBuffer()).then((m) => m.width), 40);
+  assert.equal(variants(), before + 1);
+  const again = await fetch(url);
+  assert.equal(again.headers.get('etag'), etag);
+  await again.arrayBuffer();
+  assert.equal(variants(), before + 1, 'the second request is served from the kept variant');
+  // a new version of the object renders anew
+  const square = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000' } }).png().toBuffer();
+  await s.from('pics').upload('cached.png', square, { contentType: 'image/png', upsert: true });
+  const fresh = await fetch(url);
+  assert.notEqual(fresh.headers.get('etag'), etag);
+  assert.deepEqual(await meta(await fresh.arrayBuffer()).then((m) => [m.width, m.height]), [40, 40]);
 });

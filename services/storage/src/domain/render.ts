@@ -2,7 +2,8 @@
 // width, height, resize (cover | contain | fill), format (origin | webp | avif; WebP when the client accepts it
 // and none is asked for) and quality, done by sharp (libvips), loaded on the first transform only.
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { Backend } from '../backend/index.js';
 import { storageErrors } from '../errors.js';
 
 export const MAX_DIMENSION = 2500;
@@ -60,36 +61,80 @@ export interface Rendered {
   etag: string;
 }
 
-export async function render(source: Readable, sourceMime: string, sourceEtag: string, t: Transform, accept: string | undefined): Promise<Rendered> {
-  if (!sourceMime.startsWith('image/')) throw storageErrors.invalidRequest(`Cannot transform an object of type ${sourceMime}`);
+/** what a transform produces when the source's own format is kept; other sources (SVG, HEIC, …) become PNG */
+const ORIGIN_FORMATS: Record<string, 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff'> = {
+  'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp', 'image/avif': 'avif', 'image/gif': 'gif', 'image/tiff': 'tiff',
+};
+
+/** At most `limit` jobs at once; the rest wait their turn. */
+function gate(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await job();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+async function collect(source: Readable, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of source as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > MAX_SOURCE_BYTES) {
+    if (size > max) {
       source.destroy();
-      throw storageErrors.invalidRequest(`Images larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MB are not transformed`);
+      throw storageErrors.invalidRequest(`Images larger than ${max / 1024 / 1024} MB are not transformed`);
     }
     chunks.push(c);
   }
-  const format = t.format ?? (accept?.includes('image/webp') ? 'webp' : 'origin');
-  const sharp = await loadSharp();
-  let img = sharp(Buffer.concat(chunks), { failOn: 'error', limitInputPixels: 50_000_000 }).rotate();
-  if (t.width || t.height) {
-    img = img.resize({ width: t.width, height: t.height, fit: t.resize === 'contain' ? 'inside' : t.resize, withoutEnlargement: false });
-  }
-  if (format === 'webp') img = img.webp({ quality: t.quality });
-  else if (format === 'avif') img = img.avif({ quality: t.quality });
-  else if (/jpe?g/.test(sourceMime)) img = img.jpeg({ quality: t.quality });
-  else if (sourceMime === 'image/png') img = img.png();
-  let body: Buffer;
-  let info: { format: string };
-  try {
-    ({ data: body, info } = await img.toBuffer({ resolveWithObject: true }));
-  } catch (e) {
-    throw storageErrors.invalidRequest(`The image could not be transformed: ${(e as Error).message}`);
-  }
-  const contentType = format === 'origin' ? sourceMime : `image/${info.format === 'heif' ? 'avif' : info.format}`;
-  const etag = `"${createHash('sha256').update(`${sourceEtag}|${transformKey(t)}|${contentType}`).digest('hex').slice(0, 32)}"`;
-  return { body, contentType, etag };
+  return Buffer.concat(chunks, size);
+}
+
+export interface RenderSource {
+  ref: string;
+  /** the object's current version: a rendered variant is cached under it and dies with it */
+  version: string;
+  mimetype: string;
+  read: () => Promise<Readable>;
+}
+
+/**
+ * Renders transforms, a few at a time per process (libvips is CPU- and memory-hungry), and keeps each variant in
+ * the backend under <ref>/r/<version><variant>, so a thumbnail is computed once per object version; the orphan
+ * sweeper removes variants of versions that are gone.
+ */
+export function renderer(backend: Backend, concurrency = 2) {
+  const run = gate(concurrency);
+  return async (src: RenderSource, t: Transform, accept: string | undefined): Promise<Rendered> => {
+    if (!src.mimetype.startsWith('image/')) throw storageErrors.invalidRequest(`Cannot transform an object of type ${src.mimetype}`);
+    const requested = t.format ?? (accept?.includes('image/webp') ? 'webp' : 'origin');
+    const format = requested === 'origin' ? (ORIGIN_FORMATS[src.mimetype] ?? 'png') : requested;
+    const contentType = `image/${format}`;
+    const variant = createHash('sha256').update(`${transformKey(t)}|${format}`).digest('hex').slice(0, 16);
+    const key = `${src.ref}/r/${src.version}${variant}`;
+    const etag = `"${createHash('sha256').update(key).digest('hex').slice(0, 32)}"`;
+    const cached = await backend.get(key).then((s) => collect(s, Infinity), () => null);
+    if (cached) return { body: cached, contentType, etag };
+
+    const body = await run(async () => {
+      const input = await collect(await src.read(), MAX_SOURCE_BYTES);
+      const sharp = await loadSharp();
+      let img = sharp(input, { failOn: 'error', limitInputPixels: 50_000_000 }).rotate();
+      if (t.width || t.height) img = img.resize({ width: t.width, height: t.height, fit: t.resize === 'contain' ? 'inside' : t.resize });
+      img = img.toFormat(format, format === 'png' || format === 'gif' ? {} : { quality: t.quality });
+      try {
+        return await img.toBuffer();
+      } catch (e) {
+        throw storageErrors.invalidRequest(`The image could not be transformed: ${(e as Error).message}`);
+      }
+    });
+    await backend.put(key, Readable.from([body]), body.length).catch(() => undefined); // a cache miss next time, no more
+    return { body, contentType, etag };
+  };
 }

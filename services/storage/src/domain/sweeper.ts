@@ -9,7 +9,7 @@ import type { ProjectRegistry } from '@basalt/tenancy';
 import type { Backend } from '../backend/index.js';
 import { projectTx, SERVICE } from '../db/tx.js';
 
-const KEY = /^([a-z]{20})\/(o|a)\/([0-9a-f]{32,64})$/;
+const KEY = /^([a-z]{20})\/(o|a|r)\/([0-9a-f]{32,64})$/;
 const BATCH = 1000;
 
 export interface SweeperDeps {
@@ -25,7 +25,8 @@ export interface SweeperDeps {
 }
 
 export function orphanSweeper(d: SweeperDeps) {
-  async function settle(ref: string, kind: 'o' | 'a', ids: string[]): Promise<number> {
+  /** o: object versions, a: asset blobs, r: rendered variants (<version><variant>, live while their version is) */
+  async function settle(ref: string, kind: 'o' | 'a' | 'r', ids: string[]): Promise<number> {
     let known: Set<string>;
     if (kind === 'a') {
       const { rows } = await d.control.query<{ sha256: string }>('select sha256 from platform.assets where ref = $1 and sha256 = any($2::text[])', [ref, ids]);
@@ -37,9 +38,11 @@ export function orphanSweeper(d: SweeperDeps) {
         if (!rowCount) await d.backend.removePrefix(ref); // the project is gone: all of its bytes go
         return rowCount ? 0 : ids.length;
       }
+      const versionOf = (id: string) => (kind === 'r' ? id.slice(0, 32) : id);
       const rows = await projectTx(d.pools, project)(SERVICE, async (c) =>
-        (await c.query<{ version: string }>('select version from storage.objects where version = any($1::text[])', [ids])).rows);
-      known = new Set(rows.map((r) => r.version));
+        (await c.query<{ version: string }>('select version from storage.objects where version = any($1::text[])', [ids.map(versionOf)])).rows);
+      const live = new Set(rows.map((r) => r.version));
+      known = new Set(ids.filter((id) => live.has(versionOf(id))));
     }
     const orphans = ids.filter((id) => !known.has(id));
     if (orphans.length) await d.backend.remove(orphans.map((id) => `${ref}/${kind}/${id}`));
@@ -54,7 +57,7 @@ export function orphanSweeper(d: SweeperDeps) {
       const ids = pending.get(group)!;
       pending.delete(group);
       const [ref, kind] = group.split('/');
-      removed += await settle(ref, kind as 'o' | 'a', ids).catch((err: Error) => {
+      removed += await settle(ref, kind as 'o' | 'a' | 'r', ids).catch((err: Error) => {
         d.log.warn({ ref, err: err.message }, 'orphan sweep of a project failed');
         return 0;
       });

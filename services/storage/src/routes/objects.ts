@@ -8,7 +8,7 @@ import type { ProjectRegistry } from '@basalt/tenancy';
 import { storageErrors } from '../errors.js';
 import { callerOf, projectOf } from '../domain/caller.js';
 import { fileObjectJson, infoJson, SERVICE, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
-import { MAX_SOURCE_BYTES, parseTransform, render, transformFromKey, transformKey, type Transform } from '../domain/render.js';
+import { MAX_SOURCE_BYTES, parseTransform, transformFromKey, transformKey, type renderer, type Transform } from '../domain/render.js';
 import { expiresIn, signObject, verifySigned } from '../domain/signing.js';
 import { attachment, notModified, parseRange } from './http-cache.js';
 import { declaredLength, readUploadBody } from './upload-body.js';
@@ -18,6 +18,7 @@ export interface ObjectRouteDeps {
   registry: ProjectRegistry;
   objects: (project: Project) => ObjectDomain;
   signedUploadExpires: number;
+  render: ReturnType<typeof renderer>;
 }
 
 /** `/a/b%20c` → ['a', 'b c']; a segment that does not decode is an invalid key. */
@@ -183,7 +184,7 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
     }
     const meta = row.metadata!;
     if (meta.size > MAX_SOURCE_BYTES) throw storageErrors.invalidRequest(`Images larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MB are not transformed`);
-    const out = await render(await o.read(row), meta.mimetype, meta.eTag, transform, req.headers.accept);
+    const out = await deps.render({ ref: project.ref, version: row.version!, mimetype: meta.mimetype, read: () => o.read(row) }, transform, req.headers.accept);
     res.setHeader('content-type', out.contentType);
     res.setHeader('etag', out.etag);
     res.setHeader('last-modified', new Date(row.updated_at).toUTCString());
