@@ -122,6 +122,23 @@ test('listV2 pages through names with a cursor, flat or grouped by folder', asyn
   assert.deepEqual((await supabaseClient(a).storage.from('v2').listV2()).data?.objects ?? [], []);
 });
 
+test('an upload the client abandons halfway leaves neither a row nor bytes', async () => {
+  const s = admin(a);
+  await s.createBucket('abandoned');
+  const before = filesOf(a.ref).length;
+  const u = new URL(`${a.url}/storage/v1/object/abandoned/half.bin`);
+  await new Promise<void>((resolve) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: {
+      authorization: `Bearer ${a.serviceKey}`, 'content-type': 'application/octet-stream', 'content-length': String(10 * 1024 * 1024),
+    } });
+    req.on('error', () => resolve());
+    req.write(Buffer.alloc(1024 * 1024), () => setTimeout(() => (req.destroy(), resolve()), 200));
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual((await s.from('abandoned').list()).data, []);
+  assert.equal(filesOf(a.ref).length, before, 'the partial file was removed');
+});
+
 test('RLS on storage.objects decides for user tokens: folder-per-user policies', async () => {
   await admin(a).createBucket('homes');
   await a.sql(`
