@@ -139,6 +139,17 @@ test('an upload the client abandons halfway leaves neither a row nor bytes', asy
   assert.equal(filesOf(a.ref).length, before, 'the partial file was removed');
 });
 
+test('uploaded HTML downloads as plain text, never rendered on the API origin', async () => {
+  const s = admin(a);
+  await s.createBucket('pages', { public: true });
+  await s.from('pages').upload('x.html', '<script>alert(1)</script>', { contentType: 'text/html' });
+  const r = await fetch(s.from('pages').getPublicUrl('x.html').data.publicUrl);
+  assert.equal(r.headers.get('content-type'), 'text/plain; charset=utf-8');
+  assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(await r.text(), '<script>alert(1)</script>');
+  assert.equal((await s.from('pages').info('x.html')).data!.contentType, 'text/html', 'the stored type is kept');
+});
+
 test('RLS on storage.objects decides for user tokens: folder-per-user policies', async () => {
   await admin(a).createBucket('homes');
   await a.sql(`

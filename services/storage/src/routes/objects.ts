@@ -32,13 +32,17 @@ function segments(path: string): string[] {
   });
 }
 
+const ACTIVE_CONTENT = /^\s*(text\/html|application\/xhtml\+xml)\b/i;
+
 const bucketAndName = (parts: string[]) => ({ bucket: parts[0] ?? '', name: parts.slice(1).join('/') });
 const truthy = (v: unknown) => v === 'true' || v === true;
 
 async function sendObject(req: Request, res: Response, o: ObjectDomain, row: ObjectRow): Promise<void> {
   const meta = row.metadata!;
   const lastModified = new Date(row.updated_at);
-  res.setHeader('content-type', meta.mimetype);
+  // Uploaded HTML is never rendered on the API's origin (stored XSS); it downloads as text, as Supabase does.
+  res.setHeader('content-type', ACTIVE_CONTENT.test(meta.mimetype) ? 'text/plain; charset=utf-8' : meta.mimetype);
+  res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('etag', meta.eTag);
   res.setHeader('last-modified', lastModified.toUTCString());
   res.setHeader('cache-control', meta.cacheControl);
