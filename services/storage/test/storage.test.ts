@@ -139,7 +139,7 @@ test('an upload the client abandons halfway leaves neither a row nor bytes', asy
   assert.equal(filesOf(a.ref).length, before, 'the partial file was removed');
 });
 
-test('uploaded HTML downloads as plain text, never rendered on the API origin', async () => {
+test('uploaded HTML downloads as plain text and SVG sandboxed, never run on the API origin', async () => {
   const s = admin(a);
   await s.createBucket('pages', { public: true });
   await s.from('pages').upload('x.html', '<script>alert(1)</script>', { contentType: 'text/html' });
@@ -148,6 +148,11 @@ test('uploaded HTML downloads as plain text, never rendered on the API origin', 
   assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(await r.text(), '<script>alert(1)</script>');
   assert.equal((await s.from('pages').info('x.html')).data!.contentType, 'text/html', 'the stored type is kept');
+  await s.from('pages').upload('x.svg', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', { contentType: 'image/svg+xml' });
+  const svg = await fetch(s.from('pages').getPublicUrl('x.svg').data.publicUrl);
+  assert.equal(svg.headers.get('content-type'), 'image/svg+xml');
+  assert.match(svg.headers.get('content-security-policy') ?? '', /^sandbox;/);
+  await svg.arrayBuffer();
 });
 
 test('RLS on storage.objects decides for user tokens: folder-per-user policies', async () => {

@@ -33,6 +33,7 @@ function segments(path: string): string[] {
 }
 
 const ACTIVE_CONTENT = /^\s*(text\/html|application\/xhtml\+xml)\b/i;
+const SCRIPTABLE = /(svg|xml)/i;
 
 const bucketAndName = (parts: string[]) => ({ bucket: parts[0] ?? '', name: parts.slice(1).join('/') });
 const truthy = (v: unknown) => v === 'true' || v === true;
@@ -43,6 +44,8 @@ async function sendObject(req: Request, res: Response, o: ObjectDomain, row: Obj
   // Uploaded HTML is never rendered on the API's origin (stored XSS); it downloads as text, as Supabase does.
   res.setHeader('content-type', ACTIVE_CONTENT.test(meta.mimetype) ? 'text/plain; charset=utf-8' : meta.mimetype);
   res.setHeader('x-content-type-options', 'nosniff');
+  // SVG and XML can carry script when opened directly: sandboxed, they still work as <img> sources
+  if (SCRIPTABLE.test(meta.mimetype)) res.setHeader('content-security-policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:");
   res.setHeader('etag', meta.eTag);
   res.setHeader('last-modified', lastModified.toUTCString());
   res.setHeader('cache-control', meta.cacheControl);
