@@ -27,17 +27,27 @@ export class FsBackend implements Backend {
     return p;
   }
 
-  async put(key: string, body: Readable, maxBytes: number): Promise<Stored> {
+  /** directories known to exist, so a write costs no mkdir once its fan-out directory is there */
+  readonly #dirs = new Set<string>();
+
+  async put(key: string, body: Readable, maxBytes: number, opts: { shared?: boolean } = {}): Promise<Stored> {
     const file = this.path(key);
-    await mkdir(dirname(file), { recursive: true });
+    const dir = dirname(file);
+    if (!this.#dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      if (this.#dirs.size > 100_000) this.#dirs.clear();
+      this.#dirs.add(dir);
+    }
     const meter = new Meter(maxBytes);
-    // Written aside and renamed into place: a reader never sees a partial file, a rewrite of the same key is atomic.
-    const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    // A version key is new and unread until its row commits: written in place ('wx' refuses a collision).
+    // A shared key is written aside and renamed over, so its readers never see a partial file.
+    const target = opts.shared ? `${file}.${randomBytes(6).toString('hex')}.partial` : file;
     try {
-      await pipeline(body, meter, createWriteStream(partial, { flags: 'wx', highWaterMark: 1024 * 1024 }));
-      await rename(partial, file);
+      await pipeline(body, meter, createWriteStream(target, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+      if (opts.shared) await rename(target, file);
     } catch (e) {
-      await rm(partial, { force: true });
+      await rm(target, { force: true });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.#dirs.delete(dir); // removed under us (a deleted project)
       throw e;
     }
     return meter.result();
@@ -92,6 +102,7 @@ export class FsBackend implements Backend {
 
   async removePrefix(prefix: string): Promise<void> {
     if (!SAFE_KEY.test(prefix)) throw new Error(`unsafe storage prefix: ${JSON.stringify(prefix)}`);
+    this.#dirs.clear();
     await rm(resolve(this.root, prefix), { recursive: true, force: true });
   }
 }

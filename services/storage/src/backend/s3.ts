@@ -46,6 +46,7 @@ export class S3Backend implements Backend {
     if (!(await this.client.bucketExists(this.bucket))) await this.client.makeBucket(this.bucket, region);
   }
 
+  /** S3 PUTs and completed multipart uploads are atomic already, shared or not. */
   async put(key: string, body: Readable, maxBytes: number): Promise<Stored> {
     const meter = new Meter(maxBytes);
     body.on('error', (e) => meter.destroy(e));

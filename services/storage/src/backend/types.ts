@@ -13,8 +13,11 @@ export interface ByteRange {
 
 export interface Backend {
   readonly kind: 'fs' | 's3';
-  /** streams body to key; refuses with EntityTooLarge past maxBytes and leaves nothing behind */
-  put(key: string, body: Readable, maxBytes: number): Promise<Stored>;
+  /**
+   * streams body to key; refuses with EntityTooLarge past maxBytes and leaves nothing behind. `shared`: the key
+   * may exist and be read while it is written again (content-addressed blobs), so the write must be atomic.
+   */
+  put(key: string, body: Readable, maxBytes: number, opts?: { shared?: boolean }): Promise<Stored>;
   /** the bytes of key (or of range); NoSuchKey when absent */
   get(key: string, range?: ByteRange): Promise<Readable>;
   copy(from: string, to: string): Promise<void>;

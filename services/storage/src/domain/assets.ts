@@ -91,7 +91,7 @@ export function assetsDomain(control: pg.Pool, backend: Backend) {
       const files = decodeFiles(input);
       const blobs = files.map((f) => ({ ...f, sha256: createHash('sha256').update(f.body).digest('hex'), type: contentTypeOf(f.path) }));
       // Bytes first (idempotent: same content, same key), then every path in one transaction.
-      for (const b of blobs) await backend.put(assetKey(ref, b.sha256), Readable.from([b.body]), b.body.length);
+      for (const b of blobs) await backend.put(assetKey(ref, b.sha256), Readable.from([b.body]), b.body.length, { shared: true });
       const { rows, replaced } = await withTransaction(control, async (c) => {
         const old = await c.query<{ sha256: string }>('select sha256 from platform.assets where ref = $1 and path = any($2::text[]) for update',
           [ref, blobs.map((b) => b.path)]);

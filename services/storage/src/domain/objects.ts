@@ -47,6 +47,8 @@ export interface UploadHead {
 
 const COLUMNS = 'id, bucket_id, name, owner, owner_id, version, metadata, user_metadata, created_at, updated_at, last_accessed_at';
 const PLACEHOLDER = '.emptyFolderPlaceholder';
+/** bodies up to this size are written first and checked at commit; larger ones are checked before reading */
+export const SMALL_UPLOAD_BYTES = 256 * 1024;
 const isUuid = (s: string | undefined) => !!s && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 const newVersion = () => randomUUID().replace(/-/g, '');
 const likePrefix = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
@@ -117,10 +119,21 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       return limit;
     },
 
-    async upload(actor: Actor & Owner, bucket: string, name: string, body: Readable, head: UploadHead, opts: { upsert: boolean; limit: number; mimes: string[] | null }) {
-      if (!name.endsWith(PLACEHOLDER) && !mimeAllowed(head.contentType, opts.mimes)) throw storageErrors.invalidMime(head.contentType);
+    /**
+     * Streams the bytes, then commits the row. `checked` carries what prepareUpload found (large bodies are
+     * checked before a byte is read); a small body is written first and checked in the commit's own
+     * transaction, one transaction instead of two.
+     */
+    async upload(actor: Actor & Owner, bucket: string, name: string, body: Readable, head: UploadHead,
+      opts: { upsert: boolean; checked?: { limit: number; mimes: string[] | null } }) {
+      const exempt = name.endsWith(PLACEHOLDER);
+      if (opts.checked && !exempt && !mimeAllowed(head.contentType, opts.checked.mimes)) throw storageErrors.invalidMime(head.contentType);
+      if (!opts.checked) {
+        bucketId(bucket);
+        objectName(name);
+      }
       const version = newVersion();
-      const stored = await backendCall(backend.put(key(version), body, opts.limit));
+      const stored = await backendCall(backend.put(key(version), body, opts.checked?.limit ?? maxFileSize));
       const metadata: SystemMetadata = {
         eTag: etagOf(version), size: stored.size, mimetype: head.contentType, cacheControl: head.cacheControl,
         lastModified: new Date().toUTCString(), contentLength: stored.size, httpStatusCode: 200,
@@ -129,7 +142,20 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       let id: string;
       try {
         id = await tx(actor, async (c) => {
-          old = await asService(c, actor, () => currentVersion(c, bucket, name));
+          // Five round trips: (BEGIN + the caller's settings), the service role + this key's writer lock, the
+          // replaced version and bucket limits read as the service (switching back to the caller as it ends;
+          // its plan was made as the service), the upsert as the caller, COMMIT.
+          await c.query("select set_config('role', 'service_role', true), pg_advisory_xact_lock(hashtextextended($1, 0))", [`${bucket}/${name}`]);
+          const { rows: [state] } = await c.query<{ old: string | null; lim: number | null; mimes: string[] | null }>(
+            `select (select version from storage.objects where bucket_id = $1 and name = $2) as old,
+                    b.file_size_limit::float8 as lim, b.allowed_mime_types as mimes, set_config('role', $3, true)
+               from storage.buckets b where b.id = $1`, [bucket, name, actor.role]);
+          if (!state) throw storageErrors.noSuchBucket();
+          if (!opts.checked) {
+            if (stored.size > Math.min(state.lim ?? Infinity, maxFileSize)) throw storageErrors.tooLarge();
+            if (!exempt && !mimeAllowed(head.contentType, state.mimes)) throw storageErrors.invalidMime(head.contentType);
+          }
+          old = state.old;
           const { rows } = await c.query<{ id: string }>(upsertSql(opts.upsert),
             [bucket, name, isUuid(actor.sub) ? actor.sub : null, actor.sub ?? null, version, metadata, head.userMetadata]);
           return rows[0].id;

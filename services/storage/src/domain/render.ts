@@ -134,7 +134,7 @@ export function renderer(backend: Backend, concurrency = 2) {
         throw storageErrors.invalidRequest(`The image could not be transformed: ${(e as Error).message}`);
       }
     });
-    await backend.put(key, Readable.from([body]), body.length).catch(() => undefined); // a cache miss next time, no more
+    await backend.put(key, Readable.from([body]), body.length, { shared: true }).catch(() => undefined); // a cache miss next time, no more
     return { body, contentType, etag };
   };
 }

@@ -7,7 +7,7 @@ import { asyncRoute } from '@basalt/http';
 import type { ProjectRegistry } from '@basalt/tenancy';
 import { storageErrors } from '../errors.js';
 import { callerOf, projectOf } from '../domain/caller.js';
-import { fileObjectJson, infoJson, SERVICE, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
+import { fileObjectJson, infoJson, SERVICE, SMALL_UPLOAD_BYTES, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
 import { MAX_SOURCE_BYTES, parseTransform, transformFromKey, transformKey, type renderer, type Transform } from '../domain/render.js';
 import { expiresIn, signObject, verifySigned } from '../domain/signing.js';
 import { attachment, notModified, parseRange } from './http-cache.js';
@@ -68,6 +68,15 @@ async function sendObject(req: Request, res: Response, o: ObjectDomain, row: Obj
   await pipeline(body, res);
 }
 
+/** An upload: a small raw body is written and checked at commit; anything else is checked before it is read. */
+async function receive(o: ObjectDomain, req: Request, actor: Parameters<ObjectDomain['upload']>[0], bucket: string, name: string, upsert: boolean) {
+  const length = declaredLength(req);
+  const small = length !== undefined && length <= SMALL_UPLOAD_BYTES;
+  const checked = small ? undefined : await o.prepareUpload(actor, bucket, name, upsert, length);
+  const upload = await readUploadBody(req);
+  return o.upload(actor, bucket, name, upload.stream, upload.head, { upsert, checked });
+}
+
 export function objectRoutes(deps: ObjectRouteDeps): Router {
   const r = Router();
   const json = express.json({ limit: '1mb' });
@@ -99,9 +108,7 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
       const claims = verifySigned(project, req.query.token, bucket, name, 'upload');
       const actor = { ...SERVICE, sub: claims.owner };
       const upsert = claims.upsert === true;
-      const limits = await o.prepareUpload(actor, bucket, name, upsert, declaredLength(req));
-      const upload = await readUploadBody(req);
-      const done = await o.upload(actor, bucket, name, upload.stream, upload.head, { upsert, ...limits });
+      const done = await receive(o, req, actor, bucket, name, upsert);
       return void res.json({ Key: done.Key, Id: done.Id });
     }
     if (head === 'info' && (rest[0] === 'public') && m === 'GET') {
@@ -163,9 +170,7 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
     if (m === 'GET' || m === 'HEAD') return sendObject(req, res, o, await o.find(who, bucket, name));
     if (m === 'POST' || m === 'PUT') {
       const upsert = m === 'PUT' || truthy(req.headers['x-upsert']);
-      const limits = await o.prepareUpload(who, bucket, name, upsert, declaredLength(req));
-      const upload = await readUploadBody(req);
-      return void res.json(await o.upload(who, bucket, name, upload.stream, upload.head, { upsert, ...limits }));
+      return void res.json(await receive(o, req, who, bucket, name, upsert));
     }
     if (m === 'DELETE') {
       await o.removeOne(who, bucket, name);
