@@ -10,7 +10,8 @@ const ALLOW_HEADERS = [
 export const EXPOSE_HEADERS = [
   'Content-Range', 'Content-Location', 'Location', 'X-Total-Count', 'Link', 'x-sb-error-code', 'X-Supabase-Api-Version',
   'Preference-Applied', 'Proxy-Status', 'x-request-id', 'Retry-After', 'ETag', 'Last-Modified', 'x-relay-error',
-  'Content-Disposition', 'X-Transformations',
+  'Content-Disposition', 'X-Transformations', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Tus-Version',
+  'Tus-Extension', 'Tus-Max-Size',
 ].join(', ');
 
 /** Headers added to every response, as a flat [name, value, …] list. */

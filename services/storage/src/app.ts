@@ -14,10 +14,12 @@ import { assetsDomain } from './domain/assets.js';
 import { bucketDomain } from './domain/buckets.js';
 import { objectDomain } from './domain/objects.js';
 import { renderer } from './domain/render.js';
+import { resumableDomain } from './domain/resumable.js';
 import { fromStorageDbError, storageErrors } from './errors.js';
 import { assetRoutes } from './routes/assets.js';
 import { bucketRoutes } from './routes/buckets.js';
 import { objectRoutes } from './routes/objects.js';
+import { resumableRoutes } from './routes/resumable.js';
 
 export interface Deps {
   config: Config;
@@ -55,6 +57,8 @@ export function createApp(deps: Deps) {
   const storage = Router();
   storage.use(bucketRoutes({ registry: deps.registry, buckets, objects }));
   storage.use(objectRoutes({ registry: deps.registry, objects, signedUploadExpires: c.STORAGE_SIGNED_UPLOAD_EXPIRES, render: renderer(deps.backend) }));
+  storage.use(resumableRoutes(deps.registry, (project) =>
+    resumableDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project) }), c.STORAGE_MAX_FILE_SIZE));
   storage.use(storageErrorsOnly);
   service.app.use('/storage/v1', storage);
   service.app.use(assetRoutes(assetsDomain(deps.control, deps.backend), deps.control, deps.registry, c.ASSETS_MAX_UPLOAD_BYTES));

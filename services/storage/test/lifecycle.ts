@@ -122,3 +122,66 @@ export async function objectLifecycle(service: SupabaseClient, anonFetch: (path:
   assert.equal((await s.deleteBucket(`${bucket}-other`)).error, null);
   assert.equal((await s.getBucket(`${bucket}-other`)).error?.message, 'Bucket not found');
 }
+
+/** Resumable (TUS) uploads with tus-js-client, as Uppy and Supabase's docs drive them: 6 MiB chunks. */
+export async function resumableLifecycle(projectUrl: string, serviceKey: string, service: SupabaseClient, bucket: string): Promise<void> {
+  const { Upload } = await import('tus-js-client');
+  const endpoint = `${projectUrl}/storage/v1/upload/resumable`;
+  const headers = { authorization: `Bearer ${serviceKey}`, 'x-upsert': 'true' };
+  await service.storage.createBucket(bucket);
+  const body = randomBytes(13 * 1024 * 1024);
+  const start = (objectName: string, opts: Record<string, unknown> = {}) => {
+    let chunks = 0;
+    const upload = new Upload(body, {
+      endpoint, headers, chunkSize: 6 * 1024 * 1024, retryDelays: [],
+      metadata: { bucketName: bucket, objectName, contentType: 'application/x-big', cacheControl: '3600', metadata: JSON.stringify({ via: 'tus' }) },
+      onChunkComplete: () => void chunks++,
+      ...opts,
+    });
+    return { upload, chunks: () => chunks };
+  };
+  const finish = (u: InstanceType<typeof Upload>) => new Promise<void>((resolve, reject) => {
+    u.options.onSuccess = () => resolve();
+    u.options.onError = reject;
+    u.start();
+  });
+
+  const whole = start('big/whole.bin');
+  await finish(whole.upload);
+  assert.equal(whole.chunks(), 3);
+  assert.deepEqual(Buffer.from(await (await service.storage.from(bucket).download('big/whole.bin')).data!.arrayBuffer()), body);
+  const info = (await service.storage.from(bucket).info('big/whole.bin')).data!;
+  assert.deepEqual([info.contentType, info.cacheControl, info.metadata], ['application/x-big', 'max-age=3600', { via: 'tus' }]);
+
+  // interrupted after the first chunk, resumed from its URL: only the rest is sent
+  const first = start('big/resumed.bin');
+  await new Promise<void>((resolve, reject) => {
+    first.upload.options.onChunkComplete = () => void first.upload.abort().then(() => resolve());
+    first.upload.options.onError = reject;
+    first.upload.start();
+  });
+  assert.equal((await service.storage.from(bucket).exists('big/resumed.bin')).data, false, 'nothing is visible before the last byte');
+  const url = first.upload.url!;
+  const head = await fetch(url, { method: 'HEAD', headers: { ...headers, 'tus-resumable': '1.0.0' } });
+  assert.equal(head.headers.get('upload-offset'), String(6 * 1024 * 1024));
+  // a PATCH at the wrong offset is a 409; another caller does not see the upload
+  const wrong = await fetch(url, { method: 'PATCH', headers: { ...headers, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: 'x' });
+  assert.equal(wrong.status, 409);
+  const other = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${serviceKey.replace(/.$/, '')}` } });
+  assert.ok(other.status >= 400);
+  const resumed = start('big/resumed.bin', { uploadUrl: url });
+  await finish(resumed.upload);
+  assert.equal(resumed.chunks(), 2);
+  assert.deepEqual(Buffer.from(await (await service.storage.from(bucket).download('big/resumed.bin')).data!.arrayBuffer()), body);
+  assert.equal((await fetch(url, { method: 'HEAD', headers: { ...headers, 'tus-resumable': '1.0.0' } })).status, 404, 'a finished upload is gone');
+
+  // termination
+  const dropped = start('big/dropped.bin');
+  await new Promise<void>((resolve, reject) => {
+    dropped.upload.options.onChunkComplete = () => void dropped.upload.abort(true).then(() => resolve());
+    dropped.upload.options.onError = reject;
+    dropped.upload.start();
+  });
+  assert.equal((await fetch(dropped.upload.url!, { method: 'HEAD', headers: { ...headers, 'tus-resumable': '1.0.0' } })).status, 404);
+  assert.equal((await service.storage.from(bucket).exists('big/dropped.bin')).data, false);
+}

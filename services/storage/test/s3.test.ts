@@ -10,7 +10,7 @@ import * as Minio from 'minio';
 import S3rver from 's3rver';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
 import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
-import { objectLifecycle } from './lifecycle.js';
+import { objectLifecycle, resumableLifecycle } from './lifecycle.js';
 
 const env = testEnv();
 const dir = mkdtempSync(join(tmpdir(), 'basalt-s3rver-'));
@@ -79,6 +79,10 @@ test('a large object goes up in parts and comes back byte for byte', async () =>
   const back = Buffer.from(await (await s.from('big').download('parts.bin')).data!.arrayBuffer());
   assert.equal(back.length, size);
   assert.ok(back.equals(body));
+});
+
+test('resumable (TUS) uploads on the S3 backend go up as multipart parts', async () => {
+  await resumableLifecycle(a.url, a.serviceKey, supabaseClient(a, { key: a.serviceKey }), 'tus');
 });
 
 test('projects share the S3 bucket but never each other\'s objects', async () => {

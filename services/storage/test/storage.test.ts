@@ -7,7 +7,7 @@ import http from 'node:http';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
-import { objectLifecycle } from './lifecycle.js';
+import { objectLifecycle, resumableLifecycle } from './lifecycle.js';
 
 let a: TestProject;
 let b: TestProject;
@@ -40,6 +40,25 @@ function filesOf(ref: string): string[] {
 
 test('the object lifecycle works end to end with supabase-js on the filesystem backend', async () => {
   await objectLifecycle(supabaseClient(a, { key: a.serviceKey }), (url, init) => fetch(url, init), 'life');
+});
+
+test('resumable (TUS) uploads: chunks, resume after an interruption, termination; RLS and limits at creation', async () => {
+  await resumableLifecycle(a.url, a.serviceKey, supabaseClient(a, { key: a.serviceKey }), 'tus');
+  const endpoint = `${a.url}/storage/v1/upload/resumable`;
+  const meta = (bucket: string, name: string) => `bucketName ${Buffer.from(bucket).toString('base64')},objectName ${Buffer.from(name).toString('base64')}`;
+  const create = (headers: Record<string, string>) => fetch(endpoint, { method: 'POST', headers: { 'tus-resumable': '1.0.0', ...headers } });
+  // without a policy a user may not start one; bad names and missing lengths are refused
+  const user = await create({ authorization: `Bearer ${a.token({ sub: randomUUID() })}`, 'upload-length': '10', 'upload-metadata': meta('tus', 'u.bin') });
+  assert.equal(user.status, 400);
+  assert.equal(((await user.json()) as { statusCode: string }).statusCode, '403');
+  const svc = { authorization: `Bearer ${a.serviceKey}` };
+  assert.equal((await create({ ...svc, 'upload-length': '10', 'upload-metadata': meta('tus', '../x') })).status, 400);
+  assert.equal((await create({ ...svc, 'upload-metadata': meta('tus', 'x.bin') })).status, 400);
+  assert.equal((await create({ ...svc, 'upload-length': '10', 'upload-metadata': meta('nope', 'x.bin') })).status, 400);
+  // a length beyond the bucket's limit is refused before a byte is sent
+  await admin(a).createBucket('tus-small', { public: false, fileSizeLimit: 100 });
+  const big = await create({ ...svc, 'upload-length': '1000', 'upload-metadata': meta('tus-small', 'x.bin') });
+  assert.equal(((await big.json()) as { statusCode: string }).statusCode, '413');
 });
 
 test('buckets: create, get, list, update, and the errors storage-js expects', async () => {

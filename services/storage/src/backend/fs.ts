@@ -1,13 +1,13 @@
 // The local filesystem backend. Every key resolves strictly below the root, whatever it contains.
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, opendir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { link, mkdir, open, opendir, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { storageErrors } from '../errors.js';
 import { Meter } from './meter.js';
-import type { Backend, ByteRange, Stored } from './types.js';
+import type { Backend, ByteRange, PartAt, Stored } from './types.js';
 
 const SAFE_KEY = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
@@ -51,6 +51,31 @@ export class FsBackend implements Backend {
       throw e;
     }
     return meter.result();
+  }
+
+  async beginParts(key: string): Promise<string | null> {
+    const file = this.path(key);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, '', { flag: 'wx' });
+    return null;
+  }
+
+  /** Written in place at its offset, so a retried part overwrites what an interrupted one left. */
+  async writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }> {
+    const file = this.path(key);
+    const meter = new Meter(maxBytes);
+    await pipeline(body, meter, createWriteStream(file, { flags: 'r+', start: at.offset, highWaterMark: 1024 * 1024 }));
+    const { size } = meter.result();
+    await truncate(file, at.offset + size);
+    return { size, etag: '' };
+  }
+
+  async completeParts(): Promise<void> {
+    // the parts were written into the object's own file
+  }
+
+  async abortParts(key: string): Promise<void> {
+    await this.remove([key]);
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

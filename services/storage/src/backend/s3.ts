@@ -5,9 +5,11 @@ import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { storageErrors } from '../errors.js';
 import { Meter } from './meter.js';
-import type { Backend, ByteRange, Stored } from './types.js';
+import type { Backend, ByteRange, PartAt, Stored } from './types.js';
 
 const PART_BYTES = 8 * 1024 * 1024;
+/** S3's smallest part but the last */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 export interface S3Options {
   endpoint: string;
@@ -82,6 +84,35 @@ export class S3Backend implements Backend {
       throw e;
     }
     return meter.result();
+  }
+
+  async beginParts(key: string): Promise<string | null> {
+    return this.client.initiateNewMultipartUpload(this.bucket, key, {});
+  }
+
+  /** A part is buffered (a TUS chunk, bounded by maxBytes) and sent as one S3 part. */
+  async writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }> {
+    const meter = new Meter(maxBytes);
+    body.on('error', (e) => meter.destroy(e));
+    body.pipe(meter);
+    const chunks: Buffer[] = [];
+    for await (const c of meter as AsyncIterable<Buffer>) chunks.push(c);
+    const data = Buffer.concat(chunks);
+    if (!at.last && data.length < MIN_PART_BYTES) {
+      throw storageErrors.invalidRequest(`Every chunk but the last must be at least ${MIN_PART_BYTES / 1024 / 1024} MiB on this storage backend`);
+    }
+    const r = await this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: at.upload!, partNumber: at.part, headers: {} }, data);
+    return { size: data.length, etag: r.etag };
+  }
+
+  async completeParts(key: string, upload: string | null, parts: { part: number; etag: string }[]): Promise<void> {
+    if (parts.length > 0) return void (await this.client.completeMultipartUpload(this.bucket, key, upload!, parts));
+    await this.abortParts(key, upload); // an empty object: no part to complete with
+    await this.client.putObject(this.bucket, key, Buffer.alloc(0), 0);
+  }
+
+  async abortParts(key: string, upload: string | null): Promise<void> {
+    if (upload) await this.client.abortMultipartUpload(this.bucket, key, upload).catch(() => undefined);
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

@@ -5,6 +5,15 @@ export interface Stored {
   size: number;
 }
 
+export interface PartAt {
+  upload: string | null;
+  part: number;
+  /** where the part's bytes start in the object */
+  offset: number;
+  /** whether this part completes the object (S3 parts but the last must be at least 5 MiB) */
+  last: boolean;
+}
+
 export interface ByteRange {
   start: number;
   /** inclusive */
@@ -25,6 +34,11 @@ export interface Backend {
   remove(keys: string[]): Promise<void>;
   /** removes everything under `<prefix>/` (a deleted project) */
   removePrefix(prefix: string): Promise<void>;
+  /** resumable writes (TUS): a key filled in parts; `upload` is the S3 multipart upload id, null on a filesystem */
+  beginParts(key: string): Promise<string | null>;
+  writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }>;
+  completeParts(key: string, upload: string | null, parts: { part: number; etag: string }[]): Promise<void>;
+  abortParts(key: string, upload: string | null): Promise<void>;
   /** every key under `<prefix>/` with its last modification, in no particular order */
   list(prefix: string): AsyncIterable<{ key: string; modified: Date }>;
 }

@@ -93,6 +93,44 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
     return b;
   }
 
+  /** The row for bytes stored under `version`, as the caller; on refusal the bytes go, on success the replaced ones. */
+  async function commit(actor: Actor & Owner, bucket: string, name: string, version: string, size: number, head: UploadHead,
+    opts: { upsert: boolean; checked?: { limit: number; mimes: string[] | null } }) {
+    const exempt = name.endsWith(PLACEHOLDER);
+    const metadata: SystemMetadata = {
+      eTag: etagOf(version), size, mimetype: head.contentType, cacheControl: head.cacheControl,
+      lastModified: new Date().toUTCString(), contentLength: size, httpStatusCode: 200,
+    };
+    let old: string | null = null;
+    let id: string;
+    try {
+      id = await tx(actor, async (c) => {
+        // Five round trips: (BEGIN + the caller's settings), the service role + this key's writer lock, the
+        // replaced version and bucket limits read as the service (switching back to the caller as it ends;
+        // its plan was made as the service), the upsert as the caller, COMMIT.
+        await c.query("select set_config('role', 'service_role', true), pg_advisory_xact_lock(hashtextextended($1, 0))", [`${bucket}/${name}`]);
+        const { rows: [state] } = await c.query<{ old: string | null; lim: number | null; mimes: string[] | null }>(
+          `select (select version from storage.objects where bucket_id = $1 and name = $2) as old,
+                  b.file_size_limit::float8 as lim, b.allowed_mime_types as mimes, set_config('role', $3, true)
+             from storage.buckets b where b.id = $1`, [bucket, name, actor.role]);
+        if (!state) throw storageErrors.noSuchBucket();
+        if (!opts.checked) {
+          if (size > Math.min(state.lim ?? Infinity, maxFileSize)) throw storageErrors.tooLarge();
+          if (!exempt && !mimeAllowed(head.contentType, state.mimes)) throw storageErrors.invalidMime(head.contentType);
+        }
+        old = state.old;
+        const { rows } = await c.query<{ id: string }>(upsertSql(opts.upsert),
+          [bucket, name, isUuid(actor.sub) ? actor.sub : null, actor.sub ?? null, version, metadata, head.userMetadata]);
+        return rows[0].id;
+      });
+    } catch (e) {
+      await dropVersions([version]);
+      throw e;
+    }
+    if (old) await dropVersions([old]);
+    return { Id: id, Key: `${bucket}/${name}` };
+  }
+
   const upsertSql = (upsert: boolean) => `
     insert into storage.objects (bucket_id, name, owner, owner_id, version, metadata, user_metadata)
     values ($1, $2, $3, $4, $5, $6, $7)
@@ -126,47 +164,20 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
      */
     async upload(actor: Actor & Owner, bucket: string, name: string, body: Readable, head: UploadHead,
       opts: { upsert: boolean; checked?: { limit: number; mimes: string[] | null } }) {
-      const exempt = name.endsWith(PLACEHOLDER);
-      if (opts.checked && !exempt && !mimeAllowed(head.contentType, opts.checked.mimes)) throw storageErrors.invalidMime(head.contentType);
+      if (opts.checked && !name.endsWith(PLACEHOLDER) && !mimeAllowed(head.contentType, opts.checked.mimes)) throw storageErrors.invalidMime(head.contentType);
       if (!opts.checked) {
         bucketId(bucket);
         objectName(name);
       }
       const version = newVersion();
       const stored = await backendCall(backend.put(key(version), body, opts.checked?.limit ?? maxFileSize));
-      const metadata: SystemMetadata = {
-        eTag: etagOf(version), size: stored.size, mimetype: head.contentType, cacheControl: head.cacheControl,
-        lastModified: new Date().toUTCString(), contentLength: stored.size, httpStatusCode: 200,
-      };
-      let old: string | null = null;
-      let id: string;
-      try {
-        id = await tx(actor, async (c) => {
-          // Five round trips: (BEGIN + the caller's settings), the service role + this key's writer lock, the
-          // replaced version and bucket limits read as the service (switching back to the caller as it ends;
-          // its plan was made as the service), the upsert as the caller, COMMIT.
-          await c.query("select set_config('role', 'service_role', true), pg_advisory_xact_lock(hashtextextended($1, 0))", [`${bucket}/${name}`]);
-          const { rows: [state] } = await c.query<{ old: string | null; lim: number | null; mimes: string[] | null }>(
-            `select (select version from storage.objects where bucket_id = $1 and name = $2) as old,
-                    b.file_size_limit::float8 as lim, b.allowed_mime_types as mimes, set_config('role', $3, true)
-               from storage.buckets b where b.id = $1`, [bucket, name, actor.role]);
-          if (!state) throw storageErrors.noSuchBucket();
-          if (!opts.checked) {
-            if (stored.size > Math.min(state.lim ?? Infinity, maxFileSize)) throw storageErrors.tooLarge();
-            if (!exempt && !mimeAllowed(head.contentType, state.mimes)) throw storageErrors.invalidMime(head.contentType);
-          }
-          old = state.old;
-          const { rows } = await c.query<{ id: string }>(upsertSql(opts.upsert),
-            [bucket, name, isUuid(actor.sub) ? actor.sub : null, actor.sub ?? null, version, metadata, head.userMetadata]);
-          return rows[0].id;
-        });
-      } catch (e) {
-        await dropVersions([version]);
-        throw e;
-      }
-      if (old) await dropVersions([old]);
-      return { Id: id, Key: `${bucket}/${name}` };
+      return commit(actor, bucket, name, version, stored.size, head, opts);
     },
+
+    /** Makes bytes already stored under `version` the object bucket/name (resumable uploads end here). */
+    commit: (actor: Actor & Owner, bucket: string, name: string, version: string, size: number, head: UploadHead, upsert: boolean) =>
+      commit(actor, bucket, name, version, size, head, { upsert }),
+    newVersion,
 
     /** The object as the caller sees it (RLS), or as the service for public buckets and signed URLs. */
     async find(actor: Actor, bucket: string, name: string, opts: { publicOnly?: boolean } = {}): Promise<ObjectRow> {

@@ -39,8 +39,13 @@ export function orphanSweeper(d: SweeperDeps) {
         return rowCount ? 0 : ids.length;
       }
       const versionOf = (id: string) => (kind === 'r' ? id.slice(0, 32) : id);
-      const rows = await projectTx(d.pools, project)(SERVICE, async (c) =>
-        (await c.query<{ version: string }>('select version from storage.objects where version = any($1::text[])', [ids.map(versionOf)])).rows);
+      const rows = await projectTx(d.pools, project)(SERVICE, async (c) => {
+        // resumable uploads idle for a day are given up; younger ones keep their bytes
+        await c.query(`delete from storage.resumable_uploads where version = any($1::text[]) and updated_at < now() - interval '24 hours'`, [ids.map(versionOf)]);
+        return (await c.query<{ version: string }>(
+          `select version from storage.objects where version = any($1::text[])
+           union all select version from storage.resumable_uploads where version = any($1::text[])`, [ids.map(versionOf)])).rows;
+      });
       const live = new Set(rows.map((r) => r.version));
       known = new Set(ids.filter((id) => live.has(versionOf(id))));
     }
