@@ -93,7 +93,13 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
       const part = row.parts.length + 1;
       const last = declared !== undefined && declared === remaining;
       const written = await backend.writePart(key(row.version), { upload: row.s3_upload_id, part, offset, last },
-        body, Math.min(remaining, backend.kind === 's3' ? MAX_CHUNK_BYTES : remaining));
+        body, Math.min(remaining, backend.kind === 's3' ? MAX_CHUNK_BYTES : remaining)).catch((e) => {
+        if (e instanceof BasaltError) throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'NoSuchUpload') throw tusErrors.notFound(); // given up by the sweeper
+        if (code === 'ECONNRESET' || (e as Error).message === 'aborted') throw tusErrors.badRequest('The chunk was interrupted');
+        throw storageErrors.backend(e);
+      });
       const next = offset + written.size;
       const parts = backend.kind === 's3' && written.size > 0 ? [...row.parts, { part, etag: written.etag }] : row.parts;
       const moved = await tx(SERVICE, async (c) => (await c.query(
