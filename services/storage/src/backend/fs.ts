@@ -3,12 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, opendir, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { storageErrors } from '../errors.js';
 import { Meter } from './meter.js';
 import type { Backend, ByteRange, PartAt, Stored } from './types.js';
 
+const READ_BLOCK = 1024 * 1024;
 const SAFE_KEY = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
 export class FsBackend implements Backend {
@@ -84,6 +85,33 @@ export class FsBackend implements Backend {
       throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
     });
     return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
+  }
+
+  async pipeTo(key: string, range: ByteRange | undefined, dest: Writable): Promise<void> {
+    const handle = await open(this.path(key), 'r').catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
+    });
+    try {
+      const end = range ? range.end + 1 : (await handle.stat()).size;
+      // Two buffers in turn: one is being written while the other is read into, and a buffer is read into again
+      // only after its write has completed (the write callback), so no byte is overwritten in flight.
+      const buffers = [Buffer.allocUnsafe(READ_BLOCK), Buffer.allocUnsafe(READ_BLOCK)];
+      let writing: Promise<void> = Promise.resolve();
+      let pos = range?.start ?? 0;
+      for (let turn = 0; pos < end; turn ^= 1) {
+        const buf = buffers[turn];
+        const { bytesRead } = await handle.read(buf, 0, Math.min(READ_BLOCK, end - pos), pos);
+        if (bytesRead === 0) break;
+        await writing;
+        if (dest.destroyed) throw new Error('aborted');
+        writing = new Promise<void>((resolve, reject) => dest.write(buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve())));
+        pos += bytesRead;
+      }
+      await writing;
+      await new Promise<void>((resolve) => dest.end(resolve));
+    } finally {
+      await handle.close();
+    }
   }
 
   async copy(from: string, to: string): Promise<void> {

@@ -1,5 +1,5 @@
 // Where object bytes live. Keys are chosen by the service (<ref>/o/<version>, <ref>/a/<sha256>), never by a client.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface Stored {
   size: number;
@@ -29,6 +29,11 @@ export interface Backend {
   put(key: string, body: Readable, maxBytes: number, opts?: { shared?: boolean }): Promise<Stored>;
   /** the bytes of key (or of range); NoSuchKey when absent */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Optional fast path for downloads: writes key (or range) to dest and ends it, reusing two buffers instead of
+   * allocating one per read. Resolves once the last byte is handed to dest.
+   */
+  pipeTo?(key: string, range: ByteRange | undefined, dest: Writable): Promise<void>;
   copy(from: string, to: string): Promise<void>;
   /** removes keys; absent ones are ignored */
   remove(keys: string[]): Promise<void>;

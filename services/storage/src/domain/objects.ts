@@ -2,7 +2,8 @@
 // version key per write. A write streams the bytes first and commits the row second, so a failed or refused
 // upload leaves neither a row nor a file; the replaced version's bytes are removed only after the commit.
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { BasaltError } from '@basalt/errors';
 import type { Project } from '@basalt/tenancy';
@@ -195,6 +196,12 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
     },
 
     read: (row: ObjectRow, range?: ByteRange) => backendCall(backend.get(key(row.version!), range)),
+
+    /** Sends the bytes to dest and ends it: the backend's buffer-reusing path when it has one. */
+    async send(row: ObjectRow, range: ByteRange | undefined, dest: Writable): Promise<void> {
+      if (backend.pipeTo) return backendCall(backend.pipeTo(key(row.version!), range, dest));
+      await pipeline(await backendCall(backend.get(key(row.version!), range)), dest);
+    },
 
     async list(actor: Actor, bucket: string, body: Record<string, unknown>) {
       bucketId(bucket);

@@ -2,7 +2,6 @@
 // Express patterns, because object names contain slashes and every segment is decoded and checked once.
 import type { Request, Response } from 'express';
 import express, { Router } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { asyncRoute } from '@basalt/http';
 import type { ProjectRegistry } from '@basalt/tenancy';
 import { storageErrors } from '../errors.js';
@@ -64,8 +63,7 @@ async function sendObject(req: Request, res: Response, o: ObjectDomain, row: Obj
     res.setHeader('content-length', String(meta.size));
   }
   if (req.method === 'HEAD') return void res.end();
-  const body = await o.read(row, range);
-  await pipeline(body, res);
+  await o.send(row, range, res);
 }
 
 /** An upload: a small raw body is written and checked at commit; anything else is checked before it is read. */
