@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
+import { createProject, eventually, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 import { objectLifecycle, resumableLifecycle } from './lifecycle.js';
 
 let a: TestProject;
@@ -172,6 +172,25 @@ test('uploaded HTML downloads as plain text and SVG sandboxed, never run on the 
   assert.equal(svg.headers.get('content-type'), 'image/svg+xml');
   assert.match(svg.headers.get('content-security-policy') ?? '', /^sandbox;/);
   await svg.arrayBuffer();
+});
+
+test('downloads the client abandons release their files and leave the service serving', async () => {
+  const s = admin(a);
+  await s.createBucket('leave');
+  await s.from('leave').upload('big.bin', Buffer.alloc(24 * 1024 * 1024, 7));
+  const fds = async () => Number(/^process_open_fds(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(`${env.services.storage}/metrics`)).text())![1]);
+  const before = await fds();
+  for (let i = 0; i < 5; i++) {
+    const ctl = new AbortController();
+    const r = await fetch(`${a.url}/storage/v1/object/leave/big.bin`, { headers: { authorization: `Bearer ${a.serviceKey}` }, signal: ctl.signal });
+    const reader = r.body!.getReader();
+    await reader.read();
+    ctl.abort();
+    await reader.cancel().catch(() => undefined);
+  }
+  await eventually(async () => (await fds()) <= before + 1, 5000);
+  const whole = await s.from('leave').download('big.bin');
+  assert.equal((await whole.data!.arrayBuffer()).byteLength, 24 * 1024 * 1024);
 });
 
 test('RLS on storage.objects decides for user tokens: folder-per-user policies', async () => {

@@ -97,17 +97,21 @@ export class FsBackend implements Backend {
       // only after its write has completed (the write callback), so no byte is overwritten in flight.
       const buffers = [Buffer.allocUnsafe(READ_BLOCK), Buffer.allocUnsafe(READ_BLOCK)];
       let writing: Promise<void> = Promise.resolve();
+      // a destination closed under us (the client left) ends the loop even if a write callback never comes
+      const closed = new Promise<void>((_resolve, reject) => dest.once('close', () => reject(new Error('aborted'))));
+      closed.catch(() => undefined);
       let pos = range?.start ?? 0;
       for (let turn = 0; pos < end; turn ^= 1) {
         const buf = buffers[turn];
         const { bytesRead } = await handle.read(buf, 0, Math.min(READ_BLOCK, end - pos), pos);
         if (bytesRead === 0) break;
-        await writing;
+        await Promise.race([writing, closed]);
         if (dest.destroyed) throw new Error('aborted');
         writing = new Promise<void>((resolve, reject) => dest.write(buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve())));
+        writing.catch(() => undefined); // observed by the next race; never an unhandled rejection if close wins it
         pos += bytesRead;
       }
-      await writing;
+      await Promise.race([writing, closed]);
       await new Promise<void>((resolve) => dest.end(resolve));
     } finally {
       await handle.close();
