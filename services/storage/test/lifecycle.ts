@@ -49,6 +49,9 @@ export async function objectLifecycle(service: SupabaseClient, anonFetch: (path:
   const named = await anonFetch(s.from(bucket).getPublicUrl('docs/raw.bin', { download: 'report.bin' }).data.publicUrl);
   assert.match(named.headers.get('content-disposition') ?? '', /^attachment; filename="report.bin"/);
   await named.arrayBuffer();
+  const bare = await anonFetch(s.from(bucket).getPublicUrl('docs/raw.bin', { download: true }).data.publicUrl);
+  assert.match(bare.headers.get('content-disposition') ?? '', /^attachment; filename="raw.bin"/);
+  await bare.arrayBuffer();
 
   // an existing key without upsert is a 409; with upsert it is replaced
   const dup = await s.from(bucket).upload('docs/blob.txt', 'again');

@@ -49,7 +49,8 @@ async function sendObject(req: Request, res: Response, o: ObjectDomain, row: Obj
   res.setHeader('last-modified', lastModified.toUTCString());
   res.setHeader('cache-control', meta.cacheControl);
   res.setHeader('accept-ranges', 'bytes');
-  if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download)));
+  // ?download=name saves under that name; a bare ?download under the object's own file name
+  if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download) || row.name.split('/').pop()!));
   if (notModified(req, meta.eTag, lastModified)) return void res.status(304).end();
   const range = parseRange(req.headers.range, meta.size);
   if (range === null) {
@@ -201,7 +202,7 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
     res.setHeader('cache-control', meta.cacheControl);
     res.setHeader('x-transformations', transformKey(transform));
     res.setHeader('vary', 'accept');
-    if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download)));
+    if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download) || name.split('/').pop()!));
     if (notModified(req, out.etag, new Date(row.updated_at))) return void res.status(304).end();
     res.setHeader('content-length', String(out.body.length));
     res.end(out.body);
