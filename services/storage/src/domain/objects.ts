@@ -56,8 +56,9 @@ const likePrefix = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 /** A backend failure that is not ours to explain (S3 down, disk full) is a 503, logged with its cause. */
 const backendCall = <T>(p: Promise<T>): Promise<T> => p.catch((e) => {
   if (e instanceof BasaltError) throw e;
-  // the client went away mid-transfer: nobody to answer, nothing wrong on our side
-  if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted') throw storageErrors.invalidRequest('The transfer was interrupted');
+  // the client went away mid-transfer (Node's request 'aborted', or our download loop's): nothing wrong on our
+  // side. A backend's own reset (an S3 socket) is a backend failure, not this.
+  if ((e as Error).message === 'aborted') throw storageErrors.invalidRequest('The transfer was interrupted');
   throw storageErrors.backend(e);
 });
 

@@ -97,7 +97,7 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
         if (e instanceof BasaltError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'NoSuchUpload') throw tusErrors.notFound(); // given up by the sweeper
-        if (code === 'ECONNRESET' || (e as Error).message === 'aborted') throw tusErrors.badRequest('The chunk was interrupted');
+        if ((e as Error).message === 'aborted') throw tusErrors.badRequest('The chunk was interrupted');
         throw storageErrors.backend(e);
       });
       const next = offset + written.size;
