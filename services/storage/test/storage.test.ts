@@ -278,9 +278,9 @@ test('signed URLs are bound to their object, scope and expiry; tampered or expir
   assert.equal(JSON.parse(Buffer.from(minted.split('.')[1], 'base64url').toString()).url, 'signed/one.txt');
   // expiry: bounds are checked, and an expired link stops working
   for (const bad of [0, -1, 1e21, 1.5]) assert.notEqual((await s.from('signed').createSignedUrl('one.txt', bad)).error, null, `expiresIn ${bad}`);
-  const short = await s.from('signed').createSignedUrl('one.txt', 1);
+  const short = await s.from('signed').createSignedUrl('one.txt', 2); // iat is whole seconds: valid 1 to 2 s
   assert.equal((await fetch(short.data!.signedUrl)).status, 200);
-  await new Promise((res) => setTimeout(res, 2100));
+  await new Promise((res) => setTimeout(res, 3100));
   const expired = await fetch(short.data!.signedUrl);
   assert.equal(expired.status, 400);
   assert.equal(((await expired.json()) as { message: string }).message, 'jwt expired');
