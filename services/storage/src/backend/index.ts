@@ -14,6 +14,8 @@ export async function createBackend(c: Config): Promise<Backend> {
   return s3;
 }
 
-/** Backend keys: an object version, an asset blob. Only [a-z0-9] parts, so no client input is ever a path. */
+/** Backend keys: an object version, an asset blob, a rendered variant. Only [a-z0-9] parts, so no client input is ever a path. */
 export const objectKey = (ref: string, version: string) => `${ref}/o/${version}`;
 export const assetKey = (ref: string, sha256: string) => `${ref}/a/${sha256}`;
+/** a rendered image variant, kept as long as the object version it was made from */
+export const renderKey = (ref: string, version: string, variant: string) => `${ref}/r/${version}${variant}`;

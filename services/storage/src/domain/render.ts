@@ -3,7 +3,7 @@
 // and none is asked for) and quality, done by sharp (libvips), loaded on the first transform only.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Backend } from '../backend/index.js';
+import { renderKey, type Backend } from '../backend/index.js';
 import { storageErrors } from '../errors.js';
 
 export const MAX_DIMENSION = 2500;
@@ -55,12 +55,6 @@ const loadSharp = () =>
     return sharp;
   }));
 
-export interface Rendered {
-  body: Buffer;
-  contentType: string;
-  etag: string;
-}
-
 /** what a transform produces when the source's own format is kept; other sources (SVG, HEIC, …) become PNG */
 const ORIGIN_FORMATS: Record<string, 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff'> = {
   'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp', 'image/avif': 'avif', 'image/gif': 'gif', 'image/tiff': 'tiff',
@@ -101,7 +95,27 @@ export interface RenderSource {
   /** the object's current version: a rendered variant is cached under it and dies with it */
   version: string;
   mimetype: string;
+  size: number;
   read: () => Promise<Readable>;
+}
+
+/** What a transform of a source will be, known before any byte is read: a 304 costs no rendering. */
+export interface Variant {
+  key: string;
+  format: keyof typeof FORMAT_OPTIONS;
+  contentType: string;
+  etag: string;
+}
+
+const FORMAT_OPTIONS = { jpeg: true, png: false, webp: true, avif: true, gif: false, tiff: true };
+
+export function variantOf(src: RenderSource, t: Transform, accept: string | undefined): Variant {
+  if (!src.mimetype.startsWith('image/')) throw storageErrors.invalidRequest(`Cannot transform an object of type ${src.mimetype}`);
+  if (src.size > MAX_SOURCE_BYTES) throw storageErrors.invalidRequest(`Images larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MB are not transformed`);
+  const requested = t.format ?? (accept?.includes('image/webp') ? 'webp' : 'origin');
+  const format = requested === 'origin' ? (ORIGIN_FORMATS[src.mimetype] ?? 'png') : requested;
+  const key = renderKey(src.ref, src.version, createHash('sha256').update(`${transformKey(t)}|${format}`).digest('hex').slice(0, 16));
+  return { key, format, contentType: `image/${format}`, etag: `"${createHash('sha256').update(key).digest('hex').slice(0, 32)}"` };
 }
 
 /**
@@ -111,30 +125,23 @@ export interface RenderSource {
  */
 export function renderer(backend: Backend, concurrency = 2) {
   const run = gate(concurrency);
-  return async (src: RenderSource, t: Transform, accept: string | undefined): Promise<Rendered> => {
-    if (!src.mimetype.startsWith('image/')) throw storageErrors.invalidRequest(`Cannot transform an object of type ${src.mimetype}`);
-    const requested = t.format ?? (accept?.includes('image/webp') ? 'webp' : 'origin');
-    const format = requested === 'origin' ? (ORIGIN_FORMATS[src.mimetype] ?? 'png') : requested;
-    const contentType = `image/${format}`;
-    const variant = createHash('sha256').update(`${transformKey(t)}|${format}`).digest('hex').slice(0, 16);
-    const key = `${src.ref}/r/${src.version}${variant}`;
-    const etag = `"${createHash('sha256').update(key).digest('hex').slice(0, 32)}"`;
-    const cached = await backend.get(key).then((s) => collect(s, Infinity), () => null);
-    if (cached) return { body: cached, contentType, etag };
+  return async (src: RenderSource, t: Transform, v: Variant): Promise<Buffer> => {
+    const cached = await backend.get(v.key).then((s) => collect(s, Infinity), () => null);
+    if (cached) return cached;
 
     const body = await run(async () => {
       const input = await collect(await src.read(), MAX_SOURCE_BYTES);
       const sharp = await loadSharp();
       let img = sharp(input, { failOn: 'error', limitInputPixels: 50_000_000 }).rotate();
       if (t.width || t.height) img = img.resize({ width: t.width, height: t.height, fit: t.resize === 'contain' ? 'inside' : t.resize });
-      img = img.toFormat(format, format === 'png' || format === 'gif' ? {} : { quality: t.quality });
+      img = img.toFormat(v.format, FORMAT_OPTIONS[v.format] ? { quality: t.quality } : {});
       try {
         return await img.toBuffer();
       } catch (e) {
         throw storageErrors.invalidRequest(`The image could not be transformed: ${(e as Error).message}`);
       }
     });
-    await backend.put(key, Readable.from([body]), body.length, { shared: true }).catch(() => undefined); // a cache miss next time, no more
-    return { body, contentType, etag };
+    await backend.put(v.key, Readable.from([body]), body.length, { shared: true }).catch(() => undefined); // a cache miss next time, no more
+    return body;
   };
 }

@@ -7,7 +7,7 @@ import type { ProjectRegistry } from '@basalt/tenancy';
 import { storageErrors } from '../errors.js';
 import { callerOf, projectOf } from '../domain/caller.js';
 import { fileObjectJson, infoJson, SERVICE, SMALL_UPLOAD_BYTES, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
-import { MAX_SOURCE_BYTES, parseTransform, transformFromKey, transformKey, type renderer, type Transform } from '../domain/render.js';
+import { parseTransform, transformFromKey, transformKey, variantOf, type renderer, type Transform } from '../domain/render.js';
 import { expiresIn, signObject, verifySigned } from '../domain/signing.js';
 import { attachment, notModified, parseRange } from './http-cache.js';
 import { declaredLength, readUploadBody } from './upload-body.js';
@@ -37,6 +37,11 @@ const SCRIPTABLE = /(svg|xml)/i;
 const bucketAndName = (parts: string[]) => ({ bucket: parts[0] ?? '', name: parts.slice(1).join('/') });
 const truthy = (v: unknown) => v === 'true' || v === true;
 
+/** ?download=name saves under that name; a bare ?download under the object's own file name. */
+function setDownloadName(req: Request, res: Response, objectName: string): void {
+  if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download) || objectName.split('/').pop()!));
+}
+
 async function sendObject(req: Request, res: Response, o: ObjectDomain, row: ObjectRow): Promise<void> {
   const meta = row.metadata!;
   const lastModified = new Date(row.updated_at);
@@ -49,8 +54,7 @@ async function sendObject(req: Request, res: Response, o: ObjectDomain, row: Obj
   res.setHeader('last-modified', lastModified.toUTCString());
   res.setHeader('cache-control', meta.cacheControl);
   res.setHeader('accept-ranges', 'bytes');
-  // ?download=name saves under that name; a bare ?download under the object's own file name
-  if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download) || row.name.split('/').pop()!));
+  setDownloadName(req, res, row.name);
   if (notModified(req, meta.eTag, lastModified)) return void res.status(304).end();
   const range = parseRange(req.headers.range, meta.size);
   if (range === null) {
@@ -194,18 +198,19 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
       row = await o.find(mode === 'public' ? SERVICE : callerOf(project, req.headers), bucket, name, { publicOnly: mode === 'public' });
     }
     const meta = row.metadata!;
-    if (meta.size > MAX_SOURCE_BYTES) throw storageErrors.invalidRequest(`Images larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MB are not transformed`);
-    const out = await deps.render({ ref: project.ref, version: row.version!, mimetype: meta.mimetype, read: () => o.read(row) }, transform, req.headers.accept);
-    res.setHeader('content-type', out.contentType);
-    res.setHeader('etag', out.etag);
+    const src = { ref: project.ref, version: row.version!, mimetype: meta.mimetype, size: meta.size, read: () => o.read(row) };
+    const variant = variantOf(src, transform, req.headers.accept);
+    res.setHeader('content-type', variant.contentType);
+    res.setHeader('etag', variant.etag);
     res.setHeader('last-modified', new Date(row.updated_at).toUTCString());
     res.setHeader('cache-control', meta.cacheControl);
     res.setHeader('x-transformations', transformKey(transform));
     res.setHeader('vary', 'accept');
-    if (req.query.download !== undefined) res.setHeader('content-disposition', attachment(String(req.query.download) || name.split('/').pop()!));
-    if (notModified(req, out.etag, new Date(row.updated_at))) return void res.status(304).end();
-    res.setHeader('content-length', String(out.body.length));
-    res.end(out.body);
+    setDownloadName(req, res, name);
+    if (notModified(req, variant.etag, new Date(row.updated_at))) return void res.status(304).end();
+    const body = await deps.render(src, transform, variant);
+    res.setHeader('content-length', String(body.length));
+    res.end(body);
   }));
   return r;
 }
