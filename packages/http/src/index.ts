@@ -5,3 +5,4 @@ export { createLogger, type Logger } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { serve, type ServeOptions } from './serve.js';
 export { asyncRoute } from './async-route.js';
+export { projectBaseUrl } from './base-url.js';

@@ -4,6 +4,7 @@
 import type { Request, RequestHandler } from 'express';
 import type pg from 'pg';
 import type { ProjectPools } from '@basalt/db';
+import { projectBaseUrl } from '@basalt/http';
 import { authenticate, requestToken, type Project, type ProjectRegistry } from '@basalt/tenancy';
 import { authErrors } from './errors.js';
 import { authSettings, type AuthSettings } from './domain/settings.js';
@@ -61,8 +62,7 @@ export function resolveProject(registry: ProjectRegistry, db: (p: Project) => pg
         throw authErrors.noAuthorization();
       }
     }
-    const given = req.headers['x-basalt-base-url'];
-    const baseUrl = (typeof given === 'string' && /^https?:\/\//.test(given) ? given : `${publicUrl.replace(/\/$/, '')}/project/${project.ref}`).replace(/\/$/, '');
+    const baseUrl = projectBaseUrl(req.headers, publicUrl, project.ref);
     const ua = req.headers['user-agent'];
     req.ctx = {
       project,

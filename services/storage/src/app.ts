@@ -58,9 +58,9 @@ export function createApp(deps: Deps) {
   storage.use(bucketRoutes({ registry: deps.registry, buckets, objects }));
   storage.use(objectRoutes({ registry: deps.registry, objects, signedUploadExpires: c.STORAGE_SIGNED_UPLOAD_EXPIRES, render: renderer(deps.backend) }));
   storage.use(resumableRoutes(deps.registry, (project) =>
-    resumableDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project) }), c.STORAGE_MAX_FILE_SIZE));
+    resumableDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project) }), { maxFileSize: c.STORAGE_MAX_FILE_SIZE, publicUrl: c.BASALT_PUBLIC_URL }));
   storage.use(storageErrorsOnly);
   service.app.use('/storage/v1', storage);
-  service.app.use(assetRoutes(assetsDomain(deps.control, deps.backend), deps.control, deps.registry, c.ASSETS_MAX_UPLOAD_BYTES));
+  service.app.use(assetRoutes(assetsDomain(deps.control, deps.backend), deps.control, deps.registry, { maxUploadBytes: c.ASSETS_MAX_UPLOAD_BYTES, publicUrl: c.BASALT_PUBLIC_URL }));
   return { ...service, app: service.finish() };
 }

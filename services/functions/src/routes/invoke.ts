@@ -2,6 +2,7 @@
 // checked here when the function has verify_jwt (the gateway requires no key on this route).
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
+import { projectBaseUrl } from '@basalt/http';
 import type { ProjectRegistry } from '@basalt/tenancy';
 import type { invoker } from '../domain/invoke.js';
 import { fnErrors } from '../errors.js';
@@ -15,7 +16,7 @@ export function invokeRoutes(invoke: ReturnType<typeof invoker>, registry: Proje
     const params = req.params as unknown as string[];
     const slug = params[0];
     const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-    const base = typeof req.headers['x-basalt-base-url'] === 'string' ? req.headers['x-basalt-base-url'] : `${publicUrl}/project/${project.ref}`;
+    const base = projectBaseUrl(req.headers, publicUrl, project.ref);
     const out = await invoke(project, slug, `${params[1] ?? ''}${search}`, req, base);
     res.status(out.status);
     for (const [k, v] of out.headers) res.append(k, v);

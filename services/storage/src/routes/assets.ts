@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import express, { Router, type Request } from 'express';
 import type pg from 'pg';
 import { BasaltError, errors } from '@basalt/errors';
-import { asyncRoute } from '@basalt/http';
+import { asyncRoute, projectBaseUrl } from '@basalt/http';
 import { requireProjectOwner, type ProjectRegistry } from '@basalt/tenancy';
 import { cacheControlFor, etagOf, type AssetRow, type AssetsDomain } from '../domain/assets.js';
 import { notModified } from './http-cache.js';
@@ -17,14 +17,10 @@ const ownerErrors = {
   projectNotFound: () => new BasaltError(404, 'project_not_found', 'Project not found'),
 };
 
-const baseUrl = (req: Request) => {
-  const b = req.headers['x-basalt-base-url'];
-  return typeof b === 'string' ? b : `${req.protocol}://${req.headers.host}`;
-};
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
-const fileJson = (req: Request, f: AssetRow) => ({
-  path: f.path, url: `${baseUrl(req)}/assets/v1/${encodePath(f.path)}`, size: f.size, etag: etagOf(f.sha256),
+const fileJson = (base: string, f: AssetRow) => ({
+  path: f.path, url: `${base}/assets/v1/${encodePath(f.path)}`, size: f.size, etag: etagOf(f.sha256),
   content_type: f.content_type, updated_at: f.updated_at,
 });
 
@@ -36,17 +32,18 @@ function decodedPath(raw: string): string | null {
   }
 }
 
-export function assetRoutes(assets: AssetsDomain, control: pg.Pool, registry: ProjectRegistry, maxUploadBytes: number): Router {
+export function assetRoutes(assets: AssetsDomain, control: pg.Pool, registry: ProjectRegistry, o: { maxUploadBytes: number; publicUrl: string }): Router {
   const r = Router();
+  const base = (req: Request) => projectBaseUrl(req.headers, o.publicUrl, refOf(req));
 
   const admin = Router();
   admin.use(requireProjectOwner(control, registry, ownerErrors));
-  admin.post('/upload', express.json({ limit: maxUploadBytes }), asyncRoute(async (req, res) => {
+  admin.post('/upload', express.json({ limit: o.maxUploadBytes }), asyncRoute(async (req, res) => {
     const files = await assets.upload(refOf(req), (req.body ?? {}).files);
-    res.json({ files: files.map((f) => fileJson(req, f)) });
+    res.json({ files: files.map((f) => fileJson(base(req), f)) });
   }));
   admin.get('/files', asyncRoute(async (req, res) => {
-    res.json({ files: (await assets.list(refOf(req))).map((f) => fileJson(req, f)) });
+    res.json({ files: (await assets.list(refOf(req))).map((f) => fileJson(base(req), f)) });
   }));
   admin.delete(/^\/files\/.+$/, asyncRoute(async (req, res) => {
     const path = decodedPath(req.path.slice('/files/'.length));

@@ -1,7 +1,7 @@
 // /storage/v1/upload/resumable: TUS 1.0.0 (creation, creation-with-upload, termination) for tus-js-client and
 // Uppy, with Supabase's Upload-Metadata keys: bucketName, objectName, contentType, cacheControl, metadata.
 import { Router, type Request, type Response } from 'express';
-import { asyncRoute } from '@basalt/http';
+import { asyncRoute, projectBaseUrl } from '@basalt/http';
 import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import { callerOf, projectOf } from '../domain/caller.js';
 import { tusErrors, type ResumableDomain } from '../domain/resumable.js';
@@ -25,23 +25,19 @@ const intHeader = (req: Request, name: string): number | undefined => {
   return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
 };
 
-export function resumableRoutes(registry: ProjectRegistry, resumable: (p: Project) => ResumableDomain, maxFileSize: number): Router {
+export function resumableRoutes(registry: ProjectRegistry, resumable: (p: Project) => ResumableDomain, o: { maxFileSize: number; publicUrl: string }): Router {
   const r = Router();
   const context = async (req: Request) => {
     const project = await projectOf(req.headers, registry);
     return { project, who: callerOf(project, req.headers), uploads: resumable(project) };
   };
-  const base = (req: Request) => {
-    const b = req.headers['x-basalt-base-url'];
-    return `${typeof b === 'string' ? b : `${req.protocol}://${req.headers.host}`}/storage/v1/upload/resumable`;
-  };
   const done = (res: Response, status: number, headers: Record<string, string> = {}) => void res.status(status).set({ ...TUS, ...headers }).end();
 
   r.options(['/upload/resumable', '/upload/resumable/:id'], (_req, res) =>
-    done(res, 204, { 'tus-version': '1.0.0', 'tus-extension': 'creation,creation-with-upload,termination', 'tus-max-size': String(maxFileSize) }));
+    done(res, 204, { 'tus-version': '1.0.0', 'tus-extension': 'creation,creation-with-upload,termination', 'tus-max-size': String(o.maxFileSize) }));
 
   r.post('/upload/resumable', asyncRoute(async (req, res) => {
-    const { who, uploads } = await context(req);
+    const { project, who, uploads } = await context(req);
     const length = intHeader(req, 'upload-length');
     if (length === undefined) throw tusErrors.badRequest('Upload-Length is required (deferred lengths are not supported)');
     const meta = parseMetadata(req.headers['upload-metadata'] as string | undefined);
@@ -57,7 +53,7 @@ export function resumableRoutes(registry: ProjectRegistry, resumable: (p: Projec
     const cacheControl = meta.cacheControl ? (/^\d+$/.test(meta.cacheControl) ? `max-age=${meta.cacheControl}` : meta.cacheControl) : 'no-cache';
     const upload = await uploads.create(who, meta.bucketName, meta.objectName, length,
       { contentType: meta.contentType || 'application/octet-stream', cacheControl, userMetadata }, req.headers['x-upsert'] === 'true');
-    const location = `${base(req)}/${upload.id}`;
+    const location = `${projectBaseUrl(req.headers, o.publicUrl, project.ref)}/storage/v1/upload/resumable/${upload.id}`;
     // creation-with-upload: the first bytes may come with the POST
     if (req.headers['content-type'] === OFFSET_STREAM && (declaredLength(req) ?? 1) > 0) {
       const offset = await uploads.patch(who, upload.id, 0, req, declaredLength(req));
