@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { storageErrors } from '../errors.js';
 import { bucketId, parseMimeList, parseSizeLimit } from '../keys.js';
 import { asService, type Actor, type Tx } from '../db/tx.js';
+import { ownerColumns } from './caller.js';
 
 export interface BucketRow {
   id: string;
@@ -26,8 +27,6 @@ export async function findBucket(c: pg.PoolClient, id: string): Promise<BucketRo
 }
 
 type Body = Record<string, unknown>;
-
-const isUuid = (s: string | undefined) => !!s && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
 export function bucketDomain(tx: Tx) {
   return {
@@ -59,7 +58,7 @@ export function bucketDomain(tx: Tx) {
         await tx(actor, (c) => c.query(
           `insert into storage.buckets (id, name, owner, owner_id, public, file_size_limit, allowed_mime_types, type)
            values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [id, (body.name as string | undefined) ?? id, isUuid(actor.sub) ? actor.sub : null, actor.sub ?? null, body.public === true, limit, mimes, type]));
+          [id, (body.name as string | undefined) ?? id, ...ownerColumns(actor.sub), body.public === true, limit, mimes, type]));
       } catch (e) {
         if ((e as { code?: string }).code === 'KeyAlreadyExists') throw storageErrors.bucketExists();
         throw e;

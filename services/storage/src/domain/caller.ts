@@ -23,3 +23,8 @@ export function callerOf(project: Project, headers: IncomingHttpHeaders): Actor 
     throw e;
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Supabase's two owner columns for a row the caller writes: `owner` (uuid, deprecated) and `owner_id` (text). */
+export const ownerColumns = (sub: string | undefined): [string | null, string | null] => [sub && UUID.test(sub) ? sub : null, sub ?? null];

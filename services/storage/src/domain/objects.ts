@@ -10,7 +10,8 @@ import type { Project } from '@basalt/tenancy';
 import { objectKey, type Backend, type ByteRange } from '../backend/index.js';
 import { storageErrors } from '../errors.js';
 import { bucketId, mimeAllowed, objectName } from '../keys.js';
-import { asService, SERVICE, type Actor, type Tx } from '../db/tx.js';
+import { asService, type Actor, type Tx } from '../db/tx.js';
+import { ownerColumns } from './caller.js';
 import { etagOf } from './etag.js';
 import { findBucket, type BucketRow } from './buckets.js';
 
@@ -42,15 +43,12 @@ export interface UploadHead {
   contentType: string;
   cacheControl: string;
   userMetadata: Record<string, unknown> | null;
-  /** declared length, for an early size check */
-  contentLength?: number;
 }
 
 const COLUMNS = 'id, bucket_id, name, owner, owner_id, version, metadata, user_metadata, created_at, updated_at, last_accessed_at';
 const PLACEHOLDER = '.emptyFolderPlaceholder';
 /** bodies up to this size are written first and checked at commit; larger ones are checked before reading */
 export const SMALL_UPLOAD_BYTES = 256 * 1024;
-const isUuid = (s: string | undefined) => !!s && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 const newVersion = () => randomUUID().replace(/-/g, '');
 const likePrefix = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 /** A backend failure that is not ours to explain (S3 down, disk full) is a 503, logged with its cause. */
@@ -122,7 +120,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
         }
         old = state.old;
         const { rows } = await c.query<{ id: string }>(upsertSql(opts.upsert),
-          [bucket, name, isUuid(actor.sub) ? actor.sub : null, actor.sub ?? null, version, metadata, head.userMetadata]);
+          [bucket, name, ...ownerColumns(actor.sub), version, metadata, head.userMetadata]);
         return rows[0].id;
       });
     } catch (e) {
@@ -153,7 +151,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
         const limit = Math.min(b.file_size_limit ?? Infinity, maxFileSize);
         if (contentLength !== undefined && contentLength > limit) throw storageErrors.tooLarge();
         // The permission probe: the same statement the commit will run, rolled back.
-        await c.query(upsertSql(upsert), [bucket, name, isUuid(actor.sub) ? actor.sub : null, actor.sub ?? null, null, null, null]);
+        await c.query(upsertSql(upsert), [bucket, name, ...ownerColumns(actor.sub), null, null, null]);
         return { limit, mimes: b.allowed_mime_types };
       }, { rollback: true });
       return limit;
@@ -315,7 +313,7 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
           const keepMeta = body.copyMetadata !== false;
           const userMeta = keepMeta ? src.user_metadata : ((body.metadata as Record<string, unknown> | undefined) ?? null);
           const { rows } = await c.query<{ id: string }>(upsertSql(upsert),
-            [to, dest, isUuid(owner) ? owner : null, owner ?? null, created, { ...src.metadata, lastModified: new Date().toUTCString() }, userMeta]);
+            [to, dest, ...ownerColumns(owner), created, { ...src.metadata, lastModified: new Date().toUTCString() }, userMeta]);
           return rows[0];
         });
         if (replaced) await dropVersions([replaced]);
@@ -367,4 +365,3 @@ export const infoJson = (r: ObjectRow) => ({
   metadata: r.user_metadata ?? {}, last_modified: r.updated_at, created_at: r.created_at,
 });
 
-export { SERVICE };

@@ -6,7 +6,8 @@ import { asyncRoute } from '@basalt/http';
 import type { ProjectRegistry } from '@basalt/tenancy';
 import { storageErrors } from '../errors.js';
 import { callerOf, projectOf } from '../domain/caller.js';
-import { fileObjectJson, infoJson, SERVICE, SMALL_UPLOAD_BYTES, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
+import { SERVICE } from '../db/tx.js';
+import { fileObjectJson, infoJson, SMALL_UPLOAD_BYTES, type ObjectDomain, type ObjectRow } from '../domain/objects.js';
 import { parseTransform, transformFromKey, transformKey, variantOf, type renderer, type Transform } from '../domain/render.js';
 import { expiresIn, signObject, verifySigned } from '../domain/signing.js';
 import { attachment, notModified, parseRange } from './http-cache.js';
@@ -35,6 +36,9 @@ const ACTIVE_CONTENT = /^\s*(text\/html|application\/xhtml\+xml)\b/i;
 const SCRIPTABLE = /(svg|xml)/i;
 
 const bucketAndName = (parts: string[]) => ({ bucket: parts[0] ?? '', name: parts.slice(1).join('/') });
+/** Relative to /storage/v1, unencoded: storage-js prefixes its URL and encodes it (api-compat §3.1). */
+const signedPath = (route: 'object' | 'object/upload' | 'render/image', bucket: string, name: string, token: string) =>
+  `/${route}/sign/${bucket}/${name}?token=${token}`;
 const truthy = (v: unknown) => v === 'true' || v === true;
 
 /** ?download=name saves under that name; a bare ?download under the object's own file name. */
@@ -146,23 +150,23 @@ export function objectRoutes(deps: ObjectRouteDeps): Router {
         const paths = b.paths as string[];
         const readable = await o.canRead(who, bucket, paths);
         return void res.json(paths.map((path) => readable.has(path)
-          ? { path, signedURL: `/object/sign/${bucket}/${path}?token=${signObject(project, bucket, path, 'download', seconds)}`, error: null }
+          ? { path, signedURL: signedPath('object', bucket, path, signObject(project, bucket, path, 'download', seconds)), error: null }
           : { path, signedURL: null, error: 'Either the object does not exist or you do not have access to it' }));
       }
       const { bucket, name } = bucketAndName(rest);
       await o.find(who, bucket, name);
       if (b.transform && typeof b.transform === 'object') {
         const t = transformKey(parseTransform(b.transform as Record<string, unknown>));
-        return void res.json({ signedURL: `/render/image/sign/${bucket}/${name}?token=${signObject(project, bucket, name, 'download', seconds, undefined, t)}` });
+        return void res.json({ signedURL: signedPath('render/image', bucket, name, signObject(project, bucket, name, 'download', seconds, undefined, t)) });
       }
-      return void res.json({ signedURL: `/object/sign/${bucket}/${name}?token=${signObject(project, bucket, name, 'download', seconds)}` });
+      return void res.json({ signedURL: signedPath('object', bucket, name, signObject(project, bucket, name, 'download', seconds)) });
     }
     if (head === 'upload' && rest[0] === 'sign' && m === 'POST') {
       const { bucket, name } = bucketAndName(rest.slice(1));
       const upsert = truthy(req.headers['x-upsert']);
       await o.prepareUpload(who, bucket, name, upsert);
       const token = signObject(project, bucket, name, 'upload', deps.signedUploadExpires, { owner: who.sub, upsert });
-      return void res.json({ url: `/object/upload/sign/${bucket}/${name}?token=${token}`, token });
+      return void res.json({ url: signedPath('object/upload', bucket, name, token), token });
     }
     if (rest.length === 0 && m === 'DELETE') {
       return void res.json((await o.remove(who, head ?? '', (await body()).prefixes)).map(fileObjectJson));

@@ -43,7 +43,6 @@ export function readUploadBody(req: IncomingMessage): Promise<UploadBody> {
         contentType: type || 'application/octet-stream',
         cacheControl: header('cache-control') ?? 'no-cache',
         userMetadata: userMetadata(decoded),
-        contentLength: declaredLength(req),
       },
       stream: req,
     });
