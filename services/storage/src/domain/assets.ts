@@ -149,27 +149,33 @@ export function assetsDomain(control: pg.Pool, backend: Backend) {
     },
 
     /**
-     * The file a public path serves: the path itself; `index.html` below a directory path; and with the SPA
-     * fallback on, `/index.html` for paths without a file extension. `fallback` marks the latter.
+     * The file a public path serves, with the project's delivery settings, in one query: the path itself;
+     * `index.html` below a directory path; and with the SPA fallback on, `/index.html` for paths without a file
+     * extension. `fallback` marks the latter.
      */
-    async resolve(ref: string, rawPath: string): Promise<{ row: AssetRow; fallback: boolean } | null> {
+    async resolve(ref: string, rawPath: string): Promise<{ row: AssetRow; fallback: boolean; settings: AssetSettings } | null> {
       const path = rawPath.replace(/^\/+/, '');
       const candidates = path === '' || path.endsWith('/') ? [`${path}index.html`] : [path, `${path}/index.html`];
       if (!candidates.every((p) => isValidObjectName(p))) return null;
-      const { rows } = await control.query<AssetRow>(
-        `select path, sha256, size::float8 as size, content_type, updated_at from platform.assets where ref = $1 and path = any($2::text[])`,
-        [ref, candidates]);
+      const spaCandidate = !(path.split('/').pop() ?? '').includes('.');
+      const { rows: [found] } = await control.query<AssetSettings & { files: (AssetRow & { updated_at: string })[] }>(
+        `select coalesce(s.cache_control, $3) as cache_control, coalesce(s.html_cache_control, $4) as html_cache_control,
+                coalesce(s.spa_fallback, false) as spa_fallback,
+                coalesce((select json_agg(json_build_object('path', a.path, 'sha256', a.sha256, 'size', a.size, 'content_type', a.content_type,
+                  'updated_at', a.updated_at)) from platform.assets a where a.ref = $1 and a.path = any($2::text[])), '[]') as files
+           from (select 1) one left join platform.asset_settings s on s.ref = $1`,
+        [ref, spaCandidate ? [...candidates, 'index.html'] : candidates, DEFAULT_SETTINGS.cache_control, DEFAULT_SETTINGS.html_cache_control]);
+      const settings: AssetSettings = { cache_control: found.cache_control, html_cache_control: found.html_cache_control, spa_fallback: found.spa_fallback };
+      const file = (p: string) => {
+        const f = found.files.find((r) => r.path === p);
+        return f && { ...f, size: Number(f.size), updated_at: new Date(f.updated_at) };
+      };
       for (const c of candidates) {
-        const row = rows.find((r) => r.path === c);
-        if (row) return { row, fallback: false };
+        const row = file(c);
+        if (row) return { row, fallback: false, settings };
       }
-      const last = path.split('/').pop() ?? '';
-      if (last.includes('.')) return null;
-      const s = await this.settings(ref);
-      if (!s.spa_fallback) return null;
-      const { rows: [index] } = await control.query<AssetRow>(
-        `select path, sha256, size::float8 as size, content_type, updated_at from platform.assets where ref = $1 and path = 'index.html'`, [ref]);
-      return index ? { row: index, fallback: true } : null;
+      const index = spaCandidate && settings.spa_fallback ? file('index.html') : undefined;
+      return index ? { row: index, fallback: true, settings } : null;
     },
 
     read: (ref: string, row: AssetRow) => backend.get(assetKey(ref, row.sha256)),

@@ -63,8 +63,7 @@ export function assetRoutes(assets: AssetsDomain, control: pg.Pool, registry: Pr
     const path = decodedPath(req.path.slice('/assets/v1'.length));
     const found = path === null ? null : await assets.resolve(project.ref, path);
     if (!found) throw errors.notFound('file');
-    const { row, fallback } = found;
-    const settings = await assets.settings(project.ref);
+    const { row, fallback, settings } = found;
     const etag = etagOf(row.sha256);
     res.setHeader('content-type', row.content_type);
     res.setHeader('etag', etag);
