@@ -9,8 +9,12 @@ import { storageErrors } from '../errors.js';
 import { Meter } from './meter.js';
 import type { Backend, ByteRange, PartAt, Stored } from './types.js';
 
-const READ_BLOCK = 1024 * 1024;
+/** reads, writes and stream buffers move 1 MB at a time */
+const BLOCK = 1024 * 1024;
 const SAFE_KEY = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+const missingIsNoSuchKey = (e: NodeJS.ErrnoException): never => {
+  throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
+};
 
 export class FsBackend implements Backend {
   readonly kind = 'fs' as const;
@@ -31,20 +35,31 @@ export class FsBackend implements Backend {
   /** directories known to exist, so a write costs no mkdir once its fan-out directory is there */
   readonly #dirs = new Set<string>();
 
-  async put(key: string, body: Readable, maxBytes: number, opts: { shared?: boolean } = {}): Promise<Stored> {
-    const file = this.path(key);
+  /** The directory of a file, created unless known to exist. */
+  async #ensureDir(file: string): Promise<string> {
     const dir = dirname(file);
     if (!this.#dirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       if (this.#dirs.size > 100_000) this.#dirs.clear();
       this.#dirs.add(dir);
     }
+    return dir;
+  }
+
+  /** The descriptor is opened before any byte moves, so an overwrite that unlinks the file cannot cut a read short. */
+  #openForRead(key: string) {
+    return open(this.path(key), 'r').catch(missingIsNoSuchKey);
+  }
+
+  async put(key: string, body: Readable, maxBytes: number, opts: { shared?: boolean } = {}): Promise<Stored> {
+    const file = this.path(key);
+    const dir = await this.#ensureDir(file);
     const meter = new Meter(maxBytes);
     // A version key is new and unread until its row commits: written in place ('wx' refuses a collision).
     // A shared key is written aside and renamed over, so its readers never see a partial file.
     const target = opts.shared ? `${file}.${randomBytes(6).toString('hex')}.partial` : file;
     try {
-      await pipeline(body, meter, createWriteStream(target, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+      await pipeline(body, meter, createWriteStream(target, { flags: 'wx', highWaterMark: BLOCK }));
       if (opts.shared) await rename(target, file);
     } catch (e) {
       await rm(target, { force: true });
@@ -56,7 +71,7 @@ export class FsBackend implements Backend {
 
   async beginParts(key: string): Promise<string | null> {
     const file = this.path(key);
-    await mkdir(dirname(file), { recursive: true });
+    await this.#ensureDir(file);
     await writeFile(file, '', { flag: 'wx' });
     return null;
   }
@@ -65,7 +80,7 @@ export class FsBackend implements Backend {
   async writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }> {
     const file = this.path(key);
     const meter = new Meter(maxBytes);
-    await pipeline(body, meter, createWriteStream(file, { flags: 'r+', start: at.offset, highWaterMark: 1024 * 1024 }));
+    await pipeline(body, meter, createWriteStream(file, { flags: 'r+', start: at.offset, highWaterMark: BLOCK }));
     const { size } = meter.result();
     await truncate(file, at.offset + size);
     return { size, etag: '' };
@@ -80,22 +95,17 @@ export class FsBackend implements Backend {
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    // The descriptor is opened before returning, so an overwrite that unlinks the file cannot cut a download short.
-    const handle = await open(this.path(key), 'r').catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
-    });
-    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
+    const handle = await this.#openForRead(key);
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: BLOCK });
   }
 
   async pipeTo(key: string, range: ByteRange | undefined, dest: Writable): Promise<void> {
-    const handle = await open(this.path(key), 'r').catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
-    });
+    const handle = await this.#openForRead(key);
     try {
       const end = range ? range.end + 1 : (await handle.stat()).size;
       // Two buffers in turn: one is being written while the other is read into, and a buffer is read into again
       // only after its write has completed (the write callback), so no byte is overwritten in flight.
-      const buffers = [Buffer.allocUnsafe(READ_BLOCK), Buffer.allocUnsafe(READ_BLOCK)];
+      const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
       let writing: Promise<void> = Promise.resolve();
       // a destination closed under us (the client left) ends the loop even if a write callback never comes
       const closed = new Promise<void>((_resolve, reject) => dest.once('close', () => reject(new Error('aborted'))));
@@ -103,7 +113,7 @@ export class FsBackend implements Backend {
       let pos = range?.start ?? 0;
       for (let turn = 0; pos < end; turn ^= 1) {
         const buf = buffers[turn];
-        const { bytesRead } = await handle.read(buf, 0, Math.min(READ_BLOCK, end - pos), pos);
+        const { bytesRead } = await handle.read(buf, 0, Math.min(BLOCK, end - pos), pos);
         if (bytesRead === 0) break;
         await Promise.race([writing, closed]);
         if (dest.destroyed) throw new Error('aborted');
@@ -121,10 +131,8 @@ export class FsBackend implements Backend {
   async copy(from: string, to: string): Promise<void> {
     // Stored files are never modified in place, so a hard link is a correct (and free) copy.
     const target = this.path(to);
-    await mkdir(dirname(target), { recursive: true });
-    await link(this.path(from), target).catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
-    });
+    await this.#ensureDir(target);
+    await link(this.path(from), target).catch(missingIsNoSuchKey);
     // a fresh modification time, so the orphan sweeper counts the copy's age from now
     const now = new Date();
     await utimes(target, now, now);
