@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort, waitForHealth } from '@basalt/fleet';
-import { createProject, platform, testEnv, type TestProject } from '@basalt/testkit';
+import { createProject, platform, rawHttp, testEnv, type TestProject } from '@basalt/testkit';
 import { signJwt, hmacKey } from '@basalt/jwt';
 
 const env = testEnv();
@@ -83,25 +83,16 @@ describe(`gateway (${mode} upstream client)`, () => {
   });
 
   /** fetch cannot set Host and normalises `..` away, so those requests go through node:http with a raw path. */
-  function viaHost(path: string, headers: Record<string, string>) {
-    return new Promise<{ status: number; headers: Headers; json: any; text: string }>((resolve, reject) => {
-      const u = new URL(gw);
-      const req = http.request({ host: u.hostname, port: u.port, path, headers }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          let json: any;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), json, text });
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  async function viaHost(path: string, headers: Record<string, string>) {
+    const r = await rawHttp(gw, path, { headers });
+    const text = r.body.toString();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: r.status, headers: new Headers(r.headers as Record<string, string>), json, text };
   }
 
   async function call(path: string, headers: Record<string, string> = {}, init: RequestInit = {}) {

@@ -116,3 +116,4 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
   throw lastError ?? new Error(`condition not met in ${timeoutMs} ms`);
 }
 export { supabaseClient, type ClientOptions } from './supabase.js';
+export { rawHttp, type RawReply } from './raw-http.js';

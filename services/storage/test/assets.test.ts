@@ -3,10 +3,9 @@
 // the project's subdomain and custom domain, and isolation between projects.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createProject, platform, testEnv, type TestProject } from '@basalt/testkit';
+import { createProject, platform, rawHttp, testEnv, type RawReply, type TestProject } from '@basalt/testkit';
 
 const env = testEnv();
 let a: TestProject;
@@ -16,34 +15,20 @@ before(async () => {
   [a, b] = await Promise.all([createProject('assets-a'), createProject('assets-b')]);
 });
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
 /** A request with any Host header (fetch will not send a custom one). */
-function request(path: string, o: { method?: string; host?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
-  const u = new URL(env.gatewayUrl);
+function request(path: string, o: { method?: string; host?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<RawReply> {
   const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: u.hostname, port: u.port, path, method: o.method ?? 'GET',
-      headers: { ...(o.host ? { host: o.host } : {}), ...(payload ? { 'content-type': 'application/json' } : {}), ...o.headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(payload);
+  return rawHttp(env.gatewayUrl, path, {
+    method: o.method,
+    headers: { ...(o.host ? { host: o.host } : {}), ...(payload ? { 'content-type': 'application/json' } : {}), ...o.headers },
+    body: payload,
   });
 }
 
 const admin = (p: TestProject, path: string, o: { method?: string; body?: unknown; token?: string } = {}) =>
   request(`/project/${p.ref}/assets/admin/v1${path}`, { method: o.method, body: o.body, headers: { authorization: `Bearer ${o.token ?? p.serviceKey}` } });
 const site = (p: TestProject, path: string, headers: Record<string, string> = {}) => request(`/project/${p.ref}/assets/v1${path}`, { headers });
-const json = (r: Reply) => JSON.parse(r.body.toString());
+const json = (r: RawReply) => JSON.parse(r.body.toString());
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const FILES = [
