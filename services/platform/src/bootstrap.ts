@@ -41,8 +41,13 @@ export async function bootstrap(control: pg.Pool, secrets: SecretBox, databaseUr
   return template;
 }
 
-/** Secrets written into project settings before they were sealed are sealed in place (idempotent). */
+/**
+ * Secrets written into project settings before they were sealed are sealed in place, once: the step is recorded
+ * beside the control migrations, and every later write seals on its way in (idempotent if two replicas race).
+ */
 async function sealStoredSecrets(control: pg.Pool, secrets: SecretBox, log: Logger): Promise<void> {
+  const STEP = ['platform', 'seal-settings-secrets'];
+  if ((await control.query('select 1 from basalt_migrations.applied where owner = $1 and name = $2', STEP)).rowCount) return;
   const { rows } = await control.query<{ ref: string; settings: Record<string, unknown> }>('select ref, settings from platform.projects');
   for (const r of rows) {
     const sealed = sealSecrets(r.settings, secrets);
@@ -50,4 +55,5 @@ async function sealStoredSecrets(control: pg.Pool, secrets: SecretBox, log: Logg
     await control.query('update platform.projects set settings = $2 where ref = $1', [r.ref, sealed]);
     log.info({ ref: r.ref }, 'sealed secrets in project settings');
   }
+  await control.query('insert into basalt_migrations.applied (owner, name) values ($1, $2) on conflict do nothing', STEP);
 }
