@@ -50,15 +50,26 @@ export function createApp(deps: Deps) {
     errorShape: (e: BasaltError, req: Request) => (req.path.startsWith('/storage/') ? errorShapes.storage(e) : errorShapes.basalt(e)),
     ready: () => pingControlPlane(deps.control, deps.redis),
   });
-  const objects = (project: Project) =>
-    objectDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, maxFileSize: c.STORAGE_MAX_FILE_SIZE });
-  const buckets = (project: Project) => bucketDomain(projectTx(deps.pools, project));
+  // Each project's domain objects are built once per Project (the registry replaces the object when the project
+  // changes), not on every request.
+  const perProject = <T>(make: (project: Project) => T) => {
+    const made = new WeakMap<Project, T>();
+    return (project: Project): T => {
+      let hit = made.get(project);
+      if (hit === undefined) made.set(project, (hit = make(project)));
+      return hit;
+    };
+  };
+  const objects = perProject((project) =>
+    objectDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, maxFileSize: c.STORAGE_MAX_FILE_SIZE }));
+  const buckets = perProject((project) => bucketDomain(projectTx(deps.pools, project)));
+  const resumable = perProject((project) =>
+    resumableDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project) }));
 
   const storage = Router();
   storage.use(bucketRoutes({ registry: deps.registry, buckets, objects }));
   storage.use(objectRoutes({ registry: deps.registry, objects, signedUploadExpires: c.STORAGE_SIGNED_UPLOAD_EXPIRES, render: renderer(deps.backend) }));
-  storage.use(resumableRoutes(deps.registry, (project) =>
-    resumableDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project) }), { maxFileSize: c.STORAGE_MAX_FILE_SIZE, publicUrl: c.BASALT_PUBLIC_URL }));
+  storage.use(resumableRoutes(deps.registry, resumable, { maxFileSize: c.STORAGE_MAX_FILE_SIZE, publicUrl: c.BASALT_PUBLIC_URL }));
   storage.use(storageErrorsOnly);
   service.app.use('/storage/v1', storage);
   service.app.use(assetRoutes(assetsDomain(deps.control, deps.backend), deps.control, deps.registry, { maxUploadBytes: c.ASSETS_MAX_UPLOAD_BYTES, publicUrl: c.BASALT_PUBLIC_URL }));
