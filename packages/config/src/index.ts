@@ -11,6 +11,11 @@ export const commonConfig = {
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** prefix of every Redis key and BullMQ queue, so several installs (or test runs) can share one Redis */
   BASALT_REDIS_PREFIX: z.string().default('basalt:'),
+  /**
+   * Destinations tenants' outbound requests (functions' fetch, OAuth/OIDC endpoints, SMTP) may reach although
+   * private or loopback: comma-separated `host`, `host:port` or CIDR entries (@basalt/egress). Operator-only.
+   */
+  BASALT_EGRESS_ALLOW: z.string().default(''),
   BASALT_MASTER_KEY: z
     .string()
     .regex(/^[0-9a-f]{64}$/i, 'must be 32 bytes as 64 hex characters (openssl rand -hex 32)')
@@ -19,6 +24,11 @@ export const commonConfig = {
   BASALT_PUBLIC_URL: z.string().url().default('http://localhost:8000'),
   /** Seconds a stopping service keeps answering while load balancers notice /ready is 503. */
   DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** how often log-like tables (cron runs, function invocations) are pruned to their age and count limits */
+  HISTORY_PRUNE_INTERVAL_MS: z.coerce.number().int().min(100).default(600_000),
+  /** usage metering (@basalt/metering): counters per project per hour, flushed to platform.usage_hourly */
+  BASALT_METERING: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  METERING_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
 };
 
 export class ConfigError extends Error {

@@ -3,7 +3,8 @@
 // A field is a secret by its name, wherever it sits in the document.
 import type { SecretBox } from './index.js';
 
-const SECRET_FIELDS = new Set(['pass', 'password', 'secret', 'client_secret', 'api_key', 'apikey', 'private_key']);
+// the SMS providers' keys too: Twilio's auth_token, Vonage's api_secret, MessageBird's access_key
+const SECRET_FIELDS = new Set(['pass', 'password', 'secret', 'client_secret', 'api_key', 'apikey', 'private_key', 'auth_token', 'api_secret', 'access_key']);
 const SEALED = 'sealed:';
 /** what reads show in place of a secret; writing it back keeps the stored value */
 export const REDACTED = '********';

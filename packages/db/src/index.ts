@@ -3,3 +3,5 @@ export { createPool, withTransaction, ident, literal, setRequestRole, type Pool,
 export { ProjectPools, type ProjectPoolsOptions, type ProjectConnection } from './project-pools.js';
 export { migrate, migrateDir, readMigrations, type Migration } from './migrate.js';
 export { ensureDatabase } from './ensure-database.js';
+export { pruneHistory, startHistoryPruner, type HistoryTable, type HistoryPruner, type PruneOptions } from './history.js';
+export { asCaller, switchCaller, beginAsCallerSql, CALLER_SETTINGS_SQL, callerSettingsValues, type CallerSettings, type AsCallerOptions } from './request-context.js';

@@ -10,6 +10,8 @@ export interface PoolOptions {
   /** node-postgres defaults to 0 = wait forever; we never do. */
   connectionTimeoutMillis?: number;
   applicationName?: string;
+  /** a role every connection takes at session start (the login must be a member of it) */
+  role?: string;
   onError?: (err: Error) => void;
 }
 
@@ -20,10 +22,20 @@ export function createPool(connectionString: string, opts: PoolOptions = {}): pg
     idleTimeoutMillis: opts.idleTimeoutMillis ?? 10_000,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5_000,
     application_name: opts.applicationName ?? 'basalt',
+    // set in the startup packet, so no statement of the caller's can run before it
+    ...(opts.role ? { options: `-c role=${roleName(opts.role)}` } : {}),
   });
   // An idle client dropped by the server emits 'error' on the pool; unhandled, it would kill the process.
   pool.on('error', (err) => opts.onError?.(err));
+  // A checked-out client has no listener of the pool's (a project database dropped or a backend terminated
+  // mid-query): its query rejects, and this keeps the client's own 'error' event from killing the process.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
   return pool;
+}
+
+function roleName(role: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`not a role name: ${role}`);
+  return role;
 }
 
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -12,6 +12,8 @@ export interface ProjectPoolsOptions {
   idleTimeoutMillis?: number;
   connectionTimeoutMillis?: number;
   applicationName?: string;
+  /** a role every connection takes at session start (see PoolOptions.role) */
+  role?: string;
   onError?: (ref: string, err: Error) => void;
 }
 
@@ -23,11 +25,18 @@ export interface ProjectConnection {
 
 export class ProjectPools {
   readonly #pools: LRUCache<string, { pool: pg.Pool; connectionString: string }>;
+  /** pools being ended, by ref: end() waits for checked-out clients, and release() waits for it */
+  readonly #closing = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: ProjectPoolsOptions = {}) {
     this.#pools = new LRUCache({
       max: opts.maxProjects ?? 100,
-      dispose: (entry) => void entry.pool.end().catch(() => undefined),
+      dispose: (entry, ref) => {
+        const closing = entry.pool.end().catch(() => undefined);
+        const both = Promise.all([this.#closing.get(ref), closing]).then(() => undefined);
+        this.#closing.set(ref, both);
+        void both.finally(() => this.#closing.get(ref) === both && this.#closing.delete(ref));
+      },
     });
   }
 
@@ -40,6 +49,7 @@ export class ProjectPools {
       idleTimeoutMillis: this.opts.idleTimeoutMillis ?? 30_000,
       connectionTimeoutMillis: this.opts.connectionTimeoutMillis ?? 5_000,
       applicationName: this.opts.applicationName,
+      role: this.opts.role,
       onError: (err) => this.opts.onError?.(project.ref, err),
     });
     this.#pools.set(project.ref, { pool, connectionString: project.connectionString });
@@ -49,6 +59,13 @@ export class ProjectPools {
   /** Drops a project's pool (deleted project, rotated password). */
   evict(ref: string): void {
     this.#pools.delete(ref);
+  }
+
+  /** Closes a project's pool (a sleeping project) and resolves once its connections are gone; true if it had one. */
+  async release(ref: string): Promise<boolean> {
+    const had = this.#pools.delete(ref);
+    await this.#closing.get(ref);
+    return had;
   }
 
   get size(): number {

@@ -1,12 +1,14 @@
 // Runs the fleet on one machine as child processes: platform first (it migrates the control database),
 // then every other service that exists in this checkout, then the gateway; waits until each answers /health.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type ServiceSpec } from './services.js';
+import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy, type SupervisorEvents } from './supervisor.js';
 
 export { SERVICES, type ServiceSpec };
+export { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy, type SupervisorEvents };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -19,6 +21,10 @@ export interface FleetOptions {
   logs?: 'inherit' | string;
   only?: string[];
   onExit?: (name: string, code: number | null) => void;
+  /** a service that exits on its own is started again (see Supervisor); these report it */
+  onRestart?: SupervisorEvents['onRestart'];
+  onGiveUp?: SupervisorEvents['onGiveUp'];
+  restartPolicy?: RestartPolicy;
 }
 
 export interface Fleet {
@@ -54,6 +60,13 @@ export function fleetEnv(specs: ServiceSpec[], basePort: number): Record<string,
   return env;
 }
 
+/** BASALT_CPU_PROF=memory,gateway writes those services' V8 CPU profiles (on exit) to BASALT_CPU_PROF_DIR */
+function profileArgs(name: string): string[] {
+  const wanted = (process.env.BASALT_CPU_PROF ?? '').split(',').map((x) => x.trim());
+  if (!wanted.includes(name) && !wanted.includes('all')) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${process.env.BASALT_CPU_PROF_DIR ?? join(ROOT, '.basalt/profiles')}`];
+}
+
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const basePort = opts.basePort ?? 8000;
   const specs = SERVICES.filter((s) => existsSync(join(ROOT, s.entry)) && (!opts.only || opts.only.includes(s.name)));
@@ -62,21 +75,36 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const urls: Record<string, string> = {};
   if (opts.logs && opts.logs !== 'inherit') mkdirSync(opts.logs, { recursive: true });
 
+  const supervisors = new Map<string, Supervisor>();
   const launch = async (s: ServiceSpec) => {
     const port = basePort + (s.port - 8000);
-    const out = opts.logs && opts.logs !== 'inherit' ? openSync(join(opts.logs, `${s.name}.log`), 'a') : 'inherit';
-    const child = spawn(process.execPath, [...(s.nodeArgs ?? []), '--import', 'tsx', join(ROOT, s.entry)], {
-      cwd: ROOT,
-      env: { ...process.env, ...shared, PORT: String(port) },
-      stdio: ['ignore', out, out],
-    });
-    child.on('exit', (code) => opts.onExit?.(s.name, code));
-    processes.set(s.name, child);
+    const logFile = opts.logs && opts.logs !== 'inherit' ? join(opts.logs, `${s.name}.log`) : null;
+    const spawnChild = () => {
+      const out = logFile ? openSync(logFile, 'a') : 'inherit';
+      const child = spawn(process.execPath, [...(s.nodeArgs ?? []), ...profileArgs(s.name), '--import', 'tsx', join(ROOT, s.entry)], {
+        cwd: ROOT,
+        env: { ...process.env, ...shared, PORT: String(port) },
+        stdio: ['ignore', out, out],
+      });
+      if (typeof out === 'number') closeSync(out); // the child holds its own copy
+      return child;
+    };
+    supervisors.get(s.name)?.release();
+    const supervisor = new Supervisor(s.name, spawnChild, opts.restartPolicy ?? DEFAULT_RESTART_POLICY, {
+      onSpawn: (child) => {
+        processes.set(s.name, child);
+        child.on('exit', (code) => opts.onExit?.(s.name, code));
+      },
+      onRestart: opts.onRestart,
+      onGiveUp: opts.onGiveUp,
+    }, () => (logFile ? tail(logFile) : ''));
+    supervisors.set(s.name, supervisor);
     urls[s.name] = `http://127.0.0.1:${port}`;
-    await waitForHealth(urls[s.name], 60_000, child);
+    await waitForHealth(urls[s.name], 180_000, supervisor.child);
   };
 
   const stop = async () => {
+    for (const s of supervisors.values()) s.release();
     await Promise.all(
       [...processes.values()].map(
         (p) =>
@@ -112,6 +140,22 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       await launch(spec);
     },
   };
+}
+
+/** The last lines of a log file (at most 4 KB), to say why a service died. */
+function tail(path: string, lines = 12): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, 4096));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** A port the kernel just handed out as free (listen on 0), for processes a test starts itself. */

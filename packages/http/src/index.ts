@@ -1,8 +1,11 @@
 // HTTP basics every service uses.
-export { createServiceApp, requestContext, type ServiceApp, type ServiceAppOptions } from './app.js';
-export { errorMiddleware, errorShapes, type ErrorShape } from './errors.js';
+export { errorShapes } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
-export { createMetrics, type Metrics } from './metrics.js';
+export { createMetrics, createRegistry, type Metrics } from './metrics.js';
 export { serve, type ServeOptions } from './serve.js';
-export { asyncRoute } from './async-route.js';
 export { projectBaseUrl } from './base-url.js';
+export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-body.js';
+export { createService, type App, type Service, type ServiceOptions, type WireShape } from './service.js';
+export { defineRoute, registerRoutes, type RouteDef, type RouteRequest, type RouteSchema } from './routes.js';
+export { parseJson, useJsonBodies, useFormBodies, invalidJson, type JsonOptions } from './body-parsers.js';
+export { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';

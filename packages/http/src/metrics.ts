@@ -1,10 +1,16 @@
 // Prometheus metrics: default process metrics plus one request histogram per service.
 import client from 'prom-client';
 
-export function createMetrics(service: string) {
+/** A registry labelled with the service, holding the default process metrics (the gateway adds its own). */
+export function createRegistry(service: string): client.Registry {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service });
   client.collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export function createMetrics(service: string) {
+  const registry = createRegistry(service);
   const requests = new client.Histogram({
     name: 'basalt_http_request_duration_seconds',
     help: 'HTTP request duration by route group and status',

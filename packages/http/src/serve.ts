@@ -1,8 +1,9 @@
 // Listening and graceful shutdown: on SIGTERM, fail readiness, wait for load balancers, stop accepting,
 // let in-flight requests finish, then close pools and queues and exit.
-import type { Server } from 'node:http';
-import type { Express } from 'express';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.js';
+import type { App } from './service.js';
 
 export interface ServeOptions {
   port: number;
@@ -13,18 +14,39 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   setDraining?: () => void;
   onClose?: () => Promise<void>;
+  /** for a raw handler (the gateway): HTTP upgrades, i.e. WebSockets */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
-export async function serve(app: Express | ((req: any, res: any) => void), opts: ServeOptions): Promise<Server> {
-  const { createServer } = await import('node:http');
-  const server = createServer(app as never);
-  server.keepAliveTimeout = 65_000; // longer than common LB idle timeouts, so the LB closes first
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
-  opts.log.info({ port: opts.port }, 'listening');
+const isFastify = (app: unknown): app is App => typeof (app as App).inject === 'function' && typeof (app as App).listen === 'function';
 
+/** A Fastify app (createService), or a raw node:http handler (the gateway's hot path). */
+export async function serve(app: App | ((req: IncomingMessage, res: ServerResponse) => void), opts: ServeOptions): Promise<Server> {
+  const host = opts.host ?? '0.0.0.0';
+  let server: Server;
+  let stopAccepting: () => Promise<unknown>;
+  if (isFastify(app)) {
+    await app.listen({ port: opts.port, host });
+    server = app.server;
+    stopAccepting = () => app.close();
+  } else {
+    const raw = createServer(app);
+    if (opts.upgrade) raw.on('upgrade', opts.upgrade);
+    raw.keepAliveTimeout = 65_000; // longer than common LB idle timeouts, so the LB closes first
+    await new Promise<void>((resolve, reject) => {
+      raw.once('error', reject);
+      raw.listen(opts.port, host, () => resolve());
+    });
+    server = raw;
+    stopAccepting = () => new Promise<void>((r) => raw.close(() => r()));
+  }
+  opts.log.info({ port: opts.port }, 'listening');
+  drainOnSignal(server, stopAccepting, opts);
+  return server;
+}
+
+/** On SIGTERM/SIGINT: readiness 503, the load-balancer delay, in-flight requests finish (bounded), then onClose. */
+function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, opts: ServeOptions): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -32,12 +54,12 @@ export async function serve(app: Express | ((req: any, res: any) => void), opts:
     opts.log.info({ signal }, 'draining');
     opts.setDraining?.();
     await new Promise((r) => setTimeout(r, opts.drainDelayMs ?? 0));
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    // Keep-alive connections that finish their last request after close() would otherwise hold the server open.
+    // A keep-alive socket whose request finishes after close() turns idle and would hold the exit: reap idle
+    // sockets until every in-flight request is done.
     const reaper = setInterval(() => server.closeIdleConnections(), 50);
     server.closeIdleConnections();
     const timeout = new Promise<void>((r) => setTimeout(r, opts.shutdownTimeoutMs ?? 25_000).unref());
-    await Promise.race([closed, timeout]);
+    await Promise.race([stopAccepting(), timeout]);
     clearInterval(reaper);
     server.closeAllConnections();
     await opts.onClose?.().catch((err) => opts.log.error({ err }, 'shutdown hook failed'));
@@ -46,5 +68,4 @@ export async function serve(app: Express | ((req: any, res: any) => void), opts:
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-  return server;
 }

@@ -1,6 +1,11 @@
-// HS256 JWTs, signed and verified with node:crypto HMAC over a cached KeyObject.
-// The algorithm comes from us, never from the token: anything but HS256 is refused.
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+// JWTs signed and verified with node:crypto: HS256 with a project's shared secret, and ES256, RS256 and EdDSA
+// with a project's asymmetric signing keys (Supabase's signing-keys model), picked by the token's `kid`.
+// The key decides the algorithm, never the token: an HS256 token is checked only with the shared secret, an
+// asymmetric one only with the public key its kid names and only under that key's own algorithm.
+import {
+  createHmac, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, sign as cryptoSign, timingSafeEqual,
+  verify as cryptoVerify, type JsonWebKey, type KeyObject,
+} from 'node:crypto';
 
 export type Claims = Record<string, unknown> & {
   sub?: string;
@@ -24,9 +29,75 @@ const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toStrin
 
 export const hmacKey = (secret: string): KeyObject => createSecretKey(Buffer.from(secret, 'utf8'));
 
-export function signJwt(claims: Claims, key: KeyObject): string {
-  const body = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+export type AsymmetricAlg = 'ES256' | 'RS256' | 'EdDSA';
+export const ASYMMETRIC_ALGS: readonly AsymmetricAlg[] = ['ES256', 'RS256', 'EdDSA'];
+
+export interface SigningKey {
+  kid: string;
+  alg: AsymmetricAlg;
+  key: KeyObject;
+}
+
+/**
+ * A project's keys: the shared HS256 secret (the anon and service_role keys, internal tokens) and the public
+ * keys of its asymmetric signing keys by kid; `signing` is the private key of the one in use, if any.
+ */
+export interface KeySet {
+  hmac: KeyObject;
+  verify: ReadonlyMap<string, SigningKey>;
+  signing: SigningKey | null;
+}
+
+export type JwtKey = KeyObject | KeySet;
+
+const isKeySet = (k: JwtKey): k is KeySet => 'hmac' in k;
+
+export function keySet(hmac: KeyObject, keys: { kid: string; alg: AsymmetricAlg; publicJwk: JsonWebKey; privateJwk?: JsonWebKey | null; current?: boolean }[] = []): KeySet {
+  const verify = new Map<string, SigningKey>();
+  let signing: SigningKey | null = null;
+  for (const k of keys) {
+    verify.set(k.kid, { kid: k.kid, alg: k.alg, key: createPublicKey({ key: k.publicJwk, format: 'jwk' }) });
+    if (k.current && k.privateJwk) signing = { kid: k.kid, alg: k.alg, key: createPrivateKey({ key: k.privateJwk, format: 'jwk' }) };
+  }
+  return { hmac, verify, signing };
+}
+
+/** A new key pair for `alg`, as JWKs (the public one carries kid, alg and use). */
+export function generateSigningKey(alg: AsymmetricAlg, kid: string): { privateJwk: JsonWebKey; publicJwk: JsonWebKey } {
+  const pair = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ed25519');
+  const meta = { kid, alg, use: 'sig' };
+  return { privateJwk: { ...pair.privateKey.export({ format: 'jwk' }), ...meta }, publicJwk: { ...pair.publicKey.export({ format: 'jwk' }), ...meta } };
+}
+
+const b64json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+function signWith(k: SigningKey, data: string): string {
+  if (k.alg === 'ES256') return cryptoSign('sha256', Buffer.from(data), { key: k.key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  if (k.alg === 'RS256') return cryptoSign('sha256', Buffer.from(data), k.key).toString('base64url');
+  return cryptoSign(null, Buffer.from(data), k.key).toString('base64url');
+}
+
+function verifyWith(k: SigningKey, data: string, signature: Buffer): boolean {
+  if (k.alg === 'ES256') return cryptoVerify('sha256', Buffer.from(data), { key: k.key, dsaEncoding: 'ieee-p1363' }, signature);
+  if (k.alg === 'RS256') return cryptoVerify('sha256', Buffer.from(data), k.key, signature);
+  return cryptoVerify(null, Buffer.from(data), k.key, signature);
+}
+
+/**
+ * Signs with the shared secret (HS256). With a KeySet and `{ asymmetric: true }`, signs with the project's
+ * signing key in use when it has one (its kid in the header), else with the shared secret.
+ */
+export function signJwt(claims: Claims, key: JwtKey, opts: { asymmetric?: boolean } = {}): string {
+  if (isKeySet(key) && opts.asymmetric && key.signing) {
+    const k = key.signing;
+    const body = `${b64json({ alg: k.alg, kid: k.kid, typ: 'JWT' })}.${b64json(claims)}`;
+    return `${body}.${signWith(k, body)}`;
+  }
+  const hmac = isKeySet(key) ? key.hmac : key;
+  const body = `${HEADER}.${b64json(claims)}`;
+  return `${body}.${createHmac('sha256', hmac).update(body).digest('base64url')}`;
 }
 
 function parseSegment(seg: string): Record<string, unknown> {
@@ -61,14 +132,21 @@ export interface VerifyOptions {
   clockToleranceSeconds?: number;
 }
 
-export function verifyJwt(token: string, key: KeyObject, opts: VerifyOptions = {}): Claims {
+export function verifyJwt(token: string, key: JwtKey, opts: VerifyOptions = {}): Claims {
   const [h, p, s] = split(token);
   const header = parseSegment(h);
-  if (header.alg !== 'HS256') throw new JwtError('algorithm', `algorithm ${String(header.alg)} is not allowed`);
-  const expected = createHmac('sha256', key).update(`${h}.${p}`).digest();
   const given = Buffer.from(s, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new JwtError('signature', 'invalid JWT signature');
+  if (header.alg === 'HS256') {
+    const expected = createHmac('sha256', isKeySet(key) ? key.hmac : key).update(`${h}.${p}`).digest();
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JwtError('signature', 'invalid JWT signature');
+  } else if (isKeySet(key) && typeof header.kid === 'string' && key.verify.has(header.kid)) {
+    const k = key.verify.get(header.kid)!;
+    if (header.alg !== k.alg) throw new JwtError('algorithm', `algorithm ${String(header.alg)} does not match key ${k.kid}`);
+    if (!verifyWith(k, `${h}.${p}`, given)) throw new JwtError('signature', 'invalid JWT signature');
+  } else if (typeof header.alg === 'string' && (ASYMMETRIC_ALGS as readonly string[]).includes(header.alg)) {
+    throw new JwtError('signature', `no signing key with kid ${JSON.stringify(header.kid ?? null)}`);
+  } else {
+    throw new JwtError('algorithm', `algorithm ${String(header.alg)} is not allowed`);
   }
   const claims = parseSegment(p) as Claims;
   const now = opts.now ?? Math.floor(Date.now() / 1000);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { decodeUnverified, hmacKey, JwtError, signApiKey, signJwt, verifyJwt } from './index.js';
+import { decodeUnverified, generateSigningKey, hmacKey, JwtError, keySet, signApiKey, signJwt, verifyJwt } from './index.js';
 
 const key = hmacKey('a-very-long-project-secret-of-at-least-32-chars');
 const other = hmacKey('another-projects-secret-that-is-also-long-enough');
@@ -48,3 +48,33 @@ const cases: [string, () => string, string][] = [
 for (const [name, make, expected] of cases) {
   test(`refuses a token with ${name}`, () => assert.equal(reason(() => verifyJwt(make(), key)), expected));
 }
+
+test('asymmetric keys: ES256, RS256 and EdDSA sign with the key in use and verify by kid', () => {
+  const hmac = hmacKey('shared-secret-for-the-test-0123456789');
+  for (const alg of ['ES256', 'RS256', 'EdDSA'] as const) {
+    const a = generateSigningKey(alg, `kid-${alg}-a`);
+    const b = generateSigningKey(alg, `kid-${alg}-b`);
+    const current = keySet(hmac, [{ kid: `kid-${alg}-a`, alg, publicJwk: a.publicJwk, privateJwk: a.privateJwk, current: true }, { kid: `kid-${alg}-b`, alg, publicJwk: b.publicJwk }]);
+    const token = signJwt({ sub: 'u1', exp: Math.floor(Date.now() / 1000) + 60 }, current, { asymmetric: true });
+    const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    assert.deepEqual(header, { alg, kid: `kid-${alg}-a`, typ: 'JWT' });
+    assert.equal(verifyJwt(token, current).sub, 'u1');
+    // without asymmetric: the shared secret, which still verifies
+    assert.equal(JSON.parse(Buffer.from(signJwt({ sub: 'u2' }, current).split('.')[0], 'base64url').toString()).alg, 'HS256');
+    assert.equal(verifyJwt(signJwt({ sub: 'u2' }, current), current).sub, 'u2');
+    // a set without that kid (revoked), a bare HMAC key, a tampered payload, an alg that does not match the key
+    const revoked = keySet(hmac, [{ kid: `kid-${alg}-b`, alg, publicJwk: b.publicJwk }]);
+    assert.throws(() => verifyJwt(token, revoked), (e: JwtError) => e.reason === 'signature');
+    assert.throws(() => verifyJwt(token, hmac), (e: JwtError) => e.reason === 'signature');
+    const [h, , sig] = token.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'admin' })).toString('base64url')}.${sig}`;
+    assert.throws(() => verifyJwt(forged, current), (e: JwtError) => e.reason === 'signature');
+    const wrongAlg = `${Buffer.from(JSON.stringify({ alg: alg === 'RS256' ? 'ES256' : 'RS256', kid: `kid-${alg}-a` })).toString('base64url')}.${token.split('.')[1]}.${sig}`;
+    assert.throws(() => verifyJwt(wrongAlg, current), (e: JwtError) => e.reason === 'algorithm');
+  }
+  // an HS256 token signed with the public key's bytes as the secret (the classic confusion) is refused
+  const ec = generateSigningKey('ES256', 'k');
+  const set = keySet(hmac, [{ kid: 'k', alg: 'ES256', publicJwk: ec.publicJwk }]);
+  const confused = signJwt({ sub: 'x' }, hmacKey(JSON.stringify(ec.publicJwk)));
+  assert.throws(() => verifyJwt(confused, set), (e: JwtError) => e.reason === 'signature');
+});

@@ -1,0 +1,40 @@
+// The request context against real Postgres: every setting a policy may read, transaction-local, and gone
+// after commit or rollback; values with quotes cannot break out of their literal.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPool } from './pool.js';
+import { asCaller, switchCaller } from './request-context.js';
+
+const pool = createPool(process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', { max: 1 });
+after(() => pool.end());
+
+const READ = `select current_user as role, current_setting('request.jwt.claims') as claims, current_setting('request.jwt.claim.sub') as sub,
+  current_setting('request.jwt.claim.email') as email, current_setting('request.jwt.claim.role') as claim_role,
+  current_setting('request.method') as method, current_setting('request.path') as path, current_setting('search_path') as search_path,
+  current_setting('statement_timeout') as timeout, current_setting('transaction_read_only') as read_only`;
+
+test('every setting is visible inside the transaction and gone after it', async () => {
+  const claims = { sub: 'u-1', email: "o'brien@x.test", role: 'postgres', 'Bad-Key': 'ignored' };
+  const inside = await asCaller(pool, { role: 'postgres', claims, method: 'PATCH', path: '/rest/v1/x', searchPath: 'public, pg_catalog', timeoutMs: 1500, readOnly: true },
+    async (c) => (await c.query(READ)).rows[0]);
+  assert.deepEqual(inside, {
+    role: 'postgres', claims: JSON.stringify(claims), sub: 'u-1', email: "o'brien@x.test", claim_role: 'postgres',
+    method: 'PATCH', path: '/rest/v1/x', search_path: 'public, pg_catalog', timeout: '1500ms', read_only: 'on',
+  });
+  const afterwards = (await pool.query(`select current_setting('request.jwt.claims', true) as claims, current_setting('transaction_read_only') as ro`)).rows[0];
+  assert.ok(!afterwards.claims, 'nothing leaks to the next user of the connection');
+  assert.equal(afterwards.ro, 'off');
+});
+
+test('an error rolls back; switchCaller changes the role mid-transaction', async () => {
+  await assert.rejects(asCaller(pool, { role: 'postgres', claims: {} }, async (c) => {
+    await c.query('create temp table t_rollback (x int)');
+    throw new Error('boom');
+  }, { mapError: (e) => new Error(`mapped: ${(e as Error).message}`) }), /mapped: boom/);
+  const seen = await asCaller(pool, { role: 'postgres', claims: { sub: 'a' } }, async (c) => {
+    await switchCaller(c, { role: 'postgres', claims: { sub: 'b' } });
+    return (await c.query(`select current_setting('request.jwt.claim.sub') as sub`)).rows[0].sub;
+  });
+  assert.equal(seen, 'b');
+  assert.equal((await pool.query(`select to_regclass('t_rollback') as t`)).rows[0].t, null);
+});

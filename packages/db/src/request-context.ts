@@ -1,0 +1,72 @@
+// The one request context every service opens before it runs a statement for a caller: the role, the JWT
+// claims (whole, and per claim as PostgREST's legacy request.jwt.claim.<name>), search_path, the statement
+// timeout, request.method / request.path, read-only and time zone, all transaction-local. RLS policies see
+// the same settings whichever service runs the statement (REST, storage, auth, cron, documents, memory, …).
+import pg from 'pg';
+
+export interface CallerSettings {
+  /** anon | authenticated | service_role, or basalt_admin for a service's own bookkeeping */
+  role: string;
+  claims: Record<string, unknown>;
+  method?: string;
+  path?: string;
+  searchPath?: string;
+  /** statement_timeout for this transaction; 0 keeps the role's own */
+  timeoutMs?: number;
+  readOnly?: boolean;
+  timezone?: string | null;
+}
+
+/**
+ * Parameterised, so a pipelining client can prepare it once per connection ($4 is the claims JSON). A read-write
+ * caller keeps the session's own mode rather than asking for read-write: a project database the platform made
+ * read-only (over its db_bytes quota) then refuses the write itself with 25006, as PostgREST reports it.
+ */
+export const CALLER_SETTINGS_SQL = `select set_config('search_path', coalesce(nullif($1, ''), current_setting('search_path')), true),
+  set_config('statement_timeout', coalesce(nullif($2, '0ms'), current_setting('statement_timeout')), true),
+  set_config('role', $3, true), set_config('request.jwt.claims', $4, true), set_config('request.jwt.claim.sub', $5, true),
+  set_config('request.jwt.claim.role', $3, true), set_config('request.method', $6, true), set_config('request.path', $7, true),
+  set_config('transaction_read_only', coalesce(nullif($8, 'off'), current_setting('transaction_read_only')), true), set_config('timezone', coalesce(nullif($9, ''), current_setting('timezone')), true),
+  (select count(set_config('request.jwt.claim.' || c.k, c.v, true)) from json_each_text($4::json) as c(k, v) where c.k ~ '^[a-z_][a-z0-9_]*$')`;
+
+export function callerSettingsValues(s: CallerSettings): string[] {
+  return [
+    s.searchPath ?? '', `${Math.trunc(s.timeoutMs ?? 0)}ms`, s.role, JSON.stringify(s.claims),
+    typeof s.claims.sub === 'string' ? s.claims.sub : '', s.method ?? '', s.path ?? '', s.readOnly ? 'on' : 'off', s.timezone ?? '',
+  ];
+}
+
+/** BEGIN and the settings as one simple-protocol query (one round trip), every value a quoted literal. */
+export function beginAsCallerSql(s: CallerSettings): string {
+  const values = callerSettingsValues(s);
+  return `begin; ${CALLER_SETTINGS_SQL.replace(/\$(\d)/g, (_, i: string) => pg.escapeLiteral(values[Number(i) - 1]))}`;
+}
+
+/** Changes who the open transaction runs as (a service-role read inside a caller's transaction, and back). */
+export async function switchCaller(client: pg.PoolClient, s: CallerSettings): Promise<void> {
+  await client.query(CALLER_SETTINGS_SQL, callerSettingsValues(s));
+}
+
+export interface AsCallerOptions {
+  /** roll back instead of committing: a dry run (a permission probe) */
+  rollback?: boolean;
+  /** maps an error thrown inside (a Postgres error, say) before it is rethrown */
+  mapError?: (e: unknown) => unknown;
+}
+
+/** Runs fn in one transaction as the caller; commits, or rolls back on error (and releases a broken client). */
+export async function asCaller<T>(pool: pg.Pool, s: CallerSettings, fn: (client: pg.PoolClient) => Promise<T>, opts: AsCallerOptions = {}): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(beginAsCallerSql(s));
+    const result = await fn(client);
+    await client.query(opts.rollback ? 'rollback' : 'commit');
+    return result;
+  } catch (e) {
+    await client.query('rollback').catch(() => (broken = true));
+    throw opts.mapError ? opts.mapError(e) : e;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,100 @@
+// The Fastify skeleton through app.inject: ids, health, readiness, metrics, bodies, validation and errors in
+// the service's wire shape.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { BasaltError, errors } from '@basalt/errors';
+import { errorShapes } from './errors.js';
+import { createLogger } from './logger.js';
+import { defineRoute, registerRoutes } from './routes.js';
+import { createService } from './service.js';
+
+function build(ready?: () => Promise<void>) {
+  const service = createService({ name: 'demo', log: createLogger('demo', 'silent'), errorShape: errorShapes.postgrest, ready, forms: true, bodyLimit: 1024 });
+  registerRoutes(service.app, [
+    defineRoute({
+      method: 'POST', url: '/echo/:id',
+      schema: { params: z.object({ id: z.coerce.number().int() }), body: z.object({ name: z.string().min(1) }).strict() },
+      handler: async (req, reply) => reply.code(201).send({ id: req.params.id, name: req.body.name }),
+    }),
+    defineRoute({ method: 'POST', url: '/form', handler: async (req) => req.body }),
+    defineRoute({ method: 'GET', url: '/boom', handler: async () => { throw new Error('secret internals'); } }),
+    defineRoute({ method: 'GET', url: '/teapot', handler: async () => { throw new BasaltError(418, 'teapot', 'I am a teapot', { headers: { 'x-why': 'tea' } }); } }),
+    defineRoute({ method: 'GET', url: '/pg', handler: async () => { throw Object.assign(new Error('duplicate key'), { code: '23505' }); } }),
+  ], '/v1');
+  return service;
+}
+
+test('request ids are carried or made, and echoed', async () => {
+  const { app } = build();
+  const given = await app.inject({ url: '/health', headers: { 'x-request-id': 'req-1' } });
+  assert.equal(given.headers['x-request-id'], 'req-1');
+  assert.deepEqual(given.json(), { status: 'ok', service: 'demo' });
+  const made = await app.inject({ url: '/health', headers: { 'x-request-id': 'bad id with spaces' } });
+  assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+});
+
+test('readiness follows the dependency check and draining', async () => {
+  let up = false;
+  const { app, setDraining } = build(async () => { if (!up) throw new Error('postgres down'); });
+  assert.equal((await app.inject({ url: '/ready' })).statusCode, 503);
+  up = true;
+  assert.equal((await app.inject({ url: '/ready' })).statusCode, 200);
+  setDraining();
+  assert.deepEqual((await app.inject({ url: '/ready' })).json(), { status: 'draining' });
+});
+
+test('validation, bad JSON, deep JSON and size limits are 4xx in the wire shape; routes see typed values', async () => {
+  const { app } = build();
+  const ok = await app.inject({ method: 'POST', url: '/v1/echo/7', payload: { name: 'x' } });
+  assert.equal(ok.statusCode, 201);
+  assert.deepEqual(ok.json(), { id: 7, name: 'x' });
+  const cases: [string, Record<string, unknown>, number, RegExp][] = [
+    ['missing field', { url: '/v1/echo/7', payload: {} }, 400, /body\.name/],
+    ['unknown field', { url: '/v1/echo/7', payload: { name: 'x', extra: 1 } }, 400, /extra/],
+    ['bad param', { url: '/v1/echo/abc', payload: { name: 'x' } }, 400, /params\.id/],
+    ['invalid JSON', { url: '/v1/echo/7', payload: '{"name":', headers: { 'content-type': 'application/json' } }, 400, /Invalid JSON/],
+    ['scalar JSON', { url: '/v1/echo/7', payload: '"x"', headers: { 'content-type': 'application/json' } }, 400, /object or an array/],
+    ['deep JSON', { url: '/v1/echo/7', payload: '['.repeat(500) + ']'.repeat(500), headers: { 'content-type': 'application/json' } }, 400, /nested deeper/],
+    ['too large', { url: '/v1/echo/7', payload: { name: 'x'.repeat(2000) } }, 413, /too large/],
+    ['unknown media type', { url: '/v1/echo/7', payload: 'x', headers: { 'content-type': 'application/x-nope' } }, 415, /./],
+  ];
+  for (const [name, req, status, message] of cases) {
+    const r = await app.inject({ method: 'POST', ...req });
+    assert.equal(r.statusCode, status, `${name}: ${r.body}`);
+    const body = r.json();
+    assert.deepEqual(Object.keys(body).sort(), ['code', 'details', 'hint', 'message'], name);
+    assert.match(body.message, message, name);
+  }
+});
+
+test('forms parse flat; errors keep their status and headers; unknown errors are a generic 500; pg errors map', async () => {
+  const { app } = build();
+  assert.deepEqual((await app.inject({ method: 'POST', url: '/v1/form', payload: 'a=1&b=two', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json(), { a: '1', b: 'two' });
+  const tea = await app.inject({ url: '/v1/teapot' });
+  assert.equal(tea.statusCode, 418);
+  assert.equal(tea.headers['x-why'], 'tea');
+  const boom = await app.inject({ url: '/v1/boom' });
+  assert.equal(boom.statusCode, 500);
+  assert.ok(!boom.body.includes('secret internals'));
+  assert.equal((await app.inject({ url: '/v1/pg' })).statusCode, 409);
+  const missing = await app.inject({ url: '/v1/nothing' });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.json().code, errors.notFound('x').code);
+});
+
+test('metrics count requests by route pattern, not by raw path', async () => {
+  const { app } = build();
+  await app.inject({ method: 'POST', url: '/v1/echo/1', payload: { name: 'a' } });
+  await app.inject({ method: 'POST', url: '/v1/echo/2', payload: { name: 'b' } });
+  const text = (await app.inject({ url: '/metrics' })).body;
+  assert.match(text, /basalt_http_request_duration_seconds_count\{service="demo",method="POST",group="\/v1\/echo\/:id",status="201"\} 2/);
+});
+
+test('a URL the router cannot decode is a 400 in the wire shape, with the request id', async () => {
+  const { app } = build();
+  const r = await app.inject({ url: '/v1/echo/%E0%A4%A', headers: { 'x-request-id': 'bad-url-1' } });
+  assert.equal(r.statusCode, 400);
+  assert.equal(r.headers['x-request-id'], 'bad-url-1');
+  assert.deepEqual(Object.keys(r.json()).sort(), ['code', 'details', 'hint', 'message']);
+});

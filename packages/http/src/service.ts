@@ -1,0 +1,145 @@
+// The Fastify skeleton every service shares: request ids carried from the gateway, a child logger per request
+// (no per-request log line), JSON and form bodies with size and depth limits, zod validation, /health, /ready,
+// /metrics, and one error handler that renders every failure as a BasaltError in the service's wire shape.
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BasaltError, errors, fromPgError } from '@basalt/errors';
+import { useFormBodies, useJsonBodies, type JsonOptions } from './body-parsers.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';
+
+/** Renders an error in the wire shape of the API a service is compatible with. */
+export type WireShape = (e: BasaltError, req: FastifyRequest) => unknown;
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface ServiceOptions {
+  name: string;
+  log: Logger;
+  /** throws when a dependency (Postgres, Redis) is unreachable */
+  ready?: () => Promise<void>;
+  errorShape: WireShape;
+  /** maps a failed request validation to this API's error (default: 400 validation_failed) */
+  validationError?: (message: string, issues: unknown) => BasaltError;
+  /** bytes; routes may set their own */
+  bodyLimit?: number;
+  json?: JsonOptions;
+  /** parse application/x-www-form-urlencoded bodies too */
+  forms?: boolean;
+}
+
+export interface Service {
+  app: App;
+  metrics: Metrics;
+  /** flips /ready to 503 while the process drains */
+  setDraining: () => void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
+  if (err instanceof BasaltError) return err;
+  if (err instanceof ValidationFailed) return (opts.validationError ?? errors.validation)(err.message, err.issues);
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new BasaltError(413, 'payload_too_large', 'Request body is too large');
+  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new BasaltError(415, 'unsupported_media_type', e.message ?? 'Unsupported media type');
+  if (e?.code === 'FST_ERR_VALIDATION') return (opts.validationError ?? errors.validation)(e.message ?? 'Invalid request', undefined);
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new BasaltError(e.statusCode, 'bad_request', e.message ?? 'Bad request');
+  }
+  const mapped = fromPgError(err);
+  return mapped instanceof BasaltError ? mapped : errors.internal(err);
+}
+
+/** Reads and drops the rest of a request body: at most 1 GiB or 30 s, after which the connection is cut. */
+function readOff(body: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (body.readableEnded || body.destroyed) return resolve();
+    let left = 1024 ** 3;
+    const cut = () => {
+      body.destroy();
+      resolve();
+    };
+    const timer = setTimeout(cut, 30_000);
+    body.on('data', (c: Buffer) => {
+      if ((left -= c.length) < 0) cut();
+    });
+    body.once('end', resolve).once('close', resolve).once('error', () => resolve());
+    body.once('close', () => clearTimeout(timer)).once('end', () => clearTimeout(timer));
+    body.resume();
+  });
+}
+
+export function createService(opts: ServiceOptions): Service {
+  const app = Fastify({
+    loggerInstance: opts.log,
+    // no log line per request on the hot path: access logs are the gateway's (ACCESS_LOG)
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    childLoggerFactory: (logger, bindings, childOpts, raw) => {
+      const ref = (raw as IncomingMessage).headers['x-basalt-ref'];
+      return logger.child(typeof ref === 'string' ? { ...bindings, ref } : bindings, childOpts);
+    },
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    trustProxy: 'loopback, linklocal, uniquelocal',
+    routerOptions: { maxParamLength: 2048 },
+    keepAliveTimeout: 65_000, // longer than common load-balancer idle timeouts, so the balancer closes first
+    return503OnClosing: true,
+    // what the router refuses before any hook runs (a malformed percent-encoding): still the API's own shape
+    frameworkErrors: (err, req, reply) => {
+      const e = new BasaltError(400, 'bad_request', err.code === 'FST_ERR_BAD_URL' ? 'Malformed URL' : err.message);
+      const r = reply as unknown as FastifyReply;
+      void r.code(e.status).header('x-request-id', req.id).type('application/json; charset=utf-8').send(opts.errorShape(e, req as FastifyRequest));
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(zodValidator);
+  useJsonBodies(app, opts.json);
+  if (opts.forms) useFormBodies(app);
+
+  const metrics = createMetrics(opts.name);
+  let draining = false;
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.observe({ method: req.method, group: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/health', async () => ({ status: 'ok', service: opts.name }));
+  app.get('/ready', async (req, reply) => {
+    if (draining) return reply.code(503).send({ status: 'draining' });
+    try {
+      await opts.ready?.();
+      return { status: 'ready' };
+    } catch (err) {
+      req.log.warn({ err }, 'not ready');
+      return reply.code(503).send({ status: 'unavailable', message: (err as Error).message });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  app.setNotFoundHandler(async (req) => {
+    throw errors.notFound(`route ${req.method} ${req.url.split('?')[0]}`);
+  });
+  app.setErrorHandler(async (err, req, reply) => {
+    // Fastify refuses an oversized body mid-stream and would close the connection on a client (the gateway) still
+    // sending it, which sees a reset instead of the 413. Read the rest off first (bounded), then answer on a
+    // connection kept open, as Express did.
+    if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      reply.removeHeader('connection');
+      await readOff(req.raw);
+    }
+    const e = toBasaltError(err, opts);
+    if (e.status >= 500) req.log.error({ err: e.cause ?? err, code: e.code }, 'request failed');
+    else req.log.debug({ code: e.code, status: e.status }, 'request rejected');
+    if (reply.raw.headersSent) return void reply.raw.destroy();
+    if (e.headers) reply.headers(e.headers);
+    return reply.code(e.status).type('application/json; charset=utf-8').send(opts.errorShape(e, req));
+  });
+  return { app: app as unknown as App, metrics, setDraining: () => void (draining = true) };
+}
