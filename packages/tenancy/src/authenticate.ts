@@ -1,6 +1,6 @@
 // Verifies a request's token with the project's own secret and yields the database role to run as.
-import { JwtError, verifyJwt, type Claims } from '@basalt/jwt';
-import type { Project } from './registry.js';
+import { decodeUnverified, JwtError, verifyJwt, type Claims } from '@basalt/jwt';
+import type { Project, ProjectRegistry } from './registry.js';
 
 export const REQUEST_ROLES = ['anon', 'authenticated', 'service_role'] as const;
 export type RequestRole = (typeof REQUEST_ROLES)[number];
@@ -46,4 +46,16 @@ export function authenticate(project: Project, token: string | null): Principal 
   const role = claims.role ?? 'anon';
   if (!(REQUEST_ROLES as readonly string[]).includes(role as string)) throw new AuthError('bad_role', `role "${String(role)}" is not allowed`);
   return { role: role as RequestRole, claims, token };
+}
+
+/**
+ * For services the gateway reaches without resolving a project (the AI gateway, memory): the project is the
+ * gateway's x-basalt-ref when it named one, else the token's own `ref` claim (read unverified, only to pick the
+ * key), and the token must then verify with that project's keys. An unknown project is AuthError 'invalid'.
+ */
+export async function authenticateIn(registry: ProjectRegistry, token: string, headerRef: string | undefined): Promise<{ project: Project; principal: Principal }> {
+  const ref = headerRef ?? decodeUnverified(token)?.ref;
+  const project = typeof ref === 'string' ? await registry.get(ref) : null;
+  if (!project) throw new AuthError('invalid', 'no project for this token');
+  return { project, principal: authenticate(project, token) };
 }

@@ -6,6 +6,12 @@ import { Redis } from 'ioredis';
 import { SecretBox } from '@basalt/crypto';
 import { createPool, ProjectPools, type ProjectPoolsOptions } from '@basalt/db';
 import { ProjectRegistry } from './registry.js';
+import { SLEEP_CHANNEL, sleepReportKey } from './sleep.js';
+
+/** What a service released for a project put to sleep (counts by kind), recorded for the platform to show. */
+export type SleepHandler = (ref: string) => Promise<Record<string, number>> | Record<string, number>;
+/** how long a sleep report is kept */
+const SLEEP_REPORT_TTL_S = 7 * 86_400;
 
 export interface ControlPlaneOptions {
   service: string;
@@ -26,6 +32,8 @@ export interface ControlPlane {
   ready: () => Promise<void>;
   /** a pool LRU whose entries are dropped when the registry invalidates their project */
   projectPools: (opts?: ProjectPoolsOptions) => ProjectPools;
+  /** Releases the service's own per-project resources (isolates, listeners) when the project is put to sleep. */
+  onSleep: (fn: SleepHandler) => void;
   close: () => Promise<void>;
 }
 
@@ -50,6 +58,26 @@ export async function connectControlPlane(o: ControlPlaneOptions): Promise<Contr
   const registry = new ProjectRegistry({ control, secrets, subscriber, publisher: redis });
   await registry.start();
   const pools: ProjectPools[] = [];
+  const sleepHandlers: SleepHandler[] = [];
+  // A project put to sleep: its pools here close (the registry's invalidation already evicted them; this waits
+  // for their connections to go), the service's own handlers release the rest, and what went is recorded.
+  const sleep = async (ref: string) => {
+    // the channel is shared by every install on this Redis: only our own projects are ours to release
+    if (!(await registry.exists(ref))) return;
+    const released: Record<string, number> = { pools: 0 };
+    for (const p of pools) released.pools += (await p.release(ref)) ? 1 : 0;
+    for (const fn of sleepHandlers) {
+      for (const [k, v] of Object.entries(await fn(ref))) released[k] = (released[k] ?? 0) + v;
+    }
+    const field = `${o.service}:${process.pid}`;
+    await redis.multi().hset(sleepReportKey(ref), field, JSON.stringify({ ...released, at: new Date().toISOString() }))
+      .expire(sleepReportKey(ref), SLEEP_REPORT_TTL_S).exec();
+  };
+  subscriber.on('message', (channel: string, ref: string) => {
+    if (channel !== SLEEP_CHANNEL) return;
+    sleep(ref).catch((err: Error) => o.log.warn({ ref, err: err.message }, 'releasing a sleeping project failed'));
+  });
+  await subscriber.subscribe(SLEEP_CHANNEL);
   return {
     control,
     redis,
@@ -66,6 +94,7 @@ export async function connectControlPlane(o: ControlPlaneOptions): Promise<Contr
       pools.push(p);
       return p;
     },
+    onSleep: (fn) => void sleepHandlers.push(fn),
     close: async () => {
       await Promise.all(pools.map((p) => p.closeAll()));
       await control.end().catch(() => undefined);

@@ -12,33 +12,34 @@ export interface OwnerErrors {
   projectNotFound: () => Error;
 }
 
-/** Express-style middleware: sets req.ref (and req.project) for the project named by the gateway's x-basalt-ref. */
-export function requireProjectOwner(control: pg.Pool, registry: ProjectRegistry, errs: OwnerErrors) {
-  return async (req: { headers: IncomingHttpHeaders; ref?: string; project?: Project }, _res: unknown, next: (e?: unknown) => void) => {
+/**
+ * The project named by the gateway's x-basalt-ref, when the caller owns it; throws one of `errs` otherwise.
+ * Framework-free: services call it from an onRequest hook, before any body is read.
+ */
+export async function authorizeProjectOwner(
+  control: pg.Pool, registry: ProjectRegistry, errs: OwnerErrors, headers: IncomingHttpHeaders,
+  /** the project asked for: the gateway's x-basalt-ref unless the path names it (delegated platform paths) */
+  ref: unknown = headers['x-basalt-ref'],
+): Promise<{ ref: string; project: Project }> {
+  if (typeof ref !== 'string') throw errs.projectNotFound();
+  const token = requestToken(headers);
+  const platform = token?.startsWith(PLATFORM_TOKEN_PREFIX);
+  if (platform) {
+    const principal = await verifyPlatformToken(control, token);
+    if (!principal) throw errs.unauthorized();
+    if (!canAccessProject(principal, ref)) throw errs.forbidden();
+  }
+  const project = await registry.get(ref);
+  if (!project) throw errs.projectNotFound();
+  if (!platform) {
+    let role: string;
     try {
-      const ref = req.headers['x-basalt-ref'];
-      if (typeof ref !== 'string') return next(errs.projectNotFound());
-      const token = requestToken(req.headers);
-      if (token?.startsWith(PLATFORM_TOKEN_PREFIX)) {
-        const principal = await verifyPlatformToken(control, token);
-        if (!principal) return next(errs.unauthorized());
-        if (!canAccessProject(principal, ref)) return next(errs.forbidden());
-      }
-      const project = await registry.get(ref);
-      if (!project) return next(errs.projectNotFound());
-      if (!token?.startsWith(PLATFORM_TOKEN_PREFIX)) {
-        try {
-          if (authenticate(project, token).role !== 'service_role') return next(errs.forbidden());
-        } catch (e) {
-          if (e instanceof AuthError) return next(errs.unauthorized());
-          throw e;
-        }
-      }
-      req.ref = ref;
-      req.project = project;
-      next();
+      role = authenticate(project, token).role;
     } catch (e) {
-      next(e);
+      if (e instanceof AuthError) throw errs.unauthorized();
+      throw e;
     }
-  };
+    if (role !== 'service_role') throw errs.forbidden();
+  }
+  return { ref, project };
 }

@@ -1,13 +1,16 @@
 // Project resolution: ref → connection, secret and settings, read from the control database through one query,
 // cached in-process and invalidated for every replica over Redis pub/sub when a project changes.
-import type { KeyObject } from 'node:crypto';
+import type { JsonWebKey } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import { unsealSecrets, type SecretBox } from '@basalt/crypto';
-import { hmacKey } from '@basalt/jwt';
+import { hashToken, unsealSecrets, type SecretBox } from '@basalt/crypto';
+import { hmacKey, keySet, type AsymmetricAlg, type KeySet } from '@basalt/jwt';
+import { quotasFrom, type Quotas } from './quotas.js';
 
 export const PROJECT_CHANNEL = 'basalt:projects';
+/** a message `plan:<name>` on PROJECT_CHANNEL: that plan's quotas changed, so every project on it is stale */
+const PLAN_MESSAGE = 'plan:';
 
 export interface Project {
   ref: string;
@@ -18,10 +21,29 @@ export interface Project {
   /** the project's authenticator login on its own database */
   connectionString: string;
   jwtSecret: string;
-  jwtKey: KeyObject;
+  /**
+   * What verifies and signs the project's tokens: the shared HS256 secret, the public keys of its asymmetric
+   * signing keys by kid (in use, standby, previously used; never revoked) and the private key of the one in use.
+   */
+  jwtKey: KeySet;
+  /** the public signing keys, as /auth/v1/.well-known/jwks.json publishes them */
+  jwks: JsonWebKey[];
+  /** the opaque API keys (sb_publishable_…, sb_secret_…) by hashToken (SHA-256 hex), with the type each stands for */
+  apiKeys: ReadonlyMap<string, 'publishable' | 'secret'>;
   anonKey: string;
   serviceKey: string;
   createdAt: Date;
+  /** the project's plan and its quotas, current: a plan change or a plan edit invalidates the cached project */
+  plan: string;
+  quotas: Quotas;
+  /** the quota (`db_bytes`) that made the platform turn the project's database read-only, or null while writable */
+  readOnlyReason: string | null;
+  /** the Postgres cluster holding the project's database (platform.clusters) */
+  clusterId: string;
+  /** the project's login on its cluster's streaming replica, when the cluster has one (REST reads go there) */
+  replicaConnectionString: string | null;
+  /** put to sleep for idleness: its services released their resources; the next request through the gateway wakes it */
+  sleeping: boolean;
 }
 
 interface ProjectRow {
@@ -36,11 +58,24 @@ interface ProjectRow {
   service_key_enc: string;
   admin_url_enc: string;
   created_at: Date;
+  plan: string;
+  plan_quotas: Record<string, unknown> | null;
+  read_only_reason: string | null;
+  cluster_id: string;
+  replica_url_enc: string | null;
+  sleeping: boolean;
+  signing_keys: { id: string; algorithm: AsymmetricAlg; status: string; public_jwk: JsonWebKey; private_jwk_enc: string | null }[];
+  api_keys: { hash: string; type: 'publishable' | 'secret' }[];
 }
 
 const SELECT_PROJECT = `select p.ref, p.name, p.settings, p.db_name, p.db_role, p.db_password_enc, p.jwt_secret_enc,
-    p.anon_key_enc, p.service_key_enc, p.created_at, c.admin_url_enc
-  from platform.projects p join platform.clusters c on c.id = p.cluster_id
+    p.anon_key_enc, p.service_key_enc, p.created_at, c.admin_url_enc, p.plan, pl.quotas as plan_quotas, p.read_only_reason,
+    p.cluster_id, c.replica_url_enc, p.sleeping_at is not null as sleeping,
+    coalesce((select json_agg(json_build_object('id', k.id, 'algorithm', k.algorithm, 'status', k.status, 'public_jwk', k.public_jwk,
+        'private_jwk_enc', case when k.status = 'in_use' then k.private_jwk_enc end) order by k.created_at)
+      from platform.signing_keys k where k.ref = p.ref and k.status <> 'revoked'), '[]') as signing_keys,
+    coalesce((select json_agg(json_build_object('hash', a.key_hash, 'type', a.type)) from platform.api_keys a where a.ref = p.ref), '[]') as api_keys
+  from platform.projects p join platform.clusters c on c.id = p.cluster_id left join platform.plans pl on pl.name = p.plan
   where p.status = 'active' and `;
 
 export interface RegistryOptions {
@@ -55,20 +90,26 @@ export interface RegistryOptions {
 export class ProjectRegistry {
   readonly #byRef: LRUCache<string, { project: Project | null }>;
   readonly #byDomain: LRUCache<string, { ref: string | null }>;
+  readonly #byApiKey: LRUCache<string, { ref: string | null }>;
   readonly #loading = new Map<string, Promise<Project | null>>();
+  /** bumped by every invalidation: a load that overlapped one may have read the old row, and is not cached */
+  #generation = 0;
   #onInvalidate: ((ref: string) => void)[] = [];
 
   constructor(private readonly opts: RegistryOptions) {
     const ttl = opts.ttlMs ?? 60_000;
     this.#byRef = new LRUCache({ max: 10_000, ttl });
     this.#byDomain = new LRUCache({ max: 10_000, ttl });
+    this.#byApiKey = new LRUCache({ max: 10_000, ttl });
   }
 
   async start(): Promise<void> {
     const sub = this.opts.subscriber;
     if (!sub) return;
     sub.on('message', (channel: string, ref: string) => {
-      if (channel === PROJECT_CHANNEL) this.#drop(ref);
+      if (channel !== PROJECT_CHANNEL) return;
+      if (ref.startsWith(PLAN_MESSAGE)) this.#dropPlan(ref.slice(PLAN_MESSAGE.length));
+      else this.#drop(ref);
     });
     await sub.subscribe(PROJECT_CHANNEL);
   }
@@ -79,14 +120,37 @@ export class ProjectRegistry {
   }
 
   #drop(ref: string): void {
+    this.#generation++;
     if (ref === '*') {
+      this.#loading.clear();
       this.#byRef.clear();
       this.#byDomain.clear();
+      this.#byApiKey.clear();
     } else {
+      this.#loading.delete(ref);
       this.#byRef.delete(ref);
       for (const [domain, v] of this.#byDomain.entries()) if (v.ref === ref || v.ref === null) this.#byDomain.delete(domain);
+      for (const [hash, v] of this.#byApiKey.entries()) if (v.ref === ref || v.ref === null) this.#byApiKey.delete(hash);
     }
     for (const fn of this.#onInvalidate) fn(ref);
+  }
+
+  /** Drops every cached project on the plan (custom domains and API keys map to refs, so they stay). */
+  #dropPlan(plan: string): void {
+    const stale: string[] = [];
+    for (const [ref, v] of this.#byRef.entries()) if (v.project?.plan === plan) stale.push(ref);
+    this.#generation++;
+    for (const ref of stale) {
+      this.#loading.delete(ref);
+      this.#byRef.delete(ref);
+      for (const fn of this.#onInvalidate) fn(ref);
+    }
+  }
+
+  /** Tells every replica that a plan's quotas changed: each drops the projects on it, which then load the new ones. */
+  async invalidatePlan(plan: string): Promise<void> {
+    this.#dropPlan(plan);
+    await this.opts.publisher?.publish(PROJECT_CHANNEL, `${PLAN_MESSAGE}${plan}`);
   }
 
   /** Tells every replica (this one included) that a project changed; resolves once Redis has delivered it. */
@@ -112,21 +176,32 @@ export class ProjectRegistry {
     return pending;
   }
 
+  /** Whether the control plane still holds the project, asked now (no cache): a deletion is final only here. */
+  async exists(ref: string): Promise<boolean> {
+    return ((await this.opts.control.query('select 1 from platform.projects where ref = $1', [ref])).rowCount ?? 0) > 0;
+  }
+
   async #load(ref: string): Promise<Project | null> {
+    const generation = this.#generation;
     const { rows } = await this.opts.control.query<ProjectRow>(`${SELECT_PROJECT} p.ref = $1`, [ref]);
     const project = rows[0] ? this.#toProject(rows[0]) : null;
-    // Unknown refs are remembered briefly so a flood of bad refs does not become a flood of queries.
-    this.#byRef.set(ref, { project }, project ? undefined : { ttl: 5_000 });
+    // Unknown refs are remembered briefly so a flood of bad refs does not become a flood of queries. A load an
+    // invalidation overtook is answered but not kept: its row may predate the change (the next get reads again).
+    if (generation === this.#generation) this.#byRef.set(ref, { project }, project ? undefined : { ttl: 5_000 });
     return project;
   }
 
-  /** A custom domain mapped to a project (assets), or null. */
+  /**
+   * The project a custom domain routes to, or null. Only a verified (active) claim routes: pending claims are
+   * unproven and several projects may hold one for the same name. Activation and removal invalidate the project,
+   * which drops this cache's entries for it and every cached miss.
+   */
   async refForDomain(domain: string): Promise<string | null> {
     const key = domain.toLowerCase();
     const hit = this.#byDomain.get(key);
     if (hit) return hit.ref;
     const { rows } = await this.opts.control.query<{ ref: string }>(
-      'select ref from platform.custom_domains where domain = $1',
+      `select ref from platform.custom_domains where domain = $1 and status = 'active'`,
       [key],
     );
     const ref = rows[0]?.ref ?? null;
@@ -134,12 +209,27 @@ export class ProjectRegistry {
     return ref;
   }
 
+  /** The project an opaque API key (sb_publishable_…, sb_secret_…) belongs to, or null; misses are remembered briefly. */
+  async refForApiKey(key: string): Promise<string | null> {
+    const hash = hashToken(key);
+    const hit = this.#byApiKey.get(hash);
+    if (hit) return hit.ref;
+    const { rows } = await this.opts.control.query<{ ref: string }>('select ref from platform.api_keys where key_hash = $1', [hash]);
+    const ref = rows[0]?.ref ?? null;
+    this.#byApiKey.set(hash, { ref }, ref ? undefined : { ttl: 5_000 });
+    return ref;
+  }
+
   #toProject(row: ProjectRow): Project {
     const s = this.opts.secrets;
-    const url = new URL(s.decrypt(row.admin_url_enc));
-    url.username = row.db_role;
-    url.password = s.decrypt(row.db_password_enc);
-    url.pathname = `/${row.db_name}`;
+    const password = s.decrypt(row.db_password_enc);
+    const login = (sealedUrl: string) => {
+      const url = new URL(s.decrypt(sealedUrl));
+      url.username = row.db_role;
+      url.password = password;
+      url.pathname = `/${row.db_name}`;
+      return url.toString();
+    };
     const jwtSecret = s.decrypt(row.jwt_secret_enc);
     return {
       ref: row.ref,
@@ -148,12 +238,23 @@ export class ProjectRegistry {
       settings: unsealSecrets(row.settings ?? {}, s),
       dbName: row.db_name,
       dbRole: row.db_role,
-      connectionString: url.toString(),
+      connectionString: login(row.admin_url_enc),
       jwtSecret,
-      jwtKey: hmacKey(jwtSecret),
+      jwtKey: keySet(hmacKey(jwtSecret), (row.signing_keys ?? []).map((k) => ({
+        kid: k.id, alg: k.algorithm, publicJwk: k.public_jwk, current: k.status === 'in_use',
+        privateJwk: k.private_jwk_enc ? (JSON.parse(s.decrypt(k.private_jwk_enc)) as JsonWebKey) : null,
+      }))),
+      jwks: (row.signing_keys ?? []).map((k) => k.public_jwk),
+      apiKeys: new Map((row.api_keys ?? []).map((k) => [k.hash, k.type])),
       anonKey: s.decrypt(row.anon_key_enc),
       serviceKey: s.decrypt(row.service_key_enc),
       createdAt: row.created_at,
+      plan: row.plan,
+      quotas: quotasFrom(row.plan_quotas),
+      readOnlyReason: row.read_only_reason ?? null,
+      clusterId: row.cluster_id,
+      replicaConnectionString: row.replica_url_enc ? login(row.replica_url_enc) : null,
+      sleeping: row.sleeping === true,
     };
   }
 }

@@ -1,0 +1,153 @@
+// Per-process usage counters: count() and peak() only touch a Map (never I/O, never a throw), keyed by
+// (hour, project, service, metric); a timer flushes them as one batch every few seconds. A batch that fails to
+// be written is kept as it was (same id, so the store applies it once even if only the acknowledgement was lost)
+// and tried again first; counts arriving meanwhile keep accumulating, and new keys beyond maxKeys are dropped
+// and counted rather than growing memory without bound.
+import { randomUUID } from 'node:crypto';
+import client from 'prom-client';
+import { METRICS, type Metric, type MetricKind } from './metrics.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface UsageRow {
+  ref: string;
+  /** whole hours since the epoch (UTC) */
+  hour: number;
+  service: string;
+  metric: string;
+  kind: MetricKind;
+  value: number;
+}
+
+export interface Batch {
+  id: string;
+  rows: UsageRow[];
+}
+
+/** Applies a batch at most once (by its id); throws to have it retried. */
+export type BatchWriter = (batch: Batch) => Promise<void>;
+
+export interface MeterOptions {
+  write: BatchWriter;
+  /** false: every call is a no-op (metering off) */
+  enabled?: boolean;
+  intervalMs?: number;
+  /** distinct (hour, project, service, metric) keys held between flushes */
+  maxKeys?: number;
+  onError?: (err: Error, rows: number) => void;
+  registry?: client.Registry;
+  now?: () => number;
+}
+
+interface Cell extends UsageRow {
+  key: string;
+}
+
+export class Meter {
+  readonly enabled: boolean;
+  #pending = new Map<string, Cell>();
+  #unsent: Batch | null = null;
+  #flushing: Promise<void> | null = null;
+  #failures = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+  readonly #o: Required<Omit<MeterOptions, 'registry' | 'onError'>> & Pick<MeterOptions, 'onError'>;
+  readonly #dropped: client.Counter;
+  readonly #failed: client.Counter;
+
+  constructor(o: MeterOptions) {
+    this.enabled = o.enabled ?? true;
+    this.#o = { enabled: this.enabled, intervalMs: 5_000, maxKeys: 50_000, now: Date.now, ...o };
+    const registers = o.registry ? [o.registry] : [];
+    this.#dropped = new client.Counter({ name: 'basalt_metering_dropped_keys_total', help: 'usage counts dropped: new keys beyond the pending cap', registers });
+    this.#failed = new client.Counter({ name: 'basalt_metering_flush_failures_total', help: 'usage flushes that failed and will be retried', registers });
+    const pending: client.Gauge = new client.Gauge({
+      name: 'basalt_metering_pending_keys', help: 'usage keys waiting to be written', registers, collect: () => pending.set(this.pendingKeys),
+    });
+  }
+
+  /** Adds to a counter of this hour (requests, bytes, tokens). Non-positive and non-finite values are ignored. */
+  count(ref: string, service: string, metric: Metric, value = 1): void {
+    if (this.enabled && value > 0 && value < Infinity) this.#add(ref, service, metric, value, 'sum');
+  }
+
+  /** Records a sampled level (bytes stored, connections held): the hour keeps its highest value. */
+  peak(ref: string, service: string, metric: Metric, value: number): void {
+    if (this.enabled && value >= 0 && value < Infinity) this.#add(ref, service, metric, value, 'max');
+  }
+
+  #add(ref: string, service: string, metric: Metric, value: number, kind: MetricKind): void {
+    const hour = Math.floor(this.#o.now() / HOUR_MS);
+    const key = `${hour}\u0001${ref}\u0001${service}\u0001${metric}`;
+    const cell = this.#pending.get(key);
+    if (cell) {
+      cell.value = kind === 'max' ? Math.max(cell.value, value) : cell.value + value;
+      return;
+    }
+    if (this.#pending.size >= this.#o.maxKeys) return void this.#dropped.inc();
+    this.#pending.set(key, { key, ref, hour, service, metric, kind: METRICS[metric]?.kind ?? kind, value });
+  }
+
+  /** keys not yet written (pending and a failed batch) */
+  get pendingKeys(): number {
+    return this.#pending.size + (this.#unsent?.rows.length ?? 0);
+  }
+
+  /** Writes what is pending; resolves when done (a failure is reported through onError and kept for later). */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flushOnce().finally(() => (this.#flushing = null));
+    return this.#flushing;
+  }
+
+  async #flushOnce(): Promise<void> {
+    if (this.#unsent && !(await this.#send(this.#unsent))) return;
+    this.#unsent = null;
+    if (this.#pending.size === 0) return;
+    const cells = [...this.#pending.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.#pending = new Map();
+    // sorted keys give every writer the same lock order on the table; sums round to whole units only here
+    const rows = cells
+      .map(({ key: _k, ...row }) => ({ ...row, value: Math.round(row.value) }))
+      .filter((r) => r.kind === 'max' || r.value > 0);
+    if (rows.length === 0) return;
+    const batch = { id: randomUUID(), rows };
+    if (!(await this.#send(batch))) this.#unsent = batch;
+  }
+
+  async #send(batch: Batch): Promise<boolean> {
+    try {
+      await this.#o.write(batch);
+      this.#failures = 0;
+      return true;
+    } catch (err) {
+      this.#failures++;
+      this.#failed.inc();
+      this.#o.onError?.(err as Error, batch.rows.length);
+      return false;
+    }
+  }
+
+  /** Flushes every intervalMs (backing off up to a minute while flushes fail). */
+  start(): this {
+    if (!this.enabled || this.#timer) return this;
+    const schedule = () => {
+      if (this.#stopped) return;
+      const delay = Math.min(60_000, this.#o.intervalMs * 2 ** Math.min(this.#failures, 6));
+      this.#timer = setTimeout(() => void this.flush().finally(schedule), delay);
+      this.#timer.unref();
+    };
+    schedule();
+    return this;
+  }
+
+  /** On shutdown: stops the timer and writes what is left (a few tries). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    for (let i = 0; i < 3 && this.pendingKeys > 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      await this.flush();
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// Rate limits shared by every replica through Redis, one script for all of them (gateway, auth, functions):
+// fixed windows counted with INCRBY. The failure policy is explicit: when Redis errors or does not answer in
+// `timeoutMs`, the limiter fails open (a Redis outage must not take every project's API down, nor turn requests
+// into 500s), counts it in basalt_rate_limit_redis_failures_total and reports it through onError.
+import type { Redis } from 'ioredis';
+import client from 'prom-client';
+
+/** Takes up to ARGV[1] tokens from a window of ARGV[3] ms holding ARGV[2]; returns how many were granted. */
+const TAKE = `
+local used = redis.call('INCRBY', KEYS[1], ARGV[1])
+if used == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+local granted = math.min(tonumber(ARGV[1]), tonumber(ARGV[2]) - (used - tonumber(ARGV[1])))
+if granted < 0 then granted = 0 end
+return granted`;
+
+export interface Window {
+  /** what is counted, e.g. `auth:signin:ip:1.2.3.4` (the prefix and the window number are added) */
+  key: string;
+  limit: number;
+  seconds: number;
+}
+
+export interface RateLimiterOptions {
+  /** Redis key prefix of this install (BASALT_REDIS_PREFIX) */
+  prefix: string;
+  /** how long a decision may wait for Redis before failing open */
+  timeoutMs?: number;
+  onError?: (err: Error) => void;
+  registry?: client.Registry;
+}
+
+interface Slice {
+  second: number;
+  tokens: number;
+  /** the second's budget is spent: deny without asking Redis again */
+  exhausted?: boolean;
+  pending?: Promise<number>;
+}
+
+export class RateLimiter {
+  readonly #slices = new Map<string, Slice>();
+  readonly #failures: client.Counter;
+  readonly #timeoutMs: number;
+
+  constructor(private readonly redis: Redis, private readonly opts: RateLimiterOptions) {
+    this.#timeoutMs = opts.timeoutMs ?? 250;
+    this.#failures = new client.Counter({
+      name: 'basalt_rate_limit_redis_failures_total', help: 'Rate-limit decisions made without Redis (failed open)',
+      registers: opts.registry ? [opts.registry] : [],
+    });
+  }
+
+  /** One Redis round trip: `want` tokens from the window, or what is left of them; fails open with `want`. */
+  async #take(key: string, want: number, limit: number, windowMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.redis.eval(TAKE, 1, `${this.opts.prefix}rl:${key}`, want, limit, windowMs * 2) as Promise<number>,
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer in ${this.#timeoutMs} ms`)), this.#timeoutMs))),
+      ]);
+    } catch (err) {
+      this.#failures.inc();
+      this.opts.onError?.(err as Error);
+      return want;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Counts one hit in every window; true when none is over its limit. */
+  async hit(windows: Window[]): Promise<boolean> {
+    const now = Date.now() / 1000;
+    const granted = await Promise.all(windows.map((w) => this.#take(`${w.key}:${Math.floor(now / w.seconds)}`, 1, w.limit, w.seconds * 1000)));
+    return granted.every((g) => g === 1);
+  }
+
+  /**
+   * Per-second limits on the hot path (the gateway): each replica leases a slice of the second's budget, so most
+   * calls are answered from memory and the sum over replicas never exceeds the limit. A promise only when a new
+   * lease is needed.
+   */
+  take(key: string, limit: number): boolean | Promise<boolean> {
+    const second = Math.floor(Date.now() / 1000);
+    let slice = this.#slices.get(key);
+    if (!slice || slice.second !== second) {
+      slice = { second, tokens: 0 };
+      this.#slices.set(key, slice);
+      if (this.#slices.size > 50_000) this.#sweep(second);
+    }
+    if (slice.tokens > 0) {
+      slice.tokens--;
+      return true;
+    }
+    return this.#lease(key, slice, limit);
+  }
+
+  async #lease(key: string, slice: Slice, limit: number): Promise<boolean> {
+    // Small limits lease one token at a time (exact); large ones lease 5% of the budget per round trip.
+    const size = Math.max(1, Math.floor(limit / 20));
+    for (;;) {
+      if (slice.tokens > 0) {
+        slice.tokens--;
+        return true;
+      }
+      if (Math.floor(Date.now() / 1000) !== slice.second) return this.take(key, limit);
+      if (slice.exhausted) return false;
+      slice.pending ??= this.#take(`${key}:${slice.second}`, size, limit, 1000).then((granted) => {
+        slice.tokens += granted;
+        if (granted < size) slice.exhausted = true;
+        slice.pending = undefined;
+        return granted;
+      });
+      await slice.pending;
+    }
+  }
+
+  #sweep(second: number): void {
+    for (const [key, s] of this.#slices) if (s.second !== second) this.#slices.delete(key);
+  }
+}
