@@ -22,9 +22,10 @@ const schema = {
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(150_000),
   /** worker processes sharing the port (node:cluster); one per core is the usual choice on a dedicated box */
   GATEWAY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
-  /** 'raw': the lean pooled HTTP/1.1 client (raw-upstream.ts); 'node': node:http's client */
-  GATEWAY_PROXY: z.enum(['raw', 'node']).default('raw'),
-  ACCESS_LOG: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** bearer token a Prometheus scraper presents for the gateway's /metrics; empty: /metrics is not served */
+  BASALT_METRICS_TOKEN: z.string().default(''),
+  /** a JSON log line per request; off by default, as it costs a write per request on the hot path */
+  ACCESS_LOG: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 };
 
 export type Config = ReturnType<typeof loadConfig>;

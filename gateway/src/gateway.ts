@@ -2,34 +2,47 @@
 // Plain node:http rather than Express on the hot path: it is the difference between ~8k and ~20k req/s here.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import client from 'prom-client';
 import type { Logger } from '@basalt/http';
-import type { Project, ProjectRegistry } from '@basalt/tenancy';
+import type { Meter } from '@basalt/metering';
+import { capped, type Project, type ProjectActivity, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
-import { answerPreflight, corsHeaders, isPreflight } from './cors.js';
+import { answerPreflight, corsFor, corsHeaders, isPreflight } from './cors.js';
+import { quotaErrorBody, sendUpstreamFailure } from './errors.js';
 import { keyIsValid } from './key-check.js';
+import { requestMeter } from './metering.js';
+import { isOpaqueKey, OpaqueKeyError, swapOpaqueKeys, type Swap } from './opaque-keys.js';
 import { rawForward, UpstreamPool } from './raw-upstream.js';
-import { forward, sendJson, tunnel, upstreamHeaders } from './proxy.js';
-import type { RateLimiter } from './rate-limit.js';
+import { sendJson, tunnel, upstreamHeaders } from './proxy.js';
+import type { RateLimiter } from '@basalt/rate-limit';
 import { hostName, isBaseHost, locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
-import { matchRoute, siteMatch, upstreams, type Match } from './routes.js';
+import { cdnMatch, matchRoute, SITE_ROUTE, siteMatch, studioMatch, upstreams, type Match } from './routes.js';
 
 export interface GatewayDeps {
   config: Config;
   registry: ProjectRegistry;
   limiter: RateLimiter;
+  /** the gateway's Prometheus registry (process metrics, the rate limiter's, and its request histogram) */
+  metrics: client.Registry;
   redis: Redis;
+  /** usage per project per hour: requests and response bytes (see metering.ts) */
+  meter?: Meter;
+  /** records each project's activity and wakes a sleeping one before its request goes on */
+  activity?: ProjectActivity;
   ready: () => Promise<void>;
   log: Logger;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SHARED_ORIGIN_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 const TRAVERSAL = /(^|\/)(\.|%2e){1,2}(\/|$)|%2f|%5c|\\/i;
 
 class Reject {
-  constructor(readonly status: number, readonly message: string, readonly headers: string[] = []) {}
+  /** `body`: sent instead of Kong's `{message}` (a plan quota, in the API's own shape) */
+  constructor(readonly status: number, readonly message: string, readonly headers: string[] = [], readonly body?: unknown) {}
 }
 
 export function createGateway(deps: GatewayDeps) {
@@ -37,15 +50,14 @@ export function createGateway(deps: GatewayDeps) {
   const targets = upstreams(config);
   const pools = new Map(Object.entries(targets).map(([name, url]) => [name, new UpstreamPool(url.hostname, Number(url.port || 80))]));
   const base = new URL(config.BASALT_PUBLIC_URL);
-  const registryMetrics = new client.Registry();
-  registryMetrics.setDefaultLabels({ service: 'gateway' });
-  client.collectDefaultMetrics({ register: registryMetrics });
+  const registryMetrics = deps.metrics;
   const duration = new client.Histogram({
     name: 'basalt_gateway_request_duration_seconds', help: 'Gateway request duration by upstream service and status',
     labelNames: ['service', 'status'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [registryMetrics],
   });
   let draining = false;
+  const metered = requestMeter(deps.meter);
 
   const baseUrlFor = (located: Located, ref: string | null) => {
     if (!ref) return base.origin;
@@ -54,10 +66,10 @@ export function createGateway(deps: GatewayDeps) {
     return base.origin;
   };
 
-  async function admit(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null): Promise<{ project: Project | null; located: Located }> {
+  async function admit(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null): Promise<{ project: Project | null; located: Located; swap: Swap | null }> {
     if (located.ref === null) located = await locateSlow(req, located, config.BASALT_DOMAIN, registry, query);
     if (located.ref === null) {
-      if (!match.route.project) return { project: null, located };
+      if (!match.route.project) return { project: null, located, swap: null };
       if (match.route.key === 'required') throw new Reject(401, 'No API key found in request');
       throw new Reject(404, 'Project not found');
     }
@@ -68,11 +80,31 @@ export function createGateway(deps: GatewayDeps) {
     const apikey = req.headers.apikey;
     const token = match.route.key === 'required' && !open ? tokenFrom(req, query) : typeof apikey === 'string' ? apikey : null;
     if (match.route.key === 'required' && !open && !token) throw new Reject(401, 'No API key found in request');
-    if (token && !token.startsWith('bsp_') && !keyIsValid(project, token)) throw new Reject(401, 'Invalid authentication credentials');
-    const limit = typeof project.settings.rate_limit_rps === 'number' ? project.settings.rate_limit_rps : config.RATE_LIMIT_RPS;
+    // platform tokens (bsp_) and AI keys (bsk_) are not JWTs: the service they reach verifies them itself;
+    // opaque API keys are checked, and swapped for the project's JWT, below
+    if (token && !token.startsWith('bsp_') && !token.startsWith('bsk_') && !isOpaqueKey(token) && !keyIsValid(project, token)) throw new Reject(401, 'Invalid authentication credentials');
+    let swap: Swap | null;
+    try {
+      swap = swapOpaqueKeys(project, req, match.path);
+    } catch (e) {
+      if (e instanceof OpaqueKeyError) throw new Reject(401, e.message);
+      throw e;
+    }
+    const own = typeof project.settings.rate_limit_rps === 'number' ? project.settings.rate_limit_rps : config.RATE_LIMIT_RPS;
+    // the plan's requests_per_second caps what the project's own settings ask for
+    const quota = project.quotas.requests_per_second;
+    const limit = capped(own, quota);
     const allowed = limiter.take(project.ref, limit);
-    if (!(allowed === true || (await allowed))) throw new Reject(429, 'Too many requests', ['retry-after', '1']);
-    return { project, located };
+    if (!(allowed === true || (await allowed))) {
+      const headers = ['retry-after', '1', 'x-ratelimit-limit', String(limit), 'x-ratelimit-remaining', '0', 'x-ratelimit-reset', '1'];
+      if (quota === null || quota > own) throw new Reject(429, 'Too many requests', headers);
+      const message = `Too many requests: the project's plan allows ${quota} requests per second (requests_per_second)`;
+      throw new Reject(429, message, headers, quotaErrorBody(match.route.service, match.path, 429, 'requests_per_second', message));
+    }
+    deps.activity?.touch(project.ref);
+    // a sleeping project is woken first: the request waits for it, and goes on even if waking failed
+    if (project.sleeping) await deps.activity?.awake(project);
+    return { project, located, swap };
   }
 
   function ours(req: IncomingMessage, id: string, located: Located, ref: string | null): Record<string, string> {
@@ -87,7 +119,7 @@ export function createGateway(deps: GatewayDeps) {
     return h;
   }
 
-  function ownEndpoint(path: string, res: ServerResponse, extra: string[]): boolean {
+  function ownEndpoint(req: IncomingMessage, path: string, res: ServerResponse, extra: string[]): boolean {
     if (path === '/health') return sendJson(res, 200, { status: 'ok', service: 'gateway' }, extra), true;
     if (path === '/ready') {
       if (draining) return sendJson(res, 503, { status: 'draining' }, extra), true;
@@ -97,7 +129,8 @@ export function createGateway(deps: GatewayDeps) {
       );
       return true;
     }
-    if (path === '/metrics') {
+    // Metrics describe the whole fleet's traffic: only for a scraper holding the operator's token.
+    if (path === '/metrics' && config.BASALT_METRICS_TOKEN && req.headers.authorization === `Bearer ${config.BASALT_METRICS_TOKEN}`) {
       registryMetrics.metrics().then((body) => {
         res.writeHead(200, [...extra, 'content-type', registryMetrics.contentType]);
         res.end(body);
@@ -107,22 +140,35 @@ export function createGateway(deps: GatewayDeps) {
     return false;
   }
 
+  /** A preflight for a project whose settings list the origin is answered with credentials; any other, without. */
+  async function preflight(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const located = locateSync(req, url.split('?')[0], config.BASALT_DOMAIN);
+    const ref = located.ref ?? (await locateSlow(req, located, config.BASALT_DOMAIN, registry, null).catch(() => located)).ref;
+    const project = ref ? registry.peek(ref) ?? (await registry.get(ref).catch(() => null)) : null;
+    answerPreflight(req, res, project ? corsFor(req, project) : corsHeaders(req));
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const extra = [...corsHeaders(req), 'x-request-id', id];
-    if (isPreflight(req)) return answerPreflight(req, res);
+    if (isPreflight(req)) return void preflight(req, res);
     const url = req.url ?? '/';
     const qi = url.indexOf('?');
     const path = qi < 0 ? url : url.slice(0, qi);
     const search = qi < 0 ? '' : url.slice(qi);
-    if (ownEndpoint(path, res, extra)) return;
+    if (ownEndpoint(req, path, res, extra)) return;
     if (TRAVERSAL.test(path)) return sendJson(res, 400, { message: 'Invalid path' }, extra);
 
-    const located = locateSync(req, path, config.BASALT_DOMAIN);
-    let match = matchRoute(located.path, search);
-    if (!match && (req.method === 'GET' || req.method === 'HEAD') && (located.ref !== null || !isBaseHost(hostName(req), config.BASALT_DOMAIN))) {
+    const host = hostName(req);
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    // cdn.<domain>/<ref>/<bucket>/<path> is the CDN's own host: the same reads as /cdn/<ref>/…, no project from the host
+    const located: Located = read && host === `cdn.${config.BASALT_DOMAIN}` ? { ref: null, via: null, path: `/cdn${path}` } : locateSync(req, path, config.BASALT_DOMAIN);
+    let match = read && located.ref === null && isBaseHost(host, config.BASALT_DOMAIN) ? cdnMatch(located.path, search) ?? studioMatch(located.path, search) : null;
+    match ??= matchRoute(located.path, search);
+    if (!match && read && (located.ref !== null || !isBaseHost(host, config.BASALT_DOMAIN))) {
       match = siteMatch(located.path, search);
     }
     if (!match) return sendJson(res, 404, { message: 'No route matched' }, extra);
@@ -133,38 +179,38 @@ export function createGateway(deps: GatewayDeps) {
       if (config.ACCESS_LOG) log.info({ reqId: id, ref, method: req.method, path: match.path.split('?')[0], status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     };
     admit(req, located, match, query).then(
-      ({ project, located: where }) => {
+      ({ project, located: where, swap }) => {
         const ref = project?.ref ?? where.ref;
-        if (config.GATEWAY_PROXY === 'raw') {
-          return rawForward(req, res, {
-            pool: pools.get(match.route.service)!,
-            path: match.path,
-            headers: upstreamHeaders(req, ours(req, id, where, ref)),
-            responseHeaders: extra,
-            timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-            onDone: (status) => done(status, ref),
-            onFail: (status) => {
-              sendJson(res, status, { message: status === 504 ? 'Upstream timed out' : 'Service unavailable' }, extra);
-              done(status, ref);
-            },
-          });
-        }
-        forward(req, res, {
-          target: targets[match.route.service],
-          path: match.path,
-          headers: upstreamHeaders(req, ours(req, id, where, ref)),
-          responseHeaders: extra,
+        let headers = project && req.headers.origin ? [...corsFor(req, project), 'x-request-id', id] : extra;
+        // A site read on the shared origin (path prefix or bare host) runs sandboxed, in an opaque origin: every
+        // project's site shares that origin, so one project's script must not reach another's storage or cookies.
+        const site = match.route === SITE_ROUTE || match.route.prefix === '/assets/v1';
+        if (site && where.via !== 'subdomain' && where.via !== 'domain') headers = [...headers, 'content-security-policy', SHARED_ORIGIN_SANDBOX];
+        const fail = (status: 503 | 504) => {
+          sendUpstreamFailure(res, status, match.route.service, match.path, headers);
+          done(status, ref);
+        };
+        rawForward(req, res, {
+          pool: pools.get(match.route.service)!,
+          path: swap?.path ?? match.path,
+          headers: upstreamHeaders(req, swap ? { ...ours(req, id, where, ref), ...swap.headers } : ours(req, id, where, ref)),
+          responseHeaders: headers,
           timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-          onDone: (status) => done(status, ref),
+          onDone: (status, bytes, named) => {
+            done(status, ref);
+            metered?.exchange(match, ref, named, status, bytes);
+          },
+          onAbort: (bytes, named) => metered?.exchange(match, ref, named, 499, bytes),
+          onFail: fail,
         });
       },
       (err: unknown) => {
         if (err instanceof Reject) {
-          sendJson(res, err.status, { message: err.message }, [...extra, ...err.headers]);
+          sendJson(res, err.status, err.body ?? { message: err.message }, [...extra, ...err.headers]);
           return done(err.status, located.ref);
         }
         log.error({ err, reqId: id }, 'gateway failure');
-        sendJson(res, 503, { message: 'Service unavailable' }, extra);
+        sendUpstreamFailure(res, 503, match.route.service, match.path, extra);
         done(503, located.ref);
       },
     );
@@ -184,9 +230,13 @@ export function createGateway(deps: GatewayDeps) {
     if (!match) return refuse(404, 'No route matched');
     const id = randomUUID();
     admit(req, located, match, new URLSearchParams(search)).then(
-      ({ project, located: where }) => {
+      ({ project, located: where, swap }) => {
         const ref = project?.ref ?? where.ref;
-        tunnel(req, socket, head, targets[match.route.service], match.path, upstreamHeaders(req, ours(req, id, where, ref), true));
+        const headers = swap ? { ...ours(req, id, where, ref), ...swap.headers } : ours(req, id, where, ref);
+        // an open WebSocket keeps its project awake (its frames never pass through handle())
+        if (project && deps.activity) socket.once('close', deps.activity.hold(project.ref));
+        if (ref) metered?.tunnel(match, ref, socket as Socket);
+        tunnel(req, socket, head, targets[match.route.service], swap?.path ?? match.path, upstreamHeaders(req, headers, true));
       },
       (err: unknown) => (err instanceof Reject ? refuse(err.status, err.message) : refuse(404, 'Service unavailable')),
     );

@@ -1,13 +1,12 @@
 // Gateway entry point: the only file with side effects. With GATEWAY_WORKERS > 1 the primary only supervises
 // workers that share the listening socket (each with its own caches and upstream pools).
 import cluster from 'node:cluster';
-import http from 'node:http';
-import { createLogger } from '@basalt/http';
-import { connectControlPlane } from '@basalt/tenancy';
+import { createLogger, createRegistry, serve } from '@basalt/http';
+import { connectControlPlane, ProjectActivity } from '@basalt/tenancy';
 import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
-import { agent } from './proxy.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from '@basalt/rate-limit';
+import { startMetering } from '@basalt/metering';
 
 const config = loadConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);
@@ -39,38 +38,44 @@ async function runWorker(): Promise<void> {
   });
   const { control, redis, registry } = plane;
   let lastRedisWarning = 0;
-  const limiter = new RateLimiter(redis, config.BASALT_REDIS_PREFIX, (err) => {
-    if (Date.now() - lastRedisWarning > 10_000) log.warn({ err: err.message }, 'rate limiter failing open');
-    lastRedisWarning = Date.now();
+  const metrics = createRegistry('gateway');
+  const limiter = new RateLimiter(redis, {
+    prefix: config.BASALT_REDIS_PREFIX,
+    registry: metrics,
+    onError: (err) => {
+      if (Date.now() - lastRedisWarning > 10_000) log.warn({ err: err.message }, 'rate limiter failing open');
+      lastRedisWarning = Date.now();
+    },
   });
+  let lastActivityWarning = 0;
+  const activity = new ProjectActivity({
+    redis, control, registry, redisPrefix: config.BASALT_REDIS_PREFIX,
+    onError: (err, what) => {
+      if (what === 'wake' || Date.now() - lastActivityWarning > 10_000) log.warn({ err: err.message, what }, 'project activity not recorded');
+      lastActivityWarning = Date.now();
+    },
+  });
+  const meter = startMetering({ control, enabled: config.BASALT_METERING, intervalMs: config.METERING_FLUSH_INTERVAL_MS, log, registry: metrics });
   const gateway = createGateway({
-    config, registry, limiter, redis, log,
+    config, registry, limiter, redis, log, metrics, meter, activity,
     ready: async () => {
       await control.query('select 1');
       await redis.ping();
     },
   });
 
-  const server = http.createServer(gateway.handle);
-  server.on('upgrade', gateway.upgrade);
-  server.keepAliveTimeout = 65_000;
-  server.listen(config.PORT, () => log.info({ port: config.PORT, pid: process.pid }, 'listening'));
-
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'draining');
-    gateway.setDraining();
-    await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_MS));
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    // Keep-alive connections that finish their last request after close() would otherwise hold the server open.
-    const reaper = setInterval(() => server.closeIdleConnections(), 50);
-    server.closeIdleConnections();
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 25_000).unref())]);
-    clearInterval(reaper);
-    agent.destroy();
-    gateway.close();
-    await plane.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // the same listening and drain as every service: /ready turns 503, the load-balancer delay, in-flight finish
+  await serve(gateway.handle, {
+    port: config.PORT,
+    log,
+    drainDelayMs: config.DRAIN_DELAY_MS,
+    setDraining: gateway.setDraining,
+    upgrade: gateway.upgrade,
+    onClose: async () => {
+      gateway.close();
+      await meter.stop();
+      activity.close();
+      await plane.close();
+    },
+  });
 }

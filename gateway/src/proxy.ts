@@ -1,23 +1,11 @@
-// The forwarding hot path on node:http: keep-alive upstream agents, bodies streamed both ways,
-// hop-by-hop headers dropped, a JSON 503 when the upstream is down and 504 when it does not answer.
+// What the gateway sends upstream besides the forwarded request (raw-upstream.ts): the client's headers minus
+// hop-by-hop and x-basalt-* ones, JSON answers of its own, and the WebSocket tunnel.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
 ]);
-
-class NoDelayAgent extends http.Agent {
-  // Small request heads and bodies are written separately; with Nagle on, each waits for the previous ACK
-  // (and delayed ACKs add tens of ms), so upstream sockets disable it once, when created.
-  override createConnection(...args: Parameters<http.Agent['createConnection']>) {
-    const socket = super.createConnection(...args);
-    (socket as import('node:net').Socket | undefined)?.setNoDelay?.(true);
-    return socket;
-  }
-}
-
-export const agent = new NoDelayAgent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo', timeout: 30_000 });
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: string[] = []): void {
   const payload = JSON.stringify(body);
@@ -36,60 +24,6 @@ export function upstreamHeaders(req: IncomingMessage, ours: Record<string, strin
     out[name] = prev === undefined ? raw[i + 1] : Array.isArray(prev) ? [...prev, raw[i + 1]] : [String(prev), raw[i + 1]];
   }
   return Object.assign(out, ours);
-}
-
-function responseHeaders(raw: string[], extra: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    if (HOP_BY_HOP.has(name) || name.startsWith('access-control-')) continue;
-    out.push(raw[i], raw[i + 1]);
-  }
-  return out.concat(extra);
-}
-
-export interface ForwardOptions {
-  target: URL;
-  path: string;
-  headers: http.OutgoingHttpHeaders;
-  /** added to the response (CORS, request id) */
-  responseHeaders: string[];
-  timeoutMs: number;
-  onDone: (status: number) => void;
-}
-
-export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOptions, retried = false): void {
-  const upstream = http.request({
-    agent,
-    host: o.target.hostname,
-    port: o.target.port,
-    method: req.method,
-    path: o.path,
-    headers: o.headers,
-  });
-  upstream.setTimeout(o.timeoutMs);
-  upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' })));
-  upstream.on('response', (up) => {
-    upstream.setTimeout(0); // streams (SSE, downloads) may idle as long as they like once they started
-    res.writeHead(up.statusCode ?? 502, responseHeaders(up.rawHeaders, o.responseHeaders));
-    up.pipe(res);
-    up.on('end', () => o.onDone(up.statusCode ?? 502));
-  });
-  upstream.on('error', (err: NodeJS.ErrnoException) => {
-    // A kept-alive socket the upstream had just closed: safe to retry once when the request has no body.
-    if (!retried && upstream.reusedSocket && err.code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD')) {
-      return forward(req, res, o, true);
-    }
-    if (res.headersSent) return void res.destroy();
-    const timeout = err.code === 'UPSTREAM_TIMEOUT';
-    sendJson(res, timeout ? 504 : 503, { message: timeout ? 'Upstream timed out' : 'Service unavailable' }, o.responseHeaders);
-    o.onDone(timeout ? 504 : 503);
-  });
-  res.on('close', () => {
-    if (!res.writableFinished) upstream.destroy(); // the client went away: stop the upstream work too
-  });
-  if (retried) upstream.end();
-  else req.pipe(upstream);
 }
 
 /** WebSocket (and any other) upgrade: a raw byte tunnel once the upstream agrees to switch protocols. */

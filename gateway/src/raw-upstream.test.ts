@@ -58,3 +58,43 @@ test('a chunked request body larger than the socket buffers reaches the upstream
     await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
   }
 });
+
+test('an upstream that answers before the body is sent (a 413) reaches the client, and its connection stays usable', async () => {
+  const http = await import('node:http');
+  // upstream: refuses at once by the declared length, without reading the body (as a body-limit refusal does)
+  const upstream = http.createServer((req, res) => {
+    if (req.method === 'GET') return void res.end('still here');
+    res.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"too large"}');
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const pool = new UpstreamPool('127.0.0.1', (upstream.address() as { port: number }).port);
+  const front = http.createServer((req, res) => rawForward(req, res, {
+    pool, path: req.url!, headers: { 'content-type': 'application/octet-stream', 'content-length': req.headers['content-length'] ?? '0' }, responseHeaders: [], timeoutMs: 30_000,
+    onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
+  }));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const port = (front.address() as { port: number }).port;
+  const call = (method: string, body?: Buffer) => new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: '/', agent, headers: body ? { 'content-length': String(body.length) } : {} }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('hung')));
+    req.on('error', reject);
+    req.end(body);
+  });
+  try {
+    const refused = await call('POST', Buffer.alloc(16 * 1024 * 1024, 1));
+    assert.equal(refused.status, 413);
+    const next = await call('GET');
+    assert.deepEqual(next, { status: 200, text: 'still here' }, 'the same keep-alive connection answers the next request');
+  } finally {
+    agent.destroy();
+    pool.destroy();
+    front.closeAllConnections();
+    upstream.closeAllConnections();
+    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
+  }
+});

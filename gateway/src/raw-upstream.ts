@@ -3,8 +3,8 @@
 // node:http's ClientRequest/IncomingMessage layers cost more than the proxying itself on small responses.
 import net from 'node:net';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { HOP_BY_HOP } from './proxy.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const CRLF2 = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
@@ -56,7 +56,10 @@ export interface RawForward {
   headers: OutgoingHttpHeaders;
   responseHeaders: string[];
   timeoutMs: number;
-  onDone: (status: number) => void;
+  /** bytes: the response body bytes sent; ref: the project an upstream named in x-basalt-ref (never sent on) */
+  onDone: (status: number, bytes: number, ref: string | null) => void;
+  /** the client went away before the response was complete */
+  onAbort?: (bytes: number, ref: string | null) => void;
   onFail: (status: 503 | 504) => void;
 }
 
@@ -125,6 +128,8 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
   let reusable = true;
   let finished = false;
   let gotBytes = false;
+  let sent = 0;
+  let upstreamRef: string | null = null;
   let requestSent = !(cl !== undefined && cl !== '0') && !chunkedIn;
 
   const cleanup = () => {
@@ -136,6 +141,14 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
     socket.off('timeout', onTimeout);
     socket.setTimeout(0);
   };
+  // The upstream answered before the client finished sending (a 413, an auth refusal): the rest of the client's
+  // body goes nowhere, but it is read off and dropped, so the client sees its answer and its keep-alive
+  // connection stays usable instead of hanging on a request stream paused for an upstream that is gone.
+  const discardRestOfBody = () => {
+    if (requestSent || req.readableEnded) return;
+    req.removeAllListeners('data');
+    req.resume();
+  };
   const finish = () => {
     if (finished) return;
     finished = true;
@@ -143,7 +156,8 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
     res.end();
     if (reusable && requestSent) o.pool.release(socket);
     else socket.destroy();
-    o.onDone(status);
+    discardRestOfBody();
+    o.onDone(status, sent, upstreamRef);
   };
   const fail = (code: 503 | 504) => {
     if (finished) return;
@@ -170,6 +184,7 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
   };
   const onDrain = () => socket.resume();
   const write = (data: Buffer) => {
+    sent += data.length;
     if (data.length && !res.write(data) && !socket.isPaused()) {
       socket.pause();
       res.once('drain', onDrain);
@@ -221,7 +236,13 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
       if (lower === 'content-length') length = Number(value);
       else if (lower === 'transfer-encoding') chunked = /chunked/i.test(value);
       else if (lower === 'connection' && /close/i.test(value)) reusable = false;
-      if (HOP_BY_HOP.has(lower) || lower.startsWith('access-control-')) continue;
+      // a service that resolved the project itself (AI keys, mem0 tokens) names it for metering; clients never see it
+      else if (lower === 'x-basalt-ref') {
+        upstreamRef = value;
+        continue;
+      }
+      // CORS and the request id are the gateway's own (added below), never a second copy from the service
+      if (HOP_BY_HOP.has(lower) || lower.startsWith('access-control-') || lower === 'x-request-id') continue;
       out.push(name, value);
     }
     if (chunked) for (let k = out.length - 2; k >= 0; k -= 2) if (out[k].toLowerCase() === 'content-length') out.splice(k, 2);
@@ -245,6 +266,7 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
       finished = true;
       cleanup();
       socket.destroy(); // the client went away: stop the upstream work too
+      o.onAbort?.(sent, upstreamRef);
     });
   }
 

@@ -1,8 +1,10 @@
 // Which project a request is for: the subdomain <ref>.<domain>, a /project/<ref>/ path prefix,
-// a custom domain, or else the `ref` claim of the apikey / bearer token (read unverified, only to pick the key).
+// a custom domain, or else the `ref` claim of the apikey / bearer token (read unverified, only to pick the key), or
+// the project an opaque API key is recorded for.
 import type { IncomingMessage } from 'node:http';
 import { decodeUnverified } from '@basalt/jwt';
 import type { ProjectRegistry } from '@basalt/tenancy';
+import { isOpaqueKey } from './opaque-keys.js';
 
 const REF = /^[a-z]{20}$/;
 const PREFIX = /^\/project\/([a-z]{20})(?=\/|$)/;
@@ -54,6 +56,11 @@ export async function locateSlow(
     if (ref) return { ...located, ref, via: 'domain' };
   }
   const token = tokenFrom(req, query);
+  // an opaque key (sb_publishable_…, sb_secret_…) names its project only through the control plane's record of it
+  if (token && isOpaqueKey(token)) {
+    const owner = await registry.refForApiKey(token);
+    return owner ? { ...located, ref: owner, via: 'token' } : located;
+  }
   const ref = token ? decodeUnverified(token)?.ref : undefined;
   if (typeof ref === 'string' && REF.test(ref)) return { ...located, ref, via: 'token' };
   return located;

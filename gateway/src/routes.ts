@@ -26,6 +26,11 @@ export interface Route {
 export const PLATFORM_DELEGATED: { pattern: RegExp; service: Service }[] = [
   { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/(functions|secrets)(\/|$)/, service: 'functions' },
   { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/outbox(\/|$)/, service: 'auth' },
+  { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/ai(\/|$)/, service: 'ai-gateway' },
+  { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/documents(\/|$)/, service: 'documents' },
+  { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/memory(\/|$)/, service: 'memory' },
+  { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/realtime(\/|$)/, service: 'realtime' },
+  { pattern: /^\/platform\/v1\/projects\/[a-z]{20}\/storage(\/|$)/, service: 'storage' },
 ];
 
 export const ROUTES: Route[] = [
@@ -47,6 +52,15 @@ export const ROUTES: Route[] = [
   { prefix: '/mem/v1', service: 'memory', key: 'optional', project: false },
   { prefix: '/v1/memories', service: 'memory', key: 'optional', project: false },
   { prefix: '/v1/entities', service: 'memory', key: 'optional', project: false },
+  // the rest of mem0's API (MemoryClient 2.x and 3.x) shares /v1 with the model endpoints: these go to memory
+  { prefix: '/v1/ping', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v1/batch', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v1/event', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v1/events', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v1/feedback', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v1/exports', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v2', service: 'memory', key: 'optional', project: false },
+  { prefix: '/v3', service: 'memory', key: 'optional', project: false },
   { prefix: '/cron/admin/v1', service: 'scheduler', key: 'optional', project: true },
   { prefix: '/v1', service: 'ai-gateway', key: 'optional', project: false },
 ];
@@ -74,6 +88,19 @@ export function matchRoute(path: string, search: string): Match | null {
   }
   return null;
 }
+
+/**
+ * ichibase's CDN: reads of /cdn/<ref>/<bucket>/<path> on Basalt's own host, or of /<ref>/<bucket>/<path> on the
+ * host cdn.<domain>; storage checks the ref, the bucket and the token. A project's own host keeps /cdn for its site.
+ */
+export const CDN_ROUTE: Route = { prefix: '/cdn', service: 'storage', key: 'optional', project: false };
+export const cdnMatch = (path: string, search: string): Match | null =>
+  path === '/cdn' || path.startsWith('/cdn/') ? { route: CDN_ROUTE, path: `${path}${search}`, rest: path.slice(4) } : null;
+
+/** Studio, the web admin, on Basalt's own host only: a project's host keeps /studio for its site. */
+export const STUDIO_ROUTE: Route = { prefix: '/studio', service: 'platform', key: 'optional', project: false };
+export const studioMatch = (path: string, search: string): Match | null =>
+  path === '/studio' || path.startsWith('/studio/') ? { route: STUDIO_ROUTE, path: `${path}${search}`, rest: path.slice(7) } : null;
 
 /** A project's own host (subdomain, custom domain) or path prefix serves its static site for any other GET. */
 export const SITE_ROUTE: Route = { prefix: '/assets/v1', service: 'storage', key: 'optional', project: true };

@@ -11,9 +11,8 @@ import { createProject, platform, rawHttp, testEnv, type TestProject } from '@ba
 import { signJwt, hmacKey } from '@basalt/jwt';
 
 const env = testEnv();
-// Every scenario runs against both upstream clients: the lean raw one (default) and node:http's.
-for (const mode of ['raw', 'node'] as const) {
-describe(`gateway (${mode} upstream client)`, () => {
+const METRICS_TOKEN = 'metrics-token-for-the-test';
+describe('gateway', () => {
   let echo: http.Server;
   let gateway: ChildProcess;
   let gw = '';
@@ -48,7 +47,8 @@ describe(`gateway (${mode} upstream client)`, () => {
           }, 20);
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': 'https://evil.example' });
+        // a service echoes the request id, as every Fastify service does: the client must still see exactly one
+        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': 'https://evil.example', 'x-request-id': String(req.headers['x-request-id']) });
         res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
       });
     });
@@ -66,9 +66,10 @@ describe(`gateway (${mode} upstream client)`, () => {
     const port = await freePort();
     gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
       env: {
-        ...process.env, ...env.fleetEnv, GATEWAY_PROXY: mode, PORT: String(port), LOG_LEVEL: 'warn', ACCESS_LOG: 'false',
+        ...process.env, ...env.fleetEnv, PORT: String(port), LOG_LEVEL: 'warn', ACCESS_LOG: 'false',
         DOCUMENTS_URL: echoUrl, REALTIME_URL: echoUrl, MEMORY_URL: echoUrl, AI_GATEWAY_URL: echoUrl,
-        REST_URL: `http://127.0.0.1:${deadPort}`, BASALT_PUBLIC_URL: `http://localhost:${port}`,
+        REST_URL: `http://127.0.0.1:${deadPort}`, AUTH_URL: `http://127.0.0.1:${deadPort}`,
+        SCHEDULER_URL: `http://127.0.0.1:${deadPort}`, BASALT_PUBLIC_URL: `http://localhost:${port}`, BASALT_METRICS_TOKEN: METRICS_TOKEN,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -117,6 +118,8 @@ describe(`gateway (${mode} upstream client)`, () => {
       ['apikey ref', '/mongo/v1/things', key(a), '/mongo/v1/things'],
       ['ichibase alias', `/project/${a.ref}/mongo/things`, key(a), '/mongo/v1/things'],
       ['memory', '/v1/memories/?user_id=u', key(a), '/v1/memories/?user_id=u'],
+      // an AI key is no JWT: the ai-gateway service verifies it, the gateway only passes it on
+      ['AI key on a project path', `/project/${a.ref}/v1/chat/completions`, { apikey: 'bsk_notajwt' }, '/v1/chat/completions'],
     ];
     for (const [name, path, headers, upstreamPath] of cases) {
       const r = await call(path, headers);
@@ -233,12 +236,22 @@ describe(`gateway (${mode} upstream client)`, () => {
     assert.deepEqual(next.map((x) => x.status), [200, 200, 200, 200]);
   });
 
-  test('a service that is down answers 503 JSON quickly, never hangs', async () => {
+  test('a service that is down answers 503 quickly, with Retry-After, in that API\'s error shape', async () => {
     const started = Date.now();
-    const r = await call(`/project/${a.ref}/rest/v1/todos`, key(a));
-    assert.equal(r.status, 503);
-    assert.equal(r.json.message, 'Service unavailable');
-    assert.ok(Date.now() - started < 2000);
+    const rest = await call(`/project/${a.ref}/rest/v1/todos`, key(a));
+    assert.ok(Date.now() - started < 5000);
+    const shapes: [string, Record<string, string>, (b: any) => boolean][] = [
+      [`/project/${a.ref}/rest/v1/todos`, key(a), (j) => j.code === 'service_unavailable' && /rest/.test(j.message) && j.details === null && j.hint === null],
+      [`/project/${a.ref}/auth/v1/user`, key(a), (j) => j.code === 503 && j.error_code === 'service_unavailable' && /auth/.test(j.msg)],
+      [`/project/${a.ref}/cron/admin/v1/jobs`, key(a), (j) => j.code === 'service_unavailable' && /scheduler/.test(j.message)],
+    ];
+    assert.equal(rest.status, 503);
+    for (const [path, headers, shape] of shapes) {
+      const r = await call(path, headers);
+      assert.equal(r.status, 503, path);
+      assert.equal(r.headers.get('retry-after'), '5', path);
+      assert.ok(shape(r.json), `${path}: ${r.text}`);
+    }
   });
 
   test('per-project rate limit answers 429 with Retry-After, and other projects are unaffected', async () => {
@@ -246,36 +259,74 @@ describe(`gateway (${mode} upstream client)`, () => {
     await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { rate_limit_rps: 5 } } });
     // wait for the start of a fresh second so the burst lands in one window
     await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
-    const results = await Promise.all(Array.from({ length: 15 }, () => call('/mongo/v1/x', { apikey: p.anonKey })));
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: 30 }, () => call('/mongo/v1/x', { apikey: p.anonKey })));
+    // a loaded machine may spread the burst over more than one second: each second it touched admits 5
+    const windows = Math.floor(Date.now() / 1000) - Math.floor(started / 1000) + 1;
     const ok = results.filter((r) => r.status === 200).length;
     const limited = results.filter((r) => r.status === 429);
-    assert.ok(ok <= 5 && ok >= 1, `${ok} passed`);
-    assert.ok(limited.length >= 10);
+    assert.ok(ok >= 1 && ok <= 5 * windows, `${ok} passed in ${windows} window(s)`);
+    assert.equal(ok + limited.length, results.length);
+    assert.ok(limited.length >= 1);
     assert.equal(limited[0].headers.get('retry-after'), '1');
     assert.equal((await call('/mongo/v1/x', key(b))).status, 200);
     await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { rate_limit_rps: 1000 } } });
   });
 
-  test('CORS: preflights answered as browsers need, responses readable from any origin', async () => {
-    const pre = await fetch(`${gw}/project/${a.ref}/rest/v1/todos`, {
+  test('CORS: preflights answered as browsers need, responses readable from any origin without credentials', async () => {
+    const preflight = (path: string, origin: string) => fetch(`${gw}${path}`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://app.local', 'access-control-request-method': 'POST', 'access-control-request-headers': 'apikey, authorization, content-type, prefer, x-client-info' },
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'apikey, authorization, content-type, prefer, x-client-info' },
     });
+    const pre = await preflight(`/project/${a.ref}/rest/v1/todos`, 'http://app.local');
     assert.equal(pre.status, 204);
-    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://app.local');
+    assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+    assert.equal(pre.headers.get('access-control-allow-credentials'), null);
     assert.match(pre.headers.get('access-control-allow-headers')!, /prefer/);
     assert.match(pre.headers.get('access-control-allow-methods')!, /PATCH/);
-    const r = await fetch(`${gw}/project/${a.ref}/mongo/v1/x`, { headers: { origin: 'http://app.local', ...key(a) } });
-    assert.equal(r.headers.get('access-control-allow-origin'), 'http://app.local');
-    assert.match(r.headers.get('access-control-expose-headers')!, /Content-Range/);
+    for (const origin of ['http://app.local', 'null', 'https://evil.example']) {
+      const r = await fetch(`${gw}/project/${a.ref}/mongo/v1/x`, { headers: { origin, ...key(a) } });
+      assert.equal(r.headers.get('access-control-allow-origin'), '*', origin);
+      assert.equal(r.headers.get('access-control-allow-credentials'), null, `${origin} never gets credentials by default`);
+      assert.match(r.headers.get('access-control-expose-headers')!, /Content-Range/);
+    }
   });
 
-  test('health, readiness and metrics', async () => {
+  test('CORS: only origins a project lists get credentials, on preflights and responses; null never does', async () => {
+    const p = await createProject('cors');
+    await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { cors: { allowed_origins: ['https://app.example', 'null'] } } } });
+    const ask = (origin: string, init: RequestInit = {}) => fetch(`${gw}/project/${p.ref}/mongo/v1/x`, { ...init, headers: { origin, ...(init.headers ?? {}) } });
+    const listed = await ask('https://app.example', { headers: { apikey: p.anonKey } });
+    assert.equal(listed.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.equal(listed.headers.get('access-control-allow-credentials'), 'true');
+    assert.match(listed.headers.get('vary') ?? '', /Origin/);
+    const pre = await ask('https://app.example', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } });
+    assert.equal(pre.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.equal(pre.headers.get('access-control-allow-credentials'), 'true');
+    for (const origin of ['https://evil.example', 'null', 'https://app.example.evil.example']) {
+      const r = await ask(origin, { headers: { apikey: p.anonKey } });
+      assert.equal(r.headers.get('access-control-allow-origin'), '*', origin);
+      assert.equal(r.headers.get('access-control-allow-credentials'), null, origin);
+      const other = await ask(origin, { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } });
+      assert.equal(other.headers.get('access-control-allow-credentials'), null, origin);
+    }
+    // another project's list grants nothing here
+    const elsewhere = await fetch(`${gw}/project/${a.ref}/mongo/v1/x`, { headers: { origin: 'https://app.example', ...key(a) } });
+    assert.equal(elsewhere.headers.get('access-control-allow-credentials'), null);
+  });
+
+  test('health and readiness are public; metrics only with the operator\'s token, never via a project path', async () => {
     assert.equal((await call('/health')).status, 200);
     assert.equal((await call('/ready')).status, 200);
-    const m = await call('/metrics');
+    assert.equal((await call('/metrics')).status, 404);
+    assert.equal((await call('/metrics', { authorization: 'Bearer wrong-token-wrong-token' })).status, 404);
+    for (const path of [`/project/${a.ref}/metrics`, `/project/${a.ref}/rest/v1/../../metrics`, '/rest/v1/%2e%2e/%2e%2e/metrics']) {
+      const r = await call(path, key(a));
+      assert.ok(!/basalt_/.test(r.text), path);
+    }
+    const m = await call('/metrics', { authorization: `Bearer ${METRICS_TOKEN}` });
+    assert.equal(m.status, 200);
     assert.match(m.text, /basalt_gateway_request_duration_seconds/);
   });
 
 });
-}
