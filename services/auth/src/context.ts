@@ -1,9 +1,10 @@
 // Per-request composition: which project, its settings, its database (as basalt_admin, the owner of the auth
 // schema), the caller's IP and the public base URL for links. Nothing touches a database before the project
 // is known and, outside the open routes, before the request's apikey has verified against the project's secret.
-import type { Request, RequestHandler } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { ProjectPools } from '@basalt/db';
+import type { EgressPolicy } from '@basalt/egress';
 import { projectBaseUrl } from '@basalt/http';
 import { authenticate, requestToken, type Project, type ProjectRegistry } from '@basalt/tenancy';
 import { authErrors } from './errors.js';
@@ -19,43 +20,32 @@ export interface AuthContext {
   /** the `iss` of our tokens and the prefix of our links */
   authUrl: string;
   userAgent: string | null;
+  /** what outbound calls made for this project (OAuth, OIDC, SMTP) may reach */
+  egress: EgressPolicy;
 }
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Request {
-      ctx: AuthContext;
-    }
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** set by resolveProject for every route under /auth/v1 */
+    ctx: AuthContext;
   }
 }
 
+export const AUTH_PREFIX = '/auth/v1';
+
 /** Browser redirects reach these without an apikey (Kong's open routes). */
-const OPEN = ['/verify', '/callback', '/authorize', '/.well-known/jwks.json'];
+const OPEN = new Set(['/verify', '/callback', '/authorize', '/.well-known/jwks.json'].map((p) => `${AUTH_PREFIX}${p}`));
 
-export function projectDb(pools: ProjectPools) {
-  const prepared = new WeakSet<pg.Pool>();
-  return (project: Project): pg.Pool => {
-    const pool = pools.get(project);
-    if (!prepared.has(pool)) {
-      // This pool only ever serves the auth service's own bookkeeping, so the role is set once per connection.
-      pool.on('connect', (c) => void c.query('set role basalt_admin').catch(() => undefined));
-      prepared.add(pool);
-    }
-    return pool;
-  };
-}
+/** The project's pool; its connections are basalt_admin from session start (main.ts builds the pools with that role). */
+export const projectDb = (pools: ProjectPools) => (project: Project): pg.Pool => pools.get(project);
 
-export function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
-}
-
-export function resolveProject(registry: ProjectRegistry, db: (p: Project) => pg.Pool, publicUrl: string): RequestHandler {
-  return async (req, _res, next) => {
+/** An onRequest hook: it needs only headers, so a request without a valid apikey is refused before its body is read. */
+export function resolveProject(registry: ProjectRegistry, db: (p: Project) => pg.Pool, publicUrl: string, egress: EgressPolicy) {
+  return async (req: FastifyRequest) => {
     const ref = req.headers['x-basalt-ref'];
     const project = typeof ref === 'string' ? await registry.get(ref) : null;
     if (!project) throw authErrors.projectNotFound();
-    if (!OPEN.includes(req.path)) {
+    if (!OPEN.has(req.routeOptions.url ?? '')) {
       try {
         authenticate(project, typeof req.headers.apikey === 'string' ? req.headers.apikey : requestToken(req.headers));
       } catch {
@@ -68,11 +58,11 @@ export function resolveProject(registry: ProjectRegistry, db: (p: Project) => pg
       project,
       settings: authSettings(project),
       db: db(project),
-      ip: clientIp(req),
+      ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
       baseUrl,
-      authUrl: `${baseUrl}/auth/v1`,
+      authUrl: `${baseUrl}${AUTH_PREFIX}`,
       userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+      egress,
     };
-    next();
   };
 }

@@ -1,5 +1,6 @@
 // Every error the auth service returns, in GoTrue's vocabulary (error_code values of auth-js error-codes.ts).
 // The x-sb-error-code header lets clients that read only headers see the code too.
+import type { EgressError } from '@basalt/egress';
 import { BasaltError } from '@basalt/errors';
 
 const gotrue = (status: number, code: string, msg: string, headers: Record<string, string> = {}) =>
@@ -21,12 +22,17 @@ export const authErrors = {
   samePassword: () => gotrue(422, 'same_password', 'New password should be different from the old password.'),
   signupDisabled: () => gotrue(422, 'signup_disabled', 'Signups not allowed for this instance'),
   emailProviderDisabled: () => gotrue(422, 'email_provider_disabled', 'Email logins are disabled'),
+  phoneNotConfirmed: () => gotrue(400, 'phone_not_confirmed', 'Phone not confirmed'),
+  reauthPhoneNotConfirmed: () => gotrue(422, 'phone_not_confirmed', 'Please verify your phone first.'),
+  badPhone: () => gotrue(400, 'validation_failed', 'Invalid phone number format (E.164 required)'),
+  smsFrequency: (seconds: number) => gotrue(429, 'over_sms_send_rate_limit', `For security purposes, you can only request this after ${seconds} seconds.`, { 'retry-after': String(seconds) }),
+  smsSendFailed: (kind: string, why: string) => gotrue(422, 'sms_send_failed', `Error sending ${kind} OTP to provider: ${why}`),
   phoneProviderDisabled: () => gotrue(422, 'phone_provider_disabled', 'Phone signups are disabled'),
   anonymousDisabled: () => gotrue(422, 'anonymous_provider_disabled', 'Anonymous sign-ins are disabled'),
   otpDisabled: () => gotrue(422, 'otp_disabled', 'Signups not allowed for otp'),
   otpExpired: () => gotrue(403, 'otp_expired', 'Token has expired or is invalid'),
   noAuthorization: () => gotrue(401, 'no_authorization', 'This endpoint requires a valid Bearer token'),
-  badJwt: (why: string) => gotrue(401, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${why}`),
+  badJwt: (why: string) => gotrue(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${why}`),
   missingSub: () => gotrue(403, 'bad_jwt', 'invalid claim: missing sub claim'),
   notAdmin: () => gotrue(403, 'not_admin', 'User not allowed'),
   userNotFound: () => gotrue(404, 'user_not_found', 'User not found'),
@@ -45,8 +51,16 @@ export const authErrors = {
   badCodeVerifier: () => gotrue(400, 'bad_code_verifier', 'code challenge does not match previously saved code verifier'),
   badOAuthState: () => gotrue(400, 'bad_oauth_state', 'OAuth state parameter is invalid'),
   badOAuthCallback: (msg: string) => gotrue(400, 'bad_oauth_callback', msg),
+  /** an ID token of a provider the project has not enabled (GoTrue's id_token grant) */
+  idTokenProviderDisabled: (issuer: string) => gotrue(400, 'provider_disabled', `Provider (issuer "${issuer}") is not enabled`),
+  samlDisabled: () => gotrue(404, 'saml_provider_disabled', 'SAML 2.0 is disabled'),
+  web3Disabled: () => gotrue(422, 'web3_provider_disabled', 'Web3 provider is disabled'),
+  reauthNoContact: () => gotrue(400, 'validation_failed', 'Reauthentication requires the user to have an email or a phone number'),
+  reauthEmailNotConfirmed: () => gotrue(422, 'email_not_confirmed', 'Please verify your email first.'),
   providerDisabled: (p: string) => gotrue(400, 'validation_failed', `Unsupported provider: provider ${p} is not enabled`),
   providerFailed: (msg: string) => gotrue(502, 'unexpected_failure', msg),
+  /** the project's SMTP host or provider endpoint is a destination the egress policy refuses */
+  egressBlocked: (what: string, e: EgressError) => gotrue(403, 'egress_blocked', `${what}: ${e.message}`),
   insufficientAal: () => gotrue(403, 'insufficient_aal', 'AAL2 session is required to update email or password when MFA is enabled.'),
   mfaFactorNotFound: () => gotrue(404, 'mfa_factor_not_found', 'Factor not found'),
   mfaChallengeNotFound: () => gotrue(404, 'mfa_challenge_expired', 'Challenge not found'),

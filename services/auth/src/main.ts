@@ -10,7 +10,8 @@ const plane = await connectControlPlane({
   service: 'auth', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 4,
 });
 const { control, redis, registry, secrets } = plane;
-const pools = plane.projectPools({ maxPerProject: config.PROJECT_POOL_MAX });
+// these pools serve only the auth service's own bookkeeping: every connection is basalt_admin, the auth schema's owner
+const pools = plane.projectPools({ maxPerProject: config.PROJECT_POOL_MAX, role: 'basalt_admin' });
 const { app, setDraining } = createApp({ config, control, redis, registry, pools, secrets, log });
 
 await serve(app, { port: config.PORT, log, drainDelayMs: config.DRAIN_DELAY_MS, setDraining, onClose: plane.close });

@@ -104,6 +104,8 @@ test('not admin: the anon key and a user token get 403 not_admin', async () => {
   // Project B's service key cannot administer project A (rejected at the gateway's key check).
   const cross = await raw(p, '/admin/users', { bearer: other.serviceKey, headers: { apikey: other.serviceKey } });
   assert.equal(cross.status, 401);
+  // With A's anon key as apikey the request reaches auth, which refuses B's token as GoTrue does: 403 bad_jwt.
   const cross2 = await raw(p, '/admin/users', { bearer: other.serviceKey });
-  assert.equal(cross2.status, 401);
+  assert.equal(cross2.status, 403);
+  assert.equal(cross2.body.code, 'bad_jwt');
 });

@@ -1,5 +1,6 @@
 // A small local HTTP server that plays GitHub's and Google's OAuth endpoints: authorize (the user approves at
-// once and is sent back with a code), token, and the profile endpoints.
+// once and is sent back with a code), token, and the profile endpoints. It listens on 127.0.0.77, the address
+// the test fleet's BASALT_EGRESS_ALLOW lets through, unless told otherwise.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,8 @@ export interface FakeUser {
 
 export interface FakeOAuth {
   url: string;
+  /** `<provider>/<endpoint>` of every request received, in order */
+  requests: string[];
   /** who approves the next authorize request, per provider */
   next: Record<'github' | 'google', FakeUser>;
   close: () => Promise<void>;
@@ -28,10 +31,10 @@ const body = (req: IncomingMessage) =>
     req.on('end', () => resolve(new URLSearchParams(s)));
   });
 
-export async function startFakeOAuth(): Promise<FakeOAuth> {
+export async function startFakeOAuth(host = '127.0.0.77'): Promise<FakeOAuth> {
   const codes = new Map<string, { provider: string; user: FakeUser; redirectUri: string }>();
   const tokens = new Map<string, FakeUser>();
-  const fake = { next: {} as FakeOAuth['next'] } as FakeOAuth;
+  const fake = { next: {} as FakeOAuth['next'], requests: [] as string[] } as FakeOAuth;
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   fake.signIdToken = (claims, opts = {}) => {
@@ -45,6 +48,7 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
       res.end(JSON.stringify(v));
     };
     const [, provider, what] = url.pathname.split('/');
+    fake.requests.push(`${provider}/${what}`);
     if (what === 'certs') return json(200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }] });
     if (what === 'authorize') {
       const q = url.searchParams;
@@ -73,8 +77,8 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
     if (provider === 'google' && what === 'userinfo') return json(200, { sub: user.id, email: user.email, email_verified: user.verified, name: user.name, picture: 'http://img.test/g.png' });
     json(404, { error: 'not found' });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => server.listen(0, host, r));
+  fake.url = `http://${host}:${(server.address() as AddressInfo).port}`;
   fake.close = () => new Promise((r) => server.close(() => r()));
   fake.settings = (provider) => ({
     client_id: `${provider}-client`,

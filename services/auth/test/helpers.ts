@@ -8,8 +8,9 @@ export const client = (p: TestProject, key = p.anonKey): SupabaseClient => supab
 
 export async function setAuthSettings(p: TestProject, auth: Record<string, unknown>): Promise<void> {
   await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { settings: { auth } } });
-  // The auth service's registry drops its cached project on the Redis notification; give it a moment.
-  await new Promise((r) => setTimeout(r, 150));
+  // The auth service's registry drops its cached project on the Redis notification, which the PATCH does not
+  // wait for; give it a moment (delivery is milliseconds, but a loaded machine schedules the subscriber late).
+  await new Promise((r) => setTimeout(r, 600));
 }
 
 /** A raw call to /auth/v1 with the anon key, as auth-js would send it (optionally without the version header). */

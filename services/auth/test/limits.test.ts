@@ -2,12 +2,11 @@
 // SMTP delivery through a local fake server, and PKCE email links.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import pg from 'pg';
 import { createProject, platform, testEnv } from '@basalt/testkit';
+import { startFakeSmtp } from './fake-smtp.js';
 import { client, outbox, raw, setAuthSettings, uniqueEmail } from './helpers.js';
 
 const limits = (perIp: number, perEmail: number) => ({ per_ip: perIp, per_email: perEmail, window_seconds: 60 });
@@ -72,58 +71,13 @@ async function controlSql(q: string): Promise<{ s: string }[]> {
   }
 }
 
-/** Just enough SMTP to accept a message from nodemailer and keep it. */
-async function fakeSmtp() {
-  const received: { to: string; data: string }[] = [];
-  const logins: string[] = [];
-  const server = createServer((s: Socket) => {
-    let to = '';
-    let data: string | null = null;
-    let buf = '';
-    s.write('220 fake ESMTP\r\n');
-    s.on('data', (chunk) => {
-      buf += chunk.toString();
-      let i;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (data !== null) {
-          if (line === '.') {
-            received.push({ to, data });
-            data = null;
-            s.write('250 queued\r\n');
-          } else data += `${line}\n`;
-          continue;
-        }
-        const cmd = line.slice(0, 4).toUpperCase();
-        if (cmd === 'EHLO' || cmd === 'HELO') s.write('250-fake\r\n250 AUTH PLAIN\r\n');
-        else if (cmd === 'AUTH') {
-          logins.push(Buffer.from(line.split(' ')[2] ?? '', 'base64').toString().split('\u0000').slice(1).join(':'));
-          s.write('235 ok\r\n');
-        }
-        else if (cmd === 'RCPT') {
-          to = line.slice(8).replace(/[<>]/g, '');
-          s.write('250 ok\r\n');
-        } else if (cmd === 'DATA') {
-          data = '';
-          s.write('354 go\r\n');
-        }
-        else if (cmd === 'QUIT') s.end('221 bye\r\n');
-        else s.write('250 ok\r\n');
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, received, logins, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 test('with SMTP configured, mail goes to the server with the project template, not to the outbox', async () => {
-  const smtp = await fakeSmtp();
+  const smtp = await startFakeSmtp();
   after(() => smtp.close());
   const p = await createProject('auth-smtp');
   await setAuthSettings(p, {
     email_confirm_required: true,
-    smtp: { host: '127.0.0.1', port: smtp.port, user: 'mailer', pass: 'smtp-s3cret', admin_email: 'noreply@app.test', sender_name: 'App' },
+    smtp: { host: smtp.host, port: smtp.port, user: 'mailer', pass: 'smtp-s3cret', admin_email: 'noreply@app.test', sender_name: 'App' },
     templates: { signup: { subject: 'Welcome to App', body: '<p>Code {{ .Token }} for {{ .Email }}</p>' } },
   });
   // the password is stored sealed and read back redacted; writing the redacted value back keeps it

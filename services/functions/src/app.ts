@@ -1,15 +1,21 @@
-// createApp(deps): the functions service's Express app without listen, so tests can drive it directly.
+// createApp(deps): the functions service's Fastify app without listen, so tests can drive it directly: the
+// management API the gateway delegates (platform token) and invocations streamed into isolates.
 import type pg from 'pg';
+import type { Meter } from '@basalt/metering';
+import client from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { SecretBox } from '@basalt/crypto';
-import { createServiceApp, errorShapes, type Logger } from '@basalt/http';
+import { createService, errorShapes, registerRoutes, type Logger } from '@basalt/http';
 import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
-import { functionsDb } from './db/functions.js';
+import type { FunctionsDb } from './db/functions.js';
+import type { ActiveCache } from './domain/active-cache.js';
 import { invoker } from './domain/invoke.js';
 import { manageDomain } from './domain/manage.js';
-import type { Isolates } from './runtime/isolates.js';
-import { invokeRoutes } from './routes/invoke.js';
+import { fnErrors } from './errors.js';
+import type { Runtimes, RuntimeStat } from './runtime/runtimes.js';
+import { requirePlatformToken } from './routes/auth.js';
+import { invokeRoutes, streamBodies } from './routes/invoke.js';
 import { manageRoutes } from './routes/manage.js';
 
 export interface Deps {
@@ -18,25 +24,57 @@ export interface Deps {
   redis: Redis;
   registry: ProjectRegistry;
   secrets: SecretBox;
-  isolates: Isolates;
+  runtimes: Runtimes;
+  active: ActiveCache;
+  db: FunctionsDb;
   log: Logger;
+  meter?: Meter;
 }
 
 export function createApp(deps: Deps) {
-  const service = createServiceApp({
+  const c = deps.config;
+  const service = createService({
     name: 'functions',
     log: deps.log,
     errorShape: errorShapes.basalt,
+    validationError: (_message, issues) => fnErrors.invalidBody(issues as never),
+    // deploys carry every source file as JSON; invocation bodies are streamed, never buffered, so no limit applies
+    bodyLimit: 25 * 1024 * 1024,
     ready: () => pingControlPlane(deps.control, deps.redis),
   });
-  const db = functionsDb(deps.control);
-  const c = deps.config;
-  const manage = manageDomain(db, deps.secrets, { timeoutMs: c.FUNCTIONS_TIMEOUT_MS, maxBundleBytes: c.FUNCTIONS_MAX_BUNDLE_BYTES });
+  // one series per workerd process: resident memory, isolates loaded, invocations in flight
+  for (const [name, help, pick] of [
+    ['functions_workerd_rss_bytes', 'resident memory of a workerd process', (s: RuntimeStat) => s.rss_mb * 1024 * 1024],
+    ['functions_workerd_isolates', 'isolates a workerd process has loaded', (s: RuntimeStat) => s.isolates],
+    ['functions_workerd_inflight', 'invocations a workerd process is running', (s: RuntimeStat) => s.inflight],
+  ] as const) {
+    new client.Gauge({
+      name, help, labelNames: ['process', 'pid'], registers: [service.metrics.registry],
+      collect() {
+        this.reset();
+        for (const s of deps.runtimes.stats()) this.set({ process: s.process, pid: String(s.pid) }, pick(s));
+      },
+    });
+  }
+  const db = deps.db;
+  const manage = manageDomain(db, deps.secrets, { timeoutMs: c.FUNCTIONS_TIMEOUT_MS, maxBundleBytes: c.FUNCTIONS_MAX_BUNDLE_BYTES }, (ref) => deps.active.changed(ref));
   const invoke = invoker({
-    db, redis: deps.redis, secrets: deps.secrets, isolates: deps.isolates, redisPrefix: c.BASALT_REDIS_PREFIX,
-    limits: { projectRps: c.FUNCTIONS_PROJECT_RPS, functionRps: c.FUNCTIONS_FUNCTION_RPS, memoryMb: c.FUNCTIONS_MEMORY_MB },
+    db, active: deps.active, redis: deps.redis, secrets: deps.secrets, runtimes: deps.runtimes, redisPrefix: c.BASALT_REDIS_PREFIX, meter: deps.meter,
+    onRateLimitError: (err) => deps.log.warn({ err: err.message }, 'rate limit check skipped'),
+    limits: {
+      projectRps: c.FUNCTIONS_PROJECT_RPS, functionRps: c.FUNCTIONS_FUNCTION_RPS, memoryMb: c.FUNCTIONS_MEMORY_MB, cpuMs: c.FUNCTIONS_CPU_MS,
+      requestBytes: c.FUNCTIONS_MAX_REQUEST_BYTES, responseBytes: c.FUNCTIONS_MAX_RESPONSE_BYTES, projectConcurrency: c.FUNCTIONS_PROJECT_CONCURRENCY,
+    },
   });
-  service.app.use('/platform/v1/projects/:ref', manageRoutes(manage, deps.control, deps.registry));
-  service.app.use(invokeRoutes(invoke, deps.registry, c.BASALT_PUBLIC_URL));
-  return { ...service, app: service.finish() };
+  service.app.register(async (api) => {
+    api.addHook('onRequest', requirePlatformToken(deps.control, deps.registry));
+    // A body that is not JSON is no body at all, as before: the schema then names what is missing.
+    api.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+    registerRoutes(api, manageRoutes(manage));
+  }, { prefix: '/platform/v1/projects/:ref' });
+  service.app.register(async (api) => {
+    streamBodies(api);
+    registerRoutes(api, invokeRoutes(invoke, deps.registry, c.BASALT_PUBLIC_URL));
+  }, { prefix: '/functions/v1' });
+  return service;
 }

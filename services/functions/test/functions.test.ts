@@ -1,28 +1,16 @@
 // Edge functions through the gateway with supabase-js: deploy (TypeScript, several files), invoke, secrets,
-// versions and rollback, verify_jwt, errors, timeouts, the egress guard, no host environment, isolation, limits.
-import { after, before, test } from 'node:test';
+// versions and rollback, verify_jwt, errors, timeouts, no host environment, isolation, limits (egress: egress.test.ts).
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FunctionsHttpError, FunctionsRelayError } from '@supabase/supabase-js';
 import { createProject, platform, supabaseClient, type TestProject } from '@basalt/testkit';
 
 let a: TestProject;
 let b: TestProject;
-let canary: http.Server;
-let canaryHits = 0;
-let canaryPort = 0;
 
 before(async () => {
   [a, b] = await Promise.all([createProject('fn-a'), createProject('fn-b')]);
-  canary = http.createServer((_req, res) => {
-    canaryHits++;
-    res.end('reached');
-  });
-  await new Promise<void>((r) => canary.listen(0, '127.0.0.1', () => r()));
-  canaryPort = (canary.address() as AddressInfo).port;
 });
-after(() => new Promise((r) => canary.close(r)));
 
 const supabase = (p: TestProject, key = p.anonKey) => supabaseClient(p, { key });
 const deploy = (p: TestProject, body: Record<string, unknown>) => platform(`/projects/${p.ref}/functions`, { method: 'POST', json: body });
@@ -144,27 +132,10 @@ test('the wall-time limit answers a relay error, and the next call gets a fresh 
   const started = Date.now();
   const { error } = await supabase(a).functions.invoke('sleepy', { body: { sleep: true } });
   assert.ok(error instanceof FunctionsRelayError, String(error));
-  assert.ok(Date.now() - started < 3000);
+  assert.ok(Date.now() - started < 4500, "answered at the wall-time limit, not after the 5 s sleep");
   assert.equal((error.context as Response).status, 504);
   const again = await supabase(a).functions.invoke('sleepy', { body: { sleep: false } });
   assert.equal(again.data, 'calls=1', `a fresh isolate, not the stuck one: ${again.error && (await (again.error.context as Response).text())}`);
-});
-
-test('functions cannot reach loopback, private or metadata addresses', async () => {
-  await deploy(a, {
-    slug: 'egress',
-    source: `Deno.serve(async (req) => {
-      const { url } = await req.json();
-      try { const r = await fetch(url); return Response.json({ status: r.status, egress: r.headers.get('x-basalt-egress') }); }
-      catch (e) { return Response.json({ error: String(e) }); }
-    })`,
-  });
-  for (const url of [`http://127.0.0.1:${canaryPort}/`, `http://localhost:${canaryPort}/`, 'http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]:80/', 'http://0.0.0.0:80/']) {
-    const { data } = await supabase(a).functions.invoke('egress', { body: { url } });
-    assert.ok(data.status === 403 || data.error, `${url}: ${JSON.stringify(data)}`);
-    if (data.status) assert.equal(data.egress, 'blocked', url);
-  }
-  assert.equal(canaryHits, 0, 'the loopback server was never reached');
 });
 
 test('no host environment or filesystem is visible', async () => {

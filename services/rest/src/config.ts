@@ -6,6 +6,8 @@ const schema = {
   PORT: z.coerce.number().int().default(8002),
   /** connections per project database in this process */
   PROJECT_POOL_MAX: z.coerce.number().int().min(1).default(10),
+  /** after a session's write, the longest its reads stay on the primary while the replica catches up */
+  REST_READ_YOUR_WRITES_MS: z.coerce.number().int().min(0).default(60_000),
   /** projects whose schema cache (and LISTEN connection) this process keeps */
   SCHEMA_CACHE_MAX: z.coerce.number().int().min(1).default(50),
   /** PostgREST's db-max-rows: a read never returns more rows than this */

@@ -19,12 +19,14 @@ export const restErrors = {
   singular: (n: number) => pgrst(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${n} rows`),
   methodNotAllowed: (m: string) => pgrst(405, 'PGRST117', `Unsupported HTTP method: ${m}`),
   rpcMethod: (m: string) => pgrst(405, 'PGRST101', `Cannot use the ${m} method on RPC`),
-  orderToMany: (rel: string) => pgrst(400, 'PGRST118', `A related order on '${rel}' is not possible`, 'A to-many relationship cannot be ordered on'),
-  embedFilter: () => pgrst(400, 'PGRST120', 'Bad operator on the embedded resource', 'Only is null or not is null filters are allowed on embedded resources'),
+  orderToMany: (origin: string, rel: string) => pgrst(400, 'PGRST118', `A related order on '${rel}' is not possible`, `'${origin}' and '${rel}' do not form a many-to-one or one-to-one relationship`),
+  embedFilter: (rel: string) => pgrst(400, 'PGRST120', `Bad operator on the '${rel}' embedded resource`, 'Only is null or not is null filters are allowed on embedded resources'),
+  /** the same embed name twice at one level: Postgres refuses PostgREST's two joins of the same alias */
+  duplicateEmbed: (alias: string) => pgrst(400, '42712', `table name "${alias}" specified more than once`),
   maxAffected: (n: number) => pgrst(400, 'PGRST124', 'Query result exceeds max-affected preference constraint', `The query affects ${n} rows`),
   strictPrefs: (bad: string[]) => pgrst(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${bad.join(', ')}`),
-  noRelationship: (a: string, b: string, schema: string) =>
-    pgrst(400, 'PGRST200', `Could not find a relationship between '${a}' and '${b}' in the schema cache`, `Searched for a foreign key relationship between '${a}' and '${b}' in the schema '${schema}', but no matches were found.`),
+  noRelationship: (a: string, b: string, schema: string, hint: string | null = null) =>
+    pgrst(400, 'PGRST200', `Could not find a relationship between '${a}' and '${b}' in the schema cache`, `Searched for a foreign key relationship between '${a}' and '${b}${hint ? `' using the hint '${hint}` : ''}' in the schema '${schema}', but no matches were found.`),
   ambiguous: (a: string, b: string, details: unknown, hint: string) =>
     new BasaltError(300, 'PGRST201', `Could not embed because more than one relationship was found for '${a}' and '${b}'`, { details, hint }),
   noFunction: (schema: string, fn: string, args: string[]) =>

@@ -1,9 +1,10 @@
 // Embedded resources, RPC, media types, profiles, schema reload, cost limits and injection attempts.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProject, eventually, type TestProject } from '@basalt/testkit';
+import { createProject, eventually, testEnv, type TestProject } from '@basalt/testkit';
 import { client, raw } from './helpers.js';
 
+const env = testEnv();
 let p: TestProject;
 
 before(async () => {
@@ -119,7 +120,7 @@ test('rpc: scalar, set-returning with filters, json argument, void, composite, G
 
 test('media types, profiles and the OpenAPI root', async () => {
   const csv = await db().from('authors').select('id,name').order('id').limit(2).csv();
-  assert.equal(csv.data, 'id,name\n1,Le Guin\n2,Banks');
+  assert.equal(csv.data, 'id,name\n1,"Le Guin"\n2,Banks'); // PostgREST quotes a value holding whitespace
   const unsupported = await raw(p, '/authors', { headers: { accept: 'application/xml' } });
   assert.equal(unsupported.status, 406);
   assert.equal(unsupported.body.code, 'PGRST107');
@@ -129,6 +130,12 @@ test('media types, profiles and the OpenAPI root', async () => {
   const api = await raw(p, '/');
   assert.equal(api.status, 200);
   assert.equal(api.body.swagger, '2.0');
+  // the project's public URL, never the REST service's own address
+  const publicUrl = new URL(env.fleetEnv.BASALT_PUBLIC_URL);
+  assert.equal(api.body.host, publicUrl.host);
+  assert.equal(api.body.basePath, `/project/${p.ref}/rest/v1`);
+  assert.deepEqual(api.body.schemes, ['http']);
+  assert.ok(!JSON.stringify(api.body).includes(new URL(env.services.rest).host), 'no internal address');
   assert.ok(api.body.paths['/books'] && api.body.definitions.books.properties.title);
   const range = await raw(p, '/authors?select=id&order=id', { headers: { range: '1-1', prefer: 'count=exact' } });
   assert.equal(range.status, 206);

@@ -1,11 +1,11 @@
 // createApp(deps): the scheduler's HTTP side (cron admin API, health); the loop and workers start in main.ts.
-import express from 'express';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import { createServiceApp, errorShapes, type Logger } from '@basalt/http';
+import { createService, errorShapes, registerRoutes, type Logger } from '@basalt/http';
 import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
 import { jobsDb } from './db/jobs.js';
 import { jobsDomain } from './domain/jobs.js';
+import { cronErrors } from './errors.js';
 import { requireProjectOwner } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
 
@@ -17,16 +17,17 @@ export interface Deps {
 }
 
 export function createApp(deps: Deps) {
-  const service = createServiceApp({
+  const service = createService({
     name: 'scheduler',
     log: deps.log,
     errorShape: errorShapes.basalt,
+    validationError: cronErrors.validation,
+    bodyLimit: 256 * 1024,
     ready: () => pingControlPlane(deps.control, deps.redis),
   });
-  const api = express.Router();
-  api.use(express.json({ limit: '256kb' }));
-  api.use(requireProjectOwner(deps.control, deps.registry));
-  api.use(jobRoutes(jobsDomain(jobsDb(deps.control))));
-  service.app.use('/cron/admin/v1', api);
-  return { ...service, app: service.finish() };
+  service.app.register(async (api) => {
+    api.addHook('onRequest', requireProjectOwner(deps.control, deps.registry));
+    registerRoutes(api, jobRoutes(jobsDomain(jobsDb(deps.control))));
+  }, { prefix: '/cron/admin/v1' });
+  return service;
 }

@@ -14,6 +14,8 @@ const schema = {
   CRON_PROJECT_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(16),
   /** run history kept per job */
   CRON_RUNS_KEPT: z.coerce.number().int().min(10).default(1000),
+  /** runs older than this are pruned whatever their number */
+  CRON_RUNS_MAX_AGE_DAYS: z.coerce.number().min(0.001).default(30),
 };
 
 export type Config = ReturnType<typeof loadConfig>;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
-import { createProject, eventually, testEnv, type TestProject } from '@basalt/testkit';
+import { createProject, eventually, platform, testEnv, type TestProject } from '@basalt/testkit';
 
 const env = testEnv();
 let a: TestProject;
@@ -87,6 +87,29 @@ test('runs record failures and timeouts with their error', async () => {
   assert.match(timedOut!.error!, /timed out/);
   assert.ok(timedOut!.duration_ms! >= 250 && timedOut!.duration_ms! < 2_000);
   for (const id of [failing, slow]) await cron(a, `/jobs/${id}`, { method: 'DELETE' });
+});
+
+test('a cron call to an edge function carries the anon role; the service role only reaches a function that opted in', async () => {
+  // RLS is on and there is no policy: only the service role can read the vault.
+  await a.sql(`create table vault (secret text); insert into vault values ('s3cret')`);
+  const source = `Deno.serve(async (req) => {
+    const r = await fetch(Deno.env.get('SUPABASE_URL') + '/rest/v1/vault?select=secret', {
+      headers: { apikey: req.headers.get('apikey'), authorization: req.headers.get('authorization') },
+    });
+    const rows = await r.json();
+    return new Response(JSON.stringify(rows), { status: Array.isArray(rows) && rows.length === 1 ? 200 : 403 });
+  })`;
+  for (const [slug, allow] of [['peek', false], ['peek-privileged', true]] as const) {
+    await platform(`/projects/${a.ref}/functions`, { method: 'POST', json: { slug, source, allow_service_role: allow } });
+  }
+  const plain = (await cron(a, '/jobs', { method: 'POST', json: job('peek', { type: 'edge_function', slug: 'peek' }) })).body.id;
+  const privileged = (await cron(a, '/jobs', { method: 'POST', json: job('peek-privileged', { type: 'edge_function', slug: 'peek-privileged' }) })).body.id;
+  const denied = await eventually(async () => (await runs(a, plain)).find((r) => r.status !== 'queued' && r.status !== 'running'), 8_000, 200);
+  assert.equal(denied!.status, 'failed');
+  assert.match(denied!.error!, /answered 403: \[\]/, 'the anon role sees no row');
+  const allowed = await eventually(async () => (await runs(a, privileged)).find((r) => r.status !== 'queued' && r.status !== 'running'), 8_000, 200);
+  assert.equal(allowed!.status, 'succeeded', allowed!.error ?? '');
+  for (const id of [plain, privileged]) await cron(a, `/jobs/${id}`, { method: 'DELETE' });
 });
 
 test('pause stops runs; resume starts from now without a burst of missed slots', async () => {

@@ -1,5 +1,5 @@
-// A cron job whose target is an edge function: the function runs every second with the job's body,
-// as the project's service role, and a failing function is recorded as a failed run.
+// A cron job whose target is an edge function: the function runs every second with the job's body, as the
+// project's service role because it opted into it (allow_service_role), and a failing function is a failed run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProject, eventually, platform } from '@basalt/testkit';
@@ -12,6 +12,7 @@ test('an edge-function cron target is invoked with its body; non-2xx answers are
     method: 'POST',
     json: {
       slug: 'pinger',
+      allow_service_role: true,
       source: `Deno.serve(async (req) => {
         const { note } = await req.json();
         const key = req.headers.get('apikey') ?? '';

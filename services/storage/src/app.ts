@@ -1,25 +1,30 @@
-// createApp(deps): the storage service's Express app without listen, so tests can drive it directly.
-import type { ErrorRequestHandler, Request } from 'express';
-import { Router } from 'express';
+// createApp(deps): the storage service's Fastify app without listen, so tests can drive it directly: the Storage
+// API under /storage/v1 (Storage's error shape), static assets under /assets (Basalt's).
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
+import type { FastifyRequest } from 'fastify';
 import type { ProjectPools } from '@basalt/db';
-import { BasaltError } from '@basalt/errors';
-import { createServiceApp, errorShapes, type Logger } from '@basalt/http';
-import { pingControlPlane, type Project, type ProjectRegistry } from '@basalt/tenancy';
+import type { SecretBox } from '@basalt/crypto';
+import type { BasaltError } from '@basalt/errors';
+import { createService, errorShapes, registerRoutes, type Logger } from '@basalt/http';
+import { authorizeProjectOwner, capped, pingControlPlane, type Project, type ProjectRegistry } from '@basalt/tenancy';
 import type { Backend } from './backend/index.js';
 import type { Config } from './config.js';
+import { s3KeysDb } from './db/s3-keys.js';
 import { projectTx } from './db/tx.js';
 import { assetsDomain } from './domain/assets.js';
 import { bucketDomain } from './domain/buckets.js';
 import { objectDomain } from './domain/objects.js';
 import { renderer } from './domain/render.js';
 import { resumableDomain } from './domain/resumable.js';
-import { fromStorageDbError, storageErrors } from './errors.js';
-import { assetRoutes } from './routes/assets.js';
-import { bucketRoutes } from './routes/buckets.js';
-import { objectRoutes } from './routes/objects.js';
-import { resumableRoutes } from './routes/resumable.js';
+import { s3Domain } from './domain/s3.js';
+import { s3KeysDomain } from './domain/s3-keys.js';
+import { vectorDomain } from './domain/vectors.js';
+import { assetAdminRoutes, assetSiteRoutes, ownerErrors } from './routes/assets.js';
+import { cdnRoutes } from './routes/cdn.js';
+import { s3Api } from './routes/s3.js';
+import { s3KeyRoutes } from './routes/s3-keys.js';
+import { storageApi } from './routes/storage-api.js';
 
 export interface Deps {
   config: Config;
@@ -29,49 +34,78 @@ export interface Deps {
   pools: ProjectPools;
   backend: Backend;
   log: Logger;
+  /** seals S3 access key secrets (BASALT_MASTER_KEY) */
+  secrets: SecretBox;
 }
 
-/** Anything thrown under /storage/v1 becomes a Storage error (body-parser failures, Postgres errors). */
-const storageErrorsOnly: ErrorRequestHandler = (err, req, res, next) => {
-  // A refused upload's unread body is not drained (it may be gigabytes): the connection closes after the answer.
-  if (!req.readableEnded && !res.headersSent) res.setHeader('connection', 'close');
-  const e = err as { status?: number; expose?: boolean; message?: string };
-  if (!(err instanceof BasaltError) && typeof e?.status === 'number' && e.status < 500 && e.expose) {
-    return next(e.status === 413 ? storageErrors.tooLarge() : storageErrors.invalidRequest(e.message ?? 'Invalid request'));
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the project the owner check admitted (assets admin) */
+    ref: string;
   }
-  next(fromStorageDbError(err));
-};
+}
+
+/** Every storage and assets response, files, 304s and errors alike, is read as exactly the type it declares. */
+const NOSNIFF = /^\/(?:storage\/v1|assets|cdn)(?:[/?]|$)/;
+
+/** Each project's domain objects are built once per Project (the registry replaces the object when it changes). */
+function perProject<T>(make: (project: Project) => T): (project: Project) => T {
+  const made = new WeakMap<Project, T>();
+  return (project) => {
+    let hit = made.get(project);
+    if (hit === undefined) made.set(project, (hit = make(project)));
+    return hit;
+  };
+}
 
 export function createApp(deps: Deps) {
   const c = deps.config;
-  const service = createServiceApp({
+  const service = createService({
     name: 'storage',
     log: deps.log,
-    errorShape: (e: BasaltError, req: Request) => (req.path.startsWith('/storage/') ? errorShapes.storage(e) : errorShapes.basalt(e)),
+    errorShape: (e: BasaltError, req: FastifyRequest) => (req.url.startsWith('/storage/') ? errorShapes.storage(e) : errorShapes.basalt(e)),
     ready: () => pingControlPlane(deps.control, deps.redis),
   });
-  // Each project's domain objects are built once per Project (the registry replaces the object when the project
-  // changes), not on every request.
-  const perProject = <T>(make: (project: Project) => T) => {
-    const made = new WeakMap<Project, T>();
-    return (project: Project): T => {
-      let hit = made.get(project);
-      if (hit === undefined) made.set(project, (hit = make(project)));
-      return hit;
-    };
-  };
+  const { app } = service;
+  app.addHook('onRequest', async (req, reply) => {
+    if (NOSNIFF.test(req.url)) reply.header('x-content-type-options', 'nosniff');
+  });
+
   const objects = perProject((project) =>
     objectDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, maxFileSize: c.STORAGE_MAX_FILE_SIZE }));
-  const buckets = perProject((project) => bucketDomain(projectTx(deps.pools, project)));
+  const buckets = perProject((project) => bucketDomain(projectTx(deps.pools, project), c.STORAGE_MAX_FILE_SIZE));
   const resumable = perProject((project) =>
     resumableDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project) }));
+  const vectors = perProject((project) =>
+    vectorDomain({ tx: projectTx(deps.pools, project), maxBuckets: c.STORAGE_VECTOR_MAX_BUCKETS, maxIndexes: c.STORAGE_VECTOR_MAX_INDEXES }));
+  app.register(storageApi({
+    registry: deps.registry, objects, buckets, resumable, vectors, render: renderer(deps.backend),
+    signedUploadExpires: c.STORAGE_SIGNED_UPLOAD_EXPIRES, maxFileSize: c.STORAGE_MAX_FILE_SIZE, publicUrl: c.BASALT_PUBLIC_URL,
+  }), { prefix: '/storage/v1' });
 
-  const storage = Router();
-  storage.use(bucketRoutes({ registry: deps.registry, buckets, objects }));
-  storage.use(objectRoutes({ registry: deps.registry, objects, signedUploadExpires: c.STORAGE_SIGNED_UPLOAD_EXPIRES, render: renderer(deps.backend) }));
-  storage.use(resumableRoutes(deps.registry, resumable, { maxFileSize: c.STORAGE_MAX_FILE_SIZE, publicUrl: c.BASALT_PUBLIC_URL }));
-  storage.use(storageErrorsOnly);
-  service.app.use('/storage/v1', storage);
-  service.app.use(assetRoutes(assetsDomain(deps.control, deps.backend), deps.control, deps.registry, { maxUploadBytes: c.ASSETS_MAX_UPLOAD_BYTES, publicUrl: c.BASALT_PUBLIC_URL }));
-  return { ...service, app: service.finish() };
+  const keys = s3KeysDomain(s3KeysDb(deps.control), deps.secrets);
+  const s3 = perProject((project) =>
+    s3Domain({
+      tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project),
+      maxFileSize: capped(c.STORAGE_MAX_FILE_SIZE, project.quotas.max_object_bytes), // the plan's quota, as objects apply it
+    }));
+  app.register(s3Api({ registry: deps.registry, keys, objects, buckets, s3, region: c.STORAGE_S3_PROTOCOL_REGION }), { prefix: '/storage/v1/s3' });
+  app.register(async (manage) => {
+    manage.addHook('onRequest', async (req) => {
+      // a service_role key of another project carries its own ref: authenticate() refuses it against this one
+      req.ref = (await authorizeProjectOwner(deps.control, deps.registry, ownerErrors, req.headers, (req.params as { ref?: string }).ref)).ref;
+    });
+    registerRoutes(manage, s3KeyRoutes(keys));
+  }, { prefix: '/platform/v1/projects/:ref/storage' });
+
+  const assets = { assets: assetsDomain(deps.control, deps.backend), registry: deps.registry, maxUploadBytes: c.ASSETS_MAX_UPLOAD_BYTES, publicUrl: c.BASALT_PUBLIC_URL };
+  app.register(async (admin) => {
+    admin.addHook('onRequest', async (req) => {
+      req.ref = (await authorizeProjectOwner(deps.control, deps.registry, ownerErrors, req.headers)).ref;
+    });
+    registerRoutes(admin, assetAdminRoutes(assets));
+  }, { prefix: '/assets/admin/v1' });
+  registerRoutes(app, assetSiteRoutes(assets));
+  registerRoutes(app, cdnRoutes({ registry: deps.registry, objects, cdnMaxTokenSeconds: c.STORAGE_CDN_MAX_TOKEN_SECONDS }));
+  return service;
 }

@@ -15,6 +15,10 @@ const schema = {
   S3_ACCESS_KEY: z.string().optional(),
   S3_SECRET_KEY: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),
+  /** the region the S3 protocol endpoint names (GetBucketLocation); any region a client signs for is accepted */
+  STORAGE_S3_PROTOCOL_REGION: z.string().default('us-east-1'),
+  /** the longest lifetime of a signed token the CDN host accepts (seconds): reads of non-public files stay short-lived */
+  STORAGE_CDN_MAX_TOKEN_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** ceiling for one object whatever the bucket says (bytes) */
   STORAGE_MAX_FILE_SIZE: z.coerce.number().int().min(1).default(5 * 1024 ** 3),
   /** lifetime of signed upload URLs (seconds), as Supabase's default */
@@ -22,6 +26,9 @@ const schema = {
   /** how often one replica looks for stored bytes no row points at, and how old they must be to go */
   STORAGE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(60 * 60 * 1000),
   STORAGE_ORPHAN_MIN_AGE_MS: z.coerce.number().int().min(60_000).default(60 * 60 * 1000),
+  /** vector buckets per project, and indexes per vector bucket */
+  STORAGE_VECTOR_MAX_BUCKETS: z.coerce.number().int().min(1).default(10),
+  STORAGE_VECTOR_MAX_INDEXES: z.coerce.number().int().min(1).default(20),
   /** largest JSON body of POST /assets/admin/v1/upload */
   ASSETS_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
 };

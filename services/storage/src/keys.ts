@@ -35,17 +35,43 @@ export function mimeAllowed(mime: string, allowed: string[] | null): boolean {
   });
 }
 
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+/** Supabase's units are decimal (20MB = 20,000,000 bytes), case-insensitive, with no space and no TB. */
+const SIZE = /^([0-9]+)(?:\.([0-9]+))?(gb|mb|kb|b)$/i;
+const UNIT_DIGITS: Record<string, number> = { gb: 9, mb: 6, kb: 3, b: 0 };
 
-/** file_size_limit as a number of bytes or a "20MB"-style string; null clears it. */
-export function parseSizeLimit(v: unknown): number | null {
-  if (v === null || v === undefined || v === '') return null;
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
-  if (typeof v === 'string') {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b)?\s*$/i.exec(v);
-    if (m) return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]);
+/**
+ * "20MB"-style sizes as whole bytes, counted exactly in decimal (no float drift: "0.29MB" is 290,000); a fraction
+ * of a byte rounds to the nearest byte.
+ */
+export function parseSizeString(v: string): number {
+  const m = SIZE.exec(v);
+  if (!m) throw storageErrors.invalidFileSizeLimit();
+  const [, whole, frac = '', unit] = m;
+  const shift = UNIT_DIGITS[unit.toLowerCase()];
+  const digits = BigInt(whole + frac) * 10n ** BigInt(shift);
+  const scale = 10n ** BigInt(frac.length);
+  const bytes = (digits * 2n + scale) / (scale * 2n);
+  if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw storageErrors.invalidFileSizeLimit();
+  return Number(bytes);
+}
+
+/**
+ * file_size_limit as Supabase reads it: a whole number of bytes or a "20MB"-style string; null clears it; above
+ * the service's own ceiling it is EntityTooLarge.
+ */
+export function parseSizeLimit(v: unknown, ceiling: number): number | null {
+  if (v === null || v === undefined) return null;
+  let bytes: number;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw storageErrors.invalidRequest('body/file_size_limit must be integer >= 0 or a string such as "20MB"');
+    bytes = v;
+  } else if (typeof v === 'string') {
+    bytes = parseSizeString(v);
+  } else {
+    throw storageErrors.invalidRequest('body/file_size_limit must be integer >= 0 or a string such as "20MB"');
   }
-  throw storageErrors.invalidRequest(`file_size_limit must be a number of bytes or a size such as "20MB"`);
+  if (bytes > ceiling) throw storageErrors.tooLarge();
+  return bytes;
 }
 
 export function parseMimeList(v: unknown): string[] | null {

@@ -1,4 +1,5 @@
 // Storage service entry point: the only file with side effects.
+import { SecretBox } from '@basalt/crypto';
 import { migrateDir } from '@basalt/db';
 import { createLogger, serve } from '@basalt/http';
 import { connectControlPlane } from '@basalt/tenancy';
@@ -19,8 +20,8 @@ const pools = plane.projectPools({ maxPerProject: 5 });
 // A deleted project's bytes go with it: every replica hears the invalidation; removal is idempotent.
 plane.registry.onInvalidate((ref) => {
   if (ref === '*') return;
-  plane.control.query('select 1 from platform.projects where ref = $1', [ref]).then(async ({ rowCount }) => {
-    if (rowCount) return;
+  plane.registry.exists(ref).then(async (exists) => {
+    if (exists) return;
     await backend.removePrefix(ref);
     log.info({ ref }, 'removed the stored files of a deleted project');
   }).catch((err: Error) => log.warn({ ref, err: err.message }, 'could not remove the files of a deleted project'));
@@ -32,7 +33,8 @@ const sweeper = orphanSweeper({
 });
 sweeper.start(config.STORAGE_SWEEP_INTERVAL_MS);
 
-const { app, setDraining } = createApp({ config, control: plane.control, redis: plane.redis, registry: plane.registry, pools, backend, log });
+const secrets = new SecretBox(config.BASALT_MASTER_KEY);
+const { app, setDraining } = createApp({ config, control: plane.control, redis: plane.redis, registry: plane.registry, pools, backend, log, secrets });
 log.info({ backend: backend.kind }, 'storage backend');
 
 await serve(app, {

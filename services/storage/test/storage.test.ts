@@ -67,7 +67,7 @@ test('buckets: create, get, list, update, and the errors storage-js expects', as
   assert.deepEqual(made, { data: { name: 'images' }, error: null });
   const got = await s.getBucket('images');
   assert.equal(got.error, null);
-  assert.equal(got.data!.file_size_limit, 1024 * 1024);
+  assert.equal(got.data!.file_size_limit, 1_000_000); // Supabase's units are decimal
   assert.deepEqual(got.data!.allowed_mime_types, ['image/*', 'application/pdf']);
   assert.equal(got.data!.public, false);
   const again = await s.createBucket('images');
@@ -153,7 +153,8 @@ test('an upload the client abandons halfway leaves neither a row nor bytes', asy
     req.on('error', () => resolve());
     req.write(Buffer.alloc(1024 * 1024), () => setTimeout(() => (req.destroy(), resolve()), 200));
   });
-  await new Promise((r) => setTimeout(r, 500));
+  // the service notices the cut connection and removes the partial file: at once on a quiet machine, later under load
+  await eventually(() => filesOf(a.ref).length === before, 15_000, 100).catch(() => undefined);
   assert.deepEqual((await s.from('abandoned').list()).data, []);
   assert.equal(filesOf(a.ref).length, before, 'the partial file was removed');
 });

@@ -12,6 +12,9 @@ export interface UserRow {
   email_confirmed_at: Date | null;
   phone: string | null;
   phone_confirmed_at: Date | null;
+  /** a new number waiting for its code */
+  phone_change: string | null;
+  phone_change_sent_at: Date | null;
   confirmed_at: Date | null;
   confirmation_sent_at: Date | null;
   recovery_sent_at: Date | null;
@@ -55,7 +58,7 @@ export interface FactorRow {
 }
 
 const USER = `select u.id, u.aud, u.role, u.email, u.encrypted_password, u.email_confirmed_at, u.phone, u.phone_confirmed_at,
-    u.confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.email_change, u.email_change_sent_at, u.reauthentication_sent_at,
+    nullif(u.phone_change, '') as phone_change, u.phone_change_sent_at, u.confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.email_change, u.email_change_sent_at, u.reauthentication_sent_at,
     u.invited_at, u.last_sign_in_at, u.raw_app_meta_data, u.raw_user_meta_data, u.created_at, u.updated_at, u.banned_until,
     u.deleted_at, u.is_anonymous,
     coalesce((select json_agg(i order by i.created_at) from (select id, provider_id, user_id, identity_data, provider, email,
@@ -78,18 +81,23 @@ export interface NewUser {
   invited?: boolean;
 }
 
+/** The user select with more columns and a different FROM (which must bind auth.users as u). */
+export const selectUser = (columns: string, from = 'auth.users u') => USER.replace('from auth.users u', `${columns} from ${from}`);
+
 // The hot lookups run as named (prepared) statements: planned once per connection, not on every request.
 const BY_ID = { name: 'auth_user_by_id', text: `${USER} where u.id = $1` };
 const BY_ID_WITH_SESSION = {
   name: 'auth_user_by_id_with_session',
-  text: `${USER.replace('from auth.users u', `, exists (select 1 from auth.sessions s where s.id = $2 and s.user_id = u.id
-    and (s.not_after is null or s.not_after > now())) as session_ok from auth.users u`)} where u.id = $1`,
+  text: `${selectUser(`, exists (select 1 from auth.sessions s where s.id = $2 and s.user_id = u.id
+    and (s.not_after is null or s.not_after > now())) as session_ok`)} where u.id = $1`,
 };
 // The predicates of users_email_partial_key, so the lookup uses that index.
 const BY_EMAIL = {
   name: 'auth_user_by_email',
   text: `${USER} where lower(u.email) = lower($1) and u.email is not null and u.is_sso_user = false and u.deleted_at is null`,
 };
+
+const BY_PHONE = { name: 'auth_user_by_phone', text: `${USER} where u.phone = $1 and u.deleted_at is null` };
 
 export const usersDb = {
   async byId(db: Db, id: string): Promise<UserRow | null> {
@@ -106,6 +114,18 @@ export const usersDb = {
   async byEmail(db: Db, email: string): Promise<UserRow | null> {
     const { rows } = await db.query<UserRow>({ ...BY_EMAIL, values: [email] });
     return rows[0] ?? null;
+  },
+
+  /** Numbers are stored as GoTrue stores them: E.164 digits without the +. */
+  async byPhone(db: Db, phone: string): Promise<UserRow | null> {
+    const { rows } = await db.query<UserRow>({ ...BY_PHONE, values: [phone] });
+    return rows[0] ?? null;
+  },
+
+  /** The user waiting to move to this number. */
+  async byPhoneChange(db: Db, phone: string): Promise<UserRow | null> {
+    const { rows } = await db.query<{ id: string }>('select id from auth.users where phone_change = $1 and deleted_at is null limit 1', [phone]);
+    return rows[0] ? usersDb.byId(db, rows[0].id) : null;
   },
 
   /** The user with a pending change to this address (or owning it), for resend of email_change. */

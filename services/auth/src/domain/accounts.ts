@@ -10,6 +10,7 @@ import { authErrors } from '../errors.js';
 import { sendAuthMail } from './mailer.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
 import { parseChallenge, startEmailFlow } from './pkce.js';
+import { signInWithPhone, signUpWithPhone } from './phone.js';
 import { issueSession, type SessionJson } from './tokens.js';
 import { userJson, type UserJson } from './user-json.js';
 import { parseEmail, parseMetadata } from './validate.js';
@@ -20,7 +21,7 @@ function fakeUser(email: string, data: Record<string, unknown>): UserJson {
   const now = new Date();
   return userJson({
     id: randomUUID(), aud: 'authenticated', role: 'authenticated', email, phone: null, encrypted_password: null,
-    email_confirmed_at: null, phone_confirmed_at: null, confirmed_at: null, confirmation_sent_at: now, recovery_sent_at: null,
+    email_confirmed_at: null, phone_confirmed_at: null, phone_change: null, phone_change_sent_at: null, confirmed_at: null, confirmation_sent_at: now, recovery_sent_at: null,
     email_change: null, email_change_sent_at: null, reauthentication_sent_at: null, invited_at: null, last_sign_in_at: null,
     raw_app_meta_data: { provider: 'email', providers: ['email'] }, raw_user_meta_data: data, created_at: now, updated_at: now,
     banned_until: null, deleted_at: null, is_anonymous: false, identities: [], factors: [],
@@ -31,7 +32,7 @@ export async function signUp(ctx: AuthContext, pw: Passwords, body: Record<strin
   const s = ctx.settings;
   if (s.disable_signup) throw authErrors.signupDisabled();
   if (body.email === undefined && body.phone === undefined) return signUpAnonymously(ctx, body);
-  if (body.phone !== undefined && body.email === undefined) throw authErrors.phoneProviderDisabled();
+  if (body.phone !== undefined && body.email === undefined) return signUpWithPhone(ctx, pw, body);
   if (!s.email_enabled) throw authErrors.emailProviderDisabled();
   const email = parseEmail(body.email);
   const password = checkPasswordStrength(body.password, s);
@@ -85,7 +86,7 @@ async function signUpAnonymously(ctx: AuthContext, body: Record<string, unknown>
 }
 
 export async function signInWithPassword(ctx: AuthContext, pw: Passwords, body: Record<string, unknown>): Promise<SessionJson> {
-  if (body.phone !== undefined && body.email === undefined) throw authErrors.phoneProviderDisabled();
+  if (body.phone !== undefined && body.email === undefined) return signInWithPhone(ctx, pw, body);
   if (typeof body.password !== 'string' || typeof body.email !== 'string') throw authErrors.invalidCredentials();
   if (!ctx.settings.email_enabled) throw authErrors.emailProviderDisabled();
   const user = await usersDb.byEmail(ctx.db, body.email.trim());

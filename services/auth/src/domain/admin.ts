@@ -8,6 +8,7 @@ import { authErrors } from '../errors.js';
 import { applyEmail } from './current-user.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
 import { userJson, type UserJson } from './user-json.js';
+import { parsePhone } from './phone.js';
 import { isUuid, parseEmail, parseMetadata } from './validate.js';
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -28,36 +29,53 @@ export async function getUserById(ctx: AuthContext, id: string): Promise<UserRow
   return u;
 }
 
+/** GoTrue's paginate(): page and per_page are unsigned integers (strconv.ParseUint), anything else is a 400. */
+function paginationParam(raw: unknown, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const text = String(raw);
+  if (!/^[0-9]+$/.test(text)) throw authErrors.validation(`Bad Pagination Parameters: strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const n = BigInt(text);
+  if (n > 18446744073709551615n) throw authErrors.validation(`Bad Pagination Parameters: strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`);
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+}
+
 export async function listUsers(ctx: AuthContext, pageRaw: unknown, perPageRaw: unknown) {
-  const page = Math.max(1, Math.floor(Number(pageRaw) || 1));
-  const perPage = Math.min(1000, Math.max(1, Math.floor(Number(perPageRaw) || 50)));
+  const page = Math.max(1, paginationParam(pageRaw, 1));
+  const perPage = Math.min(1000, Math.max(1, paginationParam(perPageRaw, 50)));
   const { users, total } = await usersDb.list(ctx.db, page, perPage);
   return { page, perPage, total, users: users.map(userJson) };
 }
 
 export async function createUser(ctx: AuthContext, pw: Passwords, body: Record<string, unknown>): Promise<UserJson> {
-  if (body.email === undefined && body.phone !== undefined) throw authErrors.phoneProviderDisabled();
-  if (body.email === undefined) throw authErrors.validation('Cannot create a user without either an email or phone');
-  const email = parseEmail(body.email);
+  if ((body.email === undefined || body.email === '') && (body.phone === undefined || body.phone === '')) {
+    throw authErrors.validation('Cannot create a user without either an email or phone');
+  }
+  const email = body.email !== undefined && body.email !== '' ? parseEmail(body.email) : null;
+  const phone = body.phone !== undefined && body.phone !== '' ? parsePhone(body.phone) : null;
   const hash = body.password !== undefined ? await pw.hash(checkPasswordStrength(body.password, ctx.settings)) : null;
   if (body.id !== undefined && !isUuid(body.id)) throw authErrors.validation('id must be a UUID');
   const role = body.role === undefined ? undefined : String(body.role);
   const banned = body.ban_duration !== undefined ? banUntil(body.ban_duration) : null;
-  if (await usersDb.byEmail(ctx.db, email)) throw authErrors.emailExists();
+  if (email && (await usersDb.byEmail(ctx.db, email))) throw authErrors.emailExists();
+  if (phone && (await usersDb.byPhone(ctx.db, phone))) throw authErrors.phoneExists();
+  const providers = [...(email ? ['email'] : []), ...(phone ? ['phone'] : [])];
   try {
     const id = await withTransaction(ctx.db, async (db) => {
       const id = await usersDb.insert(db, {
-        id: body.id as string | undefined, email, passwordHash: hash, emailConfirmed: body.email_confirm === true, role,
-        appMetadata: { provider: 'email', providers: ['email'], ...parseMetadata(body.app_metadata, 'app_metadata') },
+        id: body.id as string | undefined, email, phone, passwordHash: hash, emailConfirmed: body.email_confirm === true,
+        phoneConfirmed: body.phone_confirm === true, role,
+        appMetadata: { provider: providers[0], providers, ...parseMetadata(body.app_metadata, 'app_metadata') },
         userMetadata: parseMetadata(body.user_metadata ?? body.data, 'user_metadata'),
       });
-      await identitiesDb.upsert(db, id, 'email', id, { sub: id, email, email_verified: body.email_confirm === true, phone_verified: false });
+      const verified = { email_verified: email !== null && body.email_confirm === true, phone_verified: phone !== null && body.phone_confirm === true };
+      if (email) await identitiesDb.upsert(db, id, 'email', id, { sub: id, email, ...verified });
+      else await identitiesDb.upsert(db, id, 'phone', id, { sub: id, phone, ...verified });
       if (banned) await usersDb.update(db, id, { banned_until: banned });
       return id;
     });
     return userJson((await usersDb.byId(ctx.db, id))!);
   } catch (e) {
-    if ((e as { code?: string }).code === '23505') throw authErrors.emailExists();
+    if ((e as { code?: string; constraint?: string }).code === '23505') throw (e as { constraint?: string }).constraint?.includes('phone') ? authErrors.phoneExists() : authErrors.emailExists();
     throw e;
   }
 }
@@ -76,6 +94,13 @@ export async function updateUserById(ctx: AuthContext, pw: Passwords, id: string
     } else if (body.email_confirm === true && !user.email_confirmed_at) {
       await usersDb.update(db, id, { email_confirmed_at: NOW });
     }
+    if (body.phone !== undefined && body.phone !== '') {
+      const phone = parsePhone(body.phone);
+      const taken = await usersDb.byPhone(db, phone);
+      if (taken && taken.id !== user.id) throw authErrors.phoneExists();
+      if (phone !== user.phone) await usersDb.update(db, id, { phone, phone_confirmed_at: body.phone_confirm === true ? NOW : null });
+    }
+    if (body.phone_confirm === true && !user.phone_confirmed_at && user.phone) await usersDb.update(db, id, { phone_confirmed_at: NOW });
     if (hash) await usersDb.update(db, id, { encrypted_password: hash });
     if (body.role !== undefined) await usersDb.update(db, id, { role: String(body.role) });
     if (body.user_metadata !== undefined) await usersDb.mergeMetadata(db, id, 'raw_user_meta_data', parseMetadata(body.user_metadata, 'user_metadata'));

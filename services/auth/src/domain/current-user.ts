@@ -9,6 +9,7 @@ import { usersDb, NOW, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { sendAuthMail, tokenHash } from './mailer.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
+import { changePhone, sendPhoneOtp } from './phone.js';
 import { parseChallenge, startEmailFlow } from './pkce.js';
 import type { UserPrincipal } from './principal.js';
 import { userJson, type UserJson } from './user-json.js';
@@ -49,8 +50,9 @@ export async function updateUser(ctx: AuthContext, pw: Passwords, p: UserPrincip
     if (user.factors.some((f) => f.status === 'verified') && p.aal !== 'aal2') throw authErrors.insufficientAal();
     if (user.encrypted_password && (await pw.verify(password, user.encrypted_password))) throw authErrors.samePassword();
     if (ctx.settings.update_password_require_reauthentication) {
-      if (typeof body.nonce !== 'string' || !user.email) throw authErrors.reauthNeeded();
-      const t = await oneTimeTokensDb.take(ctx.db, tokenHash(user.email, body.nonce), ['reauthentication_token']);
+      const to = user.email ?? user.phone;
+      if (typeof body.nonce !== 'string' || !to) throw authErrors.reauthNeeded();
+      const t = await oneTimeTokensDb.take(ctx.db, tokenHash(to, body.nonce), ['reauthentication_token']);
       if (!t || t.user_id !== user.id || Date.now() - t.created_at.getTime() > ctx.settings.otp_exp * 1000) throw authErrors.reauthInvalid();
     }
     newHash = await pw.hash(password);
@@ -61,6 +63,7 @@ export async function updateUser(ctx: AuthContext, pw: Passwords, p: UserPrincip
       await usersDb.update(db, user.id, { encrypted_password: newHash });
       await sessionsDb.removeForUser(db, user.id, p.sessionId);
     }
+    if (body.phone !== undefined && body.phone !== '') await changePhone(ctx, db, user, body.phone);
     if (email && email !== user.email?.toLowerCase()) {
       const taken = await usersDb.byEmail(db, email);
       if (taken && taken.id !== user.id) throw authErrors.emailExists();
@@ -87,7 +90,15 @@ export async function logout(ctx: AuthContext, p: UserPrincipal, scope: unknown)
 /** Sends a nonce to the user's address; PUT /user {password, nonce} then proves a recent sign-in. */
 export async function reauthenticate(ctx: AuthContext, p: UserPrincipal): Promise<void> {
   const user = await loadCurrentUser(ctx, p);
-  if (!user.email) throw authErrors.validation422('Reauthentication requires an email address');
+  if (!user.email && !user.phone) throw authErrors.reauthNoContact();
+  // GoTrue prefers the email when the account has both
+  if (!user.email) {
+    if (!ctx.settings.phone_enabled) throw authErrors.phoneProviderDisabled();
+    if (!user.phone_confirmed_at) throw authErrors.reauthPhoneNotConfirmed();
+    await withTransaction(ctx.db, (db) => sendPhoneOtp(ctx, db, user, user.phone!, 'reauthentication'));
+    return;
+  }
+  if (!user.email_confirmed_at) throw authErrors.reauthEmailNotConfirmed();
   await withTransaction(ctx.db, async (db) => {
     await sendAuthMail(ctx, db, { userId: user.id, type: 'reauthentication', to: user.email!, redirectTo: ctx.baseUrl });
     await usersDb.update(db, user.id, { reauthentication_sent_at: NOW });

@@ -8,6 +8,7 @@ import { usersDb, NOW, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { issueLink, sendAuthMail, type MailType } from './mailer.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
+import { resendPhoneOtp, sendPhoneSignInOtp } from './phone.js';
 import { parseChallenge, startEmailFlow } from './pkce.js';
 import { userJson, type UserJson } from './user-json.js';
 import { parseEmail, parseMetadata } from './validate.js';
@@ -40,9 +41,12 @@ export async function recover(ctx: AuthContext, body: Record<string, unknown>, r
   await withTransaction(ctx.db, (db) => send(ctx, db, user, 'recovery', redirectTo, body));
 }
 
-/** POST /otp and /magiclink: a code and a link; new addresses get a sign-up confirmation unless create_user is false. */
-export async function sendOtp(ctx: AuthContext, body: Record<string, unknown>, redirectTo: string): Promise<void> {
-  if (body.phone !== undefined && body.email === undefined) throw authErrors.phoneProviderDisabled();
+/**
+ * POST /otp and /magiclink: a code and a link; new addresses get a sign-up confirmation unless create_user is
+ * false. A phone gets a code by text and the answer carries its message id.
+ */
+export async function sendOtp(ctx: AuthContext, body: Record<string, unknown>, redirectTo: string): Promise<{ message_id?: string }> {
+  if (body.phone !== undefined && body.email === undefined) return sendPhoneSignInOtp(ctx, body);
   if (!ctx.settings.email_enabled) throw authErrors.emailProviderDisabled();
   const email = parseEmail(body.email);
   const data = parseMetadata(body.data);
@@ -53,14 +57,13 @@ export async function sendOtp(ctx: AuthContext, body: Record<string, unknown>, r
     const user = existing ?? (await createEmailUser(db, email, data));
     await send(ctx, db, user, user.email_confirmed_at ? 'magiclink' : 'signup', redirectTo, body);
   });
+  return {};
 }
 
-export async function resend(ctx: AuthContext, body: Record<string, unknown>, redirectTo: string): Promise<void> {
+export async function resend(ctx: AuthContext, body: Record<string, unknown>, redirectTo: string): Promise<{ message_id?: string }> {
   const type = body.type;
-  if (type !== 'signup' && type !== 'email_change') {
-    if (type === 'sms' || type === 'phone_change') throw authErrors.phoneProviderDisabled();
-    throw authErrors.validation('Missing one of these types: signup, email_change, sms, phone_change');
-  }
+  if (type === 'sms' || type === 'phone_change') return resendPhoneOtp(ctx, type, body);
+  if (type !== 'signup' && type !== 'email_change') throw authErrors.validation('Missing one of these types: signup, email_change, sms, phone_change');
   const email = parseEmail(body.email);
   await withTransaction(ctx.db, async (db) => {
     if (type === 'signup') {
@@ -74,6 +77,7 @@ export async function resend(ctx: AuthContext, body: Record<string, unknown>, re
       }
     }
   });
+  return {};
 }
 
 export async function invite(ctx: AuthContext, body: Record<string, unknown>, redirectTo: string): Promise<UserJson> {

@@ -3,6 +3,7 @@
 // id, unexpired, and carry the hash of the nonce the app sent, when it has one.
 import { createHash, createPublicKey, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { withTransaction } from '@basalt/db';
+import { EgressError, egressFetch, type EgressPolicy } from '@basalt/egress';
 import type { AuthContext } from '../context.js';
 import { authErrors } from '../errors.js';
 import { PROVIDERS } from '../providers/index.js';
@@ -12,10 +13,10 @@ import { issueSession, type SessionJson } from './tokens.js';
 const JWKS_TTL_MS = 10 * 60_000;
 const jwksCache = new Map<string, { at: number; keys: Map<string, KeyObject> }>();
 
-async function jwks(url: string): Promise<Map<string, KeyObject>> {
+async function jwks(url: string, egress: EgressPolicy): Promise<Map<string, KeyObject>> {
   const hit = jwksCache.get(url);
   if (hit && Date.now() - hit.at < JWKS_TTL_MS) return hit.keys;
-  const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const r = await egressFetch(url, { policy: egress, timeoutMs: 10_000 });
   if (!r.ok) throw new Error(`jwks answered ${r.status}`);
   const body = (await r.json()) as { keys?: (JsonWebKey & { kid?: string })[] };
   const keys = new Map<string, KeyObject>();
@@ -30,7 +31,8 @@ export async function signInWithIdToken(ctx: AuthContext, body: Record<string, u
   const name = typeof body.provider === 'string' ? body.provider : '';
   const provider = PROVIDERS[name];
   const settings = ctx.settings.external[name];
-  if (!provider?.idToken || !settings?.enabled) throw authErrors.validation(`Custom OIDC provider "${name}" not allowed`);
+  if (!provider?.idToken) throw authErrors.validation(`Custom OIDC provider "${name}" not allowed`);
+  if (!settings?.enabled) throw authErrors.idTokenProviderDisabled(provider.idToken.issuers[0]);
   const token = typeof body.id_token === 'string' ? body.id_token : '';
   const segments = token.split('.');
   if (segments.length !== 3) throw authErrors.badIdToken('not a JWT');
@@ -44,8 +46,9 @@ export async function signInWithIdToken(ctx: AuthContext, body: Record<string, u
   if (header.alg !== 'RS256' || typeof header.kid !== 'string') throw authErrors.badIdToken('unsupported signing algorithm');
   let key: KeyObject | undefined;
   try {
-    key = (await jwks(settings.jwks_url ?? provider.idToken.jwksUrl)).get(header.kid);
+    key = (await jwks(settings.jwks_url ?? provider.idToken.jwksUrl, ctx.egress)).get(header.kid);
   } catch (e) {
+    if (e instanceof EgressError) throw authErrors.egressBlocked(`The ${name} provider's signing keys are not reachable`, e);
     throw Object.assign(authErrors.providerFailed('Could not fetch the provider\'s signing keys'), { cause: e });
   }
   const signed = Buffer.from(`${segments[0]}.${segments[1]}`);

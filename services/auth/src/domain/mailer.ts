@@ -1,6 +1,7 @@
 // Auth emails: one template per type (overridable per project with GoTrue's template variables), sent through
 // the project's SMTP server or, when it has none, written to the dev outbox the platform API lists.
 import { createHash, randomInt } from 'node:crypto';
+import { EgressError } from '@basalt/egress';
 import type pg from 'pg';
 import { sendSmtp } from '../clients/smtp.js';
 import type { AuthContext } from '../context.js';
@@ -46,13 +47,25 @@ export interface Issued {
   actionLink: string;
 }
 
+/** Go's url.QueryEscape: everything but letters, digits and -_.~ is escaped, a space becomes +. */
+const goQueryEscape = (v: string) =>
+  encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+
+/**
+ * The link's query as GoTrue's getPath writes it: token and type escaped, and redirect_to left as given unless it
+ * holds &, = or # (then escaped), so an already-encoded URL is not encoded twice (encodeRedirectURL).
+ */
+export function actionLinkQuery(token: string, type: string, redirectTo: string): string {
+  const redirect = /[&=#]/.test(redirectTo) ? goQueryEscape(redirectTo) : redirectTo;
+  return `token=${goQueryEscape(token)}&type=${goQueryEscape(type)}&redirect_to=${redirect}`;
+}
+
 /** Creates the one-time token for `type` and builds its link, without sending anything (generate_link). */
 export async function issueLink(ctx: AuthContext, db: pg.PoolClient | pg.Pool, userId: string, type: MailType, email: string, redirectTo: string, pkce = false): Promise<Issued> {
   const otp = newOtp(ctx.settings.otp_length);
   const hashedToken = tokenHash(email, otp);
   await oneTimeTokensDb.put(db, userId, TOKEN_TYPE[type], hashedToken, email.toLowerCase());
-  const q = new URLSearchParams({ token: pkce ? `pkce_${hashedToken}` : hashedToken, type, redirect_to: redirectTo });
-  return { otp, hashedToken, actionLink: `${ctx.authUrl}/verify?${q}` };
+  return { otp, hashedToken, actionLink: `${ctx.authUrl}/verify?${actionLinkQuery(pkce ? `pkce_${hashedToken}` : hashedToken, type, redirectTo)}` };
 }
 
 export async function sendAuthMail(ctx: AuthContext, db: pg.PoolClient | pg.Pool, m: { userId: string; type: MailType; to: string; redirectTo: string; newEmail?: string; pkce?: boolean }): Promise<Issued> {
@@ -71,8 +84,9 @@ export async function sendAuthMail(ctx: AuthContext, db: pg.PoolClient | pg.Pool
   const msg = { to: m.to, subject: fill(tpl.subject, false), html: fill(tpl.body, true) };
   if (ctx.settings.smtp) {
     try {
-      await sendSmtp(ctx.settings.smtp, msg);
+      await sendSmtp(ctx.settings.smtp, msg, ctx.egress);
     } catch (e) {
+      if (e instanceof EgressError) throw authErrors.egressBlocked('Error sending email: the project\'s SMTP host is not reachable', e);
       throw Object.assign(authErrors.providerFailed('Error sending email'), { cause: e });
     }
   } else {

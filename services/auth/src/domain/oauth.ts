@@ -2,6 +2,7 @@
 // trades the code, finds or creates the user, and redirects with tokens in the fragment (implicit) or a
 // ?code= to exchange with the PKCE verifier. An existing account is linked only through a verified email.
 import { withTransaction } from '@basalt/db';
+import { EgressError } from '@basalt/egress';
 import type pg from 'pg';
 import type { AuthContext } from '../context.js';
 import { flowStateDb } from '../db/flow-state.js';
@@ -89,9 +90,10 @@ export async function finishOAuth(ctx: AuthContext, query: Record<string, unknow
   let tokens;
   let pu: ProviderUser;
   try {
-    tokens = await provider.exchange(settings, query.code, callbackUrl(ctx));
-    pu = await provider.user(settings, tokens);
+    tokens = await provider.exchange(settings, query.code, callbackUrl(ctx), ctx.egress);
+    pu = await provider.user(settings, tokens, ctx.egress);
   } catch (e) {
+    if (e instanceof EgressError) throw authErrors.egressBlocked(`The ${provider.name} provider's endpoint is not reachable`, e);
     throw Object.assign(authErrors.providerFailed(`Error getting user profile from external provider`), { cause: e });
   }
   return withTransaction(ctx.db, async (db) => {

@@ -27,7 +27,7 @@ export function verifyBearer(ctx: AuthContext, headers: Record<string, string | 
   try {
     claims = verifyJwt(token, ctx.project.jwtKey, { clockToleranceSeconds: 0 });
   } catch (e) {
-    throw authErrors.badJwt(e instanceof JwtError && e.reason === 'expired' ? 'token is expired' : 'signature is invalid');
+    throw authErrors.badJwt(e instanceof JwtError && e.reason === 'expired' ? 'token has invalid claims: token is expired' : 'signature is invalid');
   }
   if (claims.ref !== undefined && claims.ref !== ctx.project.ref) throw authErrors.badJwt('token belongs to another project');
   return { claims, token };

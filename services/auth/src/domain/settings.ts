@@ -23,6 +23,19 @@ const limit = (perIp: number, perEmail: number, windowSeconds = 300) => Limit.de
 
 const Template = z.object({ subject: z.string().max(500), body: z.string().max(100_000) });
 
+/** settings.auth.sms: the SMS provider (GoTrue's SMS_PROVIDER and its keys); api_base_url points at a compatible gateway. */
+const base = { api_base_url: z.string().url().optional() };
+const Sms = z.object({
+  provider: z.enum(['twilio', 'messagebird', 'vonage', 'textlocal']),
+  twilio: z.object({ account_sid: z.string(), auth_token: z.string(), message_service_sid: z.string(), ...base }).optional(),
+  messagebird: z.object({ access_key: z.string(), originator: z.string(), ...base }).optional(),
+  vonage: z.object({ api_key: z.string(), api_secret: z.string(), from: z.string(), ...base }).optional(),
+  textlocal: z.object({ api_key: z.string(), sender: z.string(), ...base }).optional(),
+  /** GoTrue's SMS_TEMPLATE: `{{ .Code }}` is the code */
+  template: z.string().max(1000).default('Your code is {{ .Code }}'),
+});
+export type SmsSettings = z.infer<typeof Sms>;
+
 export const AuthSettings = z.object({
   site_url: z.string().url().optional(),
   uri_allow_list: z.array(z.string()).default([]),
@@ -41,6 +54,16 @@ export const AuthSettings = z.object({
   otp_exp: z.number().int().min(60).max(86_400).default(3600),
   otp_length: z.number().int().min(6).max(10).default(6),
   mfa_max_enrolled_factors: z.number().int().min(1).max(100).default(10),
+  /** phone sign-up and sign-in (GoTrue EXTERNAL_PHONE_ENABLED) */
+  phone_enabled: z.boolean().default(false),
+  /** false = numbers are confirmed at sign-up (GoTrue SMS_AUTOCONFIRM) */
+  phone_confirm_required: z.boolean().default(true),
+  /** without a provider, texts go to the dev outbox */
+  sms: Sms.optional(),
+  sms_otp_exp: z.number().int().min(30).max(86_400).default(60),
+  sms_otp_length: z.number().int().min(6).max(10).default(6),
+  /** seconds before another code may be sent to the same number (GoTrue SMS_MAX_FREQUENCY) */
+  sms_max_frequency: z.number().int().min(0).max(3600).default(60),
   smtp: z
     .object({
       host: z.string(),
@@ -62,6 +85,8 @@ export const AuthSettings = z.object({
       recover: limit(60, 30),
       verify: limit(120, 60),
       refresh: limit(1800, 1800),
+      /** texts sent: per IP and per number */
+      sms: limit(30, 10, 3600),
     })
     .default({}),
 });

@@ -64,6 +64,8 @@ export function accessToken(ctx: AuthContext, user: UserRow, session: { id: stri
       ref: ctx.project.ref,
     },
     ctx.project.jwtKey,
+    // with a signing key in use, user tokens carry its kid and verify against the published JWKS
+    { asymmetric: true },
   );
   return { token, exp };
 }

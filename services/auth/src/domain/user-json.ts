@@ -40,6 +40,8 @@ export function userJson(u: UserRow) {
     email_confirmed_at: iso(u.email_confirmed_at),
     phone: u.phone ?? '',
     phone_confirmed_at: iso(u.phone_confirmed_at),
+    new_phone: u.phone_change || undefined,
+    phone_change_sent_at: iso(u.phone_change_sent_at ?? null),
     confirmation_sent_at: iso(u.confirmation_sent_at),
     confirmed_at: iso(u.confirmed_at),
     recovery_sent_at: iso(u.recovery_sent_at),

@@ -1,11 +1,16 @@
 // Small input rules shared by the flows.
 import { authErrors } from '../errors.js';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// GoTrue's validateEmail: badoux/checkmail's format (a dot in the domain is not required), at most 255
+// characters, nothing trimmed, stored lower-cased.
+const EMAIL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 export function parseEmail(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 255 || !EMAIL.test(value.trim())) throw authErrors.validation('Unable to validate email address: invalid format');
-  return value.trim().toLowerCase();
+  if (value === undefined || value === null || value === '') throw authErrors.validation('An email address is required');
+  if (typeof value !== 'string') throw authErrors.validation('Unable to validate email address: invalid format');
+  if (value.length > 255) throw authErrors.validation('An email address is too long');
+  if (!EMAIL.test(value)) throw authErrors.validation('Unable to validate email address: invalid format');
+  return value.toLowerCase();
 }
 
 export function parseMetadata(value: unknown, field = 'data'): Record<string, unknown> {

@@ -9,6 +9,7 @@ import { usersDb, NOW } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { applyEmail } from './current-user.js';
 import { tokenHash } from './mailer.js';
+import { verifyPhone } from './phone.js';
 import { issueAuthCode } from './pkce.js';
 import { issueSession, type SessionJson } from './tokens.js';
 import { parseEmail } from './validate.js';
@@ -33,15 +34,19 @@ export interface VerifyInput {
   token?: unknown;
   tokenHash?: unknown;
   email?: unknown;
+  phone?: unknown;
 }
 
+/** The address or number a verification is about (the rate limit's per-recipient key). */
 export function verifyEmailOf(input: VerifyInput): string | null {
-  return typeof input.email === 'string' ? input.email : null;
+  return typeof input.email === 'string' ? input.email : typeof input.phone === 'string' ? input.phone : null;
 }
 
 export async function verify(ctx: AuthContext, input: VerifyInput): Promise<VerifyResult> {
   const type = input.type;
-  if (type === 'sms' || type === 'phone_change') throw authErrors.phoneProviderDisabled();
+  if (type === 'sms' || (type === 'phone_change' && input.phone !== undefined)) {
+    return { session: await verifyPhone(ctx, type, input.phone, input.token), type };
+  }
   if (typeof type !== 'string' || !ACCEPTS[type]) throw authErrors.validation('Verify requires a verification type');
   let hash: string;
   let pkce = false;

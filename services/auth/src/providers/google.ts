@@ -9,8 +9,8 @@ export const google: OAuthProvider = {
     const q = new URLSearchParams({ client_id: s.client_id, redirect_uri: p.redirectUri, state: p.state, scope: p.scopes.join(' '), response_type: 'code', ...p.extra });
     return `${s.authorize_url ?? 'https://accounts.google.com/o/oauth2/v2/auth'}?${q}`;
   },
-  async exchange(s, code, redirectUri) {
-    const body = await providerJson(s.token_url ?? 'https://oauth2.googleapis.com/token', {
+  async exchange(s, code, redirectUri, egress) {
+    const body = await providerJson(egress, s.token_url ?? 'https://oauth2.googleapis.com/token', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ client_id: s.client_id, client_secret: s.secret, code, redirect_uri: redirectUri, grant_type: 'authorization_code' }),
@@ -18,8 +18,8 @@ export const google: OAuthProvider = {
     if (typeof body.access_token !== 'string') throw new Error('google token exchange failed');
     return { accessToken: body.access_token, refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : null };
   },
-  async user(s, tokens) {
-    const u = await providerJson(s.user_url ?? 'https://openidconnect.googleapis.com/v1/userinfo', { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+  async user(s, tokens, egress) {
+    const u = await providerJson(egress, s.user_url ?? 'https://openidconnect.googleapis.com/v1/userinfo', { headers: { authorization: `Bearer ${tokens.accessToken}` } });
     return {
       id: String(u.sub),
       email: typeof u.email === 'string' ? u.email : null,

@@ -1,5 +1,6 @@
 // One OAuth provider: where to send the browser, how to trade the code, who the user is.
 // Adding a provider is one file implementing this, listed in providers/index.ts.
+import { egressFetch, type EgressPolicy } from '@basalt/egress';
 import type { ProviderSettings } from '../domain/settings.js';
 
 export interface ProviderUser {
@@ -22,15 +23,16 @@ export interface OAuthProvider {
   name: string;
   defaultScopes: string[];
   authorizeUrl(s: ProviderSettings, p: { redirectUri: string; state: string; scopes: string[]; extra: Record<string, string> }): string;
-  exchange(s: ProviderSettings, code: string, redirectUri: string): Promise<ProviderTokens>;
-  user(s: ProviderSettings, tokens: ProviderTokens): Promise<ProviderUser>;
+  /** `egress`: every endpoint is configurable per project, so every call goes through the egress policy */
+  exchange(s: ProviderSettings, code: string, redirectUri: string, egress: EgressPolicy): Promise<ProviderTokens>;
+  user(s: ProviderSettings, tokens: ProviderTokens, egress: EgressPolicy): Promise<ProviderUser>;
   /** OpenID Connect providers: sign-in with an ID token the app obtained itself (grant_type=id_token) */
   idToken?: { issuers: string[]; jwksUrl: string };
 }
 
-/** JSON over fetch with a timeout; a provider that misbehaves is a 502, never a hang. */
-export async function providerJson(url: string, init: RequestInit): Promise<Record<string, unknown>> {
-  const r = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json', 'user-agent': 'basalt-auth', ...(init.headers ?? {}) } });
+/** JSON over fetch with a timeout; a provider that misbehaves is a 502, never a hang; a refused endpoint is an EgressError. */
+export async function providerJson(egress: EgressPolicy, url: string, init: RequestInit): Promise<Record<string, unknown>> {
+  const r = await egressFetch(url, { ...init, policy: egress, timeoutMs: 10_000, headers: { accept: 'application/json', 'user-agent': 'basalt-auth', ...(init.headers ?? {}) } });
   const text = await r.text();
   let body: unknown;
   try {

@@ -19,7 +19,54 @@ export interface ActiveFunction extends FunctionRecord {
 
 const FN = 'f.ref, f.slug, f.verify_jwt, f.allow_service_role, f.timeout_ms, f.active_version, f.created_at, f.updated_at';
 
-export const functionsDb = (db: pg.Pool) => ({
+interface InvocationRow {
+  ref: string;
+  slug: string;
+  version: number;
+  method: string;
+  status: number;
+  durationMs: number;
+  logs: string;
+  error: string | null;
+}
+
+/**
+ * Invocation rows are written in batches (one multi-row insert every 100 ms, or per 500 rows) instead of one
+ * insert per invocation; reading the log flushes first, so a caller always sees its own invocations.
+ */
+function invocationWriter(db: pg.Pool) {
+  let pending: InvocationRow[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const rows = pending;
+    pending = [];
+    if (rows.length === 0) return writing;
+    writing = writing.then(() => db.query(
+      `insert into platform.function_invocations (ref, slug, version, method, status, duration_ms, logs, error)
+       select r.ref, r.slug, r.version, r.method, r.status, r.duration_ms, r.logs, r.error
+         from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
+              with ordinality as r(ref, slug, version, method, status, duration_ms, logs, error, n)
+        where exists (select 1 from platform.functions f where f.ref = r.ref and f.slug = r.slug)
+        order by r.n`,
+      [rows.map((r) => r.ref), rows.map((r) => r.slug), rows.map((r) => r.version), rows.map((r) => r.method), rows.map((r) => r.status),
+        rows.map((r) => Math.round(r.durationMs)), rows.map((r) => r.logs.slice(0, 64 * 1024)), rows.map((r) => r.error)],
+    ).then(() => undefined, () => undefined));
+    return writing;
+  };
+  return {
+    add(row: InvocationRow): void {
+      pending.push(row);
+      if (pending.length >= 500) void flush();
+      else timer ??= setTimeout(flush, 100);
+    },
+    flush,
+  };
+}
+
+export const functionsDb = (db: pg.Pool, writer = invocationWriter(db)) => ({
   /** A deploy: upsert the function, add the next version, make it active — one transaction. */
   async deploy(d: { ref: string; slug: string; verifyJwt: boolean; allowServiceRole: boolean; timeoutMs: number; code: string; source: unknown; entrypoint: string }): Promise<FunctionRecord> {
     const { rows } = await db.query<FunctionRecord>(
@@ -91,13 +138,14 @@ export const functionsDb = (db: pg.Pool) => ({
   async deleteSecrets(ref: string, names: string[]): Promise<void> {
     await db.query('delete from platform.function_secrets where ref = $1 and name = any($2)', [ref, names]);
   },
-  async logInvocation(i: { ref: string; slug: string; version: number; method: string; status: number; durationMs: number; logs: string; error: string | null }): Promise<void> {
-    await db.query(
-      `insert into platform.function_invocations (ref, slug, version, method, status, duration_ms, logs, error) values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [i.ref, i.slug, i.version, i.method, i.status, Math.round(i.durationMs), i.logs.slice(0, 64 * 1024), i.error],
-    );
+  logInvocation(i: InvocationRow): Promise<void> {
+    writer.add(i);
+    return Promise.resolve();
   },
+  /** writes the invocation rows still buffered (on reads and at shutdown) */
+  flushInvocations: () => writer.flush(),
   async invocations(ref: string, slug: string, limit: number) {
+    await writer.flush();
     const { rows } = await db.query(
       `select id, version, method, status, duration_ms, logs, error, created_at from platform.function_invocations
         where ref = $1 and slug = $2 order by id desc limit $3`,

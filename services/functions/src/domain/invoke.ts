@@ -1,24 +1,56 @@
 // One invocation: check verify_jwt and rate limits, find (or boot) the version's isolate, stream the request
 // in and the response out under the wall-time limit, and log status, duration and console output.
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
+import { BasaltError } from '@basalt/errors';
+import type { Meter } from '@basalt/metering';
+import { RateLimiter } from '@basalt/rate-limit';
 import type { SecretBox } from '@basalt/crypto';
-import { authenticate, AuthError, requestToken, type Project } from '@basalt/tenancy';
+import { authenticate, AuthError, capped, requestToken, type Project } from '@basalt/tenancy';
 import type { ActiveFunction, FunctionsDb } from '../db/functions.js';
+import type { ActiveCache } from './active-cache.js';
 import { fnErrors } from '../errors.js';
-import type { Isolates } from '../runtime/isolates.js';
+import { RuntimeError, type IsolateSpec, type Runtimes } from '../runtime/runtimes.js';
 
 export interface InvokeDeps {
   db: FunctionsDb;
+  active: ActiveCache;
   redis: Redis;
   secrets: SecretBox;
-  isolates: Isolates;
+  runtimes: Runtimes;
   redisPrefix: string;
-  limits: { projectRps: number; functionRps: number; memoryMb: number };
+  onRateLimitError?: (err: Error) => void;
+  /** usage per project per hour: invocations and their wall time */
+  meter?: Meter;
+  limits: {
+    projectRps: number;
+    functionRps: number;
+    memoryMb: number;
+    cpuMs: number;
+    requestBytes: number;
+    responseBytes: number;
+    /** invocations of one project running at once */
+    projectConcurrency: number;
+  };
 }
 
 const DROP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length']);
+
+/**
+ * A call from the scheduler: a token the project signed (so no client can mint one without its secret) with the
+ * anon role and the run it belongs to. The scheduler never holds out the service key itself.
+ */
+const isCronCall = (claims: Record<string, unknown> | null) => claims?.role === 'anon' && typeof claims.cron_run === 'string';
+
+function tryClaims(project: Project, token: string | null): Record<string, unknown> | null {
+  if (!token) return null;
+  try {
+    return authenticate(project, token).claims;
+  } catch {
+    return null;
+  }
+}
 
 export interface Invocation {
   status: number;
@@ -26,90 +58,205 @@ export interface Invocation {
   body: Readable | null;
 }
 
+/** The request body as the function will read it, cut off (413) past max bytes. */
+function limitBody(req: IncomingMessage, max: number, deadline: AbortController): Readable {
+  let seen = 0;
+  const out = new PassThrough();
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > max) {
+      req.unpipe(out);
+      req.resume(); // the rest is read and dropped, so the connection can carry the next request
+      deadline.abort(fnErrors.tooLarge('request', max));
+      out.destroy();
+    }
+  });
+  req.pipe(out);
+  return out;
+}
+
+/** The response body streamed on, ended early past max bytes (the head has gone out by then). */
+function capBody(res: IncomingMessage, max: number): Readable {
+  let seen = 0;
+  const out = new PassThrough();
+  res.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > max) {
+      res.unpipe(out);
+      res.destroy();
+      out.destroy(new Error(`response larger than ${max} bytes`));
+    }
+  });
+  res.on('error', (e) => out.destroy(e));
+  res.pipe(out);
+  return out;
+}
+
+async function readSome(res: IncomingMessage, max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of res) if (text.length < max) text += String(chunk);
+  return text.slice(0, max);
+}
+
 export function invoker(d: InvokeDeps) {
+  /** bumped when an isolate timed out, failed to boot or lost its process, so the next call loads a fresh one */
+  const generations = new Map<string, number>();
+  const concurrency = new Map<string, number>();
+  // the shared limiter: one Redis script, and a Redis outage fails open in bounded time instead of a 500
+  const limiter = new RateLimiter(d.redis, { prefix: d.redisPrefix, onError: d.onRateLimitError });
   async function rateLimit(project: Project, slug: string): Promise<void> {
     const s = (project.settings.functions ?? {}) as { rps?: number; function_rps?: number };
-    const second = Math.floor(Date.now() / 1000);
-    const pk = `${d.redisPrefix}fn:rl:${project.ref}:${second}`;
-    const fk = `${pk}:${slug}`;
-    const [[, p], , [, f]] = (await d.redis.multi().incr(pk).expire(pk, 2).incr(fk).expire(fk, 2).exec()) as [unknown, number][];
-    if (p > (s.rps ?? d.limits.projectRps) || f > (s.function_rps ?? d.limits.functionRps)) throw fnErrors.rateLimited();
+    const allowed = await limiter.hit([
+      { key: `fn:${project.ref}`, limit: s.rps ?? d.limits.projectRps, seconds: 1 },
+      { key: `fn:${project.ref}:${slug}`, limit: s.function_rps ?? d.limits.functionRps, seconds: 1 },
+    ]);
+    if (!allowed) throw fnErrors.rateLimited();
   }
 
-  async function isolateFor(project: Project, fn: ActiveFunction, baseUrl: string) {
-    const key = `${project.ref}/${fn.slug}/${fn.active_version}/${fn.secrets_version}`;
-    const isolate = await d.isolates.get(key, async () => {
-      const code = await d.db.code(project.ref, fn.slug, fn.active_version);
-      if (code === null) throw new Error('version not found');
-      const env: Record<string, string> = {};
-      for (const s of await d.db.secrets(project.ref)) env[s.name] = d.secrets.decrypt(s.value_enc);
-      Object.assign(env, { SUPABASE_URL: baseUrl, BASALT_URL: baseUrl, SUPABASE_ANON_KEY: project.anonKey, BASALT_PROJECT_REF: project.ref });
-      // The service_role key bypasses RLS: only functions that opted in get it.
-      if (fn.allow_service_role) env.SUPABASE_SERVICE_ROLE_KEY = project.serviceKey;
-      return { code, env };
-    }).catch((e: Error) => {
-      throw fnErrors.boot(e.message.split('\n')[0]);
-    });
-    return { key, isolate };
+  /**
+   * The plan's fn_invocations_per_day: a counter per project and UTC day in Redis (the invocation log is pruned by
+   * count, so it cannot count a busy day), failing open like every limit here.
+   */
+  async function dailyQuota(project: Project): Promise<void> {
+    const quota = project.quotas.fn_invocations_per_day;
+    if (quota === null) return;
+    if (await limiter.hit([{ key: `fn:day:${project.ref}`, limit: quota, seconds: 86_400 }])) return;
+    throw fnErrors.invocationQuota(quota, Math.max(1, 86_400 - (Math.floor(Date.now() / 1000) % 86_400)));
   }
+
+  /** The isolate's spec, read only when a process has not loaded this version yet. */
+  const specFor = (project: Project, fn: ActiveFunction, baseUrl: string) => async (): Promise<IsolateSpec> => {
+    const code = await d.db.code(project.ref, fn.slug, fn.active_version);
+    if (code === null) throw new Error('version not found');
+    const env: Record<string, string> = {};
+    for (const s of await d.db.secrets(project.ref)) env[s.name] = d.secrets.decrypt(s.value_enc);
+    Object.assign(env, { SUPABASE_URL: baseUrl, BASALT_URL: baseUrl, SUPABASE_ANON_KEY: project.anonKey, BASALT_PROJECT_REF: project.ref });
+    // The service_role key bypasses RLS: only functions that opted in get it.
+    if (fn.allow_service_role) env.SUPABASE_SERVICE_ROLE_KEY = project.serviceKey;
+    return { code, env };
+  };
 
   return async function invoke(project: Project, slug: string, rest: string, req: IncomingMessage, baseUrl: string): Promise<Invocation> {
-    const fn = await d.db.active(project.ref, slug);
+    const fn = await d.active.get(project.ref, slug);
     if (!fn) throw fnErrors.notFound(slug);
+    let cronRun = false;
     if (fn.verify_jwt) {
       try {
-        authenticate(project, requestToken(req.headers));
+        cronRun = isCronCall(authenticate(project, requestToken(req.headers)).claims);
       } catch (e) {
         if (e instanceof AuthError) throw e.reason === 'missing' ? fnErrors.missingAuth() : fnErrors.invalidJwt();
         throw e;
       }
+    } else {
+      cronRun = isCronCall(tryClaims(project, requestToken(req.headers)));
     }
     await rateLimit(project, slug);
-    const { key, isolate } = await isolateFor(project, fn, baseUrl);
+    await dailyQuota(project);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > d.limits.requestBytes) throw fnErrors.tooLarge('request', d.limits.requestBytes);
+    const running = concurrency.get(project.ref) ?? 0;
+    if (running >= d.limits.projectConcurrency) throw fnErrors.busy(d.limits.projectConcurrency);
+    concurrency.set(project.ref, running + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const n = (concurrency.get(project.ref) ?? 1) - 1;
+      if (n <= 0) concurrency.delete(project.ref);
+      else concurrency.set(project.ref, n);
+    };
 
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP.has(k) && !k.startsWith('x-basalt-')) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    const version = `${project.ref}/${fn.slug}/${fn.active_version}/${fn.secrets_version}`;
+    const isolate = `${version}#${generations.get(version) ?? 0}`;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP.has(k) && !k.startsWith('x-basalt-')) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    // Cron calls arrive with an anon-role token; a function that opted into the service role sees its key instead.
+    if (cronRun && fn.allow_service_role) {
+      headers.authorization = `Bearer ${project.serviceKey}`;
+      headers.apikey = project.serviceKey;
+    }
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    if (hasBody && req.headers['content-length'] !== undefined) headers['content-length'] = String(declared);
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(fnErrors.timeout(fn.timeout_ms)), fn.timeout_ms);
-    });
-    const log = (status: number, logs: string, error: string | null) =>
-      void d.db.logInvocation({ ref: project.ref, slug, version: fn.active_version, method: req.method ?? 'GET', status, durationMs: performance.now() - started, logs, error }).catch(() => undefined);
+    const log = (status: number, logs: string, error: string | null) => {
+      const durationMs = performance.now() - started;
+      d.meter?.count(project.ref, 'functions', 'fn_invocations');
+      d.meter?.count(project.ref, 'functions', 'fn_duration_ms', durationMs);
+      void d.db.logInvocation({ ref: project.ref, slug, version: fn.active_version, method: req.method ?? 'GET', status, durationMs, logs, error }).catch(() => undefined);
+    };
+    const deadline = new AbortController();
+    // the plan's fn_wall_ms caps the function's own timeout
+    const wallMs = capped(fn.timeout_ms, project.quotas.fn_wall_ms);
+    const timer = setTimeout(() => deadline.abort(fnErrors.timeout(wallMs)), wallMs);
     try {
-      const res = await Promise.race([
-        isolate.mf.dispatchFetch(`${new URL(baseUrl).origin}/${slug}${rest}`, {
-          method: req.method,
-          headers,
-          body: hasBody ? (Readable.toWeb(req) as ReadableStream) : undefined,
-          duplex: hasBody ? 'half' : undefined,
-        } as never),
-        timeout,
-      ]);
-      const raw = res.headers.get('x-basalt-logs');
-      const logs = raw ? (JSON.parse(decodeURIComponent(raw)) as string[]).join('\n') : '';
-      log(res.status, logs, res.status >= 500 ? logs.split('\n').find((l) => l.startsWith('[error]')) ?? null : null);
+      const body = hasBody ? limitBody(req, d.limits.requestBytes, deadline) : null;
+      const res = await d.runtimes.dispatch({
+        isolate, version, ref: project.ref, spec: specFor(project, fn, baseUrl),
+        url: `${new URL(baseUrl).origin}/${slug}${rest}`, method: req.method ?? 'GET', headers, body,
+      }, deadline.signal);
+      clearTimeout(timer);
+      const status = res.statusCode ?? 502;
+      const raw = res.headers['x-basalt-logs'];
+      const logs = typeof raw === 'string' ? (JSON.parse(decodeURIComponent(raw)) as string[]).join('\n') : '';
+      const runtimeError = res.headers['x-basalt-runtime-error'];
+      if (runtimeError !== undefined) {
+        // the isolate could not start or did not finish: the dispatcher's relay error, logged with its reason
+        const text = await readSome(res, 4096);
+        release();
+        const message = (() => { try { return String(JSON.parse(text).message); } catch { return text; } })();
+        if (runtimeError === 'function_boot_failed') generations.set(version, (generations.get(version) ?? 0) + 1);
+        log(status, logs, message);
+        throw runtimeError === 'function_boot_failed' ? fnErrors.boot(message.split('\n')[0]) : fnErrors.failed(message.split('\n')[0]);
+      }
+      log(status, logs, status >= 500 ? logs.split('\n').find((l) => l.startsWith('[error]')) ?? null : null);
+      const declaredOut = Number(res.headers['content-length'] ?? 0);
+      if (declaredOut > d.limits.responseBytes) {
+        res.destroy();
+        release();
+        throw fnErrors.tooLarge('response', d.limits.responseBytes);
+      }
       const out: [string, string][] = [];
-      res.headers.forEach((v: string, k: string) => {
-        if (k !== 'x-basalt-logs' && !DROP.has(k) && k !== 'content-encoding') out.push([k, v]);
-      });
-      return { status: res.status, headers: out, body: res.body ? Readable.fromWeb(res.body as never) : null };
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        const k = res.rawHeaders[i].toLowerCase();
+        if (k !== 'x-basalt-logs' && !DROP.has(k)) out.push([k, res.rawHeaders[i + 1]]);
+      }
+      res.once('close', release);
+      const empty = req.method === 'HEAD' || status === 204 || status === 304;
+      if (empty) res.resume();
+      return { status, headers: out, body: empty ? null : capBody(res, d.limits.responseBytes) };
     } catch (e) {
-      const err = e as { code?: string; message?: string };
-      if (err.code === 'function_timeout') {
-        d.isolates.dispose(key, 'timeout'); // the runaway isolate is killed; the next call boots a fresh one
-        log(504, '', err.message ?? 'timeout');
+      clearTimeout(timer);
+      release();
+      if (e instanceof BasaltError) {
+        if (e.code === 'function_timeout') {
+          // the next call gets a fresh isolate; a process stuck in this one's loop is killed
+          generations.set(version, (generations.get(version) ?? 0) + 1);
+          void d.runtimes.checkAfterTimeout(isolate);
+          log(504, '', e.message);
+        } else if (e.code === 'payload_too_large' || e.code === 'response_too_large') log(e.status, '', e.message);
         throw e;
       }
-      if (isolate.killedFor === 'memory') {
-        log(546, '', 'memory limit');
-        throw fnErrors.memory(d.limits.memoryMb);
+      if (e instanceof RuntimeError) {
+        generations.set(version, (generations.get(version) ?? 0) + 1);
+        if (e.innocent) {
+          // another isolate brought the process down while this one ran (or waited): not its limit
+          log(503, '', e.message);
+          throw fnErrors.crashed(e.message);
+        }
+        if (e.reason === 'memory') {
+          log(546, '', 'memory limit');
+          throw fnErrors.memory(d.limits.memoryMb);
+        }
+        if (e.reason === 'cpu') {
+          log(546, '', 'CPU time limit');
+          throw fnErrors.cpu(d.limits.cpuMs);
+        }
+        log(503, '', e.message);
+        throw fnErrors.crashed(e.message);
       }
-      log(503, '', err.message ?? String(e));
-      throw fnErrors.boot(err.message ?? String(e));
-    } finally {
-      clearTimeout(timer);
+      const message = (e as Error).message ?? String(e);
+      log(503, '', message);
+      throw fnErrors.boot(message);
     }
   };
 }

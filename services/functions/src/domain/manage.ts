@@ -24,11 +24,7 @@ export const SecretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'an
 export const SetSecrets = z.array(z.object({ name: SecretName, value: z.string().max(64 * 1024) }).strict()).min(1).max(100);
 export const UnsetSecrets = z.array(SecretName).min(1).max(100);
 
-export function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw fnErrors.validation(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), r.error.issues);
-  return r.data;
-}
+export const Rollback = z.object({ version: z.number().int().min(1) }).strict();
 
 const view = (f: FunctionRecord, versions?: { version: number; created_at: Date | string }[]) => ({
   slug: f.slug, version: f.active_version, verify_jwt: f.verify_jwt, allow_service_role: f.allow_service_role, timeout_ms: f.timeout_ms,
@@ -36,7 +32,7 @@ const view = (f: FunctionRecord, versions?: { version: number; created_at: Date 
   ...(versions ? { versions: versions.map((v) => ({ version: v.version, created_at: new Date(v.created_at).toISOString() })) } : {}),
 });
 
-export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { timeoutMs: number; maxBundleBytes: number }) {
+export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { timeoutMs: number; maxBundleBytes: number }, changed: (ref: string) => Promise<void>) {
   const one = async (ref: string, slug: string) => {
     const f = (await db.list(ref)).find((x) => x.slug === slug);
     if (!f) throw fnErrors.notFound(slug);
@@ -51,6 +47,7 @@ export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { ti
         ref, slug: d.slug, verifyJwt: d.verify_jwt, allowServiceRole: d.allow_service_role,
         timeoutMs: d.timeout_ms ?? defaults.timeoutMs, code, source: { files, import_map: d.import_map ?? null }, entrypoint,
       });
+      await changed(ref);
       return view(f);
     },
     list: async (ref: string) => (await db.list(ref)).map((f) => view(f, f.versions)),
@@ -62,19 +59,27 @@ export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { ti
       await one(ref, slug);
       const f = await db.activate(ref, slug, version);
       if (!f) throw fnErrors.versionNotFound(version);
+      await changed(ref);
       return view(f);
     },
     async remove(ref: string, slug: string) {
       if (!(await db.remove(ref, slug))) throw fnErrors.notFound(slug);
+      await changed(ref);
     },
     async logs(ref: string, slug: string, limit: number) {
       await one(ref, slug);
       return db.invocations(ref, slug, Math.min(Math.max(limit, 1), 500));
     },
-    setSecrets: (ref: string, list: z.infer<typeof SetSecrets>) => db.setSecrets(ref, list.map((s) => ({ name: s.name, valueEnc: secrets.encrypt(s.value) }))),
+    async setSecrets(ref: string, list: z.infer<typeof SetSecrets>) {
+      await db.setSecrets(ref, list.map((s) => ({ name: s.name, valueEnc: secrets.encrypt(s.value) })));
+      await changed(ref);
+    },
     /** Names only: a secret's value is never returned. */
     listSecrets: async (ref: string) => (await db.secrets(ref)).map((s) => ({ name: s.name, updated_at: s.updated_at.toISOString() })),
-    unsetSecrets: (ref: string, names: string[]) => db.deleteSecrets(ref, names),
+    async unsetSecrets(ref: string, names: string[]) {
+      await db.deleteSecrets(ref, names);
+      await changed(ref);
+    },
   };
 }
 

@@ -6,49 +6,49 @@
 //   POST   /platform/v1/projects/:ref/functions/:slug/rollback   {version}
 //   GET    /platform/v1/projects/:ref/functions/:slug/logs       invocations, newest first
 //   POST|GET|DELETE /platform/v1/projects/:ref/secrets           [{name, value}] | names only | [names]
-import express, { Router, type RequestHandler } from 'express';
-import type pg from 'pg';
 import { z } from 'zod';
-import { canAccessProject, requestToken, verifyPlatformToken, type ProjectRegistry } from '@basalt/tenancy';
-import { Deploy, parse, SetSecrets, UnsetSecrets, type ManageDomain } from '../domain/manage.js';
-import { fnErrors } from '../errors.js';
+import { defineRoute } from '@basalt/http';
+import { Deploy, Rollback, SetSecrets, UnsetSecrets, type ManageDomain } from '../domain/manage.js';
 
-function requirePlatformToken(control: pg.Pool, registry: ProjectRegistry): RequestHandler {
-  return async (req, _res, next) => {
-    const principal = await verifyPlatformToken(control, requestToken(req.headers));
-    if (!principal) return next(fnErrors.unauthorized());
-    if (!canAccessProject(principal, refOf(req))) return next(fnErrors.forbidden());
-    if (!(await registry.get(refOf(req)))) return next(fnErrors.projectNotFound());
-    next();
-  };
-}
+const Slug = z.object({ slug: z.string() });
+// Lenient as it always was: anything that is not a positive number reads as the default.
+const LogsQuery = z.object({ limit: z.unknown().transform((v) => Number(v ?? 100) || 100) });
 
-/** The project ref from the mount path (mergeParams); Express's types do not carry parent params. */
-const refOf = (req: { params: unknown }) => String((req.params as Record<string, string>).ref);
-
-export function manageRoutes(manage: ManageDomain, control: pg.Pool, registry: ProjectRegistry): Router {
-  const r = Router({ mergeParams: true });
-  r.use(express.json({ limit: '25mb' }), requirePlatformToken(control, registry));
-  r.post('/functions', async (req, res) => void res.status(201).json(await manage.deploy(refOf(req), parse(Deploy, req.body))));
-  r.get('/functions', async (req, res) => void res.json(await manage.list(refOf(req))));
-  r.get('/functions/:slug', async (req, res) => void res.json(await manage.get(refOf(req), req.params.slug)));
-  r.delete('/functions/:slug', async (req, res) => {
-    await manage.remove(refOf(req), req.params.slug);
-    res.json({ slug: req.params.slug, deleted: true });
-  });
-  r.post('/functions/:slug/rollback', async (req, res) => {
-    const { version } = parse(z.object({ version: z.number().int().min(1) }).strict(), req.body);
-    res.json(await manage.rollback(refOf(req), req.params.slug, version));
-  });
-  r.get('/functions/:slug/logs', async (req, res) => void res.json(await manage.logs(refOf(req), req.params.slug, Number(req.query.limit ?? 100) || 100)));
-  r.post('/secrets', async (req, res) => {
-    await manage.setSecrets(refOf(req), parse(SetSecrets, req.body));
-    res.status(201).json(await manage.listSecrets(refOf(req)));
-  });
-  r.get('/secrets', async (req, res) => void res.json(await manage.listSecrets(refOf(req))));
-  r.delete('/secrets', async (req, res) => {
-    await manage.unsetSecrets(refOf(req), parse(UnsetSecrets, req.body));
-    res.json(await manage.listSecrets(refOf(req)));
-  });
-  return r;
-}
+export const manageRoutes = (manage: ManageDomain) => [
+  defineRoute({
+    method: 'POST', url: '/functions', schema: { body: Deploy },
+    handler: async (req, reply) => reply.code(201).send(await manage.deploy(req.ref, req.body)),
+  }),
+  defineRoute({ method: 'GET', url: '/functions', handler: (req) => manage.list(req.ref) }),
+  defineRoute({ method: 'GET', url: '/functions/:slug', schema: { params: Slug }, handler: (req) => manage.get(req.ref, req.params.slug) }),
+  defineRoute({
+    method: 'DELETE', url: '/functions/:slug', schema: { params: Slug },
+    handler: async (req) => {
+      await manage.remove(req.ref, req.params.slug);
+      return { slug: req.params.slug, deleted: true };
+    },
+  }),
+  defineRoute({
+    method: 'POST', url: '/functions/:slug/rollback', schema: { params: Slug, body: Rollback },
+    handler: (req) => manage.rollback(req.ref, req.params.slug, req.body.version),
+  }),
+  defineRoute({
+    method: 'GET', url: '/functions/:slug/logs', schema: { params: Slug, querystring: LogsQuery },
+    handler: (req) => manage.logs(req.ref, req.params.slug, req.query.limit),
+  }),
+  defineRoute({
+    method: 'POST', url: '/secrets', schema: { body: SetSecrets },
+    handler: async (req, reply) => {
+      await manage.setSecrets(req.ref, req.body);
+      return reply.code(201).send(await manage.listSecrets(req.ref));
+    },
+  }),
+  defineRoute({ method: 'GET', url: '/secrets', handler: (req) => manage.listSecrets(req.ref) }),
+  defineRoute({
+    method: 'DELETE', url: '/secrets', schema: { body: UnsetSecrets },
+    handler: async (req) => {
+      await manage.unsetSecrets(req.ref, req.body);
+      return manage.listSecrets(req.ref);
+    },
+  }),
+];

@@ -1,112 +1,90 @@
-// One round trip per request: the request's settings (role, claims, search_path, statement timeout, read-only)
-// and the statement go to Postgres as two extended-protocol executions before a single Sync. Postgres runs
-// everything up to a Sync as one implicit transaction, so set_config(…, true) scopes the settings to exactly
-// this statement and the Sync commits it (or rolls it back on error) — BEGIN; settings; query; COMMIT with
-// every value a bind parameter, pipelined. node-pg runs it as a "submittable" (as pg-cursor does).
-import { createHash } from 'node:crypto';
+// Several statements in one round trip: each as an extended-protocol Parse (first use on the connection only,
+// see statements.ts)/Bind/Execute, then a single Sync. Outside a transaction block Postgres runs everything up to
+// the Sync as one implicit transaction, so set_config(…, true) in the first step scopes the caller's settings to
+// exactly the statement after it. node-pg has no public API for this: it runs as a "submittable" (as pg-cursor
+// does) on node-pg's Connection, which is why `pg` is pinned to an exact version (see pipeline.int.test.ts).
 import pg from 'pg';
+import { claimStatement, forgetStatements } from './statements.js';
 
 // node-pg's own parameter encoding (Date, Buffer, arrays, JSON), the one its Query uses.
 const utils = (pg as unknown as { utils: { prepareValue: (v: unknown) => unknown } }).utils;
 
-export const SETTINGS_SQL = `select set_config('search_path', $1, true), set_config('statement_timeout', $2, true),
-  set_config('role', $3, true), set_config('request.jwt.claims', $4, true), set_config('request.jwt.claim.sub', $5, true),
-  set_config('request.jwt.claim.role', $3, true), set_config('request.method', $6, true), set_config('request.path', $7, true),
-  set_config('transaction_read_only', $8, true), set_config('timezone', coalesce(nullif($9, ''), current_setting('timezone')), true),
-  (select count(set_config('request.jwt.claim.' || c.k, c.v, true)) from json_each_text($4::json) as c(k, v) where c.k ~ '^[a-z_][a-z0-9_]*$')`;
-// The last line is PostgREST's legacy per-claim settings (request.jwt.claim.email, …) for policies that read them.
-const SETTINGS_NAME = 'rest_settings';
-
-const MAX_PER_CONNECTION = 256;
-const prepared = new WeakMap<object, Set<string>>();
-
-interface Conn {
+interface Connection {
   stream: { cork?: () => void; uncork?: () => void };
-  parse(q: { text: string; name?: string; types?: number[] }): void;
+  parse(q: { text: string; name?: string }): void;
   bind(c: { statement?: string; values: unknown[]; valueMapper: unknown }): void;
   describe(c: { type: string; name?: string }): void;
   execute(c: { rows?: number }): void;
   sync(): void;
 }
 
-type Row = Record<string, string | null>;
+export interface Step { text: string; values: unknown[] }
+export type Row = Record<string, string | null>;
+
+/** A failed pipeline names the statements it prepared: they may or may not exist now (see deallocateSql). */
+export type PipelineError = Error & { severity?: string; prepared: string[] };
 
 class Pipeline {
   #fields: string[] = [];
   #rows: Row[] = [];
-  #results = 0;
-  #error: unknown = null;
-  readonly sent: string[] = [];
-  constructor(
-    private readonly settings: unknown[],
-    private readonly text: string,
-    private readonly values: unknown[],
-    private readonly done: (err: unknown, rows: Row[]) => void,
-  ) {}
+  #completed = 0;
+  #failed = false;
+  #connection: Connection | null = null;
+  readonly prepared: string[] = [];
+  constructor(private readonly steps: Step[], private readonly done: (err: unknown, rows: Row[]) => void) {}
 
-  submit(connection: Conn): null {
-    let seen = prepared.get(connection);
-    if (!seen) prepared.set(connection, (seen = new Set()));
-    const name = `restp_${createHash('sha1').update(this.text).digest('base64url').slice(0, 22)}`;
-    const useName = seen.has(name) || seen.size < MAX_PER_CONNECTION;
+  submit(connection: Connection): null {
+    this.#connection = connection;
     connection.stream.cork?.();
     try {
-      if (!seen.has(SETTINGS_NAME)) { connection.parse({ text: SETTINGS_SQL, name: SETTINGS_NAME }); this.sent.push(SETTINGS_NAME); }
-      connection.bind({ statement: SETTINGS_NAME, values: this.settings, valueMapper: utils.prepareValue });
-      connection.execute({});
-      if (!useName || !seen.has(name)) {
-        connection.parse({ text: this.text, name: useName ? name : '' });
-        if (useName) this.sent.push(name);
-      }
-      connection.bind({ statement: useName ? name : '', values: this.values, valueMapper: utils.prepareValue });
-      connection.describe({ type: 'P' });
-      connection.execute({});
+      this.steps.forEach((s, i) => {
+        const { name, parse } = claimStatement(connection, s.text);
+        if (parse) {
+          connection.parse({ text: s.text, name });
+          if (name) this.prepared.push(name);
+        }
+        connection.bind({ statement: name, values: s.values, valueMapper: utils.prepareValue });
+        // Only the last step's rows are wanted, so only its row description is asked for.
+        if (i === this.steps.length - 1) connection.describe({ type: 'P' });
+        connection.execute({});
+      });
       connection.sync();
     } finally {
       connection.stream.uncork?.();
     }
-    for (const n of this.sent) seen.add(n);
-    this.seen = seen;
     return null;
   }
-
-  seen: Set<string> | null = null;
 
   handleRowDescription(msg: { fields: { name: string }[] }) {
     this.#fields = msg.fields.map((f) => f.name);
   }
   handleDataRow(msg: { fields: (string | null)[] }) {
-    if (this.#results === 1) this.#rows.push(Object.fromEntries(this.#fields.map((f, i) => [f, msg.fields[i]])));
+    if (this.#completed === this.steps.length - 1) this.#rows.push(Object.fromEntries(this.#fields.map((f, i) => [f, msg.fields[i]])));
   }
   handleCommandComplete() {
-    this.#results++;
+    this.#completed++;
   }
   handleEmptyQuery() {}
   handlePortalSuspended() {}
   handleCopyInResponse() {}
   handleCopyData() {}
   handleError(err: unknown) {
-    // The statements this pipeline tried to prepare may or may not exist now; forget them so the next use
-    // prepares afresh (the caller deallocates them, ignoring "does not exist").
-    for (const n of this.sent) this.seen?.delete(n);
-    this.#error = err;
-    this.done(err, []);
+    this.#failed = true;
+    if (this.#connection) forgetStatements(this.#connection, this.prepared);
+    this.done(Object.assign(err as object, { prepared: this.prepared }), []);
   }
   handleReadyForQuery() {
-    if (!this.#error) this.done(null, this.#rows);
+    if (!this.#failed) this.done(null, this.#rows);
   }
 }
 
-export interface StatementSettings { searchPath: string; timeoutMs: number; role: string; claims: string; sub: string; method: string; path: string; readOnly: boolean; timezone: string | null }
-
-export const settingsValues = (s: StatementSettings) =>
-  [s.searchPath, `${Math.trunc(s.timeoutMs)}ms`, s.role, s.claims, s.sub, s.method, s.path, s.readOnly ? 'on' : 'off', s.timezone ?? ''];
-
-/** Runs settings + statement in one round trip; resolves the statement's rows as text fields. */
-export function pipelined(client: pg.PoolClient, s: StatementSettings, text: string, values: unknown[]): Promise<{ rows: Row[]; sent: string[] }> {
+/** Runs the steps in one round trip; resolves the last step's rows, every field as text. */
+export function runPipeline(client: pg.ClientBase, steps: Step[]): Promise<Row[]> {
   return new Promise((resolve, reject) => {
-    const settings = settingsValues(s);
-    const p: Pipeline = new Pipeline(settings, text, values, (err, rows) => (err ? reject(Object.assign(err as object, { sent: p.sent })) : resolve({ rows, sent: p.sent })));
+    const p = new Pipeline(steps, (err, rows) => (err ? reject(err) : resolve(rows)));
     (client as unknown as { query: (q: unknown) => void }).query(p);
   });
 }
+
+/** Drops what a failed pipeline may have prepared; run it once the connection is out of any failed transaction. */
+export const deallocateSql = (name: string) => `deallocate "${name}"`;

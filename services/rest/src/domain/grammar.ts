@@ -4,7 +4,10 @@ import { restErrors } from '../errors.js';
 
 export type PathStep = { key: string; arrow: '->' | '->>' };
 export interface Field { name: string; path: PathStep[] }
-export interface SelectField extends Field { kind: 'field'; alias: string | null; cast: string | null }
+export type AggregateFn = 'count' | 'sum' | 'avg' | 'max' | 'min';
+/** `agg`: `col.sum()`, `col::numeric.avg()::int` (cast = the output cast, the field's own cast applies to the input);
+ * `count()` alone is a field named '*' */
+export interface SelectField extends Field { kind: 'field'; alias: string | null; cast: string | null; agg?: { fn: AggregateFn; cast: string | null } }
 export interface SelectStar { kind: 'star' }
 export interface SelectEmbed { kind: 'embed'; name: string; alias: string | null; hint: string | null; join: 'inner' | 'left' | null; spread: boolean; select: SelectItem[] }
 export type SelectItem = SelectField | SelectStar | SelectEmbed;
@@ -60,17 +63,39 @@ export function parseField(raw: string): Field {
   return { name, path };
 }
 
-const AGGREGATE = /\.(sum|avg|max|min|count)\(\)(::\w+)?$|^count\(\)/;
+// `count()`, `field[::cast].fn()[::cast]`: an aggregate of PostgREST 12 (whether it is allowed is the planner's call).
+const AGGREGATE = /^(?:count\(\)|([^()]+)\.(sum|avg|max|min|count)\(\))(?:::([^()]+(?:\(\d+(?:,\d+)?\))?(?:\[\])?))?$/s;
+
+function parseAggregate(s: string, alias: string | null): SelectField | null {
+  const m = AGGREGATE.exec(s);
+  if (!m) return null;
+  const agg = { fn: (m[2] ?? 'count') as AggregateFn, cast: m[3] ? castType(m[3]) : null };
+  if (m[1] === undefined) return { kind: 'field', name: '*', path: [], alias, cast: null, agg };
+  const f = parseFieldWithCast(m[1]);
+  return { ...f, alias, agg };
+}
+
+/** `field[->path][::cast]` as a select field without alias. */
+function parseFieldWithCast(raw: string): SelectField {
+  let s = raw.trim();
+  let cast: string | null = null;
+  const ci = s.lastIndexOf('::');
+  if (ci > 0 && !s.slice(ci).includes('"')) { cast = s.slice(ci + 2).trim(); s = s.slice(0, ci); }
+  return { kind: 'field', ...parseField(s), alias: null, cast };
+}
 
 function parseItem(raw: string): SelectItem {
   let s = raw.trim();
   if (s === '*') return { kind: 'star' };
-  if (AGGREGATE.test(s)) throw restErrors.aggregatesDisabled();
   const spread = s.startsWith('...');
   if (spread) s = s.slice(3);
   let alias: string | null = null;
   const am = /^("(?:[^"\\]|\\.)*"|[^:("]+):(?!:)(.*)$/s.exec(s);
   if (am) { alias = unquote(am[1].trim()); s = am[2].trim(); }
+  if (!spread) {
+    const agg = parseAggregate(s, alias);
+    if (agg) return agg;
+  }
   const open = s.indexOf('(');
   if (open >= 0 && s.endsWith(')')) {
     const head = s.slice(0, open);
@@ -86,11 +111,7 @@ function parseItem(raw: string): SelectItem {
     return { kind: 'embed', name: unquote(name), alias, hint, join, spread, select: inner ? parseSelect(inner) : [] };
   }
   if (spread) throw restErrors.parse(`"failed to parse select parameter" (${raw})`, 'spread needs an embedded resource');
-  let cast: string | null = null;
-  const ci = s.lastIndexOf('::');
-  if (ci > 0 && !s.slice(ci).includes('"')) { cast = s.slice(ci + 2).trim(); s = s.slice(0, ci); }
-  const f = parseField(s);
-  return { kind: 'field', ...f, alias, cast };
+  return { ...parseFieldWithCast(s), alias };
 }
 
 export function parseSelect(s: string): SelectItem[] {
@@ -173,4 +194,16 @@ export function parseOrder(s: string): OrderTerm[] {
     if (rm) return { field: parseField(rm[2]), relation: unquote(rm[1]), desc, nulls };
     return { field: parseField(f), relation: null, desc, nulls };
   });
+}
+
+// Casts are type names, never bindable: one or two words of letters/digits/underscores, optional [] and (n).
+const TYPE = /^[a-z_][a-z0-9_]*( [a-z_][a-z0-9_]*){0,3}(\(\d+(,\d+)?\))?(\[\])?$/i;
+const TYPE_WORDS = new Set(['double', 'precision', 'character', 'varying', 'with', 'without', 'time', 'zone', 'bit']);
+export function castType(t: string): string {
+  const s = t.trim();
+  const words = s.replace(/\(.*$|\[\]$/, '').split(' ');
+  if (!TYPE.test(s) || (words.length > 1 && !words.every((w, i) => i === 0 || TYPE_WORDS.has(w.toLowerCase())))) {
+    throw restErrors.parse(`"failed to parse select parameter" (::${t})`, 'invalid cast type');
+  }
+  return s;
 }

@@ -31,6 +31,7 @@ const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((
 export class SchemaIndex {
   readonly tables = new Map<string, Table>();
   readonly functions = new Map<string, CatalogFunction[]>();
+  readonly #relationships = new Map<Table, Relationship[]>();
   /** changes with every load: statements prepared against an older schema are never reused after DDL */
   readonly generation = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
@@ -106,60 +107,77 @@ export class SchemaIndex {
     return t.uniques.some((u) => sameSet(u, cols));
   }
 
-  /** Every relationship from `source` to the relation called `name` (or through the FK named `name`). */
-  relationships(source: Table, name: string): Relationship[] {
+  /** Every relationship of `source` (many-to-one, one-to-many, many-to-many through a junction), computed once per
+   * table of this (immutable) cache. */
+  allRelationships(source: Table): Relationship[] {
+    const cached = this.#relationships.get(source);
+    if (cached) return cached;
     const out: Relationship[] = [];
-    const target = this.table(source.schema, name);
-    const m2o = (fk: CatalogConstraint, t: Table): Relationship => ({
-      kind: 'm2o', toOne: true, source, target: t, constraint: fk.name, pairs: fk.columns.map((c, i) => [c, fk.refColumns[i]]),
-    });
-    if (target) {
-      for (const fk of source.fks) if (fk.refSchema === target.schema && fk.refTable === target.name) out.push(m2o(fk, target));
+    for (const fk of source.fks) {
+      const target = this.table(fk.refSchema!, fk.refTable!)!;
+      out.push({ kind: 'm2o', toOne: true, source, target, constraint: fk.name, pairs: fk.columns.map((c, i) => [c, fk.refColumns[i]]) });
+    }
+    for (const target of this.tables.values()) {
       for (const fk of target.fks) {
         if (fk.refSchema !== source.schema || fk.refTable !== source.name) continue;
         out.push({ kind: 'o2m', toOne: this.#isUnique(target, fk.columns), source, target, constraint: fk.name, pairs: fk.refColumns.map((c, i) => [c, fk.columns[i]]) });
       }
-      for (const j of this.tables.values()) {
-        if (j === source || j === target || j.schema !== source.schema || !j.pk.length) continue;
-        for (const a of j.fks) {
-          if (a.refTable !== source.name || a.refSchema !== source.schema || !a.columns.every((c) => j.pk.includes(c))) continue;
-          for (const b of j.fks) {
-            if (b === a || b.refTable !== target.name || b.refSchema !== target.schema || !b.columns.every((c) => j.pk.includes(c))) continue;
-            out.push({
-              kind: 'm2m', toOne: false, source, target, constraint: j.name, pairs: [],
-              junction: { table: j, sourcePairs: a.refColumns.map((c, i) => [c, a.columns[i]]), targetPairs: b.columns.map((c, i) => [c, b.refColumns[i]]), names: [a.name, b.name] },
-            });
-          }
-        }
-      }
-    } else {
-      // Embedding by FK constraint name or FK column name (`select=billing_address_id(*)`).
-      for (const fk of source.fks) {
-        if (fk.name === name || (fk.columns.length === 1 && fk.columns[0] === name)) {
-          out.push(m2o(fk, this.table(fk.refSchema!, fk.refTable!)!));
+    }
+    for (const j of this.tables.values()) {
+      if (j === source || j.schema !== source.schema || !j.pk.length) continue;
+      for (const a of j.fks) {
+        if (a.refTable !== source.name || a.refSchema !== source.schema || !a.columns.every((c) => j.pk.includes(c))) continue;
+        for (const b of j.fks) {
+          if (b === a || !b.columns.every((c) => j.pk.includes(c))) continue;
+          const target = this.table(b.refSchema!, b.refTable!)!;
+          if (target === j) continue;
+          out.push({
+            kind: 'm2m', toOne: false, source, target, constraint: j.name, pairs: [],
+            junction: { table: j, sourcePairs: a.refColumns.map((c, i) => [c, a.columns[i]]), targetPairs: b.columns.map((c, i) => [c, b.refColumns[i]]), names: [a.name, b.name] },
+          });
         }
       }
     }
+    this.#relationships.set(source, out);
     return out;
+  }
+
+  /** The relationships `select=name!hint(…)` can mean from `source`, by PostgREST's rules (findRel): the target is
+   * a table or view name, or (for tables only: relationships to views are never named by constraint or column) an
+   * FK constraint name or the source's FK column; a hint names the constraint, a column of either side or the
+   * junction. A self-referencing table's own name means its children (one-to-many); its FK column, the parent. */
+  relationships(source: Table, name: string, hint: string | null): Relationship[] {
+    const single = (r: Relationship, side: 0 | 1, col: string) => r.kind !== 'm2m' && r.pairs.length === 1 && r.pairs[0][side] === col;
+    const isView = (t: Table) => t.kind === 'v' || t.kind === 'm';
+    return this.allRelationships(source).filter((r) => {
+      const targetName = r.target.name === name && r.target.schema === source.schema;
+      if (r.target === source && r.kind !== 'm2m') {
+        if (!hint) return (targetName && r.kind === 'o2m') || (r.kind === 'm2o' && single(r, 0, name));
+        return targetName && r.kind === 'o2m' && single(r, 1, hint);
+      }
+      if (r.target === source) return false;
+      if (!hint) return targetName || (!isView(r.target) && r.kind !== 'm2m' && (r.constraint === name || single(r, 0, name)));
+      return targetName && ((r.kind !== 'm2m' && r.constraint === hint) || single(r, 0, hint) || single(r, 1, hint) || r.junction?.table.name === hint);
+    });
   }
 
   /** The one relationship an embed means, narrowed by its hint; PGRST200 when none, PGRST201 (300) when several. */
   resolve(source: Table, name: string, hint: string | null): Relationship {
-    let rels = this.relationships(source, name);
-    if (hint) {
-      rels = rels.filter((r) =>
-        r.constraint === hint || (r.kind !== 'm2m' && r.pairs.some(([s, t]) => (r.kind === 'm2o' ? s : t) === hint)) ||
-        (r.junction && (r.junction.names.includes(hint) || r.junction.table.name === hint)));
-    }
-    if (!rels.length) throw restErrors.noRelationship(source.name, name, source.schema);
+    const rels = this.relationships(source, name, hint);
+    if (!rels.length) throw restErrors.noRelationship(source.name, name, source.schema, hint);
     if (rels.length > 1) {
-      const card = (r: Relationship) => (r.kind === 'm2m' ? 'many-to-many' : r.kind === 'm2o' ? 'many-to-one' : r.toOne ? 'one-to-one' : 'one-to-many');
+      // PostgREST's compressedRel and relHint: one-to-one when the FK columns are unique, the junction's FK columns
+      // for many-to-many, and the hint names the foreign table.
+      const card = (r: Relationship) => (r.kind === 'm2m' ? 'many-to-many' : r.kind === 'm2o' ? (this.#isUnique(source, r.pairs.map((x) => x[0])) ? 'one-to-one' : 'many-to-one') : r.toOne ? 'one-to-one' : 'one-to-many');
+      const cols = (xs: string[]) => `(${xs.join(', ')})`;
       const details = rels.map((r) => ({
         cardinality: card(r),
         embedding: `${source.name} with ${r.target.name}`,
-        relationship: r.junction ? `${r.junction.table.name} using ${r.junction.names.join(' and ')}` : `${r.constraint} using ${source.name}(${r.pairs.map((p) => p[0]).join(', ')}) and ${r.target.name}(${r.pairs.map((p) => p[1]).join(', ')})`,
+        relationship: r.junction
+          ? `${r.junction.table.name} using ${r.junction.names[0]}${cols(r.junction.sourcePairs.map((x) => x[1]))} and ${r.junction.names[1]}${cols(r.junction.targetPairs.map((x) => x[0]))}`
+          : `${r.constraint} using ${source.name}${cols(r.pairs.map((x) => x[0]))} and ${r.target.name}${cols(r.pairs.map((x) => x[1]))}`,
       }));
-      const opts = rels.map((r) => `'${name}!${r.constraint}'`).join(', ');
+      const opts = rels.map((r) => `'${r.target.name}!${r.constraint}'`).join(', ');
       throw restErrors.ambiguous(source.name, name, details, `Try changing '${name}' to one of the following: ${opts}. Find the desired relationship in the 'details' key.`);
     }
     return rels[0];

@@ -1,35 +1,53 @@
-// SQL text assembly helpers: bound parameters, aliases, and the few fragments that must be spelled inline
-// (identifiers via ident(), integers we parsed ourselves, casts checked against a strict type grammar).
-import { ident } from '@basalt/db';
-import { restErrors } from '../errors.js';
+// Stage 3 of a request: a plan → parameterised SQL text and its values. One statement answers the request
+// (body, row count, total, Location, inserted count in one row); count=planned|estimated adds an EXPLAIN and a
+// bounded exact count, run in the same transaction.
+import type { Step } from '../db/pipeline.js';
+import type { Statements } from '../db/execute.js';
+import type { CallArg } from './plan-call.js';
+import type { BodyFormat, Plan } from './plan.js';
+import { readSql, type ReadSql } from './sql-read.js';
+import { writeSql } from './sql-write.js';
+import { CSV_ROWS, GEOJSON_ROWS, ident, int, qualified, Sql } from './sql-text.js';
 
-export class Sql {
-  readonly params: unknown[] = [];
-  #n = 1; // t0 is the root relation's alias
-  /** binds a value; `$n` in the text */
-  p(v: unknown, cast?: string): string {
-    this.params.push(v);
-    return cast ? `$${this.params.length}::${cast}` : `$${this.params.length}`;
-  }
-  alias(prefix: string): string {
-    return `${prefix}${this.#n++}`;
-  }
+/** `scalar`: the rows are one column whose values form the array (set-returning scalar functions). */
+function aggregate(r: ReadSql, exact: boolean, scalar: string | null, stripNulls: boolean, out: BodyFormat): string {
+  const agg = scalar ? `json_agg(_r.${ident(scalar)})` : stripNulls ? 'json_agg(json_strip_nulls(row_to_json(_r)))' : 'json_agg(_r)';
+  return `SELECT ${out === 'csv' ? CSV_ROWS : out === 'geojson' ? GEOJSON_ROWS : `coalesce(${agg}, '[]')::text`} AS body, count(*)::int AS n, ${exact ? `(${r.count})` : 'NULL'}::bigint AS total FROM (${r.inner}) _r`;
 }
 
-export { ident };
-export const qualified = (schema: string, name: string) => `${ident(schema)}.${ident(name)}`;
-
-// Casts are type names, never bindable: one or two words of letters/digits/underscores, optional [] and (n).
-const TYPE = /^[a-z_][a-z0-9_]*( [a-z_][a-z0-9_]*){0,3}(\(\d+(,\d+)?\))?(\[\])?$/i;
-const TYPE_WORDS = new Set(['double', 'precision', 'character', 'varying', 'with', 'without', 'time', 'zone', 'bit']);
-export function castType(t: string): string {
-  const s = t.trim();
-  const words = s.replace(/\(.*$|\[\]$/, '').split(' ');
-  if (!TYPE.test(s) || (words.length > 1 && !words.every((w, i) => i === 0 || TYPE_WORDS.has(w.toLowerCase())))) {
-    throw restErrors.parse(`"failed to parse select parameter" (::${t})`, 'invalid cast type');
-  }
-  return s;
+function callSql(q: Sql, schema: string, name: string, args: CallArg[]): string {
+  const list = args.map((a) => (a.name === null ? q.p(a.value, a.type) : `${ident(a.name)} := ${q.p(a.value, a.type)}`));
+  return `${qualified(schema, name)}(${list.join(', ')})`;
 }
 
-/** A LIMIT/OFFSET value we parsed as a non-negative integer. */
-export const int = (n: number) => String(Math.trunc(n));
+export function toSql(plan: Plan): Statements {
+  const q = new Sql();
+  let text: string;
+  let read: ReadSql | null = null;
+  if (plan.kind === 'read') {
+    read = readSql(q, plan.node, `${qualified(plan.table.schema, plan.table.name)} AS "t0"`, 't0');
+    text = aggregate(read, plan.count === 'exact', null, plan.stripNulls, plan.out);
+  } else if (plan.kind === 'write') {
+    text = writeSql(q, plan);
+  } else {
+    const call = callSql(q, plan.fn.schema, plan.fn.name, plan.args);
+    const { shape } = plan;
+    if (shape.kind === 'void') text = `SELECT ${call}::text AS body`;
+    else if (shape.kind === 'scalar') text = `SELECT to_json(${call})::text AS body`;
+    else {
+      const from = shape.scalarColumn ? `${call} AS "t0"(${ident(shape.scalarColumn)})` : `${call} AS "t0"`;
+      read = readSql(q, plan.node!, from, 't0');
+      text = aggregate(read, plan.count === 'exact', shape.scalarColumn, false, plan.out);
+    }
+  }
+  // Prepared statements are named after their text; the schema generation in it retires them after DDL, so no
+  // statement analysed against an older schema is reused on a pooled connection.
+  const step = (sql: string): Step => ({ text: `/* ${plan.generation} */ ${sql}`, values: q.params });
+  const est = plan.exec.estimate;
+  return {
+    main: step(text),
+    explain: est && read ? step(`EXPLAIN (FORMAT JSON) ${read.countRows}`) : null,
+    // count=estimated counts exactly up to one row past max-rows (PostgREST's LIMIT maxRows + 1)
+    exact: est?.exactUpTo != null && read ? step(`SELECT count(*)::bigint AS c FROM (${read.countRows} LIMIT ${int(est.exactUpTo + 1)}) _c`) : null,
+  };
+}

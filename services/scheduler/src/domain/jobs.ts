@@ -23,12 +23,6 @@ export const CreateJob = z.object({
 
 export const UpdateJob = CreateJob.partial().strict();
 
-export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) throw cronErrors.validation(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), r.error.issues);
-  return r.data;
-}
-
 const view = (j: JobRecord) => ({
   id: j.id, name: j.name, schedule: j.schedule, target: j.target, timeout_ms: j.timeout_ms, paused: j.paused,
   next_run_at: j.paused ? null : j.next_run_at.toISOString(), created_at: j.created_at.toISOString(), updated_at: j.updated_at.toISOString(),

@@ -1,10 +1,11 @@
 // Executes a batch of runs from the `cron-runs` queue: a function in the project's database (named JSON
 // arguments, as service_role, under the job's timeout) or an edge function through the functions service.
 import type pg from 'pg';
-import { ident, literal, type ProjectPools } from '@basalt/db';
+import { beginAsCallerSql, ident, literal, type ProjectPools } from '@basalt/db';
 import type { Logger } from '@basalt/http';
+import { signJwt } from '@basalt/jwt';
 import type { Job } from '@basalt/queue';
-import type { ProjectRegistry } from '@basalt/tenancy';
+import type { ProjectActivity, ProjectRegistry } from '@basalt/tenancy';
 import { finishRuns, startRuns, type ClaimedRun, type RunOutcome } from '../db/claims.js';
 import type { Target } from '../db/jobs.js';
 import type { RunMessage } from './tick.js';
@@ -17,6 +18,8 @@ export interface ExecuteDeps {
   log: Logger;
   /** runs of one batch executed at once */
   parallel: number;
+  /** a cron run is activity: it keeps its project awake, and wakes a sleeping one first */
+  activity?: ProjectActivity;
 }
 
 class RunTimeout extends Error {}
@@ -32,13 +35,13 @@ async function callDbFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<T
   if (!project) throw new Error('project not found');
   const [schema, fn] = target.name.includes('.') ? target.name.split('.') : ['public', target.name];
   const args = Object.entries(target.args ?? {}).map(([k, v]) => `${ident(k)} => ${asText(v)}`).join(', ');
-  const claims = literal(JSON.stringify({ role: 'service_role', ref: project.ref }));
+  // the one request context every service uses, so policies and functions see the same settings as under REST
+  const begin = beginAsCallerSql({
+    role: 'service_role', claims: { role: 'service_role', ref: project.ref }, timeoutMs: run.timeout_ms, method: 'POST', path: `cron:${run.job_id}`,
+  });
   const client = await d.pools.get(project).connect();
   try {
-    await client.query(
-      `begin; select set_config('role', 'service_role', true), set_config('statement_timeout', '${Math.floor(run.timeout_ms)}', true),
-       set_config('request.jwt.claims', ${claims}, true); select ${ident(schema)}.${ident(fn)}(${args}); commit;`,
-    );
+    await client.query(`${begin}; select ${ident(schema)}.${ident(fn)}(${args}); commit;`);
     client.release();
   } catch (e) {
     await client.query('rollback').then(() => client.release(), () => client.release(true));
@@ -50,14 +53,18 @@ async function callDbFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<T
 async function callEdgeFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<Target, { type: 'edge_function' }>): Promise<void> {
   const project = await d.registry.get(run.ref);
   if (!project) throw new Error('project not found');
+  // Never the service key: an anon-role token for this run, signed by the project. The functions service hands
+  // the function the service_role key only when the function opted in (allow_service_role).
+  const now = Math.floor(Date.now() / 1000);
+  const token = signJwt({ iss: 'basalt', ref: project.ref, role: 'anon', cron_run: run.run_id, iat: now, exp: now + Math.ceil(run.timeout_ms / 1000) + 60 }, project.jwtKey);
   let r: Response;
   try {
     r = await fetch(`${d.functionsUrl}/functions/v1/${encodeURIComponent(target.slug)}`, {
       method: 'POST',
       headers: {
         'x-basalt-ref': project.ref,
-        authorization: `Bearer ${project.serviceKey}`,
-        apikey: project.serviceKey,
+        authorization: `Bearer ${token}`,
+        apikey: project.anonKey,
         'content-type': 'application/json',
         'x-basalt-cron-run': run.run_id,
       },
@@ -76,6 +83,11 @@ async function execute(d: ExecuteDeps, run: ClaimedRun): Promise<RunOutcome> {
   const startedAt = new Date();
   const started = performance.now();
   try {
+    const project = d.activity ? await d.registry.get(run.ref) : null;
+    if (project) {
+      d.activity!.touch(project.ref);
+      await d.activity!.awake(project);
+    }
     if (run.target.type === 'db_function') await callDbFunction(d, run, run.target);
     else await callEdgeFunction(d, run, run.target);
     return { runId: run.run_id, status: 'succeeded', error: null, startedAt, durationMs: performance.now() - started };

@@ -1,11 +1,12 @@
 // The local filesystem backend. Every key resolves strictly below the root, whatever it contains.
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, opendir, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, opendir, rename, rm, stat, truncate, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { storageErrors } from '../errors.js';
+import { Download } from './download.js';
 import { Meter } from './meter.js';
 import type { Backend, ByteRange, PartAt, Stored } from './types.js';
 
@@ -99,33 +100,10 @@ export class FsBackend implements Backend {
     return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: BLOCK });
   }
 
-  async pipeTo(key: string, range: ByteRange | undefined, dest: Writable): Promise<void> {
+  /** The file is opened now, so a missing key fails before any header is sent; its bytes move when piped. */
+  async download(key: string, range?: ByteRange): Promise<Download> {
     const handle = await this.#openForRead(key);
-    try {
-      const end = range ? range.end + 1 : (await handle.stat()).size;
-      // Two buffers in turn: one is being written while the other is read into, and a buffer is read into again
-      // only after its write has completed (the write callback), so no byte is overwritten in flight.
-      const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
-      let writing: Promise<void> = Promise.resolve();
-      // a destination closed under us (the client left) ends the loop even if a write callback never comes
-      const closed = new Promise<void>((_resolve, reject) => dest.once('close', () => reject(new Error('aborted'))));
-      closed.catch(() => undefined);
-      let pos = range?.start ?? 0;
-      for (let turn = 0; pos < end; turn ^= 1) {
-        const buf = buffers[turn];
-        const { bytesRead } = await handle.read(buf, 0, Math.min(BLOCK, end - pos), pos);
-        if (bytesRead === 0) break;
-        await Promise.race([writing, closed]);
-        if (dest.destroyed) throw new Error('aborted');
-        writing = new Promise<void>((resolve, reject) => dest.write(buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve())));
-        writing.catch(() => undefined); // observed by the next race; never an unhandled rejection if close wins it
-        pos += bytesRead;
-      }
-      await Promise.race([writing, closed]);
-      await new Promise<void>((resolve) => dest.end(resolve));
-    } finally {
-      await handle.close();
-    }
+    return new Download((dest) => copyTo(handle, range, dest), () => handle.close());
   }
 
   async copy(from: string, to: string): Promise<void> {
@@ -170,4 +148,32 @@ export class FsBackend implements Backend {
     this.#dirs.clear();
     await rm(resolve(this.root, prefix), { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes the file (or range) to dest and ends it through two buffers in turn: one is being written while the
+ * other is read into, and a buffer is read into again only after its write has completed (the write callback),
+ * so no byte is overwritten in flight. Buffers are no larger than what they will carry (a 4 KB object, 4 KB).
+ */
+async function copyTo(handle: FileHandle, range: ByteRange | undefined, dest: Writable): Promise<void> {
+  const end = range ? range.end + 1 : (await handle.stat()).size;
+  let pos = range?.start ?? 0;
+  const size = Math.max(Math.min(BLOCK, end - pos), 1);
+  const buffers: Buffer[] = [Buffer.allocUnsafe(size)];
+  let writing: Promise<void> = Promise.resolve();
+  // a destination closed under us (the client left) ends the loop even if a write callback never comes
+  const closed = new Promise<void>((_resolve, reject) => dest.once('close', () => reject(new Error('aborted'))));
+  closed.catch(() => undefined);
+  for (let turn = 0; pos < end; turn ^= 1) {
+    const buf = (buffers[turn] ??= Buffer.allocUnsafe(size)); // the second only when a second read comes
+    const { bytesRead } = await handle.read(buf, 0, Math.min(size, end - pos), pos);
+    if (bytesRead === 0) break;
+    await Promise.race([writing, closed]);
+    if (dest.destroyed) throw new Error('aborted');
+    writing = new Promise<void>((resolve, reject) => dest.write(buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve())));
+    writing.catch(() => undefined); // observed by the next race; never an unhandled rejection if close wins it
+    pos += bytesRead;
+  }
+  await Promise.race([writing, closed]);
+  await new Promise<void>((resolve) => dest.end(resolve));
 }

@@ -1,5 +1,6 @@
 // Where object bytes live. Keys are chosen by the service (<ref>/o/<version>, <ref>/a/<sha256>), never by a client.
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { Download } from './download.js';
 
 export interface Stored {
   size: number;
@@ -30,10 +31,10 @@ export interface Backend {
   /** the bytes of key (or of range); NoSuchKey when absent */
   get(key: string, range?: ByteRange): Promise<Readable>;
   /**
-   * Optional fast path for downloads: writes key (or range) to dest and ends it, reusing two buffers instead of
-   * allocating one per read. Resolves once the last byte is handed to dest.
+   * Optional fast path for downloads, for reply.send: opens key (a missing one fails here) and, when piped, writes
+   * its bytes (or range) into the response reusing two buffers instead of allocating one per read.
    */
-  pipeTo?(key: string, range: ByteRange | undefined, dest: Writable): Promise<void>;
+  download?(key: string, range?: ByteRange): Promise<Download>;
   copy(from: string, to: string): Promise<void>;
   /** removes keys; absent ones are ignored */
   remove(keys: string[]): Promise<void>;

@@ -178,7 +178,11 @@ export function assetsDomain(control: pg.Pool, backend: Backend) {
       return index ? { row: index, fallback: true, settings } : null;
     },
 
-    read: (ref: string, row: AssetRow) => backend.get(assetKey(ref, row.sha256)),
+    /** The file's bytes for a response; a whole-file range, so a small file is read in one buffer of its size. */
+    read: (ref: string, row: AssetRow) => {
+      const range = row.size > 0 ? { start: 0, end: row.size - 1 } : undefined;
+      return backend.download ? backend.download(assetKey(ref, row.sha256), range) : backend.get(assetKey(ref, row.sha256), range);
+    },
   };
 }
 

@@ -28,7 +28,7 @@ export async function findBucket(c: pg.PoolClient, id: string): Promise<BucketRo
 
 type Body = Record<string, unknown>;
 
-export function bucketDomain(tx: Tx) {
+export function bucketDomain(tx: Tx, maxFileSize: number) {
   return {
     async list(actor: Actor, q: Record<string, unknown>): Promise<BucketRow[]> {
       const limit = Math.min(Math.max(Number(q.limit ?? 1000) || 1000, 1), 1000);
@@ -52,7 +52,7 @@ export function bucketDomain(tx: Tx) {
       if (body.name !== undefined && body.name !== id) bucketId(body.name);
       const type = body.type ?? 'STANDARD';
       if (type !== 'STANDARD' && type !== 'ANALYTICS') throw storageErrors.invalidRequest('type must be STANDARD or ANALYTICS');
-      const limit = parseSizeLimit(body.file_size_limit ?? body.fileSizeLimit);
+      const limit = parseSizeLimit(body.file_size_limit ?? body.fileSizeLimit, maxFileSize);
       const mimes = parseMimeList(body.allowed_mime_types ?? body.allowedMimeTypes);
       try {
         await tx(actor, (c) => c.query(
@@ -75,7 +75,7 @@ export function bucketDomain(tx: Tx) {
         sets.push(`${column} = $${values.length}`);
       };
       if (body.public !== undefined) set('public', body.public === true);
-      if ('file_size_limit' in body) set('file_size_limit', parseSizeLimit(body.file_size_limit));
+      if ('file_size_limit' in body) set('file_size_limit', parseSizeLimit(body.file_size_limit, maxFileSize));
       if ('allowed_mime_types' in body) set('allowed_mime_types', parseMimeList(body.allowed_mime_types));
       const n = await tx(actor, async (c) =>
         (await c.query(sets.length ? `update storage.buckets set ${sets.join(', ')} where id = $1` : 'select 1 from storage.buckets where id = $1', values)).rowCount);
@@ -106,7 +106,23 @@ export function bucketDomain(tx: Tx) {
   };
 }
 
-export const bucketJson = (b: BucketRow) => ({
-  id: b.id, name: b.name, owner: b.owner ?? '', owner_id: b.owner_id, public: b.public, type: b.type,
-  file_size_limit: b.file_size_limit, allowed_mime_types: b.allowed_mime_types, created_at: b.created_at, updated_at: b.updated_at,
-});
+/**
+ * A bucket as Storage's bucketSchema serialises it: GET /bucket/{id} selects id, name, owner, public, limits and
+ * dates (no type, no owner_id); the list adds type unless the client is a supabase-py/storage3 too old for it. A
+ * missing owner is "" (the schema's owner is a non-nullable string).
+ */
+export function bucketJson(b: BucketRow, opts: { type: boolean }) {
+  return {
+    id: b.id, name: b.name, owner: b.owner ?? '', public: b.public, ...(opts.type ? { type: b.type } : {}),
+    file_size_limit: b.file_size_limit, allowed_mime_types: b.allowed_mime_types, created_at: b.created_at, updated_at: b.updated_at,
+  };
+}
+
+/** Whether `header` names `client` at a version below `version` (x-client-info `supabase-py/2.17.0`, user-agent `storage3/0.12.0`). */
+export function clientBefore(client: string, header: string | undefined, version: string): boolean {
+  const m = new RegExp(`(?:^|[\\s;,])${client}/(\\d+)\\.(\\d+)\\.(\\d+)`).exec(header ?? '');
+  if (!m) return false;
+  const want = version.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if (Number(m[i + 1]) !== want[i]) return Number(m[i + 1]) < want[i];
+  return false;
+}

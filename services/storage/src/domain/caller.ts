@@ -19,9 +19,18 @@ export function callerOf(project: Project, headers: IncomingHttpHeaders): Actor 
     const p = authenticate(project, token);
     return { role: p.role, claims: p.claims, sub: typeof p.claims.sub === 'string' ? p.claims.sub : undefined };
   } catch (e) {
-    if (e instanceof AuthError) throw storageErrors.invalidJwt(e.reason === 'expired' ? 'jwt expired' : e.message);
+    if (e instanceof AuthError) throw storageErrors.accessDenied(joseMessage(e));
     throw e;
   }
+}
+
+/** Storage verifies with jose and answers AccessDenied with jose's own words. */
+function joseMessage(e: AuthError): string {
+  if (e.reason === 'expired') return '"exp" claim timestamp check failed';
+  if (e.message === 'token is not a JWT') return 'Invalid Compact JWS';
+  if (e.message === 'invalid JWT signature') return 'signature verification failed';
+  if (e.message === 'JWT not yet valid') return '"nbf" claim timestamp check failed';
+  return e.message;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,18 +2,20 @@
 // version key per write. A write streams the bytes first and commits the row second, so a failed or refused
 // upload leaves neither a row nor a file; the replaced version's bytes are removed only after the commit.
 import { randomUUID } from 'node:crypto';
-import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { BasaltError } from '@basalt/errors';
-import type { Project } from '@basalt/tenancy';
+import { capped, type Project } from '@basalt/tenancy';
 import { objectKey, type Backend, type ByteRange } from '../backend/index.js';
+import type { Download } from '../backend/download.js';
 import { storageErrors } from '../errors.js';
 import { bucketId, mimeAllowed, objectName } from '../keys.js';
 import { asService, type Actor, type Tx } from '../db/tx.js';
 import { ownerColumns } from './caller.js';
 import { etagOf } from './etag.js';
 import { findBucket, type BucketRow } from './buckets.js';
+import { listingDomain } from './listing.js';
+import { formatMediaType, objectContentType, storedMediaType } from './mime.js';
 
 export interface ObjectRow {
   id: string;
@@ -49,8 +51,12 @@ const COLUMNS = 'id, bucket_id, name, owner, owner_id, version, metadata, user_m
 const PLACEHOLDER = '.emptyFolderPlaceholder';
 /** bodies up to this size are written first and checked at commit; larger ones are checked before reading */
 export const SMALL_UPLOAD_BYTES = 256 * 1024;
+/**
+ * A whole object as a range of its stored size: a reader then allocates buffers of the object's size, not the
+ * backend's 1 MB blocks, and no stat is needed to know where it ends.
+ */
+const whole = (row: ObjectRow): ByteRange | undefined => (row.metadata?.size ? { start: 0, end: row.metadata.size - 1 } : undefined);
 const newVersion = () => randomUUID().replace(/-/g, '');
-const likePrefix = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 /** A backend failure that is not ours to explain (S3 down, disk full) is a 503, logged with its cause. */
 const backendCall = <T>(p: Promise<T>): Promise<T> => p.catch((e) => {
   if (e instanceof BasaltError) throw e;
@@ -80,8 +86,28 @@ export interface ObjectDeps {
 
 export type Owner = { sub?: string };
 
-export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) {
+export function objectDomain({ tx, project, backend, maxFileSize: serviceMax }: ObjectDeps) {
   const key = (version: string) => objectKey(project.ref, version);
+  // The plan's max_object_bytes lowers the service's ceiling; its storage_bytes bounds all objects together.
+  const planMax = project.quotas.max_object_bytes;
+  const maxFileSize = capped(serviceMax, planMax);
+  const storageQuota = project.quotas.storage_bytes;
+  /** the refusal of a body over `limit`: the plan's quota by name when that is what limits it */
+  const tooLarge = (limit: number) => (planMax !== null && limit >= planMax ? storageErrors.objectQuota(planMax) : storageErrors.tooLarge());
+
+  /**
+   * Refuses `adding` bytes at bucket/name (replacing what is there) when the project's objects would exceed
+   * storage_bytes. Runs as the service (RLS would hide others' objects from the sum); writers of the project queue
+   * on one lock until they commit, so two uploads cannot both take the last free bytes.
+   */
+  async function assertRoom(c: pg.PoolClient, bucket: string, name: string, adding: number): Promise<void> {
+    if (storageQuota === null) return;
+    await c.query("select pg_advisory_xact_lock(hashtextextended('basalt:storage_bytes', 0))");
+    const { rows: [u] } = await c.query<{ used: number }>(
+      `select coalesce(sum((metadata ->> 'size')::float8) filter (where not (bucket_id = $1 and name = $2)), 0) as used from storage.objects`,
+      [bucket, name]);
+    if (u.used + adding > storageQuota) throw storageErrors.storageQuota(storageQuota);
+  }
   const dropVersions = (versions: (string | null)[]) => {
     const keys = versions.flatMap((v) => (v ? [key(v)] : []));
     return keys.length ? backend.remove(keys).catch(() => undefined) : Promise.resolve();
@@ -93,12 +119,25 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
     return b;
   }
 
+  /**
+   * The source of a copy or move as the caller sees it. A move updates it, so it is locked as the caller (UPDATE
+   * policies apply); a copy only reads it (SELECT policies), then holds it as the service.
+   */
+  async function sourceOf(c: pg.PoolClient, actor: Actor, bucket: string, name: string, copy: boolean): Promise<ObjectRow> {
+    const select = `select ${COLUMNS} from storage.objects where bucket_id = $1 and name = $2`;
+    let src = (await c.query<ObjectRow>(copy ? select : `${select} for update`, [bucket, name])).rows[0];
+    if (src && copy) src = await asService(c, actor, async () => (await c.query<ObjectRow>(`${select} for share`, [bucket, name])).rows[0]);
+    if (!src?.version) throw storageErrors.noSuchKey();
+    return src;
+  }
+
   /** The row for bytes stored under `version`, as the caller; on refusal the bytes go, on success the replaced ones. */
   async function commit(actor: Actor & Owner, bucket: string, name: string, version: string, size: number, head: UploadHead,
-    opts: { upsert: boolean; checked?: { limit: number; mimes: string[] | null } }) {
+    opts: { upsert: boolean; checked?: { limit: number; mimes: string[] | null }; etag?: string }) {
     const exempt = name.endsWith(PLACEHOLDER);
+    const type = objectContentType(head.contentType); // already parsed by every caller; kept as the invariant
     const metadata: SystemMetadata = {
-      eTag: etagOf(version), size, mimetype: head.contentType, cacheControl: head.cacheControl,
+      eTag: opts.etag ?? etagOf(version), size, mimetype: type, cacheControl: head.cacheControl,
       lastModified: new Date().toUTCString(), contentLength: size, httpStatusCode: 200,
     };
     let old: string | null = null;
@@ -109,14 +148,16 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
         // replaced version and bucket limits read as the service (switching back to the caller as it ends;
         // its plan was made as the service), the upsert as the caller, COMMIT.
         await c.query("select set_config('role', 'service_role', true), pg_advisory_xact_lock(hashtextextended($1, 0))", [`${bucket}/${name}`]);
+        await assertRoom(c, bucket, name, size);
         const { rows: [state] } = await c.query<{ old: string | null; lim: number | null; mimes: string[] | null }>(
           `select (select version from storage.objects where bucket_id = $1 and name = $2) as old,
                   b.file_size_limit::float8 as lim, b.allowed_mime_types as mimes, set_config('role', $3, true)
              from storage.buckets b where b.id = $1`, [bucket, name, actor.role]);
         if (!state) throw storageErrors.noSuchBucket();
         if (!opts.checked) {
-          if (size > Math.min(state.lim ?? Infinity, maxFileSize)) throw storageErrors.tooLarge();
-          if (!exempt && !mimeAllowed(head.contentType, state.mimes)) throw storageErrors.invalidMime(head.contentType);
+          const lim = Math.min(state.lim ?? Infinity, maxFileSize);
+          if (size > lim) throw tooLarge(lim);
+          if (!exempt && !mimeAllowed(type, state.mimes)) throw storageErrors.invalidMime(type);
         }
         old = state.old;
         const { rows } = await c.query<{ id: string }>(upsertSql(opts.upsert),
@@ -149,7 +190,8 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       const limit = await tx(actor, async (c) => {
         const b = await bucketFor(c, actor, bucket);
         const limit = Math.min(b.file_size_limit ?? Infinity, maxFileSize);
-        if (contentLength !== undefined && contentLength > limit) throw storageErrors.tooLarge();
+        if (contentLength !== undefined && contentLength > limit) throw tooLarge(limit);
+        if (contentLength !== undefined && storageQuota !== null) await asService(c, actor, () => assertRoom(c, bucket, name, contentLength));
         // The permission probe: the same statement the commit will run, rolled back.
         await c.query(upsertSql(upsert), [bucket, name, ...ownerColumns(actor.sub), null, null, null]);
         return { limit, mimes: b.allowed_mime_types };
@@ -163,20 +205,24 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
      * transaction, one transaction instead of two.
      */
     async upload(actor: Actor & Owner, bucket: string, name: string, body: Readable, head: UploadHead,
-      opts: { upsert: boolean; checked?: { limit: number; mimes: string[] | null } }) {
-      if (opts.checked && !name.endsWith(PLACEHOLDER) && !mimeAllowed(head.contentType, opts.checked.mimes)) throw storageErrors.invalidMime(head.contentType);
+      opts: { upsert: boolean; checked?: { limit: number; mimes: string[] | null }; etag?: () => string }) {
+      const type = objectContentType(head.contentType);
+      if (opts.checked && !name.endsWith(PLACEHOLDER) && !mimeAllowed(type, opts.checked.mimes)) throw storageErrors.invalidMime(type);
       if (!opts.checked) {
         bucketId(bucket);
         objectName(name);
       }
       const version = newVersion();
-      const stored = await backendCall(backend.put(key(version), body, opts.checked?.limit ?? maxFileSize));
-      return commit(actor, bucket, name, version, stored.size, head, opts);
+      const limit = opts.checked?.limit ?? maxFileSize;
+      const stored = await backendCall(backend.put(key(version), body, limit)).catch((e) => {
+        throw (e as BasaltError).code === 'EntityTooLarge' ? tooLarge(limit) : e;
+      });
+      return commit(actor, bucket, name, version, stored.size, head, { ...opts, etag: opts.etag?.() });
     },
 
     /** Makes bytes already stored under `version` the object bucket/name (resumable uploads end here). */
-    commit: (actor: Actor & Owner, bucket: string, name: string, version: string, size: number, head: UploadHead, upsert: boolean) =>
-      commit(actor, bucket, name, version, size, head, { upsert }),
+    commit: (actor: Actor & Owner, bucket: string, name: string, version: string, size: number, head: UploadHead, upsert: boolean, etag?: string) =>
+      commit(actor, bucket, name, version, size, head, { upsert, etag }),
     newVersion,
 
     /** The object as the caller sees it (RLS), or as the service for public buckets and signed URLs. */
@@ -194,100 +240,22 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       return row;
     },
 
-    read: (row: ObjectRow, range?: ByteRange) => backendCall(backend.get(key(row.version!), range)),
+    /** The object's bytes (or a range of them) as a stream. */
+    read: (row: ObjectRow, range?: ByteRange) => backendCall(backend.get(key(row.version!), range ?? whole(row))),
 
-    /** Sends the bytes to dest and ends it: the backend's buffer-reusing path when it has one. */
-    async send(row: ObjectRow, range: ByteRange | undefined, dest: Writable): Promise<void> {
-      if (backend.pipeTo) return backendCall(backend.pipeTo(key(row.version!), range, dest));
-      await pipeline(await backendCall(backend.get(key(row.version!), range)), dest);
-    },
+    /** The bytes for a response (reply.send): the backend's buffer-reusing download when it has one. */
+    download: (row: ObjectRow, range?: ByteRange) =>
+      backendCall<Readable | Download>(backend.download ? backend.download(key(row.version!), range ?? whole(row)) : backend.get(key(row.version!), range)),
 
-    async list(actor: Actor, bucket: string, body: Record<string, unknown>) {
-      bucketId(bucket);
-      if (typeof body.prefix !== 'string') throw storageErrors.invalidRequest('prefix is required');
-      const folder = body.prefix.replace(/\/+$/, '');
-      const level = folder === '' ? 1 : folder.split('/').length + 1;
-      const limit = Math.min(Math.max(Number(body.limit ?? 100) || 100, 1), 1000);
-      const offset = Math.max(Number(body.offset ?? 0) || 0, 0);
-      const sortBy = (body.sortBy ?? {}) as { column?: string; order?: string };
-      const column = ['name', 'updated_at', 'created_at', 'last_accessed_at'].includes(sortBy.column ?? '') ? sortBy.column! : 'name';
-      const order = String(sortBy.order ?? 'asc').toLowerCase() === 'desc' ? 'desc' : 'asc';
-      // search matches the start of an entry's name, case-insensitively, as Supabase's storage.search does
-      const search = typeof body.search === 'string' && body.search !== '' ? likePrefix(body.search) : null;
-      return tx(actor, async (c) => {
-        await bucketFor(c, actor, bucket);
-        const { rows } = await c.query(
-          `with objs as (
-             select o.path_tokens[$3] as part, array_length(o.path_tokens, 1) = $3 as is_file, o.*
-             from storage.objects o
-             where o.bucket_id = $1 and o.name collate "C" like $2 and array_length(o.path_tokens, 1) >= $3
-           ), entries as (
-             select distinct on (part) part as name, null::uuid as id, null::timestamptz as updated_at, null::timestamptz as created_at,
-                    null::timestamptz as last_accessed_at, null::jsonb as metadata
-             from objs where not is_file
-             union all
-             select part, id, updated_at, created_at, last_accessed_at, metadata from objs where is_file
-           )
-           select * from entries where ($4::text is null or name ilike $4 || '%')
-           order by ${column === 'name' ? 'name collate "C"' : column} ${order}, name collate "C" asc
-           limit $5 offset $6`,
-          [bucket, folder === '' ? '%' : `${likePrefix(folder)}/%`, level, search, limit, offset]);
-        return rows;
-      });
-    },
+    ...listingDomain(tx),
 
     /**
-     * listV2: keyset pages over names in byte order. `prefix` is a plain name prefix; with_delimiter groups
-     * everything below the next "/" into one folder entry. The cursor is the last key of the previous page.
+     * Copy and move write the destination as an upload would: its bucket's size limit and MIME allow-list, and
+     * the caller's RLS insert permission there (a move's UPDATE is probed as the insert an upload runs). A copy
+     * needs only SELECT on the source; the source row is then held (as the service) so a concurrent delete cannot
+     * remove the bytes being copied. A refusal leaves no row and no bytes.
      */
-    async listV2(actor: Actor, bucket: string, body: Record<string, unknown>) {
-      bucketId(bucket);
-      const prefix = typeof body.prefix === 'string' ? body.prefix : '';
-      const limit = Math.min(Math.max(Number(body.limit ?? 1000) || 1000, 1), 1000);
-      const delimiter = body.with_delimiter === true;
-      const sortBy = (body.sortBy ?? {}) as { order?: string };
-      const desc = String(sortBy.order ?? 'asc').toLowerCase() === 'desc';
-      let after: string | null = null;
-      if (typeof body.cursor === 'string' && body.cursor !== '') {
-        try {
-          after = Buffer.from(body.cursor, 'base64url').toString('utf8');
-        } catch {
-          throw storageErrors.invalidRequest('invalid cursor');
-        }
-      }
-      return tx(actor, async (c) => {
-        await bucketFor(c, actor, bucket);
-        const { rows } = await c.query<{ key: string; is_folder: boolean } & Partial<ObjectRow>>(
-          `with matched as (
-             select o.*, case when $4 and position('/' in substr(o.name, length($2) + 1)) > 0
-                      then left(o.name, length($2) + position('/' in substr(o.name, length($2) + 1))) else o.name end as key
-             from storage.objects o
-             where o.bucket_id = $1 and o.name collate "C" like $3
-           ), entries as (
-             select key, bool_or(key <> name) as is_folder, (array_agg(id))[1] as id, max(updated_at) as updated_at,
-                    max(created_at) as created_at, max(last_accessed_at) as last_accessed_at, (array_agg(metadata))[1] as metadata,
-                    (array_agg(version))[1] as version
-             from matched group by key
-           )
-           select * from entries
-           where $5::text is null or (case when $6 then key collate "C" < $5 else key collate "C" > $5 end)
-           order by key collate "C" ${desc ? 'desc' : 'asc'} limit $7`,
-          [bucket, prefix, `${likePrefix(prefix)}%`, delimiter, after, desc, limit + 1]);
-        const page = rows.slice(0, limit);
-        const hasNext = rows.length > limit;
-        return {
-          hasNext,
-          ...(hasNext ? { nextCursor: Buffer.from(page[page.length - 1].key).toString('base64url') } : {}),
-          folders: page.filter((r) => r.is_folder).map((r) => ({ name: r.key.slice(prefix.length).replace(/\/$/, ''), key: r.key })),
-          objects: page.filter((r) => !r.is_folder).map((r) => ({
-            name: r.key, key: r.key, id: r.id, version: r.version, updated_at: r.updated_at, created_at: r.created_at,
-            last_accessed_at: r.last_accessed_at, metadata: r.metadata,
-          })),
-        };
-      });
-    },
-
-    async move(actor: Actor, body: Record<string, unknown>, copy: boolean, owner?: string) {
+    async move(actor: Actor & Owner, body: Record<string, unknown>, copy: boolean) {
       const from = bucketId(body.bucketId);
       const to = body.destinationBucket === undefined || body.destinationBucket === null ? from : bucketId(body.destinationBucket);
       const source = objectName(body.sourceKey);
@@ -297,23 +265,30 @@ export function objectDomain({ tx, project, backend, maxFileSize }: ObjectDeps) 
       let replaced: string | null = null;
       try {
         const row = await tx(actor, async (c) => {
-          await bucketFor(c, actor, to);
-          const src = (await c.query<ObjectRow>(`select ${COLUMNS} from storage.objects where bucket_id = $1 and name = $2 for update`, [from, source])).rows[0];
-          if (!src?.version) throw storageErrors.noSuchKey();
+          const bucket = await bucketFor(c, actor, to);
+          const src = await sourceOf(c, actor, from, source, copy);
+          const type = storedMediaType(src.metadata?.mimetype);
+          const lim = Math.min(bucket.file_size_limit ?? Infinity, maxFileSize);
+          if ((src.metadata?.size ?? 0) > lim) throw tooLarge(lim);
+          if (!dest.endsWith(PLACEHOLDER) && !mimeAllowed(type.type, bucket.allowed_mime_types)) throw storageErrors.invalidMime(type.type);
           if (!copy) {
+            await c.query('savepoint upload_probe');
+            await c.query(upsertSql(false), [to, dest, ...ownerColumns(actor.sub), null, null, null]);
+            await c.query('rollback to savepoint upload_probe');
             const { rows } = await c.query<{ id: string }>(
               'update storage.objects set bucket_id = $3, name = $4, last_accessed_at = now() where id = $1 and bucket_id = $2 returning id',
               [src.id, from, to, dest]);
             if (!rows[0]) throw storageErrors.noSuchKey();
             return rows[0];
           }
+          if (storageQuota !== null) await asService(c, actor, () => assertRoom(c, to, dest, src.metadata?.size ?? 0));
           created = newVersion();
-          await backendCall(backend.copy(key(src.version), key(created)));
+          await backendCall(backend.copy(key(src.version!), key(created)));
           replaced = await asService(c, actor, () => currentVersion(c, to, dest));
           const keepMeta = body.copyMetadata !== false;
           const userMeta = keepMeta ? src.user_metadata : ((body.metadata as Record<string, unknown> | undefined) ?? null);
-          const { rows } = await c.query<{ id: string }>(upsertSql(upsert),
-            [to, dest, ...ownerColumns(owner), created, { ...src.metadata, lastModified: new Date().toUTCString() }, userMeta]);
+          const metadata = { ...src.metadata, mimetype: formatMediaType(type), lastModified: new Date().toUTCString() };
+          const { rows } = await c.query<{ id: string }>(upsertSql(upsert), [to, dest, ...ownerColumns(actor.sub), created, metadata, userMeta]);
           return rows[0];
         });
         if (replaced) await dropVersions([replaced]);

@@ -16,6 +16,8 @@ export interface Transform {
   resize: 'cover' | 'contain' | 'fill';
   format?: 'origin' | 'webp' | 'avif';
   quality: number;
+  /** whether the request named a quality (only then is it part of X-Transformations) */
+  qualityGiven: boolean;
 }
 
 function int(v: unknown, name: string, min: number, max: number): number | undefined {
@@ -27,22 +29,45 @@ function int(v: unknown, name: string, min: number, max: number): number | undef
 
 /** From query parameters (render routes) or a `transform` object (signing). */
 export function parseTransform(q: Record<string, unknown>): Transform {
-  const resize = q.resize ?? 'cover';
+  const resize = q.resize === undefined || q.resize === '' ? 'cover' : q.resize;
   if (resize !== 'cover' && resize !== 'contain' && resize !== 'fill') throw storageErrors.invalidRequest('resize must be cover, contain or fill');
   const format = q.format;
   if (format !== undefined && format !== 'origin' && format !== 'webp' && format !== 'avif') throw storageErrors.invalidRequest('format must be origin, webp or avif');
   const width = int(q.width, 'width', 0, MAX_DIMENSION) || undefined;
   const height = int(q.height, 'height', 0, MAX_DIMENSION) || undefined;
-  return { width, height, resize, format, quality: int(q.quality, 'quality', 20, 100) ?? 80 };
+  const quality = int(q.quality, 'quality', 20, 100);
+  return { width, height, resize, format, quality: quality ?? 80, qualityGiven: quality !== undefined };
 }
 
-/** A canonical text of a transform: what a signed render token is bound to. */
-export const transformKey = (t: Transform) =>
-  `width:${t.width ?? 0},height:${t.height ?? 0},resize:${t.resize},format:${t.format ?? 'auto'},quality:${t.quality}`;
+/**
+ * The transform as Supabase's X-Transformations header names it (imgproxy's options, in its order, only those
+ * given): `height:100,width:200,resizing_type:fill,quality:80,format:avif`. `keepOriginal` names the resize mode
+ * as the request did (`resize:cover`), which is the text a signed render URL's token carries.
+ */
+export function transformKey(t: Transform, keepOriginal = false): string {
+  const segments: string[] = [];
+  if (t.height) segments.push(`height:${t.height}`);
+  if (t.width) segments.push(`width:${t.width}`);
+  if (t.width || t.height) segments.push(keepOriginal ? `resize:${t.resize}` : `resizing_type:${RESIZING_TYPE[t.resize]}`);
+  if (t.qualityGiven) segments.push(`quality:${t.quality}`);
+  if (t.format && t.format !== 'origin') segments.push(`format:${t.format}`);
+  return segments.join(',');
+}
 
+const RESIZING_TYPE = { cover: 'fill', contain: 'fit', fill: 'force' } as const;
+
+/** A signed render token's transform text back to a transform (Supabase's own and our earlier form both read). */
 export function transformFromKey(key: string): Transform {
-  const fields = Object.fromEntries(key.split(',').map((kv) => kv.split(':')));
-  return parseTransform({ ...fields, format: fields.format === 'auto' ? undefined : fields.format });
+  const fields: Record<string, string> = {};
+  for (const kv of key.split(',')) {
+    const [k, v] = kv.split(':');
+    if (k && v !== undefined) fields[k] = v;
+  }
+  const fromType = Object.entries(RESIZING_TYPE).find(([, type]) => type === fields.resizing_type)?.[0];
+  return parseTransform({
+    width: fields.width === '0' ? undefined : fields.width, height: fields.height === '0' ? undefined : fields.height,
+    resize: fields.resize ?? fromType, format: fields.format === 'auto' ? undefined : fields.format, quality: fields.quality,
+  });
 }
 
 type Sharp = (typeof import('sharp'))['default'];
@@ -56,9 +81,35 @@ const loadSharp = () =>
   }));
 
 /** what a transform produces when the source's own format is kept; other sources (SVG, HEIC, …) become PNG */
-const ORIGIN_FORMATS: Record<string, 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff'> = {
-  'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp', 'image/avif': 'avif', 'image/gif': 'gif', 'image/tiff': 'tiff',
+const ORIGIN_FORMATS: Partial<Record<ImageKind, 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff'>> = {
+  jpeg: 'jpeg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif', tiff: 'tiff',
 };
+
+export type ImageKind = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'heif' | 'tiff' | 'svg';
+/** how many leading bytes sniffImage needs */
+export const SNIFF_BYTES = 1024;
+
+/**
+ * What image the bytes are, from their signature, whatever type the object was stored with: storage-js uploads
+ * with text/plain unless told otherwise, and imgproxy (Supabase's renderer) reads the bytes, not the header.
+ */
+export function sniffImage(head: Buffer): ImageKind | null {
+  const ascii = (from: number, to: number) => head.subarray(from, to).toString('latin1');
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(4, 8) === 'ftyp') {
+    const brand = ascii(8, 12);
+    if (brand === 'avif' || brand === 'avis') return 'avif';
+    if (['heic', 'heix', 'hevc', 'hevx', 'mif1', 'msf1'].includes(brand)) return 'heif';
+  }
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
+  // SVG: an <svg> root after an optional BOM, XML prolog, comments, doctype and whitespace
+  const text = head.toString('utf8').replace(/^\uFEFF/, '');
+  if (/^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/i.test(text)) return 'svg';
+  return null;
+}
 
 /** At most `limit` jobs at once; the rest wait their turn. */
 function gate(limit: number) {
@@ -94,6 +145,9 @@ export interface RenderSource {
   ref: string;
   /** the object's current version: a rendered variant is cached under it and dies with it */
   version: string;
+  /** what the bytes are (sniffImage), null when they are no image */
+  kind: ImageKind | null;
+  /** the stored type, for the refusal's message */
   mimetype: string;
   size: number;
   read: () => Promise<Readable>;
@@ -110,11 +164,11 @@ export interface Variant {
 const FORMAT_OPTIONS = { jpeg: true, png: false, webp: true, avif: true, gif: false, tiff: true };
 
 export function variantOf(src: RenderSource, t: Transform, accept: string | undefined): Variant {
-  if (!src.mimetype.startsWith('image/')) throw storageErrors.invalidRequest(`Cannot transform an object of type ${src.mimetype}`);
+  if (!src.kind) throw storageErrors.invalidRequest(`Cannot transform an object of type ${src.mimetype}: its bytes are not an image`);
   if (src.size > MAX_SOURCE_BYTES) throw storageErrors.invalidRequest(`Images larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MB are not transformed`);
   const requested = t.format ?? (accept?.includes('image/webp') ? 'webp' : 'origin');
-  const format = requested === 'origin' ? (ORIGIN_FORMATS[src.mimetype] ?? 'png') : requested;
-  const key = renderKey(src.ref, src.version, createHash('sha256').update(`${transformKey(t)}|${format}`).digest('hex').slice(0, 16));
+  const format = requested === 'origin' ? (ORIGIN_FORMATS[src.kind] ?? 'png') : requested;
+  const key = renderKey(src.ref, src.version, createHash('sha256').update(`${transformKey(t)}|q${t.quality}|${format}`).digest('hex').slice(0, 16));
   return { key, format, contentType: `image/${format}`, etag: `"${createHash('sha256').update(key).digest('hex').slice(0, 32)}"` };
 }
 

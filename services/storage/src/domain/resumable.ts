@@ -8,6 +8,7 @@ import type { Project } from '@basalt/tenancy';
 import { objectKey, type Backend } from '../backend/index.js';
 import { storageErrors } from '../errors.js';
 import { mimeAllowed } from '../keys.js';
+import { objectContentType } from './mime.js';
 import { SERVICE, type Actor, type Tx } from '../db/tx.js';
 import type { ObjectDomain, Owner, UploadHead } from './objects.js';
 
@@ -66,8 +67,9 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
 
   return {
     async create(actor: Actor & Owner, bucket: string, name: string, length: number, head: UploadHead, upsert: boolean): Promise<ResumableRow> {
+      const type = objectContentType(head.contentType);
       const checked = await objects.prepareUpload(actor, bucket, name, upsert, length);
-      if (!name.endsWith('.emptyFolderPlaceholder') && !mimeAllowed(head.contentType, checked.mimes)) throw storageErrors.invalidMime(head.contentType);
+      if (!name.endsWith('.emptyFolderPlaceholder') && !mimeAllowed(type, checked.mimes)) throw storageErrors.invalidMime(type);
       const version = objects.newVersion();
       const upload = await backend.beginParts(key(version));
       const id = randomBytes(16).toString('hex');
@@ -75,7 +77,7 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
         return await tx(SERVICE, async (c) => (await c.query<ResumableRow>(
           `insert into storage.resumable_uploads (id, bucket_id, name, owner_id, upsert, content_type, cache_control, user_metadata, upload_length, version, s3_upload_id)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ${COLUMNS}`,
-          [id, bucket, name, actor.sub ?? null, upsert, head.contentType, head.cacheControl, head.userMetadata, length, version, upload])).rows[0]);
+          [id, bucket, name, actor.sub ?? null, upsert, type, head.cacheControl, head.userMetadata, length, version, upload])).rows[0]);
       } catch (e) {
         await backend.abortParts(key(version), upload);
         throw e;

@@ -34,7 +34,7 @@ export function signObject(
 ): string {
   const iat = Math.floor(Date.now() / 1000);
   const claims: SignedClaims = { url: `${bucket}/${name}`, scope, iat, exp: iat + seconds };
-  if (transformations) claims.transformations = transformations;
+  if (transformations !== undefined) claims.transformations = transformations;
   if (upload) {
     if (upload.owner) claims.owner = upload.owner;
     claims.upsert = upload.upsert;

@@ -34,17 +34,19 @@ export function orphanSweeper(d: SweeperDeps) {
     } else {
       const project = await d.registry.get(ref);
       if (!project) {
-        const { rowCount } = await d.control.query('select 1 from platform.projects where ref = $1', [ref]);
-        if (!rowCount) await d.backend.removePrefix(ref); // the project is gone: all of its bytes go
-        return rowCount ? 0 : ids.length;
+        const exists = await d.registry.exists(ref);
+        if (!exists) await d.backend.removePrefix(ref); // the project is gone: all of its bytes go
+        return exists ? 0 : ids.length;
       }
       const versionOf = (id: string) => (kind === 'r' ? id.slice(0, 32) : id);
       const rows = await projectTx(d.pools, project)(SERVICE, async (c) => {
-        // resumable uploads idle for a day are given up; younger ones keep their bytes
+        // resumable uploads idle for a day are given up; younger ones keep their bytes (S3 multipart parts stay
+        // until their upload is completed or aborted, as S3 keeps them)
         await c.query(`delete from storage.resumable_uploads where version = any($1::text[]) and updated_at < now() - interval '24 hours'`, [ids.map(versionOf)]);
         return (await c.query<{ version: string }>(
           `select version from storage.objects where version = any($1::text[])
-           union all select version from storage.resumable_uploads where version = any($1::text[])`, [ids.map(versionOf)])).rows;
+           union all select version from storage.resumable_uploads where version = any($1::text[])
+           union all select version from storage.s3_multipart_uploads_parts where version = any($1::text[])`, [ids.map(versionOf)])).rows;
       });
       const live = new Set(rows.map((r) => r.version));
       known = new Set(ids.filter((id) => live.has(versionOf(id))));

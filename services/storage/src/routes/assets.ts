@@ -1,21 +1,28 @@
 // /assets/admin/v1 (the project's owner publishes files) and /assets/v1 (anyone reads them, no apikey).
-import { pipeline } from 'node:stream/promises';
-import express, { Router, type Request } from 'express';
-import type pg from 'pg';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { BasaltError, errors } from '@basalt/errors';
-import { asyncRoute, projectBaseUrl } from '@basalt/http';
-import { requireProjectOwner, type ProjectRegistry } from '@basalt/tenancy';
+import { defineRoute, projectBaseUrl } from '@basalt/http';
+import type { ProjectRegistry } from '@basalt/tenancy';
 import { cacheControlFor, etagOf, type AssetRow, type AssetsDomain } from '../domain/assets.js';
+import { formatMediaType, storedMediaType } from '../domain/mime.js';
 import { notModified } from './http-cache.js';
 
-/** The project requireProjectOwner admitted. */
-const refOf = (req: Request) => (req as Request & { ref: string }).ref;
+export interface AssetRouteDeps {
+  assets: AssetsDomain;
+  registry: ProjectRegistry;
+  maxUploadBytes: number;
+  publicUrl: string;
+}
 
-const ownerErrors = {
+export const ownerErrors = {
   unauthorized: () => new BasaltError(401, 'unauthorized', "The project's service_role key or a platform token is required"),
   forbidden: () => new BasaltError(403, 'forbidden', "Publishing assets needs the project's service_role key or a platform token"),
   projectNotFound: () => new BasaltError(404, 'project_not_found', 'Project not found'),
 };
+
+/** the domain checks files and settings field by field, with its own messages */
+const Body = z.record(z.string(), z.unknown()).nullish().transform((b) => b ?? {});
 
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
@@ -24,56 +31,63 @@ const fileJson = (base: string, f: AssetRow) => ({
   content_type: f.content_type, updated_at: f.updated_at,
 });
 
-function decodedPath(raw: string): string | null {
+/** The raw path after `prefix`, decoded; null when it does not decode. */
+function pathAfter(req: FastifyRequest, prefix: string): string | null {
+  const q = req.url.indexOf('?');
   try {
-    return decodeURIComponent(raw);
+    return decodeURIComponent((q === -1 ? req.url : req.url.slice(0, q)).slice(prefix.length));
   } catch {
     return null;
   }
 }
 
-export function assetRoutes(assets: AssetsDomain, control: pg.Pool, registry: ProjectRegistry, o: { maxUploadBytes: number; publicUrl: string }): Router {
-  const r = Router();
-  const base = (req: Request) => projectBaseUrl(req.headers, o.publicUrl, refOf(req));
+/** Publishing, for the project's owner (requireProjectOwner runs first and sets req.ref). */
+export const assetAdminRoutes = ({ assets, maxUploadBytes, publicUrl }: AssetRouteDeps) => {
+  const base = (req: FastifyRequest) => projectBaseUrl(req.headers, publicUrl, req.ref);
+  return [
+    defineRoute({
+      method: 'POST', url: '/upload', schema: { body: Body }, bodyLimit: maxUploadBytes,
+      handler: async (req) => ({ files: (await assets.upload(req.ref, req.body.files)).map((f) => fileJson(base(req), f)) }),
+    }),
+    defineRoute({ method: 'GET', url: '/files', handler: async (req) => ({ files: (await assets.list(req.ref)).map((f) => fileJson(base(req), f)) }) }),
+    defineRoute({
+      method: 'DELETE', url: '/files/*',
+      handler: async (req) => {
+        const path = pathAfter(req, '/assets/admin/v1/files/');
+        if (path === null) throw errors.validation('invalid asset path');
+        if (!(await assets.remove(req.ref, path))) throw errors.notFound(`asset ${path}`);
+        return { deleted: path };
+      },
+    }),
+    defineRoute({ method: 'GET', url: '/settings', handler: (req) => assets.settings(req.ref) }),
+    defineRoute({ method: ['PUT', 'PATCH'], url: '/settings', schema: { body: Body }, handler: (req) => assets.updateSettings(req.ref, req.body) }),
+  ];
+};
 
-  const admin = Router();
-  admin.use(requireProjectOwner(control, registry, ownerErrors));
-  admin.post('/upload', express.json({ limit: o.maxUploadBytes }), asyncRoute(async (req, res) => {
-    const files = await assets.upload(refOf(req), (req.body ?? {}).files);
-    res.json({ files: files.map((f) => fileJson(base(req), f)) });
-  }));
-  admin.get('/files', asyncRoute(async (req, res) => {
-    res.json({ files: (await assets.list(refOf(req))).map((f) => fileJson(base(req), f)) });
-  }));
-  admin.delete(/^\/files\/.+$/, asyncRoute(async (req, res) => {
-    const path = decodedPath(req.path.slice('/files/'.length));
-    if (path === null) throw errors.validation('invalid asset path');
-    if (!(await assets.remove(refOf(req), path))) throw errors.notFound(`asset ${path}`);
-    res.json({ deleted: path });
-  }));
-  admin.get('/settings', asyncRoute(async (req, res) => void res.json(await assets.settings(refOf(req)))));
-  admin.put('/settings', express.json(), asyncRoute(async (req, res) => void res.json(await assets.updateSettings(refOf(req), req.body ?? {}))));
-  admin.patch('/settings', express.json(), asyncRoute(async (req, res) => void res.json(await assets.updateSettings(refOf(req), req.body ?? {}))));
-  r.use('/assets/admin/v1', admin);
-
-  r.get(/^\/assets\/v1(?:\/.*)?$/, asyncRoute(async (req, res) => {
-    const ref = req.headers['x-basalt-ref'];
-    const project = typeof ref === 'string' ? await registry.get(ref) : null;
-    if (!project) throw ownerErrors.projectNotFound();
-    const path = decodedPath(req.path.slice('/assets/v1'.length));
-    const found = path === null ? null : await assets.resolve(project.ref, path);
-    if (!found) throw errors.notFound('file');
-    const { row, fallback, settings } = found;
-    const etag = etagOf(row.sha256);
-    res.setHeader('content-type', row.content_type);
-    res.setHeader('etag', etag);
-    res.setHeader('last-modified', new Date(row.updated_at).toUTCString());
-    res.setHeader('cache-control', fallback ? settings.html_cache_control : cacheControlFor(row.path, row.content_type, settings));
-    res.setHeader('x-content-type-options', 'nosniff');
-    if (notModified(req, etag, new Date(row.updated_at))) return void res.status(304).end();
-    res.setHeader('content-length', String(row.size));
-    if (req.method === 'HEAD') return void res.end();
-    await pipeline(await assets.read(project.ref, row), res);
-  }));
-  return r;
-}
+/** The published site: one indexed lookup in the control database, then the bytes streamed. */
+export const assetSiteRoutes = ({ assets, registry }: AssetRouteDeps) => {
+  const site = defineRoute({
+    method: ['GET', 'HEAD'], url: '/assets/v1/*',
+    handler: async (req, reply) => {
+      const ref = req.headers['x-basalt-ref'];
+      const project = typeof ref === 'string' ? await registry.get(ref) : null;
+      if (!project) throw ownerErrors.projectNotFound();
+      const path = pathAfter(req, '/assets/v1');
+      const found = path === null ? null : await assets.resolve(project.ref, path);
+      if (!found) throw errors.notFound('file');
+      const { row, fallback, settings } = found;
+      const etag = etagOf(row.sha256);
+      // parsed at serve time like an object's type (a row that does not parse is served as bytes, not guessed at)
+      const type = formatMediaType(storedMediaType(row.content_type));
+      reply.header('content-type', type);
+      reply.header('etag', etag);
+      reply.header('last-modified', new Date(row.updated_at).toUTCString());
+      reply.header('cache-control', fallback ? settings.html_cache_control : cacheControlFor(row.path, type, settings));
+      if (notModified(req.raw, etag, new Date(row.updated_at))) return reply.code(304).send();
+      reply.header('content-length', String(row.size));
+      if (req.method === 'HEAD') return reply.send();
+      return reply.send(await assets.read(project.ref, row));
+    },
+  });
+  return [site, { ...site, url: '/assets/v1' }];
+};

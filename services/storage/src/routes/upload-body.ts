@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { storageErrors } from '../errors.js';
+import { objectContentType, parseMediaType } from '../domain/mime.js';
 import type { UploadHead } from '../domain/objects.js';
 
 export interface UploadBody {
@@ -32,15 +33,16 @@ export function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 export function readUploadBody(req: IncomingMessage): Promise<UploadBody> {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^multipart\/form-data/i.test(type)) {
+  const type = req.headers['content-type'];
+  // a request type that does not parse is refused here, as the object's type, rather than guessed at
+  if (parseMediaType(type)?.type !== 'multipart/form-data') {
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
     const meta = header('x-metadata');
     let decoded: string | undefined;
     if (meta !== undefined) decoded = Buffer.from(meta, 'base64').toString('utf8');
     return Promise.resolve({
       head: {
-        contentType: type || 'application/octet-stream',
+        contentType: objectContentType(type),
         cacheControl: header('cache-control') ?? 'no-cache',
         userMetadata: userMetadata(decoded),
       },
@@ -63,7 +65,7 @@ export function readUploadBody(req: IncomingMessage): Promise<UploadBody> {
       try {
         resolve({
           head: {
-            contentType: fields.contentType || info.mimeType || 'application/octet-stream',
+            contentType: objectContentType(fields.contentType || info.mimeType),
             cacheControl: cacheControlOf(fields.cacheControl),
             userMetadata: userMetadata(fields.metadata ?? fields.userMetadata),
           },

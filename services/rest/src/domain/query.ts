@@ -1,8 +1,17 @@
-// Reads PostgREST's query string and headers into a ReadSpec plus the other knobs (Prefer, Range, Accept,
-// profile). Reserved keys may carry an embed path prefix (`actors.order`, `roles.actors.limit`).
+// The parse stage's reading of PostgREST's query string and of the Prefer and Range headers: a ReadSpec (select
+// tree, filters, order and paging per embed path) plus columns/on_conflict. Reserved keys may carry an embed path
+// prefix (`actors.order`, `roles.actors.limit`).
 import { restErrors } from '../errors.js';
-import type { ReadSpec } from './build.js';
-import { parseField, parseOpValue, parseOrder, parseSelect, parseTree, splitTop, type Cond } from './grammar.js';
+import { parseField, parseOpValue, parseOrder, parseSelect, parseTree, splitTop, type Cond, type OrderTerm, type SelectItem } from './grammar.js';
+
+export interface ReadSpec {
+  select: SelectItem[];
+  /** keyed by embed path ('' = root, 'actors', 'roles.actors') */
+  conds: Map<string, Cond[]>;
+  order: Map<string, OrderTerm[]>;
+  limit: Map<string, number>;
+  offset: Map<string, number>;
+}
 
 export interface Prefer {
   return: 'minimal' | 'representation' | 'headers-only' | null;
@@ -46,7 +55,8 @@ export interface ParsedQuery {
   spec: ReadSpec;
   columns: string[] | null;
   onConflict: string[] | null;
-  /** key=value pairs that were not reserved: filters, or RPC arguments for GET /rpc */
+  /** GET /rpc: unreserved single-segment pairs, arguments or root filters; the planner tells them apart by the
+   * function's parameter names */
   rest: [string, string][];
 }
 
@@ -58,7 +68,7 @@ function nonNegative(v: string, what: string): number {
 /** Splits a key on dots outside quotes: `roles.actors.order` → ['roles', 'actors', 'order']. */
 const keyParts = (k: string) => splitTop(k, '.');
 
-export function parseQuery(search: URLSearchParams, filtersAreArgs: (key: string) => boolean = () => false): ParsedQuery {
+export function parseQuery(search: URLSearchParams, mayBeArgs = false): ParsedQuery {
   const spec: ReadSpec = { select: [{ kind: 'star' }], conds: new Map(), order: new Map(), limit: new Map(), offset: new Map() };
   const q: ParsedQuery = { spec, columns: null, onConflict: null, rest: [] };
   const add = <T>(m: Map<string, T[]>, path: string, v: T) => m.set(path, [...(m.get(path) ?? []), v]);
@@ -67,7 +77,7 @@ export function parseQuery(search: URLSearchParams, filtersAreArgs: (key: string
     if (key === 'columns') { q.columns = splitTop(value).map((c) => parseField(c).name); continue; }
     if (key === 'on_conflict') { q.onConflict = splitTop(value).map((c) => parseField(c).name); continue; }
     const parts = keyParts(key);
-    let last = parts[parts.length - 1];
+    const last = parts[parts.length - 1];
     let negate = false;
     let prefix = parts.slice(0, -1);
     if ((last === 'or' || last === 'and') && prefix[prefix.length - 1] === 'not') { negate = true; prefix = prefix.slice(0, -1); }
@@ -80,13 +90,15 @@ export function parseQuery(search: URLSearchParams, filtersAreArgs: (key: string
       else throw restErrors.parse(`"failed to parse" (${key})`);
       continue;
     }
-    if (parts.length === 1 && filtersAreArgs(key)) { q.rest.push([key, value]); continue; }
-    // A filter: the last segment is the field (it may hold a JSON path), the rest is the embed path.
-    last = parts[parts.length - 1];
-    const cond: Cond = { kind: 'filter', field: parseField(last), embedPath: parts.slice(0, -1), op: parseOpValue(value) };
-    add(spec.conds, parts.slice(0, -1).join('.'), cond);
+    if (parts.length === 1 && mayBeArgs) { q.rest.push([key, value]); continue; }
+    add(spec.conds, parts.slice(0, -1).join('.'), filterCond(parts, value));
   }
   return q;
+}
+
+/** A filter: the last key segment is the field (it may hold a JSON path), the others the embed path. */
+export function filterCond(parts: string[], value: string): Cond {
+  return { kind: 'filter', field: parseField(parts[parts.length - 1]), embedPath: parts.slice(0, -1), op: parseOpValue(value) };
 }
 
 /** `Range: 0-19` (Range-Unit items) → offset/limit for the root. */

@@ -1,9 +1,8 @@
-// /rpc/<fn>: picks the overload by argument names, binds every argument as a typed parameter, and reads the
-// result like a table (select, filters, order, paging, embeds) when the function returns rows.
+// Stage 2 for /rpc/<fn>: the overload the argument names pick, each argument as a typed value, and the shape of
+// the result (nothing, one scalar, or rows to read like a table with select, filters, order and paging).
 import type { CatalogFunction } from '../db/catalog.js';
 import { restErrors } from '../errors.js';
 import type { SchemaIndex, Table } from './schema.js';
-import { ident, qualified, type Sql } from './sql.js';
 
 const inputs = (f: CatalogFunction) => f.args.filter((a) => a.mode === 'i' || a.mode === 'b' || a.mode === 'v');
 const outputs = (f: CatalogFunction) => f.args.filter((a) => a.mode === 'o' || a.mode === 'b' || a.mode === 't');
@@ -40,19 +39,21 @@ function argValue(v: unknown, type: string): unknown {
   return String(v);
 }
 
-export function callSql(q: Sql, f: CatalogFunction, args: Record<string, unknown>, rawBody: unknown): string {
-  const fn = qualified(f.schema, f.name);
-  if (takesWholeBody(f)) return `${fn}(${q.p(JSON.stringify(rawBody ?? {}), inputs(f)[0].type)})`;
-  const named = inputs(f).filter((a) => a.name in args).map((a) => `${ident(a.name)} := ${q.p(argValue(args[a.name], a.type), castable(a.type))}`);
-  return `${fn}(${named.join(', ')})`;
-}
-
 /** format_type output is catalog text; still, only pass it through when it looks like a type name. */
 const castable = (t: string) => (/^[\w". [\](),-]+$/.test(t) ? t : 'text');
+
+/** `name` null: the whole body as the one unnamed json argument */
+export interface CallArg { name: string | null; value: unknown; type: string }
+
+export function callArgs(f: CatalogFunction, args: Record<string, unknown>, rawBody: unknown): CallArg[] {
+  if (takesWholeBody(f)) return [{ name: null, value: JSON.stringify(rawBody ?? {}), type: inputs(f)[0].type }];
+  return inputs(f).filter((a) => a.name in args).map((a) => ({ name: a.name, value: argValue(args[a.name], a.type), type: castable(a.type) }));
+}
 
 export type ResultShape =
   | { kind: 'void' }
   | { kind: 'scalar' }
+  /** `scalarColumn`: a set of scalars, read as one column of that name */
   | { kind: 'rows'; table: Table; setof: boolean; scalarColumn: string | null };
 
 export function resultShape(index: SchemaIndex, f: CatalogFunction): ResultShape {

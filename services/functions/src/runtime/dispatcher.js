@@ -1,0 +1,61 @@
+// The dispatcher worker every workerd runtime process runs. The functions service sends it each invocation with
+// the isolate id (function version, secrets revision, generation) in x-basalt-runtime-* headers; the dispatcher
+// loads that id through the Worker Loader (code, env and secrets asked once from the service's host socket) and
+// hands the request to the isolate. A loaded isolate's only network is globalOutbound: the Egress entrypoint
+// below, which tags each fetch with its tenant and sends it back to the service, where the egress policy applies.
+/* global Request, Response, Headers -- workerd's globals */
+// Plain JavaScript: workerd runs this file as it is.
+import { WorkerEntrypoint } from 'cloudflare:workers';
+
+const PREFIX = 'x-basalt-runtime-';
+const relay = (status, code, message) =>
+  Response.json({ code, message }, { status, headers: { 'x-relay-error': 'true', 'x-basalt-runtime-error': code } });
+
+export class Egress extends WorkerEntrypoint {
+  async fetch(request) {
+    const headers = new Headers(request.headers);
+    for (const k of [...headers.keys()]) if (k.startsWith(PREFIX)) headers.delete(k);
+    headers.set(`${PREFIX}token`, this.env.TOKEN);
+    headers.set(`${PREFIX}isolate`, this.ctx.props.isolate);
+    headers.set(`${PREFIX}url`, request.url);
+    return this.env.HOST.fetch('http://host/egress', {
+      method: request.method, headers, body: request.body, redirect: 'manual', ...(request.body ? { duplex: 'half' } : {}),
+    });
+  }
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    if (request.headers.get(`${PREFIX}token`) !== env.TOKEN) return relay(403, 'forbidden', 'not the functions service');
+    const url = new URL(request.url);
+    if (url.pathname === '/__basalt/ping') return new Response('pong');
+    const isolate = request.headers.get(`${PREFIX}isolate`);
+    const target = request.headers.get(`${PREFIX}url`);
+    if (!isolate || !target) return relay(400, 'bad_dispatch', 'missing isolate id');
+    const stub = env.LOADER.get(isolate, async () => {
+      const r = await env.HOST.fetch(`http://host/code/${encodeURIComponent(isolate)}`, { headers: { [`${PREFIX}token`]: env.TOKEN } });
+      if (!r.ok) throw new Error(`code unavailable: ${await r.text()}`);
+      const spec = await r.json();
+      return {
+        compatibilityDate: spec.compatibilityDate,
+        compatibilityFlags: spec.compatibilityFlags,
+        mainModule: 'index.js',
+        modules: { 'index.js': spec.code },
+        env: spec.env,
+        globalOutbound: ctx.exports.Egress({ props: { isolate } }),
+      };
+    });
+    const headers = new Headers(request.headers);
+    for (const k of [...headers.keys()]) if (k.startsWith(PREFIX)) headers.delete(k);
+    const init = { method: request.method, headers, body: request.body, redirect: 'manual', ...(request.body ? { duplex: 'half' } : {}) };
+    try {
+      return await stub.getEntrypoint().fetch(new Request(target, init));
+    } catch (e) {
+      const message = String(e?.message ?? e);
+      // a request the isolate never finished (hung, cancelled, its stream broken) vs. one it could not start
+      return /hung|canceled|cancelled|disconnected|stream/i.test(message)
+        ? relay(502, 'function_failed', message)
+        : relay(503, 'function_boot_failed', message.replace(/^Failed to start Worker:\s*/, ''));
+    }
+  },
+};

@@ -1,0 +1,167 @@
+// Stage 4 of a request: the statement runs as the caller. Settings (CALLER_SETTINGS_SQL: role, claims,
+// search_path, timeout, read-only, time zone) and statement go in one round trip; a plan whose rows must be
+// checked or counted before committing runs BEGIN, settings and statement in one round trip, then COMMIT.
+import type pg from 'pg';
+import { CALLER_SETTINGS_SQL, callerSettingsValues, ident } from '@basalt/db';
+import { BasaltError, fromPgError } from '@basalt/errors';
+import type { RequestRole } from '@basalt/tenancy';
+import { restErrors } from '../errors.js';
+import { deallocateSql, runPipeline, type PipelineError, type Row, type Step } from './pipeline.js';
+
+export interface Caller {
+  pool: pg.Pool;
+  role: RequestRole;
+  claims: Record<string, unknown>;
+  schema: string;
+  timeoutMs: number;
+  method: string;
+  path: string;
+  /** Prefer: timezone=… */
+  timezone: string | null;
+}
+
+export interface Execution {
+  readOnly: boolean;
+  /** an explicit transaction: rows are checked (or counted) before COMMIT, or it rolls back */
+  tx: boolean;
+  rollback: boolean;
+  /** PGRST124 before committing when more rows were written */
+  maxAffected: number | null;
+  /** PGRST116 before committing unless exactly one row */
+  singular: boolean;
+  /** count=planned (exactUpTo null) or estimated: the planner's row estimate, exact when at most exactUpTo */
+  estimate: { exactUpTo: number | null } | null;
+}
+
+export interface Statements {
+  main: Step;
+  /** EXPLAIN of the unpaged rows (count=planned|estimated) */
+  explain: Step | null;
+  /** the exact count, when the estimate is small enough to replace (count=estimated) */
+  exact: Step | null;
+}
+
+export interface Result { body: string | null; n: number; total: number | null; loc: string | null; inserted: number | null }
+
+const BEGIN: Step = { text: 'begin', values: [] };
+
+const settingsStep = (c: Caller, readOnly: boolean): Step => ({
+  text: CALLER_SETTINGS_SQL,
+  values: callerSettingsValues({
+    role: c.role, claims: { ...c.claims, role: c.role }, method: c.method, path: c.path,
+    searchPath: `${ident(c.schema)}, extensions`, timeoutMs: c.timeoutMs, readOnly, timezone: c.timezone,
+  }),
+});
+
+const toResult = (r: Row | undefined): Result => ({
+  body: r?.body ?? null,
+  n: Number(r?.n ?? 0),
+  total: r?.total == null ? null : Number(r.total),
+  loc: r?.loc ?? null,
+  inserted: r?.inserted == null ? null : Number(r.inserted),
+});
+
+function check(exec: Execution, r: Result): void {
+  if (exec.maxAffected !== null && r.n > exec.maxAffected) throw restErrors.maxAffected(r.n);
+  if (exec.singular && r.n !== 1) throw restErrors.singular(r.n);
+}
+
+/** A Postgres error leaves the connection usable; what the failed pipeline prepared is dropped before the
+ * connection goes back to the pool (one by one: a name whose Parse failed does not exist, which is fine). */
+async function dropPrepared(client: pg.PoolClient, e: unknown): Promise<void> {
+  for (const n of (e as PipelineError).prepared ?? []) await client.query(deallocateSql(n)).catch(() => undefined);
+}
+const isPgError = (e: unknown) => !!(e as PipelineError)?.severity;
+
+async function oneRoundTrip(c: Caller, exec: Execution, s: Statements): Promise<Result> {
+  const client = await c.pool.connect();
+  let rows: Row[];
+  try {
+    rows = await runPipeline(client, [settingsStep(c, exec.readOnly), s.main]);
+  } catch (e) {
+    if (isPgError(e)) await dropPrepared(client, e);
+    client.release(isPgError(e) ? undefined : (e as Error)); // not a Postgres error: the connection itself is suspect
+    throw e;
+  }
+  client.release();
+  return toResult(rows[0]);
+}
+
+async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise<Result> {
+  const client = await c.pool.connect();
+  let result: Result;
+  try {
+    result = toResult((await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), s.main]))[0]);
+    check(exec, result);
+    if (exec.estimate && s.explain) {
+      const planned = async () => Number(JSON.parse((await runPipeline(client, [s.explain!]))[0]['QUERY PLAN']!)[0].Plan['Plan Rows']);
+      // PostgREST: count=estimated is exact up to max-rows; past it, the planner's estimate when that is larger.
+      const upTo = exec.estimate.exactUpTo;
+      const exact = upTo !== null && s.exact ? Number((await runPipeline(client, [s.exact]))[0].c) : null;
+      result.total = exact === null ? await planned() : exact > upTo! ? Math.max(exact, await planned()) : exact;
+    }
+  } catch (e) {
+    // ROLLBACK first: nothing else (DEALLOCATE included) runs in an aborted transaction.
+    const broken = await client.query('rollback').then(() => false, () => true);
+    if (!broken && isPgError(e)) await dropPrepared(client, e);
+    client.release(broken);
+    throw e;
+  }
+  if (exec.readOnly && !exec.rollback) {
+    // A read-only transaction has nothing to make durable: its COMMIT is queued on this client (node-pg runs a
+    // client's queries in order, so the next request's statements wait behind it) and the response goes out now.
+    // A failed COMMIT discards the connection instead of returning it to the pool.
+    client.query('commit').then(() => client.release(), (err) => client.release(err));
+    return result;
+  }
+  try {
+    await client.query(exec.rollback ? 'rollback' : 'commit');
+  } catch (e) {
+    client.release(isPgError(e) ? undefined : (e as Error)); // a refused COMMIT (a deferred constraint) has rolled back
+    throw e;
+  }
+  client.release();
+  return result;
+}
+
+/** Runs the plan's statements as the caller; Postgres errors become PostgREST's (42501 → 401 for anon, 403 otherwise). */
+export function execute(c: Caller, exec: Execution, s: Statements): Promise<Result> {
+  return pgErrors(c, () => (exec.tx ? inTransaction(c, exec, s) : oneRoundTrip(c, exec, s)));
+}
+
+/** EXPLAIN of the statement that would answer the request (PostgREST's vnd.pgrst.plan), as the caller and in the
+ * same read-only or read-write transaction; with `analyze` the statement runs, and commits unless tx=rollback. */
+export function explain(c: Caller, exec: Execution, main: Step, format: 'json' | 'text', options: string[]): Promise<string> {
+  const text = `EXPLAIN (${[`FORMAT ${format.toUpperCase()}`, ...options.map((o) => o.toUpperCase())].join(', ')}) ${main.text}`;
+  return pgErrors(c, async () => {
+    const client = await c.pool.connect();
+    let rows: Row[];
+    try {
+      rows = await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), { text, values: main.values }]);
+      await client.query(exec.rollback ? 'rollback' : 'commit');
+    } catch (e) {
+      const broken = await client.query('rollback').then(() => false, () => true);
+      if (!broken && isPgError(e)) await dropPrepared(client, e);
+      client.release(broken);
+      throw e;
+    }
+    client.release();
+    return rows.map((r) => r['QUERY PLAN'] ?? '').join('\n');
+  });
+}
+
+async function pgErrors<T>(c: Caller, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof BasaltError) throw e;
+    if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
+      throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });
+    }
+    const mapped = fromPgError(e, c.role === 'anon');
+    if (mapped instanceof BasaltError && mapped.code === '57014') {
+      throw new BasaltError(504, '57014', mapped.message, { details: null, hint: 'The request exceeded the statement timeout of its role', cause: e });
+    }
+    throw mapped;
+  }
+}

@@ -1,0 +1,98 @@
+// The pipelined round trip against real Postgres, since it drives node-pg's private Connection API (pg is pinned):
+// settings and statement go out with one Sync and come back with one ReadyForQuery, an error mid-pipeline leaves
+// the connection usable with nothing prepared twice, and named statements stop at the per-connection cap.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { BasaltError } from '@basalt/errors';
+import type { RequestRole } from '@basalt/tenancy';
+import { execute, type Caller, type Execution } from './execute.js';
+import { MAX_PREPARED_PER_CONNECTION, preparedCount } from './statements.js';
+
+// One connection, so every call below reuses the same server session and statement cache.
+const pool = new pg.Pool({ connectionString: process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
+let caller: Caller;
+let connection: { on: (e: string, f: () => void) => void; off: (e: string, f: () => void) => void };
+before(async () => {
+  const c = await pool.connect();
+  connection = (c as unknown as { connection: typeof connection }).connection;
+  // Run as the login itself (the tenant roles need not exist in this database).
+  const role = (await c.query('select current_user as u')).rows[0].u as RequestRole;
+  c.release();
+  caller = { pool, role, claims: { sub: 'u-1', email: "o'brien@x.test" }, schema: 'pg_catalog', timeoutMs: 1500, method: 'GET', path: '/t', timezone: 'Asia/Tokyo' };
+});
+after(() => pool.end());
+
+const once: Execution = { readOnly: true, tx: false, rollback: false, maxAffected: null, singular: false, estimate: null };
+const step = (text: string, values: unknown[] = []) => ({ main: { text, values }, explain: null, exact: null });
+
+/** Round trips = ReadyForQuery messages while fn runs. */
+async function roundTrips<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  let n = 0;
+  const count = () => void n++;
+  connection.on('readyForQuery', count);
+  try {
+    return [await fn(), n];
+  } finally {
+    connection.off('readyForQuery', count);
+  }
+}
+
+const READ = `select json_build_object('sub', current_setting('request.jwt.claim.sub'), 'email', current_setting('request.jwt.claim.email'),
+  'path', current_setting('request.path'), 'search_path', current_setting('search_path'), 'timeout', current_setting('statement_timeout'),
+  'read_only', current_setting('transaction_read_only'), 'tz', current_setting('timezone'))::text as body, 1 as n`;
+
+test('settings and statement in one round trip; nothing carries over to the next statement', async () => {
+  const [r, trips] = await roundTrips(() => execute(caller, once, step(READ)));
+  assert.equal(trips, 1);
+  assert.deepEqual(JSON.parse(r.body!), {
+    sub: 'u-1', email: "o'brien@x.test", path: '/t', search_path: '"pg_catalog", extensions', timeout: '1500ms', read_only: 'on', tz: 'Asia/Tokyo',
+  });
+  const [again, trips2] = await roundTrips(() => execute({ ...caller, claims: {}, timezone: null }, { ...once, readOnly: false }, step(READ)));
+  assert.equal(trips2, 1, 'the settings statement is prepared once per connection');
+  const seen = JSON.parse(again.body!);
+  assert.equal(seen.sub, '');
+  assert.equal(seen.read_only, 'off');
+  assert.notEqual(seen.tz, 'Asia/Tokyo');
+});
+
+test('read-only and the statement timeout are enforced', async () => {
+  await assert.rejects(execute(caller, once, step('create temp table t_ro (x int)')), (e: BasaltError) => e.code === '25006');
+  await assert.rejects(execute({ ...caller, timeoutMs: 50 }, once, step('select pg_sleep(1)::text as body')), (e: BasaltError) => e.status === 504 && e.code === '57014');
+});
+
+test('an error mid-pipeline leaves the connection usable and its statement re-preparable', async () => {
+  const text = 'select (10 / $1::int)::text as body, 1 as n';
+  await assert.rejects(execute(caller, once, step(text, [0])), (e: BasaltError) => e instanceof BasaltError && e.code === '22012');
+  // The failed pipeline prepared the statement; it was dropped, so preparing it again does not collide.
+  assert.equal((await execute(caller, once, step(text, [2]))).body, '5');
+  assert.equal((await execute(caller, once, step(text, [5]))).body, '2');
+  // The same in an explicit transaction: rolled back, then usable.
+  const tx = { ...once, tx: true, readOnly: false };
+  await assert.rejects(execute(caller, tx, step('select (1 / $1::int)::text as body, 1 as n', [0])), (e: BasaltError) => e.code === '22012');
+  assert.equal((await execute(caller, tx, step('select (1 / $1::int)::text as body, 1 as n', [1]))).body, '1');
+  const c = await pool.connect();
+  try {
+    const dup = await c.query('select statement, count(*)::int as n from pg_prepared_statements group by statement having count(*) > 1');
+    assert.deepEqual(dup.rows, []);
+    assert.equal((await c.query(`select current_setting('request.jwt.claims', true) as c`)).rows[0].c || '', '');
+  } finally {
+    c.release();
+  }
+});
+
+test('named statements stop at the per-connection cap; past it statements still run, unnamed', async () => {
+  const extra = 10;
+  for (let i = 0; i < MAX_PREPARED_PER_CONNECTION + extra; i++) {
+    const r = await execute(caller, once, step(`select ${i}::text as body, 1 as n`));
+    assert.equal(r.body, String(i));
+  }
+  assert.equal(preparedCount(connection), MAX_PREPARED_PER_CONNECTION);
+  const c = await pool.connect();
+  try {
+    const n = (await c.query('select count(*)::int as n from pg_prepared_statements')).rows[0].n;
+    assert.ok(n <= MAX_PREPARED_PER_CONNECTION, `${n} prepared`);
+  } finally {
+    c.release();
+  }
+});

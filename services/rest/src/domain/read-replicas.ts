@@ -1,0 +1,58 @@
+// Reads on the cluster's streaming replica, with read-your-writes per session. A project whose cluster has a
+// replica (the registry's replicaConnectionString) reads there: GET, HEAD and RPC to STABLE or IMMUTABLE functions.
+// After a session (the caller's token) writes, its reads stay on the primary until the replica has replayed past
+// the write's WAL position (asked of the replica on each such read), or the window runs out. Sessions are
+// remembered in this process: behind several REST replicas a session that lands elsewhere right after its write
+// may read a replica that has not caught up (the window is short and replication lag on one network is ms).
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type pg from 'pg';
+import type { ProjectPools } from '@basalt/db';
+import type { Project } from '@basalt/tenancy';
+
+export interface ReplicaRoute {
+  /** the pool a read of this session goes to: the replica, or the primary while the replica is behind its write */
+  read: () => Promise<pg.Pool>;
+  /** records the WAL position after this session's write on the primary */
+  wrote: () => Promise<void>;
+}
+
+export class ReadReplicas {
+  readonly #writes = new LRUCache<string, { lsn: string; until: number }>({ max: 100_000 });
+
+  constructor(private readonly pools: ProjectPools, private readonly windowMs: number) {}
+
+  /** null when the project's cluster has no replica: everything goes to the primary, as before. */
+  route(project: Project, token: string, primary: pg.Pool): ReplicaRoute | null {
+    const replicaUrl = project.replicaConnectionString;
+    if (!replicaUrl) return null;
+    const session = `${project.ref}:${createHash('sha256').update(token).digest('base64url')}`;
+    const replica = () => this.pools.get({ ref: project.ref, connectionString: replicaUrl });
+    return {
+      read: async () => {
+        const w = this.#writes.get(session);
+        if (!w) return replica();
+        if (Date.now() > w.until || (await this.#caughtUp(replica(), w.lsn))) {
+          this.#writes.delete(session);
+          return replica();
+        }
+        return primary;
+      },
+      wrote: async () => {
+        // the insert position: with asynchronous commit the write position may still be short of the commit record
+        const { rows } = await primary.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
+        this.#writes.set(session, { lsn: rows[0].lsn, until: Date.now() + this.windowMs });
+      },
+    };
+  }
+
+  /** Whether the replica has replayed up to `lsn`; a replica that cannot say is treated as behind. */
+  async #caughtUp(replica: pg.Pool, lsn: string): Promise<boolean> {
+    try {
+      const { rows } = await replica.query<{ ok: boolean | null }>('select pg_last_wal_replay_lsn() >= $1::pg_lsn as ok', [lsn]);
+      return rows[0].ok === true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// Listing a bucket as the caller (RLS decides what is seen): list (one folder level, Supabase's storage.search)
+// and listV2 (keyset pages over names in byte order, optionally grouped by folder).
+import type pg from 'pg';
+import { storageErrors } from '../errors.js';
+import { bucketId } from '../keys.js';
+import { asService, type Actor, type Tx } from '../db/tx.js';
+import type { ObjectRow } from './objects.js';
+import { findBucket } from './buckets.js';
+
+const likePrefix = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
+
+/** The bucket must exist; it is looked up as the service, since a caller may list a bucket it cannot read. */
+async function requireBucket(c: pg.PoolClient, actor: Actor, id: string): Promise<void> {
+  if (!(await asService(c, actor, () => findBucket(c, id)))) throw storageErrors.noSuchBucket();
+}
+
+export function listingDomain(tx: Tx) {
+  return {
+    async list(actor: Actor, bucket: string, body: Record<string, unknown>) {
+      bucketId(bucket);
+      if (typeof body.prefix !== 'string') throw storageErrors.invalidRequest('prefix is required');
+      const folder = body.prefix.replace(/\/+$/, '');
+      const level = folder === '' ? 1 : folder.split('/').length + 1;
+      const limit = Math.min(Math.max(Number(body.limit ?? 100) || 100, 1), 1000);
+      const offset = Math.max(Number(body.offset ?? 0) || 0, 0);
+      const sortBy = (body.sortBy ?? {}) as { column?: string; order?: string };
+      const column = ['name', 'updated_at', 'created_at', 'last_accessed_at'].includes(sortBy.column ?? '') ? sortBy.column! : 'name';
+      const order = String(sortBy.order ?? 'asc').toLowerCase() === 'desc' ? 'desc' : 'asc';
+      // search matches the start of an entry's name, case-insensitively, as Supabase's storage.search does
+      const search = typeof body.search === 'string' && body.search !== '' ? likePrefix(body.search) : null;
+      return tx(actor, async (c) => {
+        await requireBucket(c, actor, bucket);
+        const { rows } = await c.query(
+          `with objs as (
+             select o.path_tokens[$3] as part, array_length(o.path_tokens, 1) = $3 as is_file, o.*
+             from storage.objects o
+             where o.bucket_id = $1 and o.name collate "C" like $2 and array_length(o.path_tokens, 1) >= $3
+           ), entries as (
+             select distinct on (part) part as name, null::uuid as id, null::timestamptz as updated_at, null::timestamptz as created_at,
+                    null::timestamptz as last_accessed_at, null::jsonb as metadata
+             from objs where not is_file
+             union all
+             select part, id, updated_at, created_at, last_accessed_at, metadata from objs where is_file
+           )
+           select * from entries where ($4::text is null or name ilike $4 || '%')
+           order by ${column === 'name' ? 'name collate "C"' : column} ${order}, name collate "C" asc
+           limit $5 offset $6`,
+          [bucket, folder === '' ? '%' : `${likePrefix(folder)}/%`, level, search, limit, offset]);
+        return rows;
+      });
+    },
+
+    /**
+     * listV2: keyset pages over names in byte order. `prefix` is a plain name prefix; with_delimiter groups
+     * everything below the next "/" into one folder entry. The cursor is the last key of the previous page.
+     */
+    async listV2(actor: Actor, bucket: string, body: Record<string, unknown>) {
+      bucketId(bucket);
+      const prefix = typeof body.prefix === 'string' ? body.prefix : '';
+      const limit = Math.min(Math.max(Number(body.limit ?? 1000) || 1000, 1), 1000);
+      const delimiter = body.with_delimiter === true;
+      const sortBy = (body.sortBy ?? {}) as { order?: string };
+      const desc = String(sortBy.order ?? 'asc').toLowerCase() === 'desc';
+      let after: string | null = null;
+      if (typeof body.cursor === 'string' && body.cursor !== '') {
+        try {
+          after = Buffer.from(body.cursor, 'base64url').toString('utf8');
+        } catch {
+          throw storageErrors.invalidRequest('invalid cursor');
+        }
+      }
+      return tx(actor, async (c) => {
+        await requireBucket(c, actor, bucket);
+        const { rows } = await c.query<{ key: string; is_folder: boolean } & Partial<ObjectRow>>(
+          `with matched as (
+             select o.*, case when $4 and position('/' in substr(o.name, length($2) + 1)) > 0
+                      then left(o.name, length($2) + position('/' in substr(o.name, length($2) + 1))) else o.name end as key
+             from storage.objects o
+             where o.bucket_id = $1 and o.name collate "C" like $3
+           ), entries as (
+             select key, bool_or(key <> name) as is_folder, (array_agg(id))[1] as id, max(updated_at) as updated_at,
+                    max(created_at) as created_at, max(last_accessed_at) as last_accessed_at, (array_agg(metadata))[1] as metadata,
+                    (array_agg(version))[1] as version
+             from matched group by key
+           )
+           select * from entries
+           where $5::text is null or (case when $6 then key collate "C" < $5 else key collate "C" > $5 end)
+           order by key collate "C" ${desc ? 'desc' : 'asc'} limit $7`,
+          [bucket, prefix, `${likePrefix(prefix)}%`, delimiter, after, desc, limit + 1]);
+        const page = rows.slice(0, limit);
+        const hasNext = rows.length > limit;
+        return {
+          hasNext,
+          ...(hasNext ? { nextCursor: Buffer.from(page[page.length - 1].key).toString('base64url') } : {}),
+          folders: page.filter((r) => r.is_folder).map((r) => ({ name: r.key.slice(prefix.length).replace(/\/$/, ''), key: r.key })),
+          objects: page.filter((r) => !r.is_folder).map((r) => ({
+            name: r.key, key: r.key, id: r.id, version: r.version, updated_at: r.updated_at, created_at: r.created_at,
+            last_accessed_at: r.last_accessed_at, metadata: r.metadata,
+          })),
+        };
+      });
+    },
+  };
+}
