@@ -1,0 +1,94 @@
+// One usage record per model call, whatever way it ends: tokens from the provider's usage fields, or counted
+// with the tokenizer when it reported none; cost from the price table of the model actually called; latency
+// and time to first token. Records go to the batched writer; the caller's budget counters are added to here.
+import type { BasaltError } from '@basalt/errors';
+import type { Meter } from '@basalt/metering';
+import type { UsageRecord } from '../db/usage.js';
+import type { Budgets } from './budgets.js';
+import type { Caller } from './callers.js';
+import type { Plan, Endpoint } from './plans.js';
+import type { PriceBook } from './pricing.js';
+import type { Candidate } from './routing.js';
+import { countTokens, promptTokens } from './tokenizer.js';
+import type { Usage } from './usage.js';
+
+export interface CallContext {
+  caller: Caller;
+  requestId: string;
+  /** aborted when the client goes away */
+  signal: AbortSignal;
+  /** aborted when the client goes away or the call is over */
+  upstreamSignal: AbortSignal;
+  abortUpstream: () => void;
+  anthropicVersion?: string;
+  anthropicBeta?: string;
+  /** performance.now() when the request arrived */
+  startedAt: number;
+}
+
+export interface UsageSink {
+  push: (r: UsageRecord) => void;
+}
+
+/** The project's metered usage (@basalt/metering) from one usage record: a call, its tokens, its cost. */
+export function meterAiUsage(meter: Meter, r: UsageRecord): void {
+  meter.count(r.ref, 'ai-gateway', 'ai_requests');
+  meter.count(r.ref, 'ai-gateway', 'ai_input_tokens', r.input_tokens);
+  meter.count(r.ref, 'ai-gateway', 'ai_output_tokens', r.output_tokens);
+  meter.count(r.ref, 'ai-gateway', 'ai_tokens', r.input_tokens + r.output_tokens);
+  meter.count(r.ref, 'ai-gateway', 'ai_cost_micro_usd', Math.round(r.cost_usd * 1e6));
+}
+
+// Our own 429s are answered before anything is spent; recording them would let a flood fill the table.
+const UNRECORDED = new Set(['budget_exceeded', 'rate_limit_exceeded']);
+
+export class UsageMeter {
+  constructor(private readonly sink: UsageSink, private readonly prices: PriceBook, private readonly budgets: Budgets) {}
+
+  start(call: CallContext, endpoint: Endpoint, model: string, body: Record<string, unknown>) {
+    let done = false;
+    let ttft: number | null = null;
+    let candidate: Candidate | null = null;
+    let plan: Plan | null = null;
+    const elapsed = () => Math.round(performance.now() - call.startedAt);
+
+    const write = (status: number, usage: Usage, error: string | null) => {
+      if (done) return;
+      done = true;
+      const upstreamModel = candidate?.model ?? null;
+      const cost = upstreamModel ? this.prices.costOf(upstreamModel, usage) : 0;
+      const c = call.caller;
+      this.sink.push({
+        ref: c.ref, request_id: call.requestId, key_id: c.keyId, principal: c.kind, user_id: c.userId, endpoint, model,
+        provider: candidate?.provider.name ?? null, upstream_model: upstreamModel,
+        input_tokens: usage.input, output_tokens: usage.output, cached_tokens: usage.cached, cache_write_tokens: usage.cacheWrite,
+        cost_usd: cost, latency_ms: elapsed(), ttft_ms: ttft, status, error: error?.slice(0, 1000) ?? null, stream: body.stream === true,
+        created_at: new Date(),
+      });
+      this.budgets.spend(c, usage.input + usage.output, cost);
+    };
+
+    return {
+      attempt(c: Candidate, p: Plan) {
+        candidate = c;
+        plan = p;
+      },
+      firstByte() {
+        ttft ??= elapsed();
+      },
+      /** usage null (or unreported): counted from the prompt and the output text seen */
+      finish(status: number, usage: Usage | null, output: string[], error: string | null) {
+        let u = usage;
+        if (!u || !u.reported) {
+          const input = u?.input || (plan ? plan.estimateInput() : promptTokens(body));
+          u = { input, output: u?.output || countTokens(output.join('')), cached: 0, cacheWrite: 0, reported: false };
+        }
+        write(status, u, error);
+      },
+      fail(e: BasaltError) {
+        if (done || UNRECORDED.has(e.code)) return;
+        write(e.status ?? 500, { input: 0, output: 0, cached: 0, cacheWrite: 0, reported: false }, e.message ?? String(e));
+      },
+    };
+  }
+}

@@ -1,0 +1,62 @@
+// MongoDB's order over BSON values (for JS-side sorts, $min/$max and the JS matcher):
+// MinKey < null < numbers < strings < objects < arrays < binary < ObjectId < booleans < dates < timestamps < regex < MaxKey.
+import { Binary, BSONRegExp, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
+import { asNumber, isPlainObject } from './values.js';
+
+export function typeRank(v: unknown): number {
+  if (v instanceof MinKey) return 0;
+  if (v === null || v === undefined) return 1;
+  if (asNumber(v) !== undefined) return 2;
+  if (typeof v === 'string') return 3;
+  if (Array.isArray(v)) return 5;
+  if (v instanceof Binary) return 6;
+  if (v instanceof ObjectId) return 7;
+  if (typeof v === 'boolean') return 8;
+  if (v instanceof Date) return 9;
+  if (v instanceof Timestamp) return 10;
+  if (v instanceof RegExp || v instanceof BSONRegExp) return 11;
+  if (v instanceof MaxKey) return 12;
+  return 4; // plain object
+}
+
+export function compareValues(a: unknown, b: unknown): number {
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  switch (ra) {
+    case 2: {
+      const x = asNumber(a)!;
+      const y = asNumber(b)!;
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 3: return a === b ? 0 : (a as string) < (b as string) ? -1 : 1;
+    case 5: {
+      const x = a as unknown[];
+      const y = b as unknown[];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const c = compareValues(x[i], y[i]);
+        if (c) return c;
+      }
+      return x.length - y.length < 0 ? -1 : x.length > y.length ? 1 : 0;
+    }
+    case 4: {
+      const xe = Object.entries(a as object);
+      const ye = Object.entries(b as object);
+      for (let i = 0; i < Math.min(xe.length, ye.length); i++) {
+        if (xe[i][0] !== ye[i][0]) return xe[i][0] < ye[i][0] ? -1 : 1;
+        const c = compareValues(xe[i][1], ye[i][1]);
+        if (c) return c;
+      }
+      return xe.length === ye.length ? 0 : xe.length < ye.length ? -1 : 1;
+    }
+    case 6: return Buffer.compare(Buffer.from((a as Binary).buffer), Buffer.from((b as Binary).buffer));
+    case 7: return (a as ObjectId).toHexString().localeCompare((b as ObjectId).toHexString());
+    case 8: return a === b ? 0 : a ? 1 : -1;
+    case 9: return Math.sign((a as Date).getTime() - (b as Date).getTime());
+    case 10: return (a as Timestamp).compare(b as Timestamp);
+    default: return 0;
+  }
+}
+
+export const valuesEqual = (a: unknown, b: unknown) => typeRank(a) === typeRank(b) && compareValues(a, b) === 0
+  && (!isPlainObject(a) || Object.keys(a).length === Object.keys(b as object).length);

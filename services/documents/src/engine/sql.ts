@@ -1,0 +1,40 @@
+// Small helpers for building parameterised SQL over the storage form.
+import { escapeLiteral } from 'pg';
+import { docErrors } from '../errors.js';
+
+export class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+  /** a jsonb parameter holding a storage-form JSON text */
+  json(text: string): string {
+    return `${this.add(text)}::jsonb`;
+  }
+}
+
+/** `a.b.0` → ['a','b','0']; empty components and `$` fields are refused. */
+export function parsePath(path: string, what = 'field path'): string[] {
+  const parts = path.split('.');
+  if (!path || parts.some((p) => p === '')) throw docErrors.badValue(`invalid ${what} "${path}"`);
+  if (parts[0].startsWith('$')) throw docErrors.unknownOperator(parts[0]);
+  return parts;
+}
+
+/** `(doc #> '{a,b}')` with the path inlined, so it matches an expression index exactly. */
+export function pathExpr(root: string, path: string[]): string {
+  if (path.length === 0) return root;
+  if (root === 'doc' && path.length === 1 && path[0] === '_id') return 'id';
+  const arr = `{${path.map((p) => `"${p.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`;
+  return `(${root} #> ${escapeLiteral(arr)})`;
+}
+
+/** A jsonpath for a field path: `$."a"."b"`, numeric components as array subscripts too (lax mode). */
+export function jsonPath(path: string[]): string {
+  return '$' + path.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${jsonPathString(p)}`)).join('');
+}
+
+export const jsonPathString = (s: string) => JSON.stringify(s);
+
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;

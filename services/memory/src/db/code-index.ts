@@ -1,0 +1,33 @@
+// What the in-process code index reads: an estimate of a project's size, and the codes written since a
+// watermark (the xmin of the previous read's snapshot, so rows committed out of order are not missed).
+import type pg from 'pg';
+import type { Params } from './filters.js';
+
+export async function estimatedRows(tx: pg.PoolClient): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'memory.memories'::regclass`);
+  return rows[0]?.n ?? 0;
+}
+
+export interface CodeRow {
+  id: string;
+  /** varbit_send: a 4-byte bit length, then the bits, most significant first */
+  code: Buffer;
+}
+
+export async function codesSince(tx: pg.PoolClient, model: string, bits: number, watermark: string | null): Promise<{ rows: CodeRow[]; next: string }> {
+  // the watermark is read first: a transaction still open now has an xid at or past it and is re-read next time
+  const { rows: [w] } = await tx.query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin');
+  const { rows } = await tx.query<CodeRow>(
+    `select id, varbit_send(code) as code from memory.memories
+     where embedding_model = $1 and bit_length(code) = $2 and ($3::xid8 is null or xid >= $3::xid8)`,
+    [model, bits, watermark],
+  );
+  return { rows, next: w.xmin };
+}
+
+/** of the given candidates, those the filters (and RLS) admit, in no particular order */
+export async function admitted(tx: pg.PoolClient, ids: string[], where: string, p: Params): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await tx.query<{ id: string }>(`select m.id from memory.memories m where m.id = any(${p.add(ids)}::uuid[]) and ${where}`, p.values);
+  return rows.map((r) => r.id);
+}
