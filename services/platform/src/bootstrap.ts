@@ -7,6 +7,7 @@ import { sealSecrets, type SecretBox } from '@basalt/crypto';
 import { migrate, readMigrations } from '@basalt/db';
 import type { Logger } from '@basalt/http';
 import { migrateTenantDatabase, prepareTemplate } from '@basalt/tenant-schema';
+import { checkMasterKey, MasterKeyMismatch } from '@basalt/tenancy';
 import { clustersDb } from './db/clusters.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -14,6 +15,9 @@ const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 export const templateNameFor = (databaseUrl: string) => `${databaseName(databaseUrl)}_tenant_template`.slice(0, 63);
 
 export async function bootstrap(control: pg.Pool, secrets: SecretBox, databaseUrl: string, log: Logger): Promise<string> {
+  // Before anything is written: a key that cannot open what is stored stops here, with the ways out.
+  const key = await checkMasterKey(control, secrets);
+  if (key.state === 'mismatch') throw new MasterKeyMismatch(databaseName(databaseUrl), key.projects);
   const client = await control.connect();
   try {
     const applied = await migrate(client, 'platform', await readMigrations(MIGRATIONS));

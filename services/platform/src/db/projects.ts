@@ -13,8 +13,13 @@ export interface ProjectRecord {
   anon_key_enc: string;
   service_key_enc: string;
   settings: Record<string, unknown>;
+  plan: string;
   created_at: Date;
   updated_at: Date;
+  /** set while the project sleeps (domain/sleep.ts) */
+  sleeping_at?: Date | null;
+  /** the cluster a move is copying the project to (domain/placement.ts) */
+  moving_to?: string | null;
 }
 
 export interface NewProject {
@@ -27,14 +32,15 @@ export interface NewProject {
   jwtSecretEnc: string;
   anonKeyEnc: string;
   serviceKeyEnc: string;
+  plan: string;
 }
 
 export const projectsDb = (db: pg.Pool) => ({
   async insert(p: NewProject): Promise<ProjectRecord> {
     const { rows } = await db.query<ProjectRecord>(
-      `insert into platform.projects (ref, name, cluster_id, db_name, db_role, db_password_enc, jwt_secret_enc, anon_key_enc, service_key_enc)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *`,
-      [p.ref, p.name, p.clusterId, p.dbName, p.dbRole, p.dbPasswordEnc, p.jwtSecretEnc, p.anonKeyEnc, p.serviceKeyEnc],
+      `insert into platform.projects (ref, name, cluster_id, db_name, db_role, db_password_enc, jwt_secret_enc, anon_key_enc, service_key_enc, plan)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *`,
+      [p.ref, p.name, p.clusterId, p.dbName, p.dbRole, p.dbPasswordEnc, p.jwtSecretEnc, p.anonKeyEnc, p.serviceKeyEnc, p.plan],
     );
     return rows[0];
   },
@@ -70,21 +76,6 @@ export const projectsDb = (db: pg.Pool) => ({
   },
   async remove(ref: string): Promise<void> {
     await db.query('delete from platform.projects where ref = $1', [ref]);
-  },
-  async addDomain(ref: string, domain: string): Promise<boolean> {
-    const { rowCount } = await db.query(
-      'insert into platform.custom_domains (domain, ref) values ($1, $2) on conflict do nothing',
-      [domain, ref],
-    );
-    return rowCount === 1;
-  },
-  async listDomains(ref: string): Promise<{ domain: string; created_at: Date }[]> {
-    const { rows } = await db.query('select domain, created_at from platform.custom_domains where ref = $1 order by domain', [ref]);
-    return rows;
-  },
-  async removeDomain(ref: string, domain: string): Promise<boolean> {
-    const { rowCount } = await db.query('delete from platform.custom_domains where ref = $1 and domain = $2', [ref, domain]);
-    return rowCount === 1;
   },
 });
 

@@ -1,11 +1,19 @@
 // Project lifecycle: create (database, role, secret, keys), read, rename, rotate keys, delete every trace.
 import { randomRef, randomSecret, redactSecrets, sealSecrets, type SecretBox } from '@basalt/crypto';
 import { hmacKey, signApiKey } from '@basalt/jwt';
-import type { ProjectRegistry } from '@basalt/tenancy';
+import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import type { ClustersDb } from '../db/clusters.js';
 import type { ProjectRecord, ProjectsDb } from '../db/projects.js';
 import { platformErrors } from '../errors.js';
+import type { ProjectSettings } from './settings.js';
 import { createTenantDatabase, dropTenantDatabase, tenantNames } from './provisioner.js';
+
+/** The active project as the services see it (the registry, with its secrets open), or the platform's 404. */
+export async function activeProject(registry: ProjectRegistry, ref: string): Promise<Project> {
+  const p = await registry.get(ref);
+  if (!p) throw platformErrors.projectNotFound(ref);
+  return p;
+}
 
 export interface ProjectsDeps {
   projects: ProjectsDb;
@@ -15,6 +23,10 @@ export interface ProjectsDeps {
   templateName: string;
   connectionLimit: number;
   projectUrl: (ref: string) => string;
+  /** the plan new projects get (BASALT_DEFAULT_PLAN) */
+  defaultPlan: string;
+  /** sets the database-side quotas of a project's plan (db-quotas' checkProject) */
+  applyPlan: (ref: string) => Promise<unknown>;
 }
 
 export interface ProjectView {
@@ -22,8 +34,13 @@ export interface ProjectView {
   name: string;
   status: string;
   url: string;
+  plan: string;
   settings: Record<string, unknown>;
   created_at: string;
+  /** the Postgres cluster holding its database */
+  cluster: string;
+  /** idle past its limit: its resources are released until the next request wakes it */
+  sleeping: boolean;
 }
 
 function signedKeys(secrets: SecretBox, ref: string) {
@@ -44,8 +61,11 @@ export function projectsDomain(d: ProjectsDeps) {
     name: p.name,
     status: p.status === 'active' ? 'ACTIVE_HEALTHY' : p.status.toUpperCase(),
     url: d.projectUrl(p.ref),
+    plan: p.plan,
     settings: redactSecrets(p.settings),
     created_at: p.created_at.toISOString(),
+    cluster: p.cluster_id,
+    sleeping: p.sleeping_at != null,
   });
 
   const mustFind = async (ref: string) => {
@@ -56,14 +76,15 @@ export function projectsDomain(d: ProjectsDeps) {
 
   return {
     view,
-    async create(name: string) {
+    async create(name: string, opts: { cluster?: string } = {}) {
       const ref = randomRef();
       const { dbName, dbRole } = tenantNames(ref);
       const password = randomSecret(32);
-      const cluster = await d.clusters.pickForNewProject();
+      const cluster = opts.cluster ? await d.clusters.get(opts.cluster) : await d.clusters.pickForNewProject();
+      if (!cluster) throw platformErrors.clusterNotFound(opts.cluster!);
       const keys = signedKeys(d.secrets, ref);
       const record = await d.projects.insert({
-        ref, name, clusterId: cluster.id, dbName, dbRole, dbPasswordEnc: d.secrets.encrypt(password), ...keys.enc,
+        ref, name, clusterId: cluster.id, dbName, dbRole, dbPasswordEnc: d.secrets.encrypt(password), ...keys.enc, plan: d.defaultPlan,
       });
       try {
         await createTenantDatabase(d.secrets.decrypt(cluster.admin_url_enc), d.templateName, {
@@ -74,6 +95,7 @@ export function projectsDomain(d: ProjectsDeps) {
         throw e;
       }
       await d.projects.setStatus(ref, 'active');
+      await d.applyPlan(ref);
       await d.registry.invalidate(ref); // drops a cached "unknown ref" on every replica
       return { ...view({ ...record, status: 'active' }), anon_key: keys.anonKey, service_role_key: keys.serviceKey };
     },
@@ -83,7 +105,7 @@ export function projectsDomain(d: ProjectsDeps) {
     async list(refs: string[] | null) {
       return (await d.projects.list(refs)).map(view);
     },
-    async update(ref: string, patch: { name?: string; settings?: Record<string, unknown> }) {
+    async update(ref: string, patch: { name?: string; settings?: ProjectSettings }) {
       // Secrets in the patch are sealed; a redacted value sent back keeps the stored one.
       const settings = patch.settings && sealSecrets(patch.settings, d.secrets, (await mustFind(ref)).settings);
       const p = await d.projects.update(ref, { ...patch, settings });
@@ -125,21 +147,6 @@ export function projectsDomain(d: ProjectsDeps) {
       const cluster = await d.clusters.get(p.cluster_id);
       if (!cluster) throw platformErrors.projectNotFound(ref);
       return { record: p, adminUrl: d.secrets.decrypt(cluster.admin_url_enc) };
-    },
-    async addDomain(ref: string, domain: string) {
-      await mustFind(ref);
-      if (!(await d.projects.addDomain(ref, domain))) throw platformErrors.domainTaken(domain);
-      await d.registry.invalidate(ref);
-      return { domain };
-    },
-    async listDomains(ref: string) {
-      await mustFind(ref);
-      return d.projects.listDomains(ref);
-    },
-    async removeDomain(ref: string, domain: string) {
-      await mustFind(ref);
-      if (!(await d.projects.removeDomain(ref, domain))) throw platformErrors.validation(`Domain ${domain} is not mapped to ${ref}`);
-      await d.registry.invalidate(ref);
     },
   };
 }

@@ -13,7 +13,7 @@ export interface TenantDatabase {
 
 export const tenantNames = (ref: string) => ({ dbName: `proj_${ref}`, dbRole: `proj_${ref}_authenticator` });
 
-async function onCluster<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function onCluster<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const url = new URL(adminUrl);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
@@ -34,9 +34,13 @@ export async function createTenantDatabase(adminUrl: string, template: string, t
     try {
       await c.query(`grant anon, authenticated, service_role, basalt_admin to ${role}`);
       await c.query(`create database ${db} template ${ident(template)}`);
+      // as Supabase's databases: extensions (pgcrypto, pgvector) resolve unqualified (see tenant migration 0008)
+      await c.query(`alter database ${db} set search_path = "$user", public, extensions`);
       // Only this project's login may connect: the isolation boundary between projects on one cluster.
       await c.query(`revoke all on database ${db} from public`);
       await c.query(`grant connect, temporary on database ${db} to ${role}`);
+      // the owner (basalt_admin, behind the SQL API) may create schemas and trusted extensions (tenant migration 0010)
+      await c.query(`grant create on database ${db} to basalt_admin`);
     } catch (e) {
       await c.query(`drop database if exists ${db} with (force)`).catch(() => undefined);
       await c.query(`drop role if exists ${role}`).catch(() => undefined);

@@ -1,19 +1,18 @@
-// Runs a developer's SQL in their project database as the project owner role (basalt_admin), never as a superuser.
-// Each call gets its own connection, closed afterwards, so no SET, temp table or open transaction outlives it.
+// A developer's SQL in their project database, as the project owner role (basalt_admin), never as a superuser.
+// Each use gets its own connection, closed afterwards, so no SET, temp table or open transaction outlives it.
+// Read-only sessions (MCP's read-only mode) run with default_transaction_read_only, so Postgres refuses writes.
 import pg from 'pg';
 import type { Project } from '@basalt/tenancy';
 import { platformErrors } from '../errors.js';
 
-export async function runSql(project: Project, query: string, timeoutMs: number): Promise<unknown[]> {
+export async function withProjectDb<T>(project: Project, opts: { timeoutMs: number; readOnly?: boolean }, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: project.connectionString, connectionTimeoutMillis: 5_000 });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await client.query(`set role basalt_admin; set statement_timeout = ${Math.floor(timeoutMs)}`);
-    // No parameters: node-postgres then uses the simple protocol, which allows several statements.
-    const result = (await client.query(query)) as pg.QueryResult | pg.QueryResult[];
-    const last = Array.isArray(result) ? result[result.length - 1] : result;
-    return last?.rows ?? [];
+    await client.query(`set role basalt_admin; set statement_timeout = ${Math.floor(opts.timeoutMs)}`);
+    if (opts.readOnly) await client.query('set default_transaction_read_only = on');
+    return await fn(client);
   } catch (e) {
     const err = e as { message: string; code?: string };
     if (err.code && /^[0-9A-Z]{5}$/.test(err.code)) throw platformErrors.sql(err);
@@ -22,3 +21,13 @@ export async function runSql(project: Project, query: string, timeoutMs: number)
     await client.end().catch(() => undefined);
   }
 }
+
+/** Several statements in the simple protocol (no parameters): the last statement's rows. */
+export async function runStatements(c: pg.Client, query: string): Promise<unknown[]> {
+  const result = (await c.query(query)) as pg.QueryResult | pg.QueryResult[];
+  const last = Array.isArray(result) ? result[result.length - 1] : result;
+  return last?.rows ?? [];
+}
+
+export const runSql = (project: Project, query: string, timeoutMs: number): Promise<unknown[]> =>
+  withProjectDb(project, { timeoutMs }, (c) => runStatements(c, query));

@@ -1,81 +1,83 @@
-// /platform/v1/projects: lifecycle, keys, SQL, schema export, custom domains (Supabase Management API shapes).
-//   POST   /projects                          create
-//   GET    /projects                          list
-//   GET    /projects/:ref                     get
-//   PATCH  /projects/:ref                     rename, settings
-//   DELETE /projects/:ref?confirm=<ref>       delete every trace
-//   GET    /projects/:ref/api-keys            anon + service_role keys
-//   POST   /projects/:ref/api-keys/rotate     new secret and keys
-//   POST   /projects/:ref/sql                 run SQL (alias /database/query)
-//   GET    /projects/:ref/schema/export       DDL of the app's schemas
-//   GET|POST|DELETE /projects/:ref/custom-domains[/:domain]
-import { Router } from 'express';
+// /platform/v1/projects: lifecycle, keys, SQL, schema export (Supabase Management API shapes). Custom domains
+// are in routes/custom-domains.ts. Mounted in app.ts: the unscoped list needs a token for every project, the
+// project list a token with access to :ref (both checked in onRequest hooks, before the body is read).
 import { z } from 'zod';
+import { defineRoute } from '@basalt/http';
 import type { ProjectRegistry } from '@basalt/tenancy';
-import type { ProjectsDomain } from '../domain/projects.js';
+import { activeProject, type ProjectsDomain } from '../domain/projects.js';
+import type { PlansDomain } from '../domain/plans.js';
+import { platformErrors } from '../errors.js';
+import { ProjectSettings } from '../domain/settings.js';
 import { runSql } from '../domain/sql.js';
 import { exportSchema } from '../domain/schema-export.js';
-import { platformErrors } from '../errors.js';
-import { requireProjectAccess } from './auth.js';
 
-const CreateProject = z.object({ name: z.string().trim().min(1).max(256) }).strict();
-const UpdateProject = z
-  .object({
-    name: z.string().trim().min(1).max(256).optional(),
-    settings: z
-      .object({ rate_limit_rps: z.number().int().min(1).max(1_000_000).optional() })
-      .passthrough()
-      .optional(),
-  })
-  .strict();
+const Ref = z.object({ ref: z.string() });
+// `cluster` places the project on a registered cluster; without it, the one with the fewest projects takes it
+const CreateProject = z.object({ name: z.string().trim().min(1).max(256), cluster: z.string().min(1).max(63).optional() }).strict();
+// An absent body is a no-op PATCH, as it always was.
+// `plan` is the operator's: a token scoped to the project (its owner's) may not change it.
+const UpdateProject = z.object({
+  name: z.string().trim().min(1).max(256).optional(),
+  settings: ProjectSettings.optional(),
+  plan: z.string().min(1).max(63).optional(),
+}).strict().default({});
 const Sql = z.object({ query: z.string().min(1).max(1_000_000) });
-const Domain = z.object({ domain: z.string().toLowerCase().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'not a domain name') });
+// `confirm` is compared with the ref in the domain, whatever its type, so a wrong one is confirmation_required.
+const DeleteQuery = z.object({ confirm: z.unknown() });
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+const ExportQuery = z.object({
+  schemas: z
+    .unknown()
+    .transform((v) => (typeof v === 'string' ? v.split(',') : ['public']))
+    .refine((list) => list.every((s) => SCHEMA_NAME.test(s)), 'a comma-separated list of schema names'),
+});
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) throw platformErrors.validation(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), r.error.issues);
-  return r.data;
-}
+/** POST /projects: only an unscoped token creates projects. */
+export const newProjectRoutes = (projects: ProjectsDomain) => [
+  defineRoute({
+    method: 'POST', url: '/projects', schema: { body: CreateProject },
+    handler: async (req, reply) => reply.code(201).send(await projects.create(req.body.name, { cluster: req.body.cluster })),
+  }),
+];
 
-export function projectRoutes(projects: ProjectsDomain, registry: ProjectRegistry, sqlTimeoutMs: number): Router {
-  const r = Router();
-  const project = async (ref: string) => {
-    const p = await registry.get(ref);
-    if (!p) throw platformErrors.projectNotFound(ref);
-    return p;
-  };
+export const projectListRoutes = (projects: ProjectsDomain) => [
+  defineRoute({ method: 'GET', url: '/projects', handler: (req) => projects.list(req.platform.projectRefs) }),
+];
 
-  r.post('/projects', async (req, res) => {
-    if (req.platform.projectRefs !== null) throw platformErrors.forbiddenProject('(new)');
-    res.status(201).json(await projects.create(parse(CreateProject, req.body).name));
+/** Routes of one project (:ref), for a token with access to it. */
+export function projectRoutes(projects: ProjectsDomain, registry: ProjectRegistry, sqlTimeoutMs: number, plans: PlansDomain) {
+  const project = (ref: string) => activeProject(registry, ref);
+  const sql = (url: string) => defineRoute({
+    method: 'POST', url, schema: { params: Ref, body: Sql },
+    handler: async (req) => runSql(await project(req.params.ref), req.body.query, sqlTimeoutMs),
   });
-  r.get('/projects', async (req, res) => void res.json(await projects.list(req.platform.projectRefs)));
-  r.use('/projects/:ref', requireProjectAccess);
-  r.get('/projects/:ref', async (req, res) => void res.json(await projects.get(req.params.ref)));
-  r.patch('/projects/:ref', async (req, res) => void res.json(await projects.update(req.params.ref, parse(UpdateProject, req.body))));
-  r.delete('/projects/:ref', async (req, res) => {
-    await projects.remove(req.params.ref, req.query.confirm);
-    res.json({ ref: req.params.ref, deleted: true });
-  });
-  r.get('/projects/:ref/api-keys', async (req, res) => void res.json(await projects.apiKeys(req.params.ref)));
-  r.post('/projects/:ref/api-keys/rotate', async (req, res) => void res.json(await projects.rotateKeys(req.params.ref)));
-  const sql = async (req: { params: { ref: string }; body: unknown }, res: { json: (v: unknown) => void }) =>
-    res.json(await runSql(await project(req.params.ref), parse(Sql, req.body).query, sqlTimeoutMs));
-  r.post('/projects/:ref/sql', sql);
-  r.post('/projects/:ref/database/query', sql);
-  r.get('/projects/:ref/schema/export', async (req, res) => {
-    const raw = typeof req.query.schemas === 'string' ? req.query.schemas.split(',') : ['public'];
-    if (!raw.every((s) => SCHEMA_NAME.test(s))) throw platformErrors.validation('schemas: a comma-separated list of schema names');
-    res.type('application/sql').send(await exportSchema(await project(req.params.ref), raw));
-  });
-  r.get('/projects/:ref/custom-domains', async (req, res) => void res.json(await projects.listDomains(req.params.ref)));
-  r.post('/projects/:ref/custom-domains', async (req, res) =>
-    void res.status(201).json(await projects.addDomain(req.params.ref, parse(Domain, req.body).domain)),
-  );
-  r.delete('/projects/:ref/custom-domains/:domain', async (req, res) => {
-    await projects.removeDomain(req.params.ref, req.params.domain.toLowerCase());
-    res.status(204).end();
-  });
-  return r;
+  return [
+    defineRoute({ method: 'GET', url: '/projects/:ref', schema: { params: Ref }, handler: (req) => projects.get(req.params.ref) }),
+    defineRoute({
+      method: 'PATCH', url: '/projects/:ref', schema: { params: Ref, body: UpdateProject },
+      handler: async (req) => {
+        const { plan, ...patch } = req.body;
+        if (plan !== undefined) {
+          if (req.platform.projectRefs !== null) throw platformErrors.planChangeForbidden(req.params.ref);
+          await plans.assign(req.params.ref, plan);
+        }
+        return projects.update(req.params.ref, patch);
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/projects/:ref', schema: { params: Ref, querystring: DeleteQuery },
+      handler: async (req) => {
+        await projects.remove(req.params.ref, req.query.confirm);
+        return { ref: req.params.ref, deleted: true };
+      },
+    }),
+    defineRoute({ method: 'POST', url: '/projects/:ref/api-keys/rotate', schema: { params: Ref }, handler: (req) => projects.rotateKeys(req.params.ref) }),
+    sql('/projects/:ref/sql'),
+    sql('/projects/:ref/database/query'),
+    defineRoute({
+      method: 'GET', url: '/projects/:ref/schema/export', schema: { params: Ref, querystring: ExportQuery },
+      handler: async (req, reply) =>
+        reply.type('application/sql; charset=utf-8').send(await exportSchema(await project(req.params.ref), req.query.schemas)),
+    }),
+  ];
 }

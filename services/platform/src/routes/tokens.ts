@@ -1,11 +1,10 @@
-// /platform/v1/tokens: issue, list, revoke platform tokens.
+// /platform/v1/tokens: issue, list, revoke platform tokens (for unscoped tokens only: see app.ts).
 //   POST   /tokens        {name, projects?, expires_in_days?} → 201 {id, name, token, …} (the only time the token is shown)
 //   GET    /tokens
 //   DELETE /tokens/:id
-import { Router } from 'express';
 import { z } from 'zod';
+import { defineRoute } from '@basalt/http';
 import type { TokensDomain } from '../domain/tokens.js';
-import { platformErrors } from '../errors.js';
 
 const IssueToken = z
   .object({
@@ -14,24 +13,20 @@ const IssueToken = z
     expires_in_days: z.number().int().min(1).max(3650).optional(),
   })
   .strict();
+const TokenId = z.object({ id: z.string() });
 
-export function tokenRoutes(tokens: TokensDomain): Router {
-  const r = Router();
-  r.post('/tokens', async (req, res) => {
-    // A scoped token cannot mint tokens: that would let it widen its own scope.
-    if (req.platform.projectRefs !== null) throw platformErrors.forbiddenProject('(tokens)');
-    const body = IssueToken.safeParse(req.body ?? {});
-    if (!body.success) throw platformErrors.validation(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    res.status(201).json(await tokens.issue({ name: body.data.name, projectRefs: body.data.projects, expiresInDays: body.data.expires_in_days }));
-  });
-  r.get('/tokens', async (req, res) => {
-    if (req.platform.projectRefs !== null) throw platformErrors.forbiddenProject('(tokens)');
-    res.json(await tokens.list());
-  });
-  r.delete('/tokens/:id', async (req, res) => {
-    if (req.platform.projectRefs !== null) throw platformErrors.forbiddenProject('(tokens)');
-    await tokens.revoke(req.params.id);
-    res.status(204).end();
-  });
-  return r;
-}
+export const tokenRoutes = (tokens: TokensDomain) => [
+  defineRoute({
+    method: 'POST', url: '/tokens', schema: { body: IssueToken },
+    handler: async (req, reply) =>
+      reply.code(201).send(await tokens.issue({ name: req.body.name, projectRefs: req.body.projects, expiresInDays: req.body.expires_in_days })),
+  }),
+  defineRoute({ method: 'GET', url: '/tokens', handler: () => tokens.list() }),
+  defineRoute({
+    method: 'DELETE', url: '/tokens/:id', schema: { params: TokenId },
+    handler: async (req, reply) => {
+      await tokens.revoke(req.params.id);
+      return reply.code(204).send();
+    },
+  }),
+];
