@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// `basalt` on the PATH: runs the TypeScript CLI through tsx, resolved from this checkout so it works from any folder.
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// `basalt` on the PATH: runs the TypeScript CLI through tsx in this same process (one Node start, not two),
+// resolved from this checkout so it works from any folder.
+import { register } from 'tsx/esm/api';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
-const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+register();
+const { run } = await import('../src/main.ts');
+process.exitCode = await run(process.argv.slice(2));

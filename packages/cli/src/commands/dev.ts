@@ -27,7 +27,7 @@ async function ensureDemo(api: PlatformApi, saved: Credentials | null): Promise<
 export const devCommand: Command = {
   name: 'dev',
   summary: 'run the whole fleet locally (what `npm start` does)',
-  usage: 'basalt dev [--port 8000] [--logs]',
+  usage: 'basalt dev [--port 8000] [--logs] [--reset-control-db <database>]',
   async run(ctx) {
     const port = Number(flag(ctx.flags, 'port') ?? process.env.PORT ?? 8000);
     const secrets = localSecrets();
@@ -40,6 +40,16 @@ export const devCommand: Command = {
       BASALT_PUBLIC_URL: publicUrl,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     };
+    // pg and the tenancy package load only here, so every other command starts faster
+    const { ensureMasterKeyMatches, resetControlDatabase } = await import('../control-db.js');
+    const reset = flag(ctx.flags, 'reset-control-db');
+    if (reset) {
+      const { projects } = await ctx.out.step(`dropping the control database "${reset}" and its projects`, () => resetControlDatabase(env.DATABASE_URL, reset));
+      ctx.out.info(`dropped "${reset}" and ${projects} project database(s)`);
+      const saved = readCredentials();
+      if (saved?.demo) writeCredentials({ url: saved.url, platform_token: saved.platform_token }); // the demo project went with it
+    }
+    await ensureMasterKeyMatches(env.DATABASE_URL, env.BASALT_MASTER_KEY);
     for (let p = port; p <= port + 10; p++) {
       if (await portTaken(p)) throw new CliError(`port ${p} is in use: is Basalt already running? (basalt status) Use --port to pick another range.`);
     }
@@ -50,8 +60,13 @@ export const devCommand: Command = {
         env,
         basePort: port,
         logs,
-        onExit: (name, code) => {
-          if (!stopping) ctx.out.info(`✖ ${name} exited with code ${code}; see ${logs === 'inherit' ? 'the output above' : join(logs, `${name}.log`)}`);
+        onRestart: ({ name, code, signal, delayMs }) => {
+          if (stopping) return;
+          const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+          ctx.out.info(`↻ ${name} ${why}; restarting it in ${delayMs} ms (logs: ${logs === 'inherit' ? 'above' : join(logs, `${name}.log`)})`);
+        },
+        onGiveUp: ({ reason }) => {
+          if (!stopping) ctx.out.info(`✖ ${reason}`);
         },
       }),
     );

@@ -1,16 +1,16 @@
-// basalt keys <ref> [--rotate]
-import { usageError, type Command } from '../command.js';
+// basalt keys [ref] [--rotate]
+import { projectRef, type Command } from '../command.js';
 import { table } from '../output.js';
 
-const usage = 'basalt keys <ref> [--rotate]';
+const usage = 'basalt keys [ref] [--rotate]';
 
 export const keysCommand: Command = {
   name: 'keys',
   summary: "show (or rotate) a project's anon and service_role keys",
   usage,
+  flags: ['rotate', 'project-ref'],
   async run(ctx) {
-    const ref = ctx.args[0];
-    if (!ref) throw usageError(usage, 'missing project ref');
+    const ref = projectRef(ctx, usage);
     const api = ctx.api();
     const keys = ctx.flags.rotate === true
       ? await ctx.out.step(`rotating keys of ${ref}`, () => api.post(`/projects/${ref}/api-keys/rotate`))

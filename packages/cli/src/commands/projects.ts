@@ -1,16 +1,19 @@
-// basalt projects create <name> | list | get <ref> | delete <ref> --yes
-import { subcommand, usageError, type Command } from '../command.js';
+// basalt projects create <name> | list | get [ref] | keys [ref] | delete <ref> --yes
+import { projectRef, REF, subcommand, usageError, type Command } from '../command.js';
 import { table } from '../output.js';
 
-const usage = 'basalt projects create <name> | list | get <ref> | delete <ref> --yes';
+const usage = 'basalt projects create <name> | list | get [ref] | keys [ref] | delete <ref> --yes';
 
 export const projectsCommand: Command = {
   name: 'projects',
-  summary: 'create, list, inspect and delete projects',
+  summary: 'create, list, inspect (keys too) and delete projects',
   usage,
+  subcommands: ['create', 'list', 'get', 'keys', 'delete'],
+  flags: ['yes', 'project-ref'],
   async run(ctx) {
+    const sub = subcommand(ctx, usage, ['create', 'list', 'get', 'keys', 'delete']);
     const api = ctx.api();
-    switch (subcommand(ctx, usage, ['create', 'list', 'get', 'delete'])) {
+    switch (sub) {
       case 'create': {
         const name = ctx.args.slice(1).join(' ');
         if (!name) throw usageError(usage, 'missing project name');
@@ -20,11 +23,14 @@ export const projectsCommand: Command = {
       case 'list':
         return ctx.out.result(await api.get('/projects'), (rows) => table(rows, ['ref', 'name', 'status', 'url', 'created_at']));
       case 'get':
-        if (!ctx.args[1]) throw usageError(usage, 'missing project ref');
-        return ctx.out.result(await api.get(`/projects/${ctx.args[1]}`), (p) => table([p], ['ref', 'name', 'status', 'url', 'created_at']));
+        return ctx.out.result(await api.get(`/projects/${projectRef(ctx, usage, 1)}`), (p) => table([p], ['ref', 'name', 'status', 'url', 'created_at']));
+      case 'keys':
+        return ctx.out.result(await api.get(`/projects/${projectRef(ctx, usage, 1)}/api-keys`), (rows) => table(rows, ['name', 'api_key']));
       case 'delete': {
+        // never from the folder's link: deleting takes the ref spelled out
         const ref = ctx.args[1];
         if (!ref) throw usageError(usage, 'missing project ref');
+        if (!REF.test(ref)) throw usageError(usage, `"${ref}" is not a project ref (20 lowercase letters)`);
         if (ctx.flags.yes !== true) throw usageError(usage, `deleting ${ref} drops its database for good; add --yes to confirm`);
         await ctx.out.step(`deleting ${ref}`, () => api.delete(`/projects/${ref}?confirm=${ref}`));
         return ctx.out.result({ ref, deleted: true }, () => `deleted ${ref}`);

@@ -1,18 +1,19 @@
-// basalt secrets set <ref> NAME=value … | list <ref> | unset <ref> NAME …
-import { subcommand, usageError, type Command } from '../command.js';
+// basalt secrets set [ref] NAME=value … | list [ref] | unset [ref] NAME …   (the ref may come from `basalt link`)
+import { projectRef, subcommand, usageError, type Command } from '../command.js';
 import { table } from '../output.js';
 
-const usage = 'basalt secrets set <ref> NAME=value [NAME=value …] | list <ref> | unset <ref> NAME [NAME …]';
+const usage = 'basalt secrets set [ref] NAME=value [NAME=value …] | list [ref] | unset [ref] NAME [NAME …]';
 
 export const secretsCommand: Command = {
   name: 'secrets',
   summary: "set, list (names only) and unset a project's function secrets",
   usage,
+  subcommands: ['set', 'list', 'unset'],
+  flags: ['project-ref'],
   async run(ctx) {
     const sub = subcommand(ctx, usage, ['set', 'list', 'unset']);
-    const ref = ctx.args[1];
-    if (!ref) throw usageError(usage, 'a project ref is required');
-    const rest = ctx.args.slice(2);
+    const ref = projectRef(ctx, usage, 1);
+    const rest = ctx.args.slice(1);
     const api = ctx.api();
     const show = (rows: unknown) => ctx.out.result(rows, (r) => table(r, ['name', 'updated_at']));
     if (sub === 'list') return show(await api.get(`/projects/${ref}/secrets`));

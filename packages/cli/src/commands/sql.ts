@@ -1,19 +1,19 @@
-// basalt sql <ref> "<query>" | basalt sql <ref> -f file.sql
+// basalt sql [ref] "<query>" | basalt sql [ref] -f file.sql
 import { readFileSync } from 'node:fs';
-import { CliError, flag, usageError, type Command } from '../command.js';
+import { CliError, flag, projectRef, usageError, type Command } from '../command.js';
 import { table } from '../output.js';
 
-const usage = 'basalt sql <ref> "<query>" | basalt sql <ref> -f <file.sql>';
+const usage = 'basalt sql [ref] "<query>" | basalt sql [ref] -f <file.sql>';
 
 export const sqlCommand: Command = {
   name: 'sql',
   summary: "run SQL in a project's database as its owner",
   usage,
+  flags: ['file', 'project-ref'],
   async run(ctx) {
-    const ref = ctx.args[0];
-    if (!ref) throw usageError(usage, 'missing project ref');
+    const ref = projectRef(ctx, usage);
     const file = flag(ctx.flags, 'f') ?? flag(ctx.flags, 'file');
-    let query = ctx.args.slice(1).join(' ');
+    let query = ctx.args.join(' ');
     if (file) {
       try {
         query = readFileSync(file, 'utf8');
