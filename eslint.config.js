@@ -1,6 +1,7 @@
 // One lint setup for the whole workspace: typescript-eslint's recommended rules plus our house rules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { boundaries } from './infra/lint/boundaries.js';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.basalt/**', 'bench/results/**'] },
@@ -13,6 +14,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
     },
+  },
+  {
+    // Studio (services/platform/studio) is browser code: ES modules served as they are, no bundler.
+    files: ['services/platform/studio/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'location', 'navigator', 'sessionStorage', 'localStorage', 'FormData', 'Blob', 'URLSearchParams',
+        'XMLHttpRequest', 'WebSocket', 'performance', 'confirm', 'prompt', 'addEventListener', 'removeEventListener'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
+    // STYLE.md "Boundaries": services never import each other, packages never import services, no deep imports.
+    files: ['gateway/**/*.ts', 'services/**/*.ts', 'packages/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'infra/**/*.ts'],
+    plugins: { boundaries },
+    rules: { 'boundaries/imports': 'error' },
   },
   {
     // STYLE.md: no console.* in service sources; logs go through pino.

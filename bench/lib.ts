@@ -1,7 +1,8 @@
 // Shared benchmark plumbing: a throwaway control database, wrk runs parsed into numbers, results written to bench/results/.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ export interface WrkResult {
   p50_ms: number;
   p99_ms: number;
   errors: number;
+  /** requests completed in the run */
+  requests?: number;
 }
 
 /** Installs a Debian package the benchmark needs (as root), or explains what is missing. */
@@ -40,6 +43,7 @@ export function wrk(url: string, opts: { connections: number; seconds: number; t
     rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
     p50_ms: toMs(pick(/\s50%\s+(\S+)/)),
     p99_ms: toMs(pick(/\s99%\s+(\S+)/)),
+    requests: Number(pick(/(\d+) requests in /) || 0),
     errors: non2xx + (sockErr ? sockErr.split(',').reduce((n, part) => n + Number(/\d+/.exec(part)?.[0] ?? 0), 0) : 0),
   };
 }
@@ -86,7 +90,10 @@ export interface BenchFleet {
   stop: () => Promise<void>;
 }
 
-/** Starts the named services on free ports over a fresh control database; stop() drops everything again. */
+/**
+ * Starts the named services on free ports over a fresh control database, with the settings `npm start` uses
+ * (what users get: LOG_LEVEL info and every service's own defaults); stop() drops everything again.
+ */
 export async function benchFleet(name: string, only: string[], extraEnv: Record<string, string> = {}): Promise<BenchFleet> {
   const base = await freeBasePort();
   const db = await scratchDatabase(`basalt_bench_${name}`);
@@ -102,7 +109,7 @@ export async function benchFleet(name: string, only: string[], extraEnv: Record<
       BASALT_PLATFORM_TOKEN: token,
       BASALT_PUBLIC_URL: `http://localhost:${base}`,
       BASALT_REDIS_PREFIX: `bench-${name}-${base}:`,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       ...extraEnv,
     },
   }).catch(async (e) => {
@@ -120,4 +127,28 @@ export async function benchFleet(name: string, only: string[], extraEnv: Record<
     return text ? JSON.parse(text) : undefined;
   };
   return { fleet, platform, databaseUrl: db.url, stop: async () => { await fleet.stop(); await db.drop(); } };
+}
+
+/** A project's own database URL (its name from the control database), for baselines that query it directly. */
+export async function projectDatabaseUrl(controlUrl: string, ref: string): Promise<string> {
+  const control = new pg.Client({ connectionString: controlUrl });
+  await control.connect();
+  try {
+    const { rows: [{ db_name }] } = await control.query('select db_name from platform.projects where ref = $1', [ref]);
+    return Object.assign(new URL(controlUrl), { pathname: `/${db_name}` }).toString();
+  } finally {
+    await control.end();
+  }
+}
+
+/**
+ * A baseline server (`source`, CommonJS, printing its port on stdout) in its own process, since wrk runs
+ * synchronously here and would stall a server on this event loop. It gets DB_URL and PG_PATH (node-postgres).
+ */
+export async function startMinimalServer(source: string, dbUrl: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', source], {
+    env: { ...process.env, DB_URL: dbUrl, PG_PATH: createRequire(import.meta.url).resolve('pg') }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+  return { port, child };
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { ROOT } from '@basalt/fleet';
-import { present, render } from '@basalt/deploy';
+import { nodeArgs, present, render } from '@basalt/deploy';
 
 test('committed deployment files match what the code generates (npm run gen:deploy)', () => {
   for (const [path, content] of Object.entries(render())) {
@@ -22,7 +22,8 @@ test('docker-compose.yml runs every service on its port with the shared env and 
   for (const s of present()) {
     const svc = compose.services[s.name];
     assert.ok(svc, s.name);
-    assert.deepEqual(svc.command, [...(s.nodeArgs ?? []), s.entry]);
+    assert.deepEqual(svc.command, [...(s.nodeArgs ?? []), '--enable-source-maps', `dist/${s.name}.mjs`]);
+    assert.deepEqual(svc.command, nodeArgs(s));
     assert.equal(svc.environment.PORT, String(s.port));
     assert.ok(svc.environment.DATABASE_URL && svc.environment.BASALT_MASTER_KEY, `${s.name} gets the shared env`);
   }
@@ -41,7 +42,7 @@ test('kubectl kustomize k8s/ renders a Deployment and Service for every service,
     const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === s.name);
     const container = dep.spec.template.spec.containers[0];
     assert.equal(container.ports[0].containerPort, s.port);
-    assert.deepEqual(container.args, [...(s.nodeArgs ?? []), s.entry]);
+    assert.deepEqual(container.args, [...(s.nodeArgs ?? []), '--enable-source-maps', `dist/${s.name}.mjs`]);
     assert.equal(container.readinessProbe.httpGet.path, '/ready');
   }
   assert.ok(of('HorizontalPodAutoscaler').includes('gateway'));

