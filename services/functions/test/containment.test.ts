@@ -30,7 +30,9 @@ before(async () => {
 after(() => new Promise((r) => canary.close(r)));
 
 const deploy = (slug: string, source: string) =>
-  platform(`/projects/${a.ref}/functions`, { method: 'POST', json: { slug, source, verify_jwt: false, timeout_ms: 15_000 } });
+  // a wall time long enough that the CPU watchdog (546) always acts first, even where a loaded machine gives the
+  // looping process a tenth of a core
+  platform(`/projects/${a.ref}/functions`, { method: 'POST', json: { slug, source, verify_jwt: false, timeout_ms: 90_000 } });
 
 /** B's function called back to back while `during` runs: every status it answered. */
 async function steadyWhile<T>(during: () => Promise<T>): Promise<{ result: T; statuses: number[]; relay: number }> {

@@ -187,12 +187,15 @@ export function invoker(d: InvokeDeps) {
     const deadline = new AbortController();
     // the plan's fn_wall_ms caps the function's own timeout
     const wallMs = capped(fn.timeout_ms, project.quotas.fn_wall_ms);
+    // and its fn_cpu_ms the runtime's CPU watchdog
+    const cpuMs = capped(d.limits.cpuMs, project.quotas.fn_cpu_ms);
     const timer = setTimeout(() => deadline.abort(fnErrors.timeout(wallMs)), wallMs);
     try {
       const body = hasBody ? limitBody(req, d.limits.requestBytes, deadline) : null;
       const res = await d.runtimes.dispatch({
         isolate, version, ref: project.ref, spec: specFor(project, fn, baseUrl),
         url: `${new URL(baseUrl).origin}/${slug}${rest}`, method: req.method ?? 'GET', headers, body,
+        cpuMs: cpuMs < d.limits.cpuMs ? cpuMs : undefined,
       }, deadline.signal);
       clearTimeout(timer);
       const status = res.statusCode ?? 502;
@@ -249,7 +252,7 @@ export function invoker(d: InvokeDeps) {
         }
         if (e.reason === 'cpu') {
           log(546, '', 'CPU time limit');
-          throw fnErrors.cpu(d.limits.cpuMs);
+          throw fnErrors.cpu(cpuMs);
         }
         log(503, '', e.message);
         throw fnErrors.crashed(e.message);

@@ -105,6 +105,8 @@ export interface Dispatch {
   method: string;
   headers: Record<string, string>;
   body: Readable | null;
+  /** the project's CPU cap (its plan's fn_cpu_ms) where it is below the runtime's own cpuMs */
+  cpuMs?: number;
 }
 
 export class Runtimes {
@@ -221,7 +223,7 @@ export class Runtimes {
     const w = await this.#slot(this.#slotFor(d.ref, version));
     w.lastUsed = performance.now();
     if (!w.loaded.has(d.isolate)) this.#holdSpec(d.isolate, d.spec);
-    const flight: Flight = { isolate: d.isolate, started: performance.now() };
+    const flight: Flight = { isolate: d.isolate, started: performance.now(), cpuMs: d.cpuMs };
     w.inflight.add(flight);
     const budget = this.#budgets.get(d.isolate) ?? { inflight: 0, left: 0 };
     budget.inflight++;
@@ -349,10 +351,14 @@ export class Runtimes {
    * is still caught).
    */
   #budget(w: Workerd): number {
-    let budget = this.o.cpuMs;
+    // A plan's fn_cpu_ms lowers it while that project has an invocation in the process: the process cannot say
+    // which isolate holds its thread, so the lowest cap among those waiting applies to the stall.
+    let cpuMs = this.o.cpuMs;
+    for (const f of w.inflight) if (f.cpuMs !== undefined && f.cpuMs < cpuMs) cpuMs = f.cpuMs;
+    let budget = cpuMs;
     for (const f of w.inflight) {
       if (w.loaded.has(f.isolate)) continue;
-      budget = Math.max(budget, 2 * this.o.cpuMs + ((this.#specs.get(f.isolate)?.bytes ?? 0) / 1048576) * 1000);
+      budget = Math.max(budget, 2 * cpuMs + ((this.#specs.get(f.isolate)?.bytes ?? 0) / 1048576) * 1000);
     }
     return budget;
   }

@@ -46,6 +46,8 @@ export interface Flight {
   started: number;
   /** set when the supervisor killed the process while this invocation ran */
   killed?: KillReason;
+  /** the project's CPU cap, where its plan sets one below the runtime's */
+  cpuMs?: number;
 }
 
 const rssMb = (pid: number): number => {

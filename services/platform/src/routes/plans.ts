@@ -11,9 +11,10 @@ import type { PlansDomain } from '../domain/plans.js';
 
 const PlanName = z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a plan name: lower-case letters, digits, _ and -, starting with a letter') });
 
-// A connection limit or a statement timeout of 0 would lock the project out rather than limit it.
+// A connection limit or a statement timeout of 0 would lock the project out rather than limit it, and a CPU cap
+// under the watchdog's 100 ms tick could not be kept as set.
 const quota = (name: QuotaName) => {
-  const min = name === 'db_connections' || name === 'statement_timeout_ms' ? 1 : 0;
+  const min = name === 'db_connections' || name === 'statement_timeout_ms' ? 1 : name === 'fn_cpu_ms' ? 100 : 0;
   return z.number().int().min(min).max(Number.MAX_SAFE_INTEGER).nullable().optional();
 };
 const Quotas = z.object(Object.fromEntries(QUOTA_NAMES.map((n) => [n, quota(n)])) as Record<QuotaName, ReturnType<typeof quota>>).strict();
