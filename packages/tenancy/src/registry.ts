@@ -20,6 +20,11 @@ export interface Project {
   dbRole: string;
   /** the project's authenticator login on its own database */
   connectionString: string;
+  /**
+   * The cluster's admin login on the project's own database: only for what the project's login may not do, such
+   * as logical decoding of its changes (realtime). Never handed to a caller.
+   */
+  adminConnectionString: string;
   jwtSecret: string;
   /**
    * What verifies and signs the project's tokens: the shared HS256 secret, the public keys of its asymmetric
@@ -230,6 +235,11 @@ export class ProjectRegistry {
       url.pathname = `/${row.db_name}`;
       return url.toString();
     };
+    const onProjectDb = (adminUrl: string) => {
+      const url = new URL(adminUrl);
+      url.pathname = `/${row.db_name}`;
+      return url.toString();
+    };
     const jwtSecret = s.decrypt(row.jwt_secret_enc);
     return {
       ref: row.ref,
@@ -239,6 +249,7 @@ export class ProjectRegistry {
       dbName: row.db_name,
       dbRole: row.db_role,
       connectionString: login(row.admin_url_enc),
+      adminConnectionString: onProjectDb(s.decrypt(row.admin_url_enc)),
       jwtSecret,
       jwtKey: keySet(hmacKey(jwtSecret), (row.signing_keys ?? []).map((k) => ({
         kid: k.id, alg: k.algorithm, publicJwk: k.public_jwk, current: k.status === 'in_use',

@@ -76,9 +76,10 @@ async function projectSecret(ref: string): Promise<string> {
   }
 }
 
-export async function createProject(name = 'test'): Promise<TestProject> {
+/** A project for this test file; `cluster` places it on a registered cluster instead of by the usual rule. */
+export async function createProject(name = 'test', o: { cluster?: string } = {}): Promise<TestProject> {
   const env = testEnv();
-  const p = await platform<{ ref: string; anon_key: string; service_role_key: string }>('/projects', { method: 'POST', json: { name } });
+  const p = await platform<{ ref: string; anon_key: string; service_role_key: string }>('/projects', { method: 'POST', json: { name, ...o } });
   created.add(p.ref);
   const jwtSecret = await projectSecret(p.ref);
   const key = hmacKey(jwtSecret);
@@ -117,3 +118,4 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
 }
 export { supabaseClient, type ClientOptions } from './supabase.js';
 export { rawHttp, type RawReply } from './raw-http.js';
+export { postgresBin, startLocalCluster, type LocalCluster } from './local-cluster.js';

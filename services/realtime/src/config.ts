@@ -19,8 +19,13 @@ const schema = {
   REALTIME_MAX_CHANNELS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
   /** a socket that sends nothing (not even a heartbeat) for this long is closed */
   REALTIME_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(90_000),
-  /** how long a table keeps its capture trigger after its last subscriber left */
+  /** how long a table stays captured (its trigger, or its place in the publication) after its last subscriber left */
   REALTIME_CAPTURE_LINGER_MS: z.coerce.number().int().min(0).default(5_000),
+  /**
+   * how changes are captured: logical decoding (pgoutput) where the project's cluster runs wal_level=logical and
+   * its admin login may replicate, triggers otherwise (auto); or always one of them (logical fails where it cannot)
+   */
+  REALTIME_CAPTURE: z.enum(['auto', 'trigger', 'logical']).default('auto'),
   /** database connections per project used for RLS checks of changes and private channels */
   REALTIME_DB_POOL_PER_PROJECT: z.coerce.number().int().min(1).default(5),
   /** this replica's id in Redis (presence, capture bookkeeping); random when unset */

@@ -9,7 +9,18 @@ import type { Replicas } from '../domain/replicas.js';
 
 const ADMIN = { role: 'basalt_admin', claims: {} };
 
-export class Capture {
+/** What a feed asks of a capture, triggers or logical decoding alike. */
+export interface ChangeCapture {
+  /** resolves once the table's changes are captured (from this commit on) */
+  claim(schema: string, table: string): Promise<void>;
+  release(schema: string, table: string): void;
+  readonly active: number;
+  /** cleans up what a crashed replica left */
+  sweep(): Promise<void>;
+  releaseAll(): Promise<void>;
+}
+
+export class Capture implements ChangeCapture {
   readonly #counts = new Map<string, number>();
   readonly #lingering = new Map<string, NodeJS.Timeout>();
   readonly #installing = new Map<string, Promise<void>>();

@@ -1,6 +1,6 @@
 // One feed per project with channels on this replica: a LISTEN connection to the project database that
-// hears captured changes ('realtime:changes') and realtime.send() ('realtime:send') at commit, in commit
-// order, once. Changes are queued and processed in batches (one RLS round trip per subscriber and table per
+// hears realtime.send() ('realtime:send') and, with trigger capture, captured changes ('realtime:changes') at
+// commit, in commit order, once; with logical capture the changes come from its replication stream. Changes are queued and processed in batches (one RLS round trip per subscriber and table per
 // batch), in order. A lost LISTEN connection errors its channels so clients rejoin (phx_error).
 import pg from 'pg';
 import type { Redis } from 'ioredis';
@@ -12,8 +12,9 @@ import { tablesOf } from '../db/tables.js';
 import type { Hub } from '../domain/hub.js';
 import type { Replicas } from '../domain/replicas.js';
 import type { Channel } from '../socket/channel.js';
-import { Capture } from './capture.js';
+import { Capture, type ChangeCapture } from './capture.js';
 import { processBatch, type Note } from './deliver.js';
+import { chooseCapture, LogicalCapture, type CaptureMode } from './logical.js';
 import { TableCache } from './table-cache.js';
 
 const IDLE_CLOSE_MS = 30_000;
@@ -30,6 +31,8 @@ export interface FeedDeps {
   lingerMs: number;
   /** connections per project pool: visibility checks are spread over this many */
   poolSize: number;
+  /** REALTIME_CAPTURE: logical decoding where the cluster allows it (auto), or one of the two always */
+  captureMode: CaptureMode;
 }
 
 export class Feed {
@@ -37,7 +40,9 @@ export class Feed {
   /** the tables each subscribed channel claimed */
   readonly claims = new Map<Channel, [string, string][]>();
   readonly tables: TableCache;
-  readonly capture: Capture;
+  /** the trigger capture; also the feed's capture unless the cluster decodes (then it only sweeps) */
+  readonly triggers: Capture;
+  capture: ChangeCapture;
   readonly queue: Note[] = [];
   listener: pg.Client | null = null;
   ready: Promise<void>;
@@ -47,7 +52,7 @@ export class Feed {
 
   constructor(public project: Project, readonly deps: FeedDeps, private readonly onDead: (f: Feed) => void) {
     this.tables = new TableCache(() => this.pool);
-    this.capture = new Capture(project.ref, () => this.pool, deps.redis, deps.prefix, deps.replicas, deps.lingerMs,
+    this.capture = this.triggers = new Capture(project.ref, () => this.pool, deps.redis, deps.prefix, deps.replicas, deps.lingerMs,
       (err) => deps.log.warn({ ref: project.ref, err: err.message }, 'realtime capture trigger not dropped'));
     this.ready = this.#listen();
   }
@@ -57,21 +62,38 @@ export class Feed {
   }
 
   async #listen(): Promise<void> {
+    const mode = await chooseCapture(this.deps.captureMode, this.project.adminConnectionString);
+    if (mode === 'logical') {
+      this.capture = new LogicalCapture(() => this.project.adminConnectionString, this.deps.replicas, {
+        onNotes: (notes) => this.#onChanges(notes),
+        onLost: (err) => {
+          this.deps.log.warn({ ref: this.project.ref, err: err.message }, 'realtime replication stream lost');
+          this.#lost();
+        },
+      }, this.deps.lingerMs, (err) => this.deps.log.warn({ ref: this.project.ref, err: err.message }, 'realtime capture table not unpublished'));
+    }
     const c = new pg.Client({ connectionString: this.project.connectionString, application_name: 'basalt-realtime-listen' });
     c.on('error', () => this.#lost());
     c.on('end', () => this.#lost());
     c.on('notification', (n) => this.#onNote(n.channel, n.payload ?? ''));
     await c.connect();
-    await c.query('listen "realtime:changes"; listen "realtime:send"');
+    // with logical capture a trigger another replica installed must not deliver a change twice
+    await c.query(mode === 'trigger' ? 'listen "realtime:changes"; listen "realtime:send"' : 'listen "realtime:send"');
     this.listener = c;
     void asAdmin(this.pool, pruneMessages).catch(() => undefined);
-    void this.capture.sweep().catch((err: Error) => this.deps.log.warn({ ref: this.project.ref, err: err.message }, 'stale capture triggers not swept'));
+    // triggers a crashed (or trigger-mode) replica left fire on every write even where changes are decoded
+    for (const cap of new Set([this.triggers, this.capture])) {
+      void cap.sweep().catch((err: Error) => this.deps.log.warn({ ref: this.project.ref, err: err.message }, 'stale capture not swept'));
+    }
   }
 
   #lost(): void {
     if (this.dead) return;
     this.dead = true;
     this.onDead(this);
+    // a replication stream holds a slot: it ends with its feed (trigger claims stay for the sweep, as the rejoining
+    // feed on this replica may already have claimed the same tables under the same replica id)
+    if (this.capture instanceof LogicalCapture) void this.capture.releaseAll().catch(() => undefined);
     for (const ch of [...this.channels]) {
       ch.push('phx_error', {});
       ch.owner.dropChannel(ch);
@@ -86,8 +108,12 @@ export class Feed {
       return;
     }
     if (channel === 'realtime:send') return void this.#sent(note).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'realtime.send message lost'));
+    this.#onChanges([note as unknown as Note]);
+  }
+
+  #onChanges(notes: Note[]): void {
     if (this.claims.size === 0) return;
-    this.queue.push(note as unknown as Note);
+    for (const n of notes) this.queue.push(n);
     if (!this.#draining) void this.#drain();
   }
 

@@ -1,0 +1,144 @@
+// Capture by logical decoding (pgoutput), for clusters with wal_level=logical: the same claims as the trigger
+// capture, but a claimed table joins this feed's own publication instead of getting a trigger. The stream (and
+// its temporary slot) runs only while some table is claimed or lingering; releasing the last one ends it.
+// Each replica decodes for itself, so there is nothing to coordinate across replicas beyond sweeping the
+// publications a crashed replica left behind (a publication alone retains no WAL).
+// Payloads match the trigger capture's (old_record: the key unless REPLICA IDENTITY FULL), except: commit_timestamp
+// is the transaction's commit time (triggers: the change's clock time); timestamptz values are rendered in the
+// database's default TimeZone (triggers: the writer's session's); generated columns, and on UPDATE an unchanged
+// TOASTed value of a table without REPLICA IDENTITY FULL, are not decoded, so they are missing from `record`.
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { canDecode, dropPublication, PUBLICATION_PREFIX, replicaPublications } from '../db/publications.js';
+import type { Replicas } from '../domain/replicas.js';
+import type { ChangeCapture } from './capture.js';
+import { LogicalStream, type StreamHooks } from './logical-stream.js';
+
+export type CaptureMode = 'auto' | 'trigger' | 'logical';
+
+const replicaTag = (id: string) => `${PUBLICATION_PREFIX}${createHash('sha256').update(id).digest('hex').slice(0, 10)}_`;
+
+async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: 'basalt-realtime-capture' });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Which capture a project gets: logical when asked for or (auto) when its cluster can decode, else triggers. */
+export async function chooseCapture(mode: CaptureMode, adminUrl: string): Promise<'trigger' | 'logical'> {
+  if (mode === 'trigger') return 'trigger';
+  // auto never costs a project its changes: a cluster that cannot be asked gets triggers
+  const ok = await withAdmin(adminUrl, canDecode).catch((e: unknown) => {
+    if (mode === 'logical') throw e;
+    return false;
+  });
+  if (ok) return 'logical';
+  if (mode === 'logical') throw new Error('REALTIME_CAPTURE=logical needs wal_level=logical and a login that may replicate');
+  return 'trigger';
+}
+
+export class LogicalCapture implements ChangeCapture {
+  readonly #counts = new Map<string, number>();
+  readonly #lingering = new Map<string, NodeJS.Timeout>();
+  readonly #publishing = new Map<string, Promise<void>>();
+  #stream: Promise<LogicalStream> | null = null;
+
+  constructor(
+    private readonly adminUrl: () => string,
+    private readonly replicas: Replicas,
+    private readonly hooks: StreamHooks,
+    private readonly lingerMs: number,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  #open(): Promise<LogicalStream> {
+    if (this.#stream) return this.#stream;
+    const stream: Promise<LogicalStream> = LogicalStream.open(this.adminUrl(), replicaTag(this.replicas.id), {
+      onNotes: this.hooks.onNotes,
+      onLost: (err) => {
+        if (this.#stream === stream) this.#stream = null;
+        this.hooks.onLost(err);
+      },
+    });
+    this.#stream = stream;
+    stream.catch(() => this.#stream === stream && (this.#stream = null));
+    return stream;
+  }
+
+  /** Resolves once the table's changes are captured (from this commit on). */
+  async claim(schema: string, table: string): Promise<void> {
+    const key = JSON.stringify([schema, table]);
+    const n = this.#counts.get(key) ?? 0;
+    this.#counts.set(key, n + 1);
+    const linger = this.#lingering.get(key);
+    if (linger) {
+      clearTimeout(linger);
+      this.#lingering.delete(key);
+      return;
+    }
+    if (n > 0) return this.#publishing.get(key);
+    const publish = this.#open().then((s) => s.publish(schema, table)).finally(() => this.#publishing.delete(key));
+    this.#publishing.set(key, publish);
+    try {
+      await publish;
+    } catch (e) {
+      this.#counts.set(key, (this.#counts.get(key) ?? 1) - 1);
+      if (this.#counts.get(key) === 0) this.#counts.delete(key);
+      void this.#stopIfIdle();
+      throw e;
+    }
+  }
+
+  release(schema: string, table: string): void {
+    const key = JSON.stringify([schema, table]);
+    const n = (this.#counts.get(key) ?? 1) - 1;
+    if (n > 0) return void this.#counts.set(key, n);
+    this.#counts.delete(key);
+    const timer = setTimeout(() => {
+      this.#lingering.delete(key);
+      void this.#drop(schema, table, key).catch(this.onError);
+    }, this.lingerMs);
+    timer.unref();
+    this.#lingering.set(key, timer);
+  }
+
+  get active(): number {
+    return this.#counts.size + this.#lingering.size;
+  }
+
+  async #drop(schema: string, table: string, key: string): Promise<void> {
+    if (this.#counts.has(key) || !this.#stream) return;
+    if (this.active === 0) return this.#stopIfIdle();
+    await (await this.#stream).unpublish(schema, table);
+  }
+
+  async #stopIfIdle(): Promise<void> {
+    if (this.active > 0 || this.#publishing.size > 0 || !this.#stream) return;
+    const stream = this.#stream;
+    this.#stream = null;
+    await (await stream.catch(() => null))?.stop();
+  }
+
+  /** Drops the publications of replicas that are gone (a live replica's are its streams'). */
+  async sweep(): Promise<void> {
+    const live = new Set([...(await this.replicas.liveNow())].map(replicaTag));
+    await withAdmin(this.adminUrl(), async (c) => {
+      for (const pub of await replicaPublications(c)) {
+        if (!live.has(pub.slice(0, replicaTag('').length))) await dropPublication(c, pub);
+      }
+    });
+  }
+
+  /** Ends the stream now (shutdown, project asleep). */
+  async releaseAll(): Promise<void> {
+    for (const t of this.#lingering.values()) clearTimeout(t);
+    this.#counts.clear();
+    this.#lingering.clear();
+    this.#publishing.clear();
+    await this.#stopIfIdle();
+  }
+}

@@ -1,0 +1,122 @@
+// Both capture paths through supabase-js: a project on the fleet's cluster (wal_level=replica) is captured by
+// triggers, one on a throwaway wal_level=logical cluster this file starts by logical decoding. The same writes give
+// the same postgres_changes on both: each committed change once, in commit order, with the same payload; rolled
+// back writes and rows RLS hides give nothing; and no replication slot exists before the first subscriber or after
+// the last one left.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createProject, eventually, platform, postgresBin, startLocalCluster, type LocalCluster, type TestProject } from '@basalt/testkit';
+import { closeClients, rt, subscribed } from './helpers.js';
+
+const skip = postgresBin() ? false : 'no Postgres server binaries under /usr/lib/postgresql';
+const clusterId = `test-logical-${randomBytes(4).toString('hex')}`;
+// a cluster start and its template migration take a while on a loaded machine
+const SLOW = { timeout: 300_000 };
+let cluster: LocalCluster | undefined;
+let registered = false;
+let onTriggers: TestProject;
+let onLogical: TestProject;
+
+const SCHEMA = `create table public.items (id int primary key, body text, n int, tags text[], meta jsonb, at timestamptz, visible boolean not null default true);
+  alter table public.items enable row level security;
+  create policy visible_rows on public.items for select to anon, authenticated using (visible);`;
+
+// one p.sql call is one transaction (the simple protocol runs a multi-statement string as one)
+const WRITES = [
+  `insert into public.items (id, body, n, tags, meta, at) values (1, 'one', 1, '{a,b}', '{"k":[1,2]}', '2024-05-06 07:08:09.123+00'), (2, 'two', 2, null, null, null);
+   insert into public.items (id, body, visible) values (3, 'hidden by RLS', false)`,
+  `begin; insert into public.items (id, body) values (4, 'rolled back'); update public.items set body = 'nope' where id = 1; rollback`,
+  `update public.items set body = 'uno', n = 10 where id = 1; delete from public.items where id = 2`,
+  `insert into public.items (id, body) values (5, 'five')`,
+  `insert into public.items (id, body) values (6, 'six')`,
+];
+
+async function slots(): Promise<number> {
+  const c = new pg.Client({ connectionString: cluster!.url });
+  await c.connect();
+  try {
+    return Number((await c.query('select count(*) as n from pg_replication_slots')).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+const count = async (p: TestProject, sql: string) => (await p.sql<{ n: number }>(`select (${sql})::int as n`))[0].n;
+const triggers = (p: TestProject) => count(p, `select count(*) from pg_trigger where tgname = 'realtime_capture'`);
+const publications = (p: TestProject) => count(p, `select count(*) from pg_publication where pubname like 'basalt\\_rt\\_%'`);
+
+/** Subscribes as anon, runs the writes, returns what arrived once the last write has (commit order: all before it). */
+async function scenario(p: TestProject, whileSubscribed: () => Promise<void>): Promise<{ got: any[]; leave: () => Promise<unknown> }> {
+  const client = rt(p);
+  const got: any[] = [];
+  const ch = client.channel(`items-${randomBytes(3).toString('hex')}`).on('postgres_changes', { event: '*', schema: 'public', table: 'items' }, (m: any) => got.push(m));
+  await subscribed(ch);
+  await whileSubscribed();
+  for (const sql of WRITES) await p.sql(sql);
+  await eventually(() => got.some((m) => m.new?.id === 6), 30_000, 50);
+  return { got, leave: () => client.removeChannel(ch) };
+}
+
+describe('logical decoding capture', { skip }, () => {
+  before(async () => {
+    cluster = await startLocalCluster({ walLevel: 'logical' });
+    // kept out of automatic placement, so other files' projects never land on a cluster that goes away
+    await platform('/clusters', { method: 'POST', json: { id: clusterId, admin_url: cluster.url, accepts_new_projects: false } });
+    registered = true;
+    [onTriggers, onLogical] = await Promise.all([createProject('rt-trigger-capture'), createProject('rt-logical-capture', { cluster: clusterId })]);
+    await Promise.all([onTriggers.sql(SCHEMA), onLogical.sql(SCHEMA)]);
+  }, SLOW);
+  after(async () => {
+    await closeClients();
+    for (const p of [onTriggers, onLogical]) await p?.remove().catch(() => undefined);
+    if (registered) await platform(`/clusters/${clusterId}`, { method: 'DELETE' }).catch(() => undefined);
+    cluster?.stop();
+  }, SLOW);
+
+  it('delivers each committed change once, in commit order, as the trigger capture does; nothing is retained after', SLOW, async () => {
+    assert.equal(await slots(), 0, 'no slot before anyone subscribes');
+    const logical = await scenario(onLogical, async () => {
+      assert.equal(await slots(), 1, 'a slot while subscribed');
+      assert.equal(await triggers(onLogical), 0, 'no trigger on a cluster that decodes');
+    });
+    const trigger = await scenario(onTriggers, async () => assert.equal(await triggers(onTriggers), 1, 'triggers where wal_level=replica'));
+
+    const shape = (m: any) => ({ ...m, commit_timestamp: undefined });
+    assert.deepEqual(logical.got.map(shape), trigger.got.map(shape));
+    assert.deepEqual(logical.got.map((m) => [m.eventType, m.new.id ?? m.old.id]),
+      [['INSERT', 1], ['INSERT', 2], ['UPDATE', 1], ['DELETE', 2], ['INSERT', 5], ['INSERT', 6]]);
+    const [first, , update, del] = logical.got;
+    assert.deepEqual(first.new, { id: 1, body: 'one', n: 1, tags: ['a', 'b'], meta: { k: [1, 2] }, at: '2024-05-06T07:08:09.123+00:00', visible: true });
+    assert.deepEqual(first.old, {});
+    assert.match(first.commit_timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual({ new: update.new.body, n: update.new.n, old: update.old }, { new: 'uno', n: 10, old: { id: 1 } });
+    assert.deepEqual({ new: del.new, old: del.old }, { new: {}, old: { id: 2 } });
+
+    await Promise.all([logical.leave(), trigger.leave()]);
+    // the last subscriber gone (and the linger passed): the stream, its slot and its publication end
+    await eventually(async () => (await slots()) === 0 && (await publications(onLogical)) === 0, 60_000, 200);
+    await eventually(async () => (await triggers(onTriggers)) === 0, 60_000, 200);
+  });
+
+  it('captures a table with REPLICA IDENTITY FULL with its whole old row, as the trigger capture does', SLOW, async () => {
+    const full = `create table public.full_items (id int primary key, body text); alter table public.full_items replica identity full;
+      insert into public.full_items values (1, 'before')`;
+    await Promise.all([onTriggers.sql(full), onLogical.sql(full)]);
+    const run = async (p: TestProject) => {
+      const client = rt(p, { key: p.serviceKey });
+      const got: any[] = [];
+      const ch = client.channel(`full-${randomBytes(3).toString('hex')}`).on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'full_items' }, (m: any) => got.push(m));
+      await subscribed(ch);
+      await p.sql(`update public.full_items set body = 'after' where id = 1`);
+      await eventually(() => got.length === 1, 30_000, 50);
+      await client.removeChannel(ch);
+      return { new: got[0].new, old: got[0].old };
+    };
+    const [t, l] = [await run(onTriggers), await run(onLogical)];
+    assert.deepEqual(l, { new: { id: 1, body: 'after' }, old: { id: 1, body: 'before' } });
+    assert.deepEqual(l, t);
+    await eventually(async () => (await slots()) === 0, 60_000, 200);
+  });
+});
