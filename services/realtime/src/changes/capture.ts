@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { asCaller } from '@basalt/db';
 import { capturedTables, dropCapture, installCapture, lockTable } from '../db/tables.js';
 import type { Replicas } from '../domain/replicas.js';
+import { ClaimedCapture } from './claims.js';
 
 const ADMIN = { role: 'basalt_admin', claims: {} };
 
@@ -20,76 +21,39 @@ export interface ChangeCapture {
   releaseAll(): Promise<void>;
 }
 
-export class Capture implements ChangeCapture {
-  readonly #counts = new Map<string, number>();
-  readonly #lingering = new Map<string, NodeJS.Timeout>();
-  readonly #installing = new Map<string, Promise<void>>();
-
+export class Capture extends ClaimedCapture implements ChangeCapture {
   constructor(
     private readonly ref: string,
     private readonly pool: () => pg.Pool,
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly replicas: Replicas,
-    private readonly lingerMs: number,
+    lingerMs: number,
     private readonly onError: (err: Error) => void,
-  ) {}
+  ) {
+    super(lingerMs, onError);
+  }
 
   #set = () => `${this.prefix}rt:cap:${this.ref}`;
-  #member = (key: string) => `${this.replicas.id}|${key}`;
+  // the member format is shared with every other replica through Redis
+  #member = (schema: string, table: string) => `${this.replicas.id}|${schema}.${table}`;
 
-  /** Resolves once the table's changes are captured (from this commit on). */
-  async claim(schema: string, table: string): Promise<void> {
-    const key = `${schema}.${table}`;
-    const n = this.#counts.get(key) ?? 0;
-    this.#counts.set(key, n + 1);
-    const linger = this.#lingering.get(key);
-    if (linger) {
-      clearTimeout(linger);
-      this.#lingering.delete(key);
-      return;
-    }
-    if (n > 0) return this.#installing.get(key);
-    const install = asCaller(this.pool(), ADMIN, async (tx) => {
-      await lockTable(tx, schema, table);
-      await this.redis.sadd(this.#set(), this.#member(key));
-      await installCapture(tx, schema, table);
-    }).finally(() => this.#installing.delete(key));
-    this.#installing.set(key, install);
-    try {
-      await install;
-    } catch (e) {
-      this.#counts.set(key, (this.#counts.get(key) ?? 1) - 1);
-      if (this.#counts.get(key) === 0) this.#counts.delete(key);
-      throw e;
-    }
-  }
-
-  release(schema: string, table: string): void {
-    const key = `${schema}.${table}`;
-    const n = (this.#counts.get(key) ?? 1) - 1;
-    if (n > 0) return void this.#counts.set(key, n);
-    this.#counts.delete(key);
-    const timer = setTimeout(() => {
-      this.#lingering.delete(key);
-      void this.#drop(schema, table, key).catch(this.onError);
-    }, this.lingerMs);
-    timer.unref();
-    this.#lingering.set(key, timer);
-  }
-
-  get active(): number {
-    return this.#counts.size + this.#lingering.size;
-  }
-
-  async #drop(schema: string, table: string, key: string): Promise<void> {
-    if (this.#counts.has(key)) return;
+  protected async startCapture(schema: string, table: string): Promise<void> {
     await asCaller(this.pool(), ADMIN, async (tx) => {
       await lockTable(tx, schema, table);
-      if (this.#counts.has(key)) return; // claimed again while waiting for the lock
-      await this.redis.srem(this.#set(), this.#member(key));
+      await this.redis.sadd(this.#set(), this.#member(schema, table));
+      await installCapture(tx, schema, table);
+    });
+  }
+
+  protected async stopCapture(schema: string, table: string): Promise<void> {
+    if (this.claims.claimed(schema, table)) return;
+    await asCaller(this.pool(), ADMIN, async (tx) => {
+      await lockTable(tx, schema, table);
+      if (this.claims.claimed(schema, table)) return; // claimed again while waiting for the lock
+      await this.redis.srem(this.#set(), this.#member(schema, table));
       const [members, live] = await Promise.all([this.redis.smembers(this.#set()), this.replicas.liveNow()]);
-      const others = members.some((m) => m.endsWith(`|${key}`) && live.has(m.slice(0, m.indexOf('|'))));
+      const others = members.some((m) => m.endsWith(`|${schema}.${table}`) && live.has(m.slice(0, m.indexOf('|'))));
       if (!others) await dropCapture(tx, schema, table);
     });
   }
@@ -97,20 +61,12 @@ export class Capture implements ChangeCapture {
   /** Drops triggers no live replica claims (left by a replica that crashed while it had subscribers). */
   async sweep(): Promise<void> {
     for (const [schema, table] of await capturedTables(this.pool())) {
-      const key = `${schema}.${table}`;
-      if (!this.#counts.has(key) && !this.#lingering.has(key)) await this.#drop(schema, table, key);
+      if (!this.claims.held(schema, table)) await this.stopCapture(schema, table);
     }
   }
 
   /** Drops every claim of this replica now (shutdown). */
   async releaseAll(): Promise<void> {
-    for (const t of this.#lingering.values()) clearTimeout(t);
-    const keys = [...new Set([...this.#counts.keys(), ...this.#lingering.keys()])];
-    this.#counts.clear();
-    this.#lingering.clear();
-    for (const key of keys) {
-      const dot = key.indexOf('.');
-      await this.#drop(key.slice(0, dot), key.slice(dot + 1), key).catch(this.onError);
-    }
+    for (const [schema, table] of this.claims.clear()) await this.stopCapture(schema, table).catch(this.onError);
   }
 }

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { canDecode, dropPublication, PUBLICATION_PREFIX, replicaPublications } from '../db/publications.js';
 import type { Replicas } from '../domain/replicas.js';
 import type { ChangeCapture } from './capture.js';
+import { ClaimedCapture } from './claims.js';
 import { LogicalStream, type StreamHooks } from './logical-stream.js';
 
 export type CaptureMode = 'auto' | 'trigger' | 'logical';
@@ -41,19 +42,26 @@ export async function chooseCapture(mode: CaptureMode, adminUrl: string): Promis
   return 'trigger';
 }
 
-export class LogicalCapture implements ChangeCapture {
-  readonly #counts = new Map<string, number>();
-  readonly #lingering = new Map<string, NodeJS.Timeout>();
-  readonly #publishing = new Map<string, Promise<void>>();
+export class LogicalCapture extends ClaimedCapture implements ChangeCapture {
   #stream: Promise<LogicalStream> | null = null;
 
   constructor(
     private readonly adminUrl: () => string,
     private readonly replicas: Replicas,
     private readonly hooks: StreamHooks,
-    private readonly lingerMs: number,
-    private readonly onError: (err: Error) => void,
-  ) {}
+    lingerMs: number,
+    onError: (err: Error) => void,
+  ) {
+    super(lingerMs, onError);
+  }
+
+  protected async startCapture(schema: string, table: string): Promise<void> {
+    await (await this.#open()).publish(schema, table);
+  }
+
+  protected override startFailed(): void {
+    void this.#stopIfIdle();
+  }
 
   #open(): Promise<LogicalStream> {
     if (this.#stream) return this.#stream;
@@ -69,55 +77,14 @@ export class LogicalCapture implements ChangeCapture {
     return stream;
   }
 
-  /** Resolves once the table's changes are captured (from this commit on). */
-  async claim(schema: string, table: string): Promise<void> {
-    const key = JSON.stringify([schema, table]);
-    const n = this.#counts.get(key) ?? 0;
-    this.#counts.set(key, n + 1);
-    const linger = this.#lingering.get(key);
-    if (linger) {
-      clearTimeout(linger);
-      this.#lingering.delete(key);
-      return;
-    }
-    if (n > 0) return this.#publishing.get(key);
-    const publish = this.#open().then((s) => s.publish(schema, table)).finally(() => this.#publishing.delete(key));
-    this.#publishing.set(key, publish);
-    try {
-      await publish;
-    } catch (e) {
-      this.#counts.set(key, (this.#counts.get(key) ?? 1) - 1);
-      if (this.#counts.get(key) === 0) this.#counts.delete(key);
-      void this.#stopIfIdle();
-      throw e;
-    }
-  }
-
-  release(schema: string, table: string): void {
-    const key = JSON.stringify([schema, table]);
-    const n = (this.#counts.get(key) ?? 1) - 1;
-    if (n > 0) return void this.#counts.set(key, n);
-    this.#counts.delete(key);
-    const timer = setTimeout(() => {
-      this.#lingering.delete(key);
-      void this.#drop(schema, table, key).catch(this.onError);
-    }, this.lingerMs);
-    timer.unref();
-    this.#lingering.set(key, timer);
-  }
-
-  get active(): number {
-    return this.#counts.size + this.#lingering.size;
-  }
-
-  async #drop(schema: string, table: string, key: string): Promise<void> {
-    if (this.#counts.has(key) || !this.#stream) return;
+  protected async stopCapture(schema: string, table: string): Promise<void> {
+    if (this.claims.claimed(schema, table) || !this.#stream) return;
     if (this.active === 0) return this.#stopIfIdle();
     await (await this.#stream).unpublish(schema, table);
   }
 
   async #stopIfIdle(): Promise<void> {
-    if (this.active > 0 || this.#publishing.size > 0 || !this.#stream) return;
+    if (this.active > 0 || this.claims.starting > 0 || !this.#stream) return;
     const stream = this.#stream;
     this.#stream = null;
     await (await stream.catch(() => null))?.stop();
@@ -135,10 +102,7 @@ export class LogicalCapture implements ChangeCapture {
 
   /** Ends the stream now (shutdown, project asleep). */
   async releaseAll(): Promise<void> {
-    for (const t of this.#lingering.values()) clearTimeout(t);
-    this.#counts.clear();
-    this.#lingering.clear();
-    this.#publishing.clear();
+    this.claims.clear();
     await this.#stopIfIdle();
   }
 }
