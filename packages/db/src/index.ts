@@ -1,7 +1,8 @@
-// Postgres access for every service: bounded pools, per-project pool LRU, migrations, request-role helpers.
+// Postgres access for every service: bounded pools, per-project pool LRU, migrations, request-role helpers, statement parameters.
 export { createPool, withTransaction, ident, literal, setRequestRole, type Pool, type PoolClient, type PoolOptions } from './pool.js';
 export { ProjectPools, type ProjectPoolsOptions, type ProjectConnection } from './project-pools.js';
 export { migrate, migrateDir, readMigrations, type Migration } from './migrate.js';
+export { SqlParams } from './params.js';
 export { ensureDatabase } from './ensure-database.js';
 export { pruneHistory, startHistoryPruner, type HistoryTable, type HistoryPruner, type PruneOptions } from './history.js';
 export { asCaller, switchCaller, beginAsCallerSql, CALLER_SETTINGS_SQL, callerSettingsValues, type CallerSettings, type AsCallerOptions } from './request-context.js';

@@ -82,9 +82,9 @@ test('unknown stages and operators are errors naming them', async () => {
 const explain = async (collection: string, filter: unknown, sort?: unknown) => {
   const c = new Collection(db.client, collection);
   await c.load();
-  const { Params } = await import('../src/engine/sql.js');
+  const { SqlParams } = await import('@basalt/db');
   const { sortSql, parseSort } = await import('../src/engine/sort.js');
-  const p = new Params();
+  const p = new SqlParams();
   await db.client.query('set enable_seqscan = off');
   try {
     const { rows } = await db.client.query(`explain select doc from ${c.table} where ${c.where(filter as any, p)}${sortSql(parseSort(sort))}`, p.values);

@@ -4,11 +4,11 @@
 // Absent actions deny. Rules are validated when saved by compiling them for a sample caller.
 import { EJSON } from 'bson';
 import { LRUCache } from 'lru-cache';
+import { SqlParams } from '@basalt/db';
 import { docErrors } from '../errors.js';
 import { compileFilter } from '../engine/filter.js';
 import { matches } from '../engine/match.js';
 import { checkCollectionName } from '../engine/collection.js';
-import { Params } from '../engine/sql.js';
 import { isPlainObject, type Doc } from '../engine/values.js';
 import type { ControlDb } from '../db/control.js';
 import type { EffectiveRule, Guard, RuleAction } from './guard.js';
@@ -47,7 +47,7 @@ export function validateRules(body: unknown): Record<RuleAction, unknown> {
     if (rule.filter) {
       checkPlaceholders(rule.filter);
       try {
-        compileFilter(interpolate(rule.filter, sample) as Doc, new Params());
+        compileFilter(interpolate(rule.filter, sample) as Doc, new SqlParams());
       } catch (e) {
         throw docErrors.invalidRule(`${action}: ${(e as Error).message}`);
       }

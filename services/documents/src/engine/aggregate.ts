@@ -1,13 +1,14 @@
 // Aggregation pipelines. A leading $match/$sort/$skip/$limit runs as SQL (using indexes), and a $group or $count
 // right after it is computed by Postgres too when its expressions are plain field paths; every other stage
 // runs in JS over the rows that prefix returned, bounded by maxScan.
+import { SqlParams } from '@basalt/db';
 import { docErrors } from '../errors.js';
 import { compareValues, valuesEqual } from './compare.js';
 import type { Collection } from './collection.js';
 import { evalExpr, fieldRef } from './expressions.js';
 import { matches } from './match.js';
 import { parseProjection, project } from './projection.js';
-import { Params, parsePath, pathExpr } from './sql.js';
+import { parsePath, pathExpr } from './sql.js';
 import { parseSort, sortDocs, sortSql, type SortKey } from './sort.js';
 import { structuredCloneDoc, setPath, unsetPath, getPath } from './update.js';
 import { asNumber, fromStorage, isPlainObject, type Doc } from './values.js';
@@ -91,7 +92,7 @@ function validateStage(s: Doc): void {
 async function sqlGroup(coll: Collection, spec: Doc, filter: Doc, sort: SortKey[], skip: number, limit: number): Promise<Doc[] | null> {
   if (!isPlainObject(spec) || !('_id' in spec)) throw docErrors.badValue("a group specification must include an _id");
   if (!coll.exists) return [];
-  const p = new Params();
+  const p = new SqlParams();
   const field = (v: unknown): string | null => (typeof v === 'string' && /^\$[^$]/.test(v) ? pathExpr('doc', parsePath(v.slice(1))) : null);
   const constant = (v: unknown) => v === null || typeof v === 'number' || typeof v === 'string' && !v.startsWith('$') || typeof v === 'boolean';
   let key: string;

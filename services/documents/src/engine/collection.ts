@@ -3,9 +3,10 @@
 // a failed statement leaves nothing half-written.
 import type pg from 'pg';
 import { ObjectId } from 'bson';
+import { SqlParams } from '@basalt/db';
 import { docErrors } from '../errors.js';
 import { compileFilter } from './filter.js';
-import { Params, quoteIdent } from './sql.js';
+import { quoteIdent } from './sql.js';
 import { loadDoc, storeDoc, type Doc, type TypedNumber } from './values.js';
 import { sortSql, type SortKey } from './sort.js';
 import { applyUpdate, seedFromFilter } from './update.js';
@@ -69,7 +70,7 @@ export class Collection {
     return out;
   }
 
-  where(filter: Doc | undefined, p: Params): string {
+  where(filter: Doc | undefined, p: SqlParams): string {
     return compileFilter(filter ?? {}, p, { scalarPaths: this.scalarPaths() });
   }
 
@@ -85,7 +86,7 @@ export class Collection {
 
   async find(o: FindOptions): Promise<Doc[]> {
     if (!this.#exists) return [];
-    const p = new Params();
+    const p = new SqlParams();
     const sql = `select doc, types from ${this.table} where ${this.where(o.filter, p)}${sortSql(o.sort ?? [])}`
       + `${o.limit ? ` limit ${p.add(o.limit)}` : ''}${o.skip ? ` offset ${p.add(o.skip)}` : ''}`;
     const { rows } = await this.c.query(sql, p.values);
@@ -94,7 +95,7 @@ export class Collection {
 
   async count(filter?: Doc, skip = 0, limit = 0): Promise<number> {
     if (!this.#exists) return 0;
-    const p = new Params();
+    const p = new SqlParams();
     const inner = `select 1 from ${this.table} where ${this.where(filter, p)}${limit ? ` limit ${p.add(limit)}` : ''}${skip ? ` offset ${p.add(skip)}` : ''}`;
     const { rows } = await this.c.query(`select count(*)::int as n from (${inner}) s`, p.values);
     return rows[0].n;
@@ -169,14 +170,14 @@ export class Collection {
 
   async lockMatching(filter: Doc, limit: number): Promise<{ id: string; doc: unknown; types: TypedNumber[] | null }[]> {
     if (!this.#exists) return [];
-    const p = new Params();
+    const p = new SqlParams();
     const sql = `select id::text as id, doc, types from ${this.table} where ${this.where(filter, p)}${limit ? ` limit ${limit}` : ''} for update`;
     return (await this.c.query(sql, p.values)).rows;
   }
 
   async delete(filter: Doc, multi: boolean): Promise<number> {
     if (!this.#exists) return 0;
-    const p = new Params();
+    const p = new SqlParams();
     const w = this.where(filter, p);
     const sql = multi ? `delete from ${this.table} where ${w}` : `delete from ${this.table} where id = (select id from ${this.table} where ${w} limit 1 for update)`;
     return (await this.c.query(sql, p.values)).rowCount ?? 0;
@@ -184,7 +185,7 @@ export class Collection {
 
   /** How many of the given ids match the filter (write rules are checked against the stored documents). */
   async countIds(ids: unknown[], filter: Doc): Promise<number> {
-    const p = new Params();
+    const p = new SqlParams();
     const idList = p.add(ids.map((id) => storeDoc({ v: id }).text.slice(5, -1)));
     const { rows } = await this.c.query(`select count(*)::int as n from ${this.table} where id = any(${idList}::jsonb[]) and ${this.where(filter, p)}`, p.values);
     return rows[0].n;

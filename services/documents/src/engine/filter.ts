@@ -3,8 +3,9 @@
 // {$gt: 5} ignores strings, as MongoDB's type brackets do). Paths covered by an index that holds no arrays
 // ("not multikey") compare `doc #> '{path}'` directly, which is exact there and lets the planner use the index.
 import { BSONRegExp, Decimal128, Double, Int32, Long, ObjectId } from 'bson';
+import type { SqlParams } from '@basalt/db';
 import { docErrors } from '../errors.js';
-import { jsonPath, jsonPathString, Params, parsePath, pathExpr } from './sql.js';
+import { jsonPath, jsonPathString, parsePath, pathExpr } from './sql.js';
 import { isPlainObject, jsonbKeyOrder, MAX_DEPTH, toStorage, type Doc } from './values.js';
 
 export interface FilterOptions {
@@ -17,7 +18,7 @@ const FIELD_OPS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$
 const JS_OPS = new Set(['$where', '$function', '$accumulator']);
 let alias = 0;
 
-export function compileFilter(filter: unknown, p: Params, opts: FilterOptions = {}, root = 'doc', depth = 0): string {
+export function compileFilter(filter: unknown, p: SqlParams, opts: FilterOptions = {}, root = 'doc', depth = 0): string {
   if (depth > MAX_DEPTH) throw docErrors.tooDeep(MAX_DEPTH);
   if (filter === undefined || filter === null) return 'true';
   if (!isPlainObject(filter)) throw docErrors.typeMismatch('a filter must be an object');
@@ -29,7 +30,7 @@ export function compileFilter(filter: unknown, p: Params, opts: FilterOptions = 
   return parts.length === 0 ? 'true' : parts.length === 1 ? parts[0] : `(${parts.join(' and ')})`;
 }
 
-function logical(op: string, value: unknown, p: Params, opts: FilterOptions, root: string, depth: number): string {
+function logical(op: string, value: unknown, p: SqlParams, opts: FilterOptions, root: string, depth: number): string {
   if (JS_OPS.has(op)) throw docErrors.javascript(op);
   if (op === '$comment') return 'true';
   if (op !== '$and' && op !== '$or' && op !== '$nor') throw docErrors.unknownOperator(op);
@@ -45,7 +46,7 @@ function logical(op: string, value: unknown, p: Params, opts: FilterOptions, roo
 
 const isOperatorObject = (v: unknown): v is Doc => isPlainObject(v) && Object.keys(v).length > 0 && Object.keys(v)[0].startsWith('$');
 
-function field(path: string[], value: unknown, p: Params, opts: FilterOptions, root: string, depth: number): string {
+function field(path: string[], value: unknown, p: SqlParams, opts: FilterOptions, root: string, depth: number): string {
   if (!isOperatorObject(value)) return eq(path, value, p, opts, root);
   const parts: string[] = [];
   for (const [op, arg] of Object.entries(value)) {
@@ -61,7 +62,7 @@ function field(path: string[], value: unknown, p: Params, opts: FilterOptions, r
   return parts.length === 1 ? parts[0] : `(${parts.join(' and ')})`;
 }
 
-function fieldOp(path: string[], op: string, arg: unknown, all: Doc, p: Params, opts: FilterOptions, root: string, depth: number): string {
+function fieldOp(path: string[], op: string, arg: unknown, all: Doc, p: SqlParams, opts: FilterOptions, root: string, depth: number): string {
   switch (op) {
     case '$eq': return eq(path, arg, p, opts, root);
     case '$ne': return `not coalesce(${eq(path, arg, p, opts, root)}, false)`;
@@ -105,13 +106,13 @@ function scalarTarget(path: string[], v: unknown): { jp: string; value: string }
   return { jp: jsonPath(path), value: toStorage(v) };
 }
 
-const jsonpathExists = (root: string, p: Params, jp: string, vars?: string) =>
+const jsonpathExists = (root: string, p: SqlParams, jp: string, vars?: string) =>
   vars ? `jsonb_path_exists(${root}, ${p.add(jp)}::jsonpath, ${p.json(vars)})` : `jsonb_path_exists(${root}, ${p.add(jp)}::jsonpath)`;
 
 const isScalarPath = (path: string[], opts: FilterOptions, root: string) =>
   root === 'doc' && ((path.length === 1 && path[0] === '_id') || (opts.scalarPaths?.has(path.join('.')) ?? false));
 
-function eq(path: string[], v: unknown, p: Params, opts: FilterOptions, root: string): string {
+function eq(path: string[], v: unknown, p: SqlParams, opts: FilterOptions, root: string): string {
   const k = kindOf(v);
   if (k === 'regex') return regex(path, v, undefined, p, root);
   const e = pathExpr(root, path);
@@ -134,7 +135,7 @@ function eq(path: string[], v: unknown, p: Params, opts: FilterOptions, root: st
  * jsonb equality ignores field order, MongoDB's does not: an embedded document matches only when the stored one
  * has its fields in the literal's order, which `types` records for every object jsonb would reorder.
  */
-function fieldOrder(path: string[], v: unknown, p: Params, sub: string[] = []): string {
+function fieldOrder(path: string[], v: unknown, p: SqlParams, sub: string[] = []): string {
   if (Array.isArray(v)) return v.map((x, i) => fieldOrder(path, x, p, [...sub, String(i)])).join('');
   if (!isPlainObject(v)) return '';
   const keys = Object.keys(v).filter((k) => v[k] !== undefined);
@@ -148,7 +149,7 @@ function fieldOrder(path: string[], v: unknown, p: Params, sub: string[] = []): 
   return out;
 }
 
-function compare(path: string[], op: string, v: unknown, p: Params, opts: FilterOptions, root: string): string {
+function compare(path: string[], op: string, v: unknown, p: SqlParams, opts: FilterOptions, root: string): string {
   const k = kindOf(v);
   if (k === 'regex' || k === 'compound') throw docErrors.badValue(`${op} with an object, array or regex operand is not supported`);
   if (k === 'null') return op === '$gte' || op === '$lte' ? eq(path, null, p, opts, root) : 'false';
@@ -162,7 +163,7 @@ function compare(path: string[], op: string, v: unknown, p: Params, opts: Filter
   return jsonpathExists(root, p, `${t.jp} ? (@ ${COMPARE[op]} $v)`, `{"v":${t.value}}`);
 }
 
-function inList(path: string[], arg: unknown, p: Params, opts: FilterOptions, root: string, op: string): string {
+function inList(path: string[], arg: unknown, p: SqlParams, opts: FilterOptions, root: string, op: string): string {
   if (!Array.isArray(arg)) throw docErrors.badValue(`${op} needs an array`);
   if (arg.length === 0) return 'false';
   const plain = arg.every((v) => { const k = kindOf(v); return k !== 'null' && k !== 'regex' && k !== 'compound'; });
@@ -173,7 +174,7 @@ function inList(path: string[], arg: unknown, p: Params, opts: FilterOptions, ro
   return `(${arg.map((v) => eq(path, v, p, opts, root)).join(' or ')})`;
 }
 
-function exists(path: string[], p: Params, root: string): string {
+function exists(path: string[], p: SqlParams, root: string): string {
   if (root === 'doc' && path.length === 1) return `(doc ? ${p.add(path[0])})`;
   return jsonpathExists(root, p, jsonPath(path));
 }
@@ -182,7 +183,7 @@ const TYPE_ALIASES: Record<string, string> = {
   1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 7: 'objectId', 8: 'bool', 9: 'date', 10: 'null', 16: 'int', 18: 'long', 19: 'decimal',
 };
 
-function typeIs(path: string[], arg: unknown, p: Params, root: string): string {
+function typeIs(path: string[], arg: unknown, p: SqlParams, root: string): string {
   const list = Array.isArray(arg) ? arg : [arg];
   if (list.length === 0) throw docErrors.badValue('$type needs at least one type');
   const jp = jsonPath(path);
@@ -218,7 +219,7 @@ function typeIs(path: string[], arg: unknown, p: Params, root: string): string {
   return parts.length === 1 ? parts[0] : `(${parts.join(' or ')})`;
 }
 
-function regex(path: string[], arg: unknown, options: unknown, p: Params, root: string): string {
+function regex(path: string[], arg: unknown, options: unknown, p: SqlParams, root: string): string {
   let source: string;
   let flags = '';
   if (arg instanceof RegExp) [source, flags] = [arg.source, arg.flags];
@@ -244,13 +245,13 @@ function size(path: string[], arg: unknown, root: string): string {
   return `(jsonb_typeof(${e}) = 'array' and jsonb_array_length(${e}) = ${n})`;
 }
 
-function allOf(path: string[], arg: unknown, p: Params, opts: FilterOptions, root: string, depth: number): string {
+function allOf(path: string[], arg: unknown, p: SqlParams, opts: FilterOptions, root: string, depth: number): string {
   if (!Array.isArray(arg)) throw docErrors.badValue('$all needs an array');
   if (arg.length === 0) return 'false';
   return `(${arg.map((v) => (isPlainObject(v) && '$elemMatch' in v ? elemMatch(path, v.$elemMatch, p, opts, root, depth) : eq(path, v, p, opts, root))).join(' and ')})`;
 }
 
-function elemMatch(path: string[], arg: unknown, p: Params, opts: FilterOptions, root: string, depth: number): string {
+function elemMatch(path: string[], arg: unknown, p: SqlParams, opts: FilterOptions, root: string, depth: number): string {
   if (!isPlainObject(arg)) throw docErrors.badValue('$elemMatch needs an object');
   const e = pathExpr(root, path);
   const el = `em${++alias % 1_000_000}.v`;

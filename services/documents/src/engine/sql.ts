@@ -2,18 +2,6 @@
 import { escapeLiteral } from 'pg';
 import { docErrors } from '../errors.js';
 
-export class Params {
-  readonly values: unknown[] = [];
-  add(v: unknown): string {
-    this.values.push(v);
-    return `$${this.values.length}`;
-  }
-  /** a jsonb parameter holding a storage-form JSON text */
-  json(text: string): string {
-    return `${this.add(text)}::jsonb`;
-  }
-}
-
 /** `a.b.0` → ['a','b','0']; empty components and `$` fields are refused. */
 export function parsePath(path: string, what = 'field path'): string[] {
   const parts = path.split('.');

@@ -1,7 +1,7 @@
 // What the in-process code index reads: an estimate of a project's size, and the codes written since a
 // watermark (the xmin of the previous read's snapshot, so rows committed out of order are not missed).
 import type pg from 'pg';
-import type { Params } from './filters.js';
+import type { SqlParams } from '@basalt/db';
 
 export async function estimatedRows(tx: pg.PoolClient): Promise<number> {
   const { rows } = await tx.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'memory.memories'::regclass`);
@@ -26,7 +26,7 @@ export async function codesSince(tx: pg.PoolClient, model: string, bits: number,
 }
 
 /** of the given candidates, those the filters (and RLS) admit, in no particular order */
-export async function admitted(tx: pg.PoolClient, ids: string[], where: string, p: Params): Promise<string[]> {
+export async function admitted(tx: pg.PoolClient, ids: string[], where: string, p: SqlParams): Promise<string[]> {
   if (ids.length === 0) return [];
   const { rows } = await tx.query<{ id: string }>(`select m.id from memory.memories m where m.id = any(${p.add(ids)}::uuid[]) and ${where}`, p.values);
   return rows.map((r) => r.id);

@@ -3,15 +3,8 @@
 // Fields: user_id agent_id app_id run_id id memory hash created_at updated_at timestamp expiration_date
 // categories keywords metadata (an object of keys) and metadata.<key>. Operators: eq ne gt gte lt lte in nin
 // contains icontains and "*" (any value). Anything else is a 400 that names it.
+import type { SqlParams } from '@basalt/db';
 import { memErrors } from '../errors.js';
-
-export class Params {
-  readonly values: unknown[] = [];
-  add(v: unknown): string {
-    this.values.push(v);
-    return `$${this.values.length}`;
-  }
-}
 
 const OPS = new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'contains', 'icontains', '*']);
 const TEXT_FIELDS = new Set(['user_id', 'agent_id', 'app_id', 'run_id', 'memory', 'hash', 'memory_type']);
@@ -42,7 +35,7 @@ function scalar(field: string, op: string, v: unknown): string | number | boolea
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function textCond(col: string, field: string, op: string, v: unknown, p: Params): string {
+function textCond(col: string, field: string, op: string, v: unknown, p: SqlParams): string {
   switch (op) {
     case '*': return `${col} is not null`;
     case 'eq': return v === null ? `${col} is null` : `${col} = ${p.add(String(scalar(field, op, v)))}`;
@@ -61,7 +54,7 @@ function dateValue(field: string, v: unknown): string {
   return d.toISOString();
 }
 
-function dateCond(col: string, field: string, op: string, v: unknown, p: Params): string {
+function dateCond(col: string, field: string, op: string, v: unknown, p: SqlParams): string {
   const cast = field === 'expiration_date' ? 'date' : 'timestamptz';
   switch (op) {
     case '*': return `${col} is not null`;
@@ -72,7 +65,7 @@ function dateCond(col: string, field: string, op: string, v: unknown, p: Params)
   }
 }
 
-function categoriesCond(op: string, v: unknown, p: Params): string {
+function categoriesCond(op: string, v: unknown, p: SqlParams): string {
   const arr = (x: unknown) => (Array.isArray(x) ? x : [x]).map((c) => String(scalar('categories', op, c)));
   switch (op) {
     case '*': return 'cardinality(m.categories) > 0';
@@ -85,7 +78,7 @@ function categoriesCond(op: string, v: unknown, p: Params): string {
   }
 }
 
-function metadataCond(key: string, op: string, v: unknown, p: Params): string {
+function metadataCond(key: string, op: string, v: unknown, p: SqlParams): string {
   const k = p.add(key);
   const field = `metadata.${key}`;
   switch (op) {
@@ -105,7 +98,7 @@ function metadataCond(key: string, op: string, v: unknown, p: Params): string {
   }
 }
 
-function fieldCond(field: string, value: unknown, p: Params, cfg: string): string {
+function fieldCond(field: string, value: unknown, p: SqlParams, cfg: string): string {
   if (field === 'metadata') {
     if (!isPlain(value)) throw memErrors.badFilter('"metadata" needs an object of keys');
     return and(Object.entries(value).map(([k, v]) => and(opsOf(`metadata.${k}`, v).map(([op, x]) => metadataCond(k, op, x, p)))));
@@ -131,7 +124,7 @@ const and = (parts: string[]) => (parts.length === 0 ? 'true' : parts.length ===
 const or = (parts: string[]) => (parts.length === 0 ? 'false' : parts.length === 1 ? parts[0] : `(${parts.join(' or ')})`);
 
 /** Compiles a filter tree to a SQL condition on alias m; throws a 400 naming any unknown field or operator. */
-export function compileFilters(filters: unknown, p: Params, cfg: string, depth = 0): string {
+export function compileFilters(filters: unknown, p: SqlParams, cfg: string, depth = 0): string {
   if (filters === undefined || filters === null) return 'true';
   if (depth > MAX_DEPTH) throw memErrors.badFilter(`Filters nest deeper than ${MAX_DEPTH} levels`);
   if (!isPlain(filters)) throw memErrors.badFilter('filters must be an object');

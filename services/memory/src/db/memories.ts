@@ -1,7 +1,7 @@
 // All SQL of memory.memories and its audit history. Statements run inside the caller's transaction (asCaller),
 // so RLS keeps a signed-in user to their own rows whatever the service asks for.
 import type pg from 'pg';
-import type { Params } from './filters.js';
+import type { SqlParams } from '@basalt/db';
 
 export const SCOPES = ['user_id', 'agent_id', 'app_id', 'run_id'] as const;
 export type ScopeField = (typeof SCOPES)[number];
@@ -101,7 +101,7 @@ export async function memoriesByIds(tx: pg.PoolClient, ids: string[]): Promise<M
   return rows;
 }
 
-export async function listMemories(tx: pg.PoolClient, where: string, p: Params, limit: number, offset: number): Promise<{ rows: MemoryRow[]; count: number }> {
+export async function listMemories(tx: pg.PoolClient, where: string, p: SqlParams, limit: number, offset: number): Promise<{ rows: MemoryRow[]; count: number }> {
   const { rows } = await tx.query<MemoryRow & { total: string }>(
     `select ${COLUMNS}, count(*) over () as total from memory.memories m where ${where}
      order by m.created_at desc, m.id limit ${p.add(limit)} offset ${p.add(offset)}`,
@@ -117,7 +117,7 @@ export async function countAllMemories(tx: pg.PoolClient): Promise<number> {
   return Number(rows[0].n);
 }
 
-export async function countMemories(tx: pg.PoolClient, where: string, p: Params): Promise<number> {
+export async function countMemories(tx: pg.PoolClient, where: string, p: SqlParams): Promise<number> {
   const { rows } = await tx.query<{ n: string }>(`select count(*) as n from memory.memories m where ${where}`, p.values);
   return Number(rows[0].n);
 }
@@ -170,7 +170,7 @@ export async function updateMemory(tx: pg.PoolClient, id: string, ch: MemoryChan
 }
 
 /** Deletes the memories matching `where` and writes a DELETE history row for each; returns how many. */
-export async function deleteWhere(tx: pg.PoolClient, where: string, p: Params, audit: { eventId?: string | null; actor?: string | null } = {}): Promise<string[]> {
+export async function deleteWhere(tx: pg.PoolClient, where: string, p: SqlParams, audit: { eventId?: string | null; actor?: string | null } = {}): Promise<string[]> {
   const { rows } = await tx.query<{ id: string }>(
     `with m as (delete from memory.memories m where ${where} returning m.*),
      h as (

@@ -1,11 +1,11 @@
 // The three retrieval legs of a search, each bounded to a candidate count: Hamming prefilter on the sign
 // codes (exact rescoring happens in the service), full-text rank with ts_rank_cd, and entity links.
 import type pg from 'pg';
-import type { Params } from './filters.js';
+import type { SqlParams } from '@basalt/db';
 import { COLUMNS, type MemoryRow } from './memories.js';
 
 /** candidates nearest by Hamming distance of the sign codes, ids only */
-export async function vectorCandidates(tx: pg.PoolClient, where: string, p: Params, model: string, code: string, limit: number): Promise<string[]> {
+export async function vectorCandidates(tx: pg.PoolClient, where: string, p: SqlParams, model: string, code: string, limit: number): Promise<string[]> {
   const { rows } = await tx.query<{ id: string }>(
     `select m.id from memory.memories m
      where m.embedding_model = ${p.add(model)} and bit_length(m.code) = ${p.add(code.length)} and ${where}
@@ -23,7 +23,7 @@ export async function candidateRows(tx: pg.PoolClient, ids: string[]): Promise<(
 }
 
 /** candidates matching any of the query's lexemes, ranked by cover density */
-export async function keywordCandidates(tx: pg.PoolClient, where: string, p: Params, cfg: string, query: string, limit: number): Promise<{ id: string; rank: number }[]> {
+export async function keywordCandidates(tx: pg.PoolClient, where: string, p: SqlParams, cfg: string, query: string, limit: number): Promise<{ id: string; rank: number }[]> {
   const q = `(select case when numnode(t) = 0 then null else replace(t::text, ' & ', ' | ')::tsquery end
               from plainto_tsquery(${p.add(cfg)}::regconfig, ${p.add(query)}) t)`;
   const { rows } = await tx.query<{ id: string; rank: number }>(

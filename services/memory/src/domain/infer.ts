@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { ModelClient } from '../clients/models.js';
 import { linkEntities, recountEntities } from '../db/entities.js';
 import { finishEvent, getEvent } from '../db/events.js';
-import { Params } from '../db/filters.js';
+import { SqlParams } from '@basalt/db';
 import { deleteWhere, existingHashes, insertMemories, updateMemory, type Scope } from '../db/memories.js';
 import { memErrors } from '../errors.js';
 import { asService, type Ctx } from './context.js';
@@ -116,7 +116,7 @@ export function inferDomain(config: Config, models: ModelClient, embedder: Embed
             for (const e of mentioned(row.memory)) links.push({ memoryId: row.id, ...e });
           }
         } else if (d.event === 'DELETE') {
-          const q = new Params();
+          const q = new SqlParams();
           const gone = await deleteWhere(tx, `m.id = ${q.add(d.id)}`, q, { eventId, actor: p.actor });
           if (gone.length) results.push({ id: d.id, memory: '', event: 'DELETE' });
         }

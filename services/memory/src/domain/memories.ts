@@ -1,7 +1,8 @@
 // Storing and managing memories: add without inference (messages kept verbatim), get, list, update (re-embeds),
 // delete one, by scope or in batches, history and the scope entities. Every write is one transaction.
 import type { Config } from '../config.js';
-import { compileFilters, Params } from '../db/filters.js';
+import { SqlParams } from '@basalt/db';
+import { compileFilters } from '../db/filters.js';
 import { recountEntities } from '../db/entities.js';
 import {
   deleteWhere, getMemory, historyOf, insertMemories, listMemories, scopeEntities, SCOPES, updateMemory,
@@ -22,7 +23,7 @@ export interface AddResult {
 }
 
 /** conditions every read and scoped write carries: a user's own rows, unexpired unless asked */
-export function baseConditions(ctx: Ctx, p: Params, showExpired = false): string[] {
+export function baseConditions(ctx: Ctx, p: SqlParams, showExpired = false): string[] {
   const parts: string[] = [];
   if (ctx.caller.kind === 'user') parts.push(`m.user_id = ${p.add(ctx.caller.userId)}`);
   if (!showExpired) parts.push('(m.expiration_date is null or m.expiration_date >= current_date)');
@@ -30,7 +31,7 @@ export function baseConditions(ctx: Ctx, p: Params, showExpired = false): string
 }
 
 /** filters from a body or query: the filter tree plus mem0's top-level ids, dates and categories */
-export function listConditions(ctx: Ctx, p: Params, b: ListBody): string {
+export function listConditions(ctx: Ctx, p: SqlParams, b: ListBody): string {
   const parts = baseConditions(ctx, p, b.show_expired);
   parts.push(compileFilters(b.filters, p, ctx.settings.textSearchConfig));
   for (const f of SCOPES) if (typeof b[f] === 'string' && b[f]) parts.push(`m.${f} = ${p.add(b[f])}`);
@@ -79,7 +80,7 @@ export function memoriesDomain(config: Config, embedder: Embedder) {
     },
 
     async list(ctx: Ctx, body: ListBody, pageNo: number, pageSize: number): Promise<{ rows: ReturnType<typeof presentMemory>[]; count: number }> {
-      const p = new Params();
+      const p = new SqlParams();
       const where = listConditions(ctx, p, body);
       const { rows, count } = await asUser(ctx, (tx) => listMemories(tx, where, p, pageSize, (pageNo - 1) * pageSize));
       return { rows: rows.map((r) => presentMemory(r)), count };
@@ -107,7 +108,7 @@ export function memoriesDomain(config: Config, embedder: Embedder) {
 
     async remove(ctx: Ctx, id: string) {
       if (!UUID.test(id)) throw memErrors.memoryNotFound(id);
-      const p = new Params();
+      const p = new SqlParams();
       const where = [...baseConditions(ctx, p, true), `m.id = ${p.add(id)}`].join(' and ');
       const gone = await asUser(ctx, async (tx) => {
         const ids = await deleteWhere(tx, where, p, { actor: actorOf(ctx) });
@@ -120,7 +121,7 @@ export function memoriesDomain(config: Config, embedder: Embedder) {
 
     /** mem0's deleteAll: every memory of the given scope (at least one id; a reset is a separate, confirmed call) */
     async removeScope(ctx: Ctx, scope: Scope) {
-      const p = new Params();
+      const p = new SqlParams();
       const parts = baseConditions(ctx, p, true);
       let any = false;
       for (const f of SCOPES) {
@@ -178,7 +179,7 @@ export function memoriesDomain(config: Config, embedder: Embedder) {
     async batchDelete(ctx: Ctx, ids: string[]) {
       for (const id of ids) if (!UUID.test(id)) throw memErrors.memoryNotFound(id);
       const unique = [...new Set(ids)];
-      const p = new Params();
+      const p = new SqlParams();
       const where = [...baseConditions(ctx, p, true), `m.id = any(${p.add(unique)}::uuid[])`].join(' and ');
       await asUser(ctx, async (tx) => {
         const gone = new Set(await deleteWhere(tx, where, p, { actor: actorOf(ctx) }));

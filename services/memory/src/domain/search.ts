@@ -1,7 +1,7 @@
 // Hybrid retrieval: cosine similarity over Hamming-prefiltered candidates, full-text rank (ts_rank_cd with the
 // project's text search configuration) and an entity boost attenuated by how many memories an entity spans.
 //   score = 0.7·cosine + 0.3·keyword (keyword alone when the project has no embedding model) + entity boost
-import { Params } from '../db/filters.js';
+import { SqlParams } from '@basalt/db';
 import { candidateRows, entityMatches, keywordCandidates } from '../db/search.js';
 import { memErrors } from '../errors.js';
 import { asUser, type Ctx } from './context.js';
@@ -26,14 +26,14 @@ export function searchDomain(embedder: Embedder, vectors: VectorLeg, rerank: Rer
       const topK = body.top_k ?? body.limit ?? 10;
       const pool = Math.max(topK * 4, 40);
       // compile once to fail fast on a bad filter before any model call
-      listConditions(ctx, new Params(), body);
+      listConditions(ctx, new SqlParams(), body);
       const embedded = await embedder.embed(ctx, [query]);
       const q = embedded?.[0];
       const model = ctx.settings.embeddingModel;
       const ranked = q && model ? await vectors.prepare(ctx, model, q.code) : null;
       const results = await asUser(ctx, async (tx) => {
         const where = () => {
-          const p = new Params();
+          const p = new SqlParams();
           return { p, where: listConditions(ctx, p, body) };
         };
         const vec = q && model ? await vectors.candidates(tx, where, ranked, model, q.code, pool) : [];

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import { admitted, codesSince, estimatedRows } from '../db/code-index.js';
-import { Params } from '../db/filters.js';
+import { SqlParams } from '@basalt/db';
 import { vectorCandidates } from '../db/search.js';
 import { absorb, CodeIndex, emptySet, nearest, packBits, wordsOf, type CodeSet } from '@basalt/vector-index';
 import { asService, type Ctx } from './context.js';
@@ -52,7 +52,7 @@ export function vectorLeg(config: Config) {
     },
 
     /** ids nearest first, admitted by the filters; `ranked` from prepare() or null */
-    async candidates(tx: pg.PoolClient, where: () => { p: Params; where: string }, ranked: string[] | null, model: string, code: string, want: number): Promise<string[]> {
+    async candidates(tx: pg.PoolClient, where: () => { p: SqlParams; where: string }, ranked: string[] | null, model: string, code: string, want: number): Promise<string[]> {
       if (ranked) {
         const out: string[] = [];
         for (let k = 0; k + 1 < WINDOWS.length && out.length < want; k++) {

@@ -2,18 +2,10 @@
 // bound as a parameter: field operators $eq $ne $gt $gte $lt $lte $in $nin $exists, logical $and and $or, and a
 // bare value meaning $eq. Values compare as JSON (5 is not "5"); a field holding an array matches $eq and $in when
 // any element does. $ne and $nin need the field to be present, as a SQL comparison with a missing value is not true.
+import type { SqlParams } from '@basalt/db';
 import { vectorErrors } from '../errors.js';
 
 type Primitive = string | number | boolean;
-
-export class SqlParams {
-  readonly values: unknown[] = [];
-  constructor(readonly offset = 0) {}
-  add(v: unknown): string {
-    this.values.push(v);
-    return `$${this.offset + this.values.length}`;
-  }
-}
 
 const RANGE = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
 

@@ -4,10 +4,11 @@
 // Euclidean distance, as pgvector's <=> and <-> answer), so an index no larger than the candidate window is
 // searched exactly. Every statement runs as service_role: the vector API admits the service key alone.
 import type pg from 'pg';
+import { SqlParams } from '@basalt/db';
 import { cosineDistance, euclideanDistance, fromBytes, signCode, toBytes } from '@basalt/vector-index';
 import { SERVICE, type Tx } from '../db/tx.js';
 import { vectorErrors } from '../errors.js';
-import { metadataFilter, SqlParams } from './vector-filter.js';
+import { metadataFilter } from './vector-filter.js';
 
 export const VECTOR_LIMITS = { topK: 100, listResults: 1000, segments: 16, put: 500, get: 100, delete: 500, keyLength: 1024, metadataBytes: 40 * 1024 };
 
