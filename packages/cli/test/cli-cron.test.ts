@@ -1,30 +1,12 @@
 // cron: create (edge and db function targets), list, pause, resume, runs, delete; logs cron.
 // Through the binary in a linked temporary folder (no ref typed), each a success and a failure with its exit code.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { createProject, testEnv, type TestProject } from '@basalt/testkit';
-import { basaltIn, linkedDir } from './run-cli.js';
+import { testEnv } from '@basalt/testkit';
+import { cliProject } from './run-cli.js';
 
 const env = testEnv();
-let dir: string;
-const cli = (...args: string[]) => basaltIn(dir, ...args);
-const json = (...args: string[]) => {
-  const r = cli(...args, '--json');
-  assert.equal(r.code, 0, `basalt ${args.join(' ')}: ${r.err}${r.out}`);
-  return JSON.parse(r.out);
-};
-let project: TestProject;
-let ref: string;
-
-before(async () => {
-  project = await createProject('cli ops');
-  ref = project.ref;
-  dir = linkedDir(ref);
-});
-after(async () => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const { json } = cliProject();
 
 test('cron create (edge and db function), list, pause, resume, runs, delete by name', (t) => {
   if (!env.services.scheduler) return t.skip('scheduler is not running');

@@ -1,36 +1,20 @@
 // functions delete, the failures of deploy, invoke and logs; secrets set and list.
 // Through the binary in a linked temporary folder (no ref typed), each a success and a failure with its exit code.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createProject, testEnv, type TestProject } from '@basalt/testkit';
-import { basaltIn, linkedDir } from './run-cli.js';
+import { testEnv } from '@basalt/testkit';
+import { cliProject } from './run-cli.js';
 
 const env = testEnv();
-let dir: string;
-const cli = (...args: string[]) => basaltIn(dir, ...args);
-const json = (...args: string[]) => {
-  const r = cli(...args, '--json');
-  assert.equal(r.code, 0, `basalt ${args.join(' ')}: ${r.err}${r.out}`);
-  return JSON.parse(r.out);
-};
-let project: TestProject;
-let ref: string;
-
-before(async () => {
-  project = await createProject('cli ops');
-  ref = project.ref;
-  dir = linkedDir(ref);
-});
-after(async () => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const project = cliProject();
+const { cli, json } = project;
 
 test('functions delete and its failures; secrets', (t) => {
   if (!env.services.functions) return t.skip('functions is not running');
-  mkdirSync(join(dir, 'functions', 'alpha'), { recursive: true });
-  writeFileSync(join(dir, 'functions', 'alpha', 'index.ts'), 'Deno.serve(() => new Response("a"));');
+  mkdirSync(join(project.dir, 'functions', 'alpha'), { recursive: true });
+  writeFileSync(join(project.dir, 'functions', 'alpha', 'index.ts'), 'Deno.serve(() => new Response("a"));');
   assert.equal(json('functions', 'deploy', 'alpha').slug, 'alpha', 'one named slug prints that function');
   assert.deepEqual(json('functions', 'delete', 'alpha'), { slug: 'alpha', deleted: true });
   assert.equal(cli('functions', 'delete', 'alpha').code, 1, 'already gone');

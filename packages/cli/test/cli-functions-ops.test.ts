@@ -1,37 +1,21 @@
 // functions deploy (every folder), invoke, list; logs functions.
 // Through the binary in a linked temporary folder (no ref typed), each a success and a failure with its exit code.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createProject, testEnv, type TestProject } from '@basalt/testkit';
-import { basaltIn, linkedDir } from './run-cli.js';
+import { testEnv } from '@basalt/testkit';
+import { cliProject } from './run-cli.js';
 
 const env = testEnv();
-let dir: string;
-const cli = (...args: string[]) => basaltIn(dir, ...args);
-const json = (...args: string[]) => {
-  const r = cli(...args, '--json');
-  assert.equal(r.code, 0, `basalt ${args.join(' ')}: ${r.err}${r.out}`);
-  return JSON.parse(r.out);
-};
-let project: TestProject;
-let ref: string;
-
-before(async () => {
-  project = await createProject('cli ops');
-  ref = project.ref;
-  dir = linkedDir(ref);
-});
-after(async () => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const project = cliProject();
+const { cli, json } = project;
 
 test('functions deploy (every folder), invoke, list; logs functions', (t) => {
   if (!env.services.functions) return t.skip('functions is not running');
   for (const slug of ['alpha', 'beta']) {
-    mkdirSync(join(dir, 'functions', slug), { recursive: true });
-    writeFileSync(join(dir, 'functions', slug, 'index.ts'), `Deno.serve(() => { console.log('in ${slug}'); return Response.json({ fn: '${slug}' }); });`);
+    mkdirSync(join(project.dir, 'functions', slug), { recursive: true });
+    writeFileSync(join(project.dir, 'functions', slug, 'index.ts'), `Deno.serve(() => { console.log('in ${slug}'); return Response.json({ fn: '${slug}' }); });`);
   }
   const deployed = cli('functions', 'deploy', '--json');
   assert.equal(deployed.code, 0, deployed.err);

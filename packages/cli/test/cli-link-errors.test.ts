@@ -1,26 +1,18 @@
 // link's failures: not a ref (2), no such project (1); an unlinked folder needs a ref (2) or --project-ref.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProject, type TestProject } from '@basalt/testkit';
-import { basaltIn } from './run-cli.js';
+import { basaltIn, cliProject } from './run-cli.js';
 
-const work = mkdtempSync(join(tmpdir(), 'basalt-cli-link-'));
-let project: TestProject;
-
-before(async () => {
-  project = await createProject('cli link');
-});
-after(async () => {
-  rmSync(work, { recursive: true, force: true });
-});
+// a folder not linked yet: these tests run `basalt link` themselves
+const project = cliProject('cli link', { linked: false });
 
 test('link refuses a non-ref and an unknown project; an unlinked folder asks for a ref', () => {
-  assert.equal(basaltIn(work, 'link', 'not-a-ref').code, 2);
-  assert.equal(basaltIn(work, 'link', 'abcdefghijklmnopqrst').code, 1, 'a project that does not exist');
-  assert.equal(existsSync(join(work, '.basalt-project.json')), false, 'a failed link writes nothing');
+  assert.equal(project.cli('link', 'not-a-ref').code, 2);
+  assert.equal(project.cli('link', 'abcdefghijklmnopqrst').code, 1, 'a project that does not exist');
+  assert.equal(existsSync(join(project.dir, '.basalt-project.json')), false, 'a failed link writes nothing');
 
   const elsewhere = mkdtempSync(join(tmpdir(), 'basalt-cli-unlinked-'));
   try {

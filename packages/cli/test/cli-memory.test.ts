@@ -1,33 +1,16 @@
 // memory add, list, search, delete (mem0 API with the service_role key).
 // Through the binary in a linked temporary folder (no ref typed), each a success and a failure with its exit code.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
-import { createProject, platform, testEnv, type TestProject } from '@basalt/testkit';
-import { basaltInAsync, linkedDir } from './run-cli.js';
+import { platform, testEnv } from '@basalt/testkit';
+import { cliProject } from './run-cli.js';
 
 const env = testEnv();
-let dir: string;
+const project = cliProject();
 // not spawnSync: the fake embeddings upstream below answers from this process while the CLI runs
-const cli = (...args: string[]) => basaltInAsync(dir, ...args);
-const json = async (...args: string[]) => {
-  const r = await cli(...args, '--json');
-  assert.equal(r.code, 0, `basalt ${args.join(' ')}: ${r.err}${r.out}`);
-  return JSON.parse(r.out);
-};
-let project: TestProject;
-let ref: string;
-
-before(async () => {
-  project = await createProject('cli ops');
-  ref = project.ref;
-  dir = linkedDir(ref);
-});
-after(async () => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const { cliAsync: cli, jsonAsync: json } = project;
 
 /** An OpenAI-compatible embeddings upstream (a bag of hashed words), so memory needs no real provider. */
 async function fakeEmbeddings() {
@@ -57,9 +40,9 @@ test('memory add, list, search, delete', async (t) => {
   if (!env.services.memory || !env.services['ai-gateway']) return t.skip('memory and ai-gateway are not running');
   const fake = await fakeEmbeddings();
   try {
-    await platform(`/projects/${ref}/ai/providers`, { method: 'POST', json: { name: 'fake', type: 'openai', base_url: `${fake.url}/v1`, api_key: 'sk-fake' } });
-    await platform(`/projects/${ref}/ai/routes`, { method: 'PUT', json: { routes: [{ model: 'mem-embed', provider: 'fake' }] } });
-    await platform(`/projects/${ref}`, { method: 'PATCH', json: { settings: { memory: { embedding_model: 'mem-embed' } } } });
+    await platform(`/projects/${project.ref}/ai/providers`, { method: 'POST', json: { name: 'fake', type: 'openai', base_url: `${fake.url}/v1`, api_key: 'sk-fake' } });
+    await platform(`/projects/${project.ref}/ai/routes`, { method: 'PUT', json: { routes: [{ model: 'mem-embed', provider: 'fake' }] } });
+    await platform(`/projects/${project.ref}`, { method: 'PATCH', json: { settings: { memory: { embedding_model: 'mem-embed' } } } });
     const rows = (r: any): { id: string; memory: string }[] => (Array.isArray(r) ? r : r.results);
     const added = rows(await json('memory', 'add', '--user', 'alice', 'I drink green tea every morning'));
     assert.match(added[0].memory, /green tea/);
