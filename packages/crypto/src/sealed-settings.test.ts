@@ -8,12 +8,13 @@ const settings = {
   rate_limit_rps: 10,
   auth: { smtp: { host: 'mail', user: 'u', pass: 'p@ss' }, external: { github: { client_id: 'id', secret: 'gh-secret' } }, site_url: 'x' },
   list: [{ api_key: 'k1' }],
+  functions: { target: { kind: 'cloudflare', account_id: 'acc', api_token: 'cf-token' } },
 };
 
 test('secrets are sealed by field name anywhere, opened again, and redacted for reading', () => {
   const sealed = sealSecrets(settings, box);
   const text = JSON.stringify(sealed);
-  for (const s of ['p@ss', 'gh-secret', 'k1']) assert.ok(!text.includes(s), `${s} is stored in the clear`);
+  for (const s of ['p@ss', 'gh-secret', 'k1', 'cf-token']) assert.ok(!text.includes(s), `${s} is stored in the clear`);
   assert.equal(sealed.auth.smtp.host, 'mail');
   assert.equal(sealed.auth.external.github.client_id, 'id');
   assert.deepEqual(unsealSecrets(sealed, box), settings);
@@ -21,6 +22,8 @@ test('secrets are sealed by field name anywhere, opened again, and redacted for 
   const shown = redactSecrets(sealed);
   assert.equal(shown.auth.smtp.pass, REDACTED);
   assert.equal(shown.list[0].api_key, REDACTED);
+  assert.equal(shown.functions.target.api_token, REDACTED);
+  assert.equal(shown.functions.target.account_id, 'acc');
   assert.equal(shown.auth.smtp.user, 'u');
 });
 

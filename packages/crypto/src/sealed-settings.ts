@@ -3,8 +3,9 @@
 // A field is a secret by its name, wherever it sits in the document.
 import type { SecretBox } from './index.js';
 
-// the SMS providers' keys too: Twilio's auth_token, Vonage's api_secret, MessageBird's access_key
-const SECRET_FIELDS = new Set(['pass', 'password', 'secret', 'client_secret', 'api_key', 'apikey', 'private_key', 'auth_token', 'api_secret', 'access_key']);
+// the SMS providers' keys too: Twilio's auth_token, Vonage's api_secret, MessageBird's access_key; and the
+// Cloudflare API token of a functions target (functions.target.api_token)
+const SECRET_FIELDS = new Set(['pass', 'password', 'secret', 'client_secret', 'api_key', 'apikey', 'private_key', 'auth_token', 'api_secret', 'access_key', 'api_token']);
 const SEALED = 'sealed:';
 /** what reads show in place of a secret; writing it back keeps the stored value */
 export const REDACTED = '********';

@@ -5,6 +5,7 @@ import type { Meter } from '@basalt/metering';
 import client from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { SecretBox } from '@basalt/crypto';
+import { egressPolicy } from '@basalt/egress';
 import { createService, errorShapes, registerRoutes, type Logger } from '@basalt/http';
 import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
@@ -13,6 +14,8 @@ import type { ActiveCache } from './domain/active-cache.js';
 import { invoker } from './domain/invoke.js';
 import { manageDomain } from './domain/manage.js';
 import { fnErrors } from './errors.js';
+import { cloudflareApi } from './remote/cloudflare.js';
+import { remotePublisher } from './remote/publish.js';
 import type { Runtimes, RuntimeStat } from './runtime/runtimes.js';
 import { requirePlatformToken } from './routes/auth.js';
 import { invokeRoutes, streamBodies } from './routes/invoke.js';
@@ -57,9 +60,13 @@ export function createApp(deps: Deps) {
     });
   }
   const db = deps.db;
-  const manage = manageDomain(db, deps.secrets, { timeoutMs: c.FUNCTIONS_TIMEOUT_MS, maxBundleBytes: c.FUNCTIONS_MAX_BUNDLE_BYTES }, (ref) => deps.active.changed(ref));
+  // projects whose settings.functions.target is Cloudflare: their API and dispatch URLs are tenant data, so egress-checked
+  const remote = remotePublisher({
+    api: cloudflareApi(egressPolicy(c.BASALT_EGRESS_ALLOW)), db, secrets: deps.secrets, publicUrl: c.BASALT_PUBLIC_URL, project: (ref) => deps.registry.get(ref),
+  });
+  const manage = manageDomain(db, deps.secrets, { timeoutMs: c.FUNCTIONS_TIMEOUT_MS, maxBundleBytes: c.FUNCTIONS_MAX_BUNDLE_BYTES }, (ref) => deps.active.changed(ref), remote);
   const invoke = invoker({
-    db, active: deps.active, redis: deps.redis, secrets: deps.secrets, runtimes: deps.runtimes, redisPrefix: c.BASALT_REDIS_PREFIX, meter: deps.meter,
+    db, active: deps.active, redis: deps.redis, secrets: deps.secrets, runtimes: deps.runtimes, remote, redisPrefix: c.BASALT_REDIS_PREFIX, meter: deps.meter,
     onRateLimitError: (err) => deps.log.warn({ err: err.message }, 'rate limit check skipped'),
     limits: {
       projectRps: c.FUNCTIONS_PROJECT_RPS, functionRps: c.FUNCTIONS_FUNCTION_RPS, memoryMb: c.FUNCTIONS_MEMORY_MB, cpuMs: c.FUNCTIONS_CPU_MS,

@@ -32,5 +32,7 @@ export const fnErrors = {
   busy: (n: number) => new BasaltError(429, 'too_many_concurrent_invocations', `The project already runs ${n} invocations`, { headers: { 'retry-after': '1' } }),
   failed: (message: string) => new BasaltError(502, 'function_failed', `Function did not complete: ${message}`, { headers: relay }),
   crashed: (message: string) => new BasaltError(503, 'function_runtime_restarted', `The function runtime restarted during the call: ${message}`, { headers: relay }),
+  /** the project's remote target (Cloudflare Workers for Platforms) refused a change or could not be reached; nothing was changed here */
+  remoteTarget: (message: string) => new BasaltError(502, 'remote_target_failed', `The functions target (Cloudflare) did not accept the change: ${message}`),
   boot: (message: string) => new BasaltError(503, 'function_boot_failed', `Function could not start: ${message}`, { headers: relay }),
 };

@@ -10,8 +10,10 @@ import type { SecretBox } from '@basalt/crypto';
 import { authenticate, AuthError, capped, requestToken, type Project } from '@basalt/tenancy';
 import type { ActiveFunction, FunctionsDb } from '../db/functions.js';
 import type { ActiveCache } from './active-cache.js';
+import { functionEnv, mergedEnv, openSecrets } from './env.js';
 import { fnErrors } from '../errors.js';
 import { RuntimeError, type IsolateSpec, type Runtimes } from '../runtime/runtimes.js';
+import type { RemotePublisher } from '../remote/publish.js';
 
 export interface InvokeDeps {
   db: FunctionsDb;
@@ -19,6 +21,8 @@ export interface InvokeDeps {
   redis: Redis;
   secrets: SecretBox;
   runtimes: Runtimes;
+  /** a Cloudflare-target project's invocations go to its dispatch Worker instead (remote/publish.ts) */
+  remote?: Pick<RemotePublisher, 'dispatcher'>;
   redisPrefix: string;
   onRateLimitError?: (err: Error) => void;
   /** usage per project per hour: invocations and their wall time */
@@ -128,13 +132,12 @@ export function invoker(d: InvokeDeps) {
   const specFor = (project: Project, fn: ActiveFunction, baseUrl: string) => async (): Promise<IsolateSpec> => {
     const code = await d.db.code(project.ref, fn.slug, fn.active_version);
     if (code === null) throw new Error('version not found');
-    const env: Record<string, string> = {};
-    for (const s of await d.db.secrets(project.ref)) env[s.name] = d.secrets.decrypt(s.value_enc);
-    Object.assign(env, { SUPABASE_URL: baseUrl, BASALT_URL: baseUrl, SUPABASE_ANON_KEY: project.anonKey, BASALT_PROJECT_REF: project.ref });
-    // The service_role key bypasses RLS: only functions that opted in get it.
-    if (fn.allow_service_role) env.SUPABASE_SERVICE_ROLE_KEY = project.serviceKey;
-    return { code, env };
+    return { code, env: mergedEnv(functionEnv(project, fn, baseUrl, await openSecrets(d.db, d.secrets, project.ref))) };
   };
+
+  /** where an invocation runs: a local workerd process, or the project's remote target */
+  const dispatcher = (project: Project, slug: string): Runtimes['dispatch'] =>
+    d.remote?.dispatcher(project, slug) ?? ((req, signal) => d.runtimes.dispatch(req, signal));
 
   return async function invoke(project: Project, slug: string, rest: string, req: IncomingMessage, baseUrl: string): Promise<Invocation> {
     const fn = await d.active.get(project.ref, slug);
@@ -192,7 +195,7 @@ export function invoker(d: InvokeDeps) {
     const timer = setTimeout(() => deadline.abort(fnErrors.timeout(wallMs)), wallMs);
     try {
       const body = hasBody ? limitBody(req, d.limits.requestBytes, deadline) : null;
-      const res = await d.runtimes.dispatch({
+      const res = await dispatcher(project, fn.slug)({
         isolate, version, ref: project.ref, spec: specFor(project, fn, baseUrl),
         url: `${new URL(baseUrl).origin}/${slug}${rest}`, method: req.method ?? 'GET', headers, body,
         cpuMs: cpuMs < d.limits.cpuMs ? cpuMs : undefined,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SecretBox } from '@basalt/crypto';
 import type { FunctionRecord, FunctionsDb } from '../db/functions.js';
 import { fnErrors } from '../errors.js';
+import type { RemotePublisher } from '../remote/publish.js';
 import { bundle } from './bundle.js';
 
 const Slug = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'letters, digits, - and _ (up to 128)');
@@ -32,7 +33,13 @@ const view = (f: FunctionRecord, versions?: { version: number; created_at: Date 
   ...(versions ? { versions: versions.map((v) => ({ version: v.version, created_at: new Date(v.created_at).toISOString() })) } : {}),
 });
 
-export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { timeoutMs: number; maxBundleBytes: number }, changed: (ref: string) => Promise<void>) {
+/**
+ * `remote` mirrors each change to a project whose functions run on Cloudflare (remote/publish.ts); it acts only
+ * for such projects and always before the database write, so a refusal leaves everything as it was.
+ */
+export function manageDomain(
+  db: FunctionsDb, secrets: SecretBox, defaults: { timeoutMs: number; maxBundleBytes: number }, changed: (ref: string) => Promise<void>, remote?: RemotePublisher,
+) {
   const one = async (ref: string, slug: string) => {
     const f = (await db.list(ref)).find((x) => x.slug === slug);
     if (!f) throw fnErrors.notFound(slug);
@@ -43,9 +50,13 @@ export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { ti
       const files = d.files ?? { 'index.ts': d.source! };
       const entrypoint = d.entrypoint ?? (d.files ? 'index.ts' : 'index.ts');
       const code = await bundle({ files, entrypoint, importMap: d.import_map }, defaults.maxBundleBytes);
+      const undo = await remote?.publish(ref, { slug: d.slug, allow_service_role: d.allow_service_role }, code);
       const f = await db.deploy({
         ref, slug: d.slug, verifyJwt: d.verify_jwt, allowServiceRole: d.allow_service_role,
         timeoutMs: d.timeout_ms ?? defaults.timeoutMs, code, source: { files, import_map: d.import_map ?? null }, entrypoint,
+      }).catch(async (e: unknown) => {
+        await undo?.();
+        throw e;
       });
       await changed(ref);
       return view(f);
@@ -56,13 +67,19 @@ export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { ti
       return view(f, f.versions);
     },
     async rollback(ref: string, slug: string, version: number) {
-      await one(ref, slug);
+      const current = await one(ref, slug);
+      if (remote) {
+        const code = await db.code(ref, slug, version);
+        if (code === null) throw fnErrors.versionNotFound(version);
+        await remote.publish(ref, current, code);
+      }
       const f = await db.activate(ref, slug, version);
       if (!f) throw fnErrors.versionNotFound(version);
       await changed(ref);
       return view(f);
     },
     async remove(ref: string, slug: string) {
+      if (remote) await one(ref, slug).then(() => remote.unpublish(ref, slug));
       if (!(await db.remove(ref, slug))) throw fnErrors.notFound(slug);
       await changed(ref);
     },
@@ -71,12 +88,14 @@ export function manageDomain(db: FunctionsDb, secrets: SecretBox, defaults: { ti
       return db.invocations(ref, slug, Math.min(Math.max(limit, 1), 500));
     },
     async setSecrets(ref: string, list: z.infer<typeof SetSecrets>) {
+      await remote?.changeSecrets(ref, (current) => ({ ...current, ...Object.fromEntries(list.map((s) => [s.name, s.value])) }));
       await db.setSecrets(ref, list.map((s) => ({ name: s.name, valueEnc: secrets.encrypt(s.value) })));
       await changed(ref);
     },
     /** Names only: a secret's value is never returned. */
     listSecrets: async (ref: string) => (await db.secrets(ref)).map((s) => ({ name: s.name, updated_at: s.updated_at.toISOString() })),
     async unsetSecrets(ref: string, names: string[]) {
+      await remote?.changeSecrets(ref, (current) => Object.fromEntries(Object.entries(current).filter(([name]) => !names.includes(name))));
       await db.deleteSecrets(ref, names);
       await changed(ref);
     },

@@ -46,8 +46,8 @@ export interface RuntimeOptions {
   onEvent: (event: string, detail: Record<string, unknown>) => void;
 }
 
-/** compat date and flags of every function isolate (Deno.serve shim and node:async_hooks need nodejs_compat) */
-const COMPAT = { compatibilityDate: '2024-09-23', compatibilityFlags: ['nodejs_compat'] };
+/** compat date and flags of every function isolate, local or on a remote target (Deno.serve shim and node:async_hooks need nodejs_compat) */
+export const COMPAT = { compatibilityDate: '2024-09-23', compatibilityFlags: ['nodejs_compat'] };
 /** resident memory allowed per loaded isolate, on top of the process baseline */
 const ISOLATE_MB = 3;
 const BASE_MB = 96;

@@ -13,6 +13,8 @@ const accepted: Record<string, unknown>[] = [
   { cors: { allowed_origins: ['https://app.example', 'null'] } },
   { rest: { schemas: ['public', 'storage'] } },
   { functions: { function_rps: 3 } },
+  { functions: { target: { kind: 'local' } } },
+  { functions: { target: { kind: 'cloudflare', account_id: 'a1', namespace: 'prod', api_token: '********', dispatch_url: 'https://dispatch.example', api_url: 'http://127.0.0.77:1/client/v4' } } },
   { auth: { uri_allow_list: ['http://app.test/**'], manual_linking_enabled: true, external: { github: provider, google: { ...provider, enabled: false } } } },
   { auth: { refresh_token_reuse_interval: 0, email_confirm_required: true, anonymous_users: true } },
   { auth: { rate_limits: { signup: limit, token: limit, otp: limit, recover: limit, verify: limit, refresh: limit } } },

@@ -26,6 +26,26 @@ const Provider = z
   })
   .strict();
 
+/**
+ * functions.target: where the project's functions run (services/functions/src/remote/target.ts). `local` (the
+ * default) is the service's own workerd processes; `cloudflare` uploads each function to a Workers for Platforms
+ * dispatch namespace and sends invocations to the operator's dispatch Worker. api_token is sealed (a secret field
+ * name); api_url overrides https://api.cloudflare.com/client/v4 (a compatible stand-in).
+ */
+const FunctionsTarget = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local') }).strict(),
+  z
+    .object({
+      kind: z.literal('cloudflare'),
+      account_id: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'a Cloudflare account id'),
+      namespace: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a dispatch namespace name'),
+      api_token: z.string().min(1).max(4096),
+      dispatch_url: url,
+      api_url: url.optional(),
+    })
+    .strict(),
+]);
+
 const Template = z.object({ subject: z.string().max(500), body: z.string().max(100_000) }).strict();
 
 /** auth.sms: an SMS provider as GoTrue has them; api_base_url points at a compatible gateway. */
@@ -115,8 +135,11 @@ export const ProjectSettings = z
       })
       .strict()
       .optional(),
-    /** edge-function invocations per second: for the project (rps) and for each function (function_rps) */
-    functions: z.object({ rps: int(1, 1_000_000).optional(), function_rps: int(1, 1_000_000).optional() }).strict().optional(),
+    /** edge-function invocations per second: for the project (rps) and for each function (function_rps); where they run */
+    functions: z
+      .object({ rps: int(1, 1_000_000).optional(), function_rps: int(1, 1_000_000).optional(), target: FunctionsTarget.optional() })
+      .strict()
+      .optional(),
     auth: Auth.optional(),
     /** read by services/realtime */
     realtime: z
