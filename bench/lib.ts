@@ -1,11 +1,12 @@
 // Shared benchmark plumbing: a throwaway control database, wrk runs parsed into numbers, results written to bench/results/.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
 
 export interface WrkResult {
@@ -32,10 +33,15 @@ export const toMs = (v: string) => {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 };
 
-export function wrk(url: string, opts: { connections: number; seconds: number; threads?: number; headers?: Record<string, string> }): WrkResult {
+type WrkOptions = { connections: number; seconds: number; threads?: number; headers?: Record<string, string> };
+
+function wrkArgs(url: string, opts: WrkOptions): string[] {
   const args = ['-t', String(opts.threads ?? 1), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency'];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
-  const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
+  return [...args, url];
+}
+
+function parseWrk(out: string): WrkResult {
   const pick = (re: RegExp) => re.exec(out)?.[1] ?? '';
   const non2xx = Number(pick(/Non-2xx or 3xx responses: (\d+)/) || 0);
   const sockErr = pick(/Socket errors: (.*)/);
@@ -46,6 +52,17 @@ export function wrk(url: string, opts: { connections: number; seconds: number; t
     requests: Number(pick(/(\d+) requests in /) || 0),
     errors: non2xx + (sockErr ? sockErr.split(',').reduce((n, part) => n + Number(/\d+/.exec(part)?.[0] ?? 0), 0) : 0),
   };
+}
+
+/** Runs wrk and waits for it (blocking this process: nothing else of the bench runs meanwhile). */
+export function wrk(url: string, opts: WrkOptions): WrkResult {
+  return parseWrk(execFileSync('wrk', wrkArgs(url, opts), { encoding: 'utf8' }));
+}
+
+/** Runs wrk while this process goes on (for load that runs beside work the bench does itself). */
+export async function wrkAsync(url: string, opts: WrkOptions): Promise<WrkResult> {
+  const { stdout } = await promisify(execFile)('wrk', wrkArgs(url, opts), { encoding: 'utf8' });
+  return parseWrk(stdout);
 }
 
 export async function scratchDatabase(prefix: string) {

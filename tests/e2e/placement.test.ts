@@ -1,12 +1,13 @@
 // Placement and read replicas end to end, on a second Postgres cluster with a streaming replica that this file
-// starts itself (@basalt/testkit's startLocalCluster): REST reads land on the replica, writes stay on the primary and are
+// starts itself (@basalt/fleet's startLocalCluster): REST reads land on the replica, writes stay on the primary and are
 // correct, a session reads its own write at once even while the replica is paused, and a project moved between
 // clusters keeps its data and keeps working through supabase-js.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createProject, eventually, platform, postgresBin, startLocalCluster, supabaseClient, testEnv, type LocalCluster, type TestProject } from '@basalt/testkit';
+import { postgresBin, startLocalCluster, type LocalCluster } from '@basalt/fleet';
+import { createProject, eventually, platform, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 
 const skip = postgresBin() ? false : 'no Postgres server binaries (initdb, pg_ctl, pg_basebackup) under /usr/lib/postgresql';
 const clusterId = `test-${randomBytes(4).toString('hex')}`;

@@ -9,6 +9,7 @@ import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy, type Supervisor
 
 export { SERVICES, type ServiceSpec };
 export { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy, type SupervisorEvents };
+export { postgresBin, startLocalCluster, type LocalCluster } from './local-cluster.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 

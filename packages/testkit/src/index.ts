@@ -118,4 +118,3 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
 }
 export { supabaseClient, type ClientOptions } from './supabase.js';
 export { rawHttp, type RawReply } from './raw-http.js';
-export { postgresBin, startLocalCluster, type LocalCluster } from './local-cluster.js';

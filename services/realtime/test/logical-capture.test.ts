@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createProject, eventually, platform, postgresBin, startLocalCluster, type LocalCluster, type TestProject } from '@basalt/testkit';
+import { postgresBin, startLocalCluster, type LocalCluster } from '@basalt/fleet';
+import { createProject, eventually, platform, type TestProject } from '@basalt/testkit';
 import { closeClients, rt, subscribed } from './helpers.js';
 
 const skip = postgresBin() ? false : 'no Postgres server binaries under /usr/lib/postgresql';
