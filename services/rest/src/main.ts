@@ -13,7 +13,9 @@ const plane = await connectControlPlane({
 });
 const { registry } = plane;
 const pools = plane.projectPools({ maxPerProject: config.PROJECT_POOL_MAX });
-const replicas = new ReadReplicas(plane.projectPools({ maxPerProject: config.PROJECT_POOL_MAX, applicationName: 'basalt-rest-replica' }), config.REST_READ_YOUR_WRITES_MS);
+const replicas = new ReadReplicas(plane.projectPools({ maxPerProject: config.PROJECT_POOL_MAX, applicationName: 'basalt-rest-replica' }), config.REST_READ_YOUR_WRITES_MS, {
+  redis: plane.redis, prefix: config.BASALT_REDIS_PREFIX,
+});
 const caches = new SchemaCaches(config.SCHEMA_CACHE_MAX, (ref, err) => log.warn({ ref, err: err.message }, 'schema cache connection failed'));
 // A changed or deleted project drops its schema cache (and with it the LISTEN connection); the control plane
 // drops its pool.

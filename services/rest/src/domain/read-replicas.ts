@@ -1,11 +1,13 @@
 // Reads on the cluster's streaming replica, with read-your-writes per session. A project whose cluster has a
 // replica (the registry's replicaConnectionString) reads there: GET, HEAD and RPC to STABLE or IMMUTABLE functions.
 // After a session (the caller's token) writes, its reads stay on the primary until the replica has replayed past
-// the write's WAL position (asked of the replica on each such read), or the window runs out. Sessions are
-// remembered in this process: behind several REST replicas a session that lands elsewhere right after its write
-// may read a replica that has not caught up (the window is short and replication lag on one network is ms).
+// the write's WAL position (asked of the replica on each such read), or the window runs out. A write is remembered
+// in this process and, when a Redis is given, for the window in Redis too, so a session whose next read lands on
+// another REST replica still reads its write; that costs replica reads one Redis GET. With Redis unreachable the
+// process's own memory is all there is (a read elsewhere may then see the replica a little behind).
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { ProjectPools } from '@basalt/db';
 import type { Project } from '@basalt/tenancy';
@@ -17,10 +19,30 @@ export interface ReplicaRoute {
   wrote: () => Promise<void>;
 }
 
+export interface SharedWrites {
+  redis: Redis;
+  /** BASALT_REDIS_PREFIX */
+  prefix: string;
+}
+
 export class ReadReplicas {
   readonly #writes = new LRUCache<string, { lsn: string; until: number }>({ max: 100_000 });
 
-  constructor(private readonly pools: ProjectPools, private readonly windowMs: number) {}
+  constructor(private readonly pools: ProjectPools, private readonly windowMs: number, private readonly shared?: SharedWrites) {}
+
+  #key = (session: string) => `${this.shared!.prefix}rest:ryw:${session}`;
+
+  /** This session's last write still inside its window: this process's record, else the one in Redis. */
+  async #lastWrite(session: string): Promise<{ lsn: string; until: number } | null> {
+    const local = this.#writes.get(session);
+    if (local || !this.shared) return local ?? null;
+    try {
+      const [lsn, ttl] = await this.shared.redis.multi().get(this.#key(session)).pttl(this.#key(session)).exec().then((r) => (r ?? []).map(([, v]) => v));
+      return typeof lsn === 'string' && typeof ttl === 'number' && ttl > 0 ? { lsn, until: Date.now() + ttl } : null;
+    } catch {
+      return null;
+    }
+  }
 
   /** null when the project's cluster has no replica: everything goes to the primary, as before. */
   route(project: Project, token: string, primary: pg.Pool): ReplicaRoute | null {
@@ -30,7 +52,7 @@ export class ReadReplicas {
     const replica = () => this.pools.get({ ref: project.ref, connectionString: replicaUrl });
     return {
       read: async () => {
-        const w = this.#writes.get(session);
+        const w = await this.#lastWrite(session);
         if (!w) return replica();
         if (Date.now() > w.until || (await this.#caughtUp(replica(), w.lsn))) {
           this.#writes.delete(session);
@@ -42,6 +64,7 @@ export class ReadReplicas {
         // the insert position: with asynchronous commit the write position may still be short of the commit record
         const { rows } = await primary.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
         this.#writes.set(session, { lsn: rows[0].lsn, until: Date.now() + this.windowMs });
+        await this.shared?.redis.set(this.#key(session), rows[0].lsn, 'PX', this.windowMs).catch(() => undefined);
       },
     };
   }
