@@ -198,7 +198,7 @@ export function invoker(d: InvokeDeps) {
       const res = await dispatcher(project, fn.slug)({
         isolate, version, ref: project.ref, spec: specFor(project, fn, baseUrl),
         url: `${new URL(baseUrl).origin}/${slug}${rest}`, method: req.method ?? 'GET', headers, body,
-        cpuMs: cpuMs < d.limits.cpuMs ? cpuMs : undefined,
+        cpuMs,
       }, deadline.signal);
       clearTimeout(timer);
       const status = res.statusCode ?? 502;

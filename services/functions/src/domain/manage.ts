@@ -50,7 +50,7 @@ export function manageDomain(
       const files = d.files ?? { 'index.ts': d.source! };
       const entrypoint = d.entrypoint ?? (d.files ? 'index.ts' : 'index.ts');
       const code = await bundle({ files, entrypoint, importMap: d.import_map }, defaults.maxBundleBytes);
-      const undo = await remote?.publish(ref, { slug: d.slug, allow_service_role: d.allow_service_role }, code);
+      const undo = await remote?.publish(ref, { slug: d.slug, allow_service_role: d.allow_service_role }, async () => code);
       const f = await db.deploy({
         ref, slug: d.slug, verifyJwt: d.verify_jwt, allowServiceRole: d.allow_service_role,
         timeoutMs: d.timeout_ms ?? defaults.timeoutMs, code, source: { files, import_map: d.import_map ?? null }, entrypoint,
@@ -68,18 +68,18 @@ export function manageDomain(
     },
     async rollback(ref: string, slug: string, version: number) {
       const current = await one(ref, slug);
-      if (remote) {
+      await remote?.publish(ref, current, async () => {
         const code = await db.code(ref, slug, version);
         if (code === null) throw fnErrors.versionNotFound(version);
-        await remote.publish(ref, current, code);
-      }
+        return code;
+      });
       const f = await db.activate(ref, slug, version);
       if (!f) throw fnErrors.versionNotFound(version);
       await changed(ref);
       return view(f);
     },
     async remove(ref: string, slug: string) {
-      if (remote) await one(ref, slug).then(() => remote.unpublish(ref, slug));
+      await remote?.unpublish(ref, slug, () => one(ref, slug));
       if (!(await db.remove(ref, slug))) throw fnErrors.notFound(slug);
       await changed(ref);
     },

@@ -83,24 +83,27 @@ export function remotePublisher(d: PublisherDeps) {
 
   return {
     /**
-     * Uploads `code` as the function's script when the project targets Cloudflare. Returns how to undo it (the
+     * Uploads `code` (read only then) as the function's script when the project targets Cloudflare. Returns how to undo it (the
      * previously active version put back, or the script removed) should the database write that follows fail.
      */
-    async publish(ref: string, fn: { slug: string; allow_service_role: boolean }, code: string): Promise<() => Promise<void>> {
+    async publish(ref: string, fn: { slug: string; allow_service_role: boolean }, code: () => Promise<string>): Promise<() => Promise<void>> {
       const target = await targetOf(ref);
       if (!target) return async () => undefined;
       const before = await d.db.active(ref, fn.slug);
       const beforeCode = before && (await d.db.code(ref, fn.slug, before.active_version));
-      await upload(target.project, target.t, fn, code);
+      await upload(target.project, target.t, fn, await code());
       return async () => {
         await (before && beforeCode !== null
           ? upload(target.project, target.t, before, beforeCode)
           : upstream(d.api.remove(target.t, scriptName(ref, fn.slug)))).catch(() => undefined);
       };
     },
-    async unpublish(ref: string, slug: string): Promise<void> {
+    /** `exists` runs first (it throws the function's 404), and only for a Cloudflare-target project. */
+    async unpublish(ref: string, slug: string, exists: () => Promise<unknown>): Promise<void> {
       const target = await targetOf(ref);
-      if (target) await upstream(d.api.remove(target.t, scriptName(ref, slug)));
+      if (!target) return;
+      await exists();
+      await upstream(d.api.remove(target.t, scriptName(ref, slug)));
     },
     /** The project's secrets are about to become next(current): every function's script gets the change first. */
     async changeSecrets(ref: string, next: (current: Record<string, string>) => Record<string, string>): Promise<void> {

@@ -18,10 +18,16 @@ const Cloudflare = z.object({
 
 export type CloudflareTarget = z.infer<typeof Cloudflare>;
 
+/** per registry Project object (a settings change makes a new one), so an invocation does not parse settings again */
+const targets = new WeakMap<Project, CloudflareTarget | null>();
+
 export function remoteTarget(project: Project): CloudflareTarget | null {
-  const fns = project.settings.functions as { target?: unknown } | undefined;
-  const parsed = Cloudflare.safeParse(fns?.target);
-  return parsed.success ? parsed.data : null;
+  let t = targets.get(project);
+  if (t === undefined) {
+    const parsed = Cloudflare.safeParse((project.settings.functions as { target?: unknown } | undefined)?.target);
+    targets.set(project, (t = parsed.success ? parsed.data : null));
+  }
+  return t;
 }
 
 /**

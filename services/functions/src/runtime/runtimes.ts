@@ -105,7 +105,7 @@ export interface Dispatch {
   method: string;
   headers: Record<string, string>;
   body: Readable | null;
-  /** the project's CPU cap (its plan's fn_cpu_ms) where it is below the runtime's own cpuMs */
+  /** the invocation's CPU cap: the runtime's own cpuMs, or the plan's fn_cpu_ms where that is lower */
   cpuMs?: number;
 }
 

@@ -46,7 +46,7 @@ export interface Flight {
   started: number;
   /** set when the supervisor killed the process while this invocation ran */
   killed?: KillReason;
-  /** the project's CPU cap, where its plan sets one below the runtime's */
+  /** the invocation's CPU cap (Dispatch.cpuMs) */
   cpuMs?: number;
 }
 
