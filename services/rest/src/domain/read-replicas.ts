@@ -27,21 +27,27 @@ export interface SharedWrites {
 
 export class ReadReplicas {
   readonly #writes = new LRUCache<string, { lsn: string; until: number }>({ max: 100_000 });
+  /** the last write of a session the replica was seen to have replayed: its reads need not ask again */
+  readonly #replayed = new LRUCache<string, string>({ max: 100_000 });
 
   constructor(private readonly pools: ProjectPools, private readonly windowMs: number, private readonly shared?: SharedWrites) {}
 
   #key = (session: string) => `${this.shared!.prefix}rest:ryw:${session}`;
 
-  /** This session's last write still inside its window: this process's record, else the one in Redis. */
+  /**
+   * This session's last write still inside its window. Redis's record is the latest whichever process took the
+   * write; this process's own record stands in only while Redis cannot be asked.
+   */
   async #lastWrite(session: string): Promise<{ lsn: string; until: number } | null> {
-    const local = this.#writes.get(session);
-    if (local || !this.shared) return local ?? null;
-    try {
-      const [lsn, ttl] = await this.shared.redis.multi().get(this.#key(session)).pttl(this.#key(session)).exec().then((r) => (r ?? []).map(([, v]) => v));
-      return typeof lsn === 'string' && typeof ttl === 'number' && ttl > 0 ? { lsn, until: Date.now() + ttl } : null;
-    } catch {
-      return null;
+    if (this.shared) {
+      try {
+        const [lsn, ttl] = await this.shared.redis.multi().get(this.#key(session)).pttl(this.#key(session)).exec().then((r) => (r ?? []).map(([, v]) => v));
+        return typeof lsn === 'string' && typeof ttl === 'number' && ttl > 0 ? { lsn, until: Date.now() + ttl } : null;
+      } catch {
+        /* this process's own record, below */
+      }
     }
+    return this.#writes.get(session) ?? null;
   }
 
   /** null when the project's cluster has no replica: everything goes to the primary, as before. */
@@ -53,9 +59,9 @@ export class ReadReplicas {
     return {
       read: async () => {
         const w = await this.#lastWrite(session);
-        if (!w) return replica();
+        if (!w || this.#replayed.get(session) === w.lsn) return replica();
         if (Date.now() > w.until || (await this.#caughtUp(replica(), w.lsn))) {
-          this.#writes.delete(session);
+          this.#replayed.set(session, w.lsn);
           return replica();
         }
         return primary;
