@@ -47,10 +47,10 @@ export class Capture extends ClaimedCapture implements ChangeCapture {
   }
 
   protected async stopCapture(schema: string, table: string): Promise<void> {
-    if (this.claims.claimed(schema, table)) return;
+    if (this.claimed(schema, table)) return;
     await asCaller(this.pool(), ADMIN, async (tx) => {
       await lockTable(tx, schema, table);
-      if (this.claims.claimed(schema, table)) return; // claimed again while waiting for the lock
+      if (this.claimed(schema, table)) return; // claimed again while waiting for the lock
       await this.redis.srem(this.#set(), this.#member(schema, table));
       const [members, live] = await Promise.all([this.redis.smembers(this.#set()), this.replicas.liveNow()]);
       const others = members.some((m) => m.endsWith(`|${schema}.${table}`) && live.has(m.slice(0, m.indexOf('|'))));
@@ -61,12 +61,12 @@ export class Capture extends ClaimedCapture implements ChangeCapture {
   /** Drops triggers no live replica claims (left by a replica that crashed while it had subscribers). */
   async sweep(): Promise<void> {
     for (const [schema, table] of await capturedTables(this.pool())) {
-      if (!this.claims.held(schema, table)) await this.stopCapture(schema, table);
+      if (!this.held(schema, table)) await this.stopCapture(schema, table);
     }
   }
 
   /** Drops every claim of this replica now (shutdown). */
   async releaseAll(): Promise<void> {
-    for (const [schema, table] of this.claims.clear()) await this.stopCapture(schema, table).catch(this.onError);
+    for (const [schema, table] of this.clearClaims()) await this.stopCapture(schema, table).catch(this.onError);
   }
 }

@@ -1,71 +1,57 @@
 // The tables a capture holds for this replica's subscribers, counted: the first claim of a table starts its
 // capture, and once the last subscriber releases it the table lingers for lingerMs (a quick re-claim keeps it)
 // before its capture stops. Both captures (triggers, logical decoding) count this way; what starting and stopping
-// mean is theirs.
-export interface ClaimHooks {
-  start(schema: string, table: string): Promise<void>;
-  stop(schema: string, table: string): Promise<void>;
-  /** a start failed and its claim was taken back */
-  onStartFailed?(): void;
-  onError(err: Error): void;
-}
+// a table's capture mean is theirs.
+const key = (schema: string, table: string) => JSON.stringify([schema, table]);
 
-export class TableClaims {
+export abstract class ClaimedCapture {
   readonly #counts = new Map<string, number>();
   readonly #lingering = new Map<string, NodeJS.Timeout>();
   readonly #starting = new Map<string, Promise<void>>();
 
-  constructor(private readonly lingerMs: number, private readonly hooks: ClaimHooks) {}
+  constructor(private readonly lingerMs: number, private readonly reportError: (err: Error) => void) {}
 
-  static key = (schema: string, table: string) => JSON.stringify([schema, table]);
-  static parse = (key: string) => JSON.parse(key) as [string, string];
+  protected abstract startCapture(schema: string, table: string): Promise<void>;
+  protected abstract stopCapture(schema: string, table: string): Promise<void>;
+  /** a start failed and its claim was taken back */
+  protected startFailed(): void {}
 
-  /** Resolves once the table is captured (from this commit on). */
+  /** Resolves once the table's changes are captured (from this commit on). */
   async claim(schema: string, table: string): Promise<void> {
-    const key = TableClaims.key(schema, table);
-    const n = this.#counts.get(key) ?? 0;
-    this.#counts.set(key, n + 1);
-    const linger = this.#lingering.get(key);
+    const k = key(schema, table);
+    const n = this.#counts.get(k) ?? 0;
+    this.#counts.set(k, n + 1);
+    const linger = this.#lingering.get(k);
     if (linger) {
       clearTimeout(linger);
-      this.#lingering.delete(key);
+      this.#lingering.delete(k);
       return;
     }
-    if (n > 0) return this.#starting.get(key);
-    const started = this.hooks.start(schema, table).finally(() => this.#starting.delete(key));
-    this.#starting.set(key, started);
+    if (n > 0) return this.#starting.get(k);
+    const started = this.startCapture(schema, table).finally(() => this.#starting.delete(k));
+    this.#starting.set(k, started);
     try {
       await started;
     } catch (e) {
-      const left = (this.#counts.get(key) ?? 1) - 1;
-      if (left > 0) this.#counts.set(key, left);
-      else this.#counts.delete(key);
-      this.hooks.onStartFailed?.();
+      const left = (this.#counts.get(k) ?? 1) - 1;
+      if (left > 0) this.#counts.set(k, left);
+      else this.#counts.delete(k);
+      this.startFailed();
       throw e;
     }
   }
 
   release(schema: string, table: string): void {
-    const key = TableClaims.key(schema, table);
-    const n = (this.#counts.get(key) ?? 1) - 1;
-    if (n > 0) return void this.#counts.set(key, n);
-    this.#counts.delete(key);
+    const k = key(schema, table);
+    const n = (this.#counts.get(k) ?? 1) - 1;
+    if (n > 0) return void this.#counts.set(k, n);
+    this.#counts.delete(k);
     const timer = setTimeout(() => {
-      this.#lingering.delete(key);
-      void this.hooks.stop(schema, table).catch(this.hooks.onError);
+      this.#lingering.delete(k);
+      void this.stopCapture(schema, table).catch(this.reportError);
     }, this.lingerMs);
     timer.unref();
-    this.#lingering.set(key, timer);
-  }
-
-  /** claimed now (not merely lingering) */
-  claimed(schema: string, table: string): boolean {
-    return this.#counts.has(TableClaims.key(schema, table));
-  }
-
-  held(schema: string, table: string): boolean {
-    const key = TableClaims.key(schema, table);
-    return this.#counts.has(key) || this.#lingering.has(key);
+    this.#lingering.set(k, timer);
   }
 
   /** tables claimed or lingering */
@@ -73,48 +59,27 @@ export class TableClaims {
     return this.#counts.size + this.#lingering.size;
   }
 
-  get starting(): number {
+  /** claimed now (not merely lingering) */
+  protected claimed(schema: string, table: string): boolean {
+    return this.#counts.has(key(schema, table));
+  }
+
+  protected held(schema: string, table: string): boolean {
+    const k = key(schema, table);
+    return this.#counts.has(k) || this.#lingering.has(k);
+  }
+
+  protected get starting(): number {
     return this.#starting.size;
   }
 
   /** Forgets every claim (shutdown) and says which tables were held. */
-  clear(): [string, string][] {
+  protected clearClaims(): [string, string][] {
     for (const t of this.#lingering.values()) clearTimeout(t);
     const keys = [...new Set([...this.#counts.keys(), ...this.#lingering.keys()])];
     this.#counts.clear();
     this.#lingering.clear();
     this.#starting.clear();
-    return keys.map(TableClaims.parse);
-  }
-}
-
-/** A capture that counts its tables with TableClaims: what starting and stopping a table's capture do is the subclass's. */
-export abstract class ClaimedCapture {
-  protected readonly claims: TableClaims;
-
-  constructor(lingerMs: number, onError: (err: Error) => void) {
-    this.claims = new TableClaims(lingerMs, {
-      start: (schema, table) => this.startCapture(schema, table),
-      stop: (schema, table) => this.stopCapture(schema, table),
-      onStartFailed: () => this.startFailed(),
-      onError,
-    });
-  }
-
-  protected abstract startCapture(schema: string, table: string): Promise<void>;
-  protected abstract stopCapture(schema: string, table: string): Promise<void>;
-  protected startFailed(): void {}
-
-  /** Resolves once the table's changes are captured (from this commit on). */
-  claim(schema: string, table: string): Promise<void> {
-    return this.claims.claim(schema, table);
-  }
-
-  release(schema: string, table: string): void {
-    this.claims.release(schema, table);
-  }
-
-  get active(): number {
-    return this.claims.active;
+    return keys.map((k) => JSON.parse(k) as [string, string]);
   }
 }
