@@ -9,7 +9,7 @@
 //   3. the replica's replay lag at the end of the write run.
 // Writes bench/results/replicas.json.   node --import tsx bench/replicas/run.ts   (BENCH_SECONDS, default 10)
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { withClient } from '@basalt/db';
 import { startLocalCluster } from '@basalt/fleet';
 import { benchFleet, requireTool, wrk, wrkAsync, writeResults } from '../lib.js';
 
@@ -18,15 +18,8 @@ requireTool('wrk', 'wrk');
 const bench = await benchFleet('replicas', ['platform', 'gateway', 'rest']);
 const cluster = await startLocalCluster({ replica: true });
 
-const query = async <R = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<R[]> => {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, values)).rows as R[];
-  } finally {
-    await c.end();
-  }
-};
+const query = <R = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<R[]> =>
+  withClient(url, async (c) => (await c.query(text, values)).rows as R[]);
 
 try {
   const tag = randomBytes(3).toString('hex');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import { withClient } from '@basalt/db';
 import { postgresBin, startLocalCluster, type LocalCluster } from '@basalt/fleet';
 import { createProject, eventually, platform, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 
@@ -14,15 +14,8 @@ const clusterId = `test-${randomBytes(4).toString('hex')}`;
 let cluster: LocalCluster;
 const onCluster: TestProject[] = [];
 
-const query = async <R = any>(url: string, text: string, values: unknown[] = []): Promise<R[]> => {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, values)).rows as R[];
-  } finally {
-    await c.end();
-  }
-};
+const query = <R = any>(url: string, text: string, values: unknown[] = []): Promise<R[]> =>
+  withClient(url, async (c) => (await c.query(text, values)).rows as R[]);
 
 const SCHEMA = `create table notes (id bigint generated always as identity primary key, body text not null, author uuid);
   alter table notes enable row level security;

@@ -15,6 +15,19 @@ export interface PoolOptions {
   onError?: (err: Error) => void;
 }
 
+/** One connection for a few statements (admin work, tools, tests): opened, used, always closed. */
+export async function withClient<T>(
+  connectionString: string, fn: (c: pg.Client) => Promise<T>, opts: { applicationName?: string; connectionTimeoutMillis?: number } = {},
+): Promise<T> {
+  const client = new pg.Client({ connectionString, application_name: opts.applicationName ?? 'basalt', connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export function createPool(connectionString: string, opts: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString,

@@ -1,8 +1,8 @@
 // Creates and drops a project's database and login role on its cluster. Runs as the cluster's admin login.
 // CREATE/DROP DATABASE cannot run inside a transaction, so each step is its own statement and a failed
 // creation is undone step by step.
-import pg from 'pg';
-import { ident, literal } from '@basalt/db';
+import type pg from 'pg';
+import { ident, literal, withClient } from '@basalt/db';
 
 export interface TenantDatabase {
   dbName: string;
@@ -16,13 +16,7 @@ export const tenantNames = (ref: string) => ({ dbName: `proj_${ref}`, dbRole: `p
 export async function onCluster<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const url = new URL(adminUrl);
   url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+  return withClient(url.toString(), fn);
 }
 
 export async function createTenantDatabase(adminUrl: string, template: string, t: TenantDatabase): Promise<void> {

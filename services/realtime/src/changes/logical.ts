@@ -8,7 +8,8 @@
 // database's default TimeZone (triggers: the writer's session's); generated columns, and on UPDATE an unchanged
 // TOASTed value of a table without REPLICA IDENTITY FULL, are not decoded, so they are missing from `record`.
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { withClient } from '@basalt/db';
 import { canDecode, dropPublication, PUBLICATION_PREFIX, replicaPublications } from '../db/publications.js';
 import type { Replicas } from '../domain/replicas.js';
 import type { ChangeCapture } from './capture.js';
@@ -19,15 +20,7 @@ export type CaptureMode = 'auto' | 'trigger' | 'logical';
 
 const replicaTag = (id: string) => `${PUBLICATION_PREFIX}${createHash('sha256').update(id).digest('hex').slice(0, 10)}_`;
 
-async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, application_name: 'basalt-realtime-capture' });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+const withAdmin = <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => withClient(url, fn, { applicationName: 'basalt-realtime-capture' });
 
 /** Which capture a project gets: logical when asked for or (auto) when its cluster can decode, else triggers. */
 export async function chooseCapture(mode: CaptureMode, adminUrl: string): Promise<'trigger' | 'logical'> {
@@ -78,13 +71,13 @@ export class LogicalCapture extends ClaimedCapture implements ChangeCapture {
   }
 
   protected async stopCapture(schema: string, table: string): Promise<void> {
-    if (this.claims.claimed(schema, table) || !this.#stream) return;
+    if (this.claimed(schema, table) || !this.#stream) return;
     if (this.active === 0) return this.#stopIfIdle();
     await (await this.#stream).unpublish(schema, table);
   }
 
   async #stopIfIdle(): Promise<void> {
-    if (this.active > 0 || this.claims.starting > 0 || !this.#stream) return;
+    if (this.active > 0 || this.starting > 0 || !this.#stream) return;
     const stream = this.#stream;
     this.#stream = null;
     await (await stream.catch(() => null))?.stop();
@@ -102,7 +95,7 @@ export class LogicalCapture extends ClaimedCapture implements ChangeCapture {
 
   /** Ends the stream now (shutdown, project asleep). */
   async releaseAll(): Promise<void> {
-    this.claims.clear();
+    this.clearClaims();
     await this.#stopIfIdle();
   }
 }
