@@ -19,7 +19,8 @@ export interface EgressInit extends RequestInit {
 interface Hop {
   url: URL;
   method: string;
-  headers: Headers;
+  /** lower-case names */
+  headers: Record<string, string>;
   body: Buffer | null;
 }
 
@@ -45,24 +46,30 @@ function toResponse({ res, url, method }: EgressResponse): Response {
   return response;
 }
 
-function send(hop: Hop, to: Resolved, signal: AbortSignal, idleMs: number): Promise<http.IncomingMessage> {
+/**
+ * What cancels the request in flight: the caller's signal (the body too) and the deadline (until the final
+ * response's headers). One plain object instead of an AbortController per call: this is every model call's path.
+ */
+interface Cancel {
+  req: http.ClientRequest | null;
+  reason: Error | null;
+}
+
+function cancelWith(c: Cancel, reason: Error): void {
+  c.reason ??= reason;
+  c.req?.destroy(c.reason);
+}
+
+function send(hop: Hop, to: Resolved, cancel: Cancel, idleMs: number): Promise<http.IncomingMessage> {
   const client = hop.url.protocol === 'https:' ? https : http;
-  const headers = Object.fromEntries(hop.headers);
+  const headers = { ...hop.headers };
   for (const h of HOP_HEADERS) delete headers[h];
   if (hop.body) headers['content-length'] = String(hop.body.length);
   return new Promise((resolve, reject) => {
-    const req = client.request(hop.url, { method: hop.method, headers, lookup: pinnedLookup(to), timeout: idleMs }, (res) => {
-      res.on('close', () => signal.removeEventListener('abort', cancel));
-      resolve(res);
-    });
-    // Aborting destroys the request and, once it has arrived, the response body with the same reason.
-    const cancel = () => req.destroy(signal.reason instanceof Error ? signal.reason : new Error('outbound request aborted'));
-    signal.addEventListener('abort', cancel, { once: true });
+    const req = client.request(hop.url, { method: hop.method, headers, lookup: pinnedLookup(to), timeout: idleMs }, resolve);
+    cancel.req = req;
     req.on('timeout', () => req.destroy(new Error(`outbound request to ${hop.url.host} timed out`)));
-    req.on('error', (e) => {
-      signal.removeEventListener('abort', cancel);
-      reject(e);
-    });
+    req.on('error', reject);
     req.end(hop.body ?? undefined);
   });
 }
@@ -70,15 +77,15 @@ function send(hop: Hop, to: Resolved, signal: AbortSignal, idleMs: number): Prom
 /** The request the next hop makes, as fetch's "follow" mode would (RFC 9110 §15.4, Fetch §4.4). */
 function nextHop(hop: Hop, status: number, location: string): Hop {
   const url = new URL(location, hop.url);
-  const headers = new Headers(hop.headers);
+  const headers = { ...hop.headers };
   let { method, body } = hop;
   if (status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST') {
     method = 'GET';
     body = null;
-    for (const h of ['content-type', 'content-encoding', 'content-language', 'content-location']) headers.delete(h);
+    for (const h of ['content-type', 'content-encoding', 'content-language', 'content-location']) delete headers[h];
   }
   // Credentials meant for one origin are not handed to another.
-  if (url.origin !== hop.url.origin) for (const h of ['authorization', 'cookie', 'proxy-authorization']) headers.delete(h);
+  if (url.origin !== hop.url.origin) for (const h of ['authorization', 'cookie', 'proxy-authorization']) delete headers[h];
   return { url, method, headers, body };
 }
 
@@ -91,6 +98,17 @@ async function copyForeign(r: Request, init: RequestInit): Promise<Request> {
   return new Request(r.url, { method: r.method, headers: [...r.headers], body, redirect: r.redirect, ...init });
 }
 
+/** A plain object of headers is read as is (names lower-cased); anything else goes through Headers. */
+function headerRecord(init: RequestInit['headers']): Record<string, string> {
+  if (init === undefined) return {};
+  if (Array.isArray(init) || typeof (init as { entries?: unknown }).entries === 'function') return Object.fromEntries(new Headers(init));
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(init as Record<string, string | readonly string[] | undefined>)) {
+    if (v !== undefined) out[k.toLowerCase()] = typeof v === 'string' ? v : v.join(', ');
+  }
+  return out;
+}
+
 async function firstHop(input: string | URL | Request, init: RequestInit): Promise<Hop> {
   // The common call (a URL, a string or byte body, plain headers) needs no Request object: building one (and
   // reading its body back) costs more than the request itself on a loopback upstream.
@@ -98,15 +116,15 @@ async function firstHop(input: string | URL | Request, init: RequestInit): Promi
   if ((typeof input === 'string' || input instanceof URL) && (b == null || typeof b === 'string' || b instanceof Uint8Array)) {
     const method = (init.method ?? 'GET').toUpperCase();
     if (b != null && (method === 'GET' || method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
-    const headers = new Headers(init.headers);
+    const headers = headerRecord(init.headers);
     const body = b == null ? null : Buffer.from(b as string | Uint8Array);
-    if (typeof b === 'string' && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+    if (typeof b === 'string' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain;charset=UTF-8';
     return { url: new URL(input), method, headers, body };
   }
   const native = !isRequestLike(input) || input instanceof Request;
   const request = native ? new Request(input, { ...init, duplex: 'half' } as RequestInit) : await copyForeign(input as Request, init);
   const body = request.body ? Buffer.from(await request.arrayBuffer()) : null;
-  return { url: new URL(request.url), method: request.method, headers: new Headers(request.headers), body };
+  return { url: new URL(request.url), method: request.method, headers: Object.fromEntries(request.headers), body };
 }
 
 const defaultPort = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
@@ -151,22 +169,22 @@ export async function egressRequest(input: string | URL | Request, init: EgressI
   const trusted = allowOrigins.length === 0 ? null : new Set(allowOrigins.map((o) => new URL(o).origin));
   const mode = rest.redirect ?? (isRequestLike(input) ? input.redirect : 'follow');
   // The caller's signal cancels the body too; the deadline only runs until the final response's headers.
-  const abort = new AbortController();
-  const stop = () => abort.abort(callerSignal?.reason);
+  const cancel: Cancel = { req: null, reason: null };
+  const stop = () => cancelWith(cancel, callerSignal!.reason instanceof Error ? callerSignal!.reason : new Error('outbound request aborted'));
   callerSignal?.addEventListener('abort', stop, { once: true });
   if (callerSignal?.aborted) stop();
-  const deadline = setTimeout(() => abort.abort(new Error(`outbound request timed out after ${timeoutMs} ms`)), timeoutMs);
+  const deadline = setTimeout(() => cancelWith(cancel, new Error(`outbound request timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
     let hop = await firstHop(input, rest);
     for (let redirects = 0; ; redirects++) {
       if (hop.url.protocol !== 'http:' && hop.url.protocol !== 'https:') throw new EgressError(`Outbound requests over ${hop.url.protocol} are not allowed`);
       const to = await resolveAllowed(hop.url.hostname, defaultPort(hop.url), policy, trusted?.has(hop.url.origin) ?? false);
-      abort.signal.throwIfAborted();
-      const res = await send(hop, to, abort.signal, timeoutMs);
+      if (cancel.reason) throw cancel.reason;
+      const res = await send(hop, to, cancel, timeoutMs);
       const status = res.statusCode ?? 502;
       const location = res.headers.location;
       if (mode === 'manual' || !REDIRECTS.has(status) || location === undefined) {
-        res.once('close', () => callerSignal?.removeEventListener('abort', stop));
+        if (callerSignal) res.once('close', () => callerSignal.removeEventListener('abort', stop));
         return egressResponse(res, hop);
       }
       res.resume(); // drained, so the connection is reused
@@ -176,7 +194,7 @@ export async function egressRequest(input: string | URL | Request, init: EgressI
     }
   } catch (e) {
     callerSignal?.removeEventListener('abort', stop);
-    throw e;
+    throw cancel.reason ?? e;
   } finally {
     clearTimeout(deadline);
   }

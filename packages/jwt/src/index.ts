@@ -111,16 +111,21 @@ function parseSegment(seg: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+const isJwtShape = (parts: string[]) => parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p));
+
 function split(token: string): [string, string, string] {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) throw new JwtError('malformed', 'token is not a JWT');
+  if (!isJwtShape(parts)) throw new JwtError('malformed', 'token is not a JWT');
   return parts as [string, string, string];
 }
 
 /** Reads claims without verifying: only for routing (which project's key to verify with), never for trust. */
 export function decodeUnverified(token: string): Claims | null {
+  // opaque keys (bsk_…, sb_…) reach here on every request: no exception (and its stack) for them
+  const parts = token.split('.');
+  if (!isJwtShape(parts)) return null;
   try {
-    return parseSegment(split(token)[1]) as Claims;
+    return parseSegment(parts[1]) as Claims;
   } catch {
     return null;
   }
