@@ -80,12 +80,12 @@ export function proxy(d: ProxyDeps) {
       if (tail) yield tail;
       m.finish(t.upstreamError || !t.complete ? 502 : 200, t.usage, t.output, t.upstreamError ?? (t.complete ? null : 'stream ended early'));
     } catch (e) {
-      if (call.signal.aborted) return void m.finish(499, t.usage, t.output, 'client closed the connection');
+      if (call.clientGone()) return void m.finish(499, t.usage, t.output, 'client closed the connection');
       m.finish(502, t.usage, t.output, `stream failed: ${(e as Error).message}`);
       yield t.fail('The model provider stream failed');
     } finally {
       await rest.return?.();
-      if (!call.signal.aborted) call.abortUpstream();
+      if (!call.clientGone()) call.abortUpstream();
     }
   }
 
@@ -138,7 +138,7 @@ export function proxy(d: ProxyDeps) {
         let last: BasaltError | null = null;
         for (const c of candidates) {
           for (let i = 0; i <= d.retries; i++) {
-            if (i > 0) await sleep(d.backoffMs * 2 ** (i - 1), undefined, { signal: call.signal });
+            if (i > 0) await sleep(d.backoffMs * 2 ** (i - 1), undefined, { signal: call.upstreamSignal });
             const r = await attempt(call, endpoint, body, c, m);
             if (!(r instanceof Error)) return r;
             last = r;

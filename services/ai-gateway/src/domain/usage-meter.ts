@@ -15,8 +15,8 @@ import type { Usage } from './usage.js';
 export interface CallContext {
   caller: Caller;
   requestId: string;
-  /** aborted when the client goes away */
-  signal: AbortSignal;
+  /** whether the client went away before its answer was sent */
+  clientGone: () => boolean;
   /** aborted when the client goes away or the call is over */
   upstreamSignal: AbortSignal;
   abortUpstream: () => void;

@@ -26,18 +26,18 @@ const header = (req: FastifyRequest, name: string) => {
 };
 
 export function callContext(req: FastifyRequest, reply: FastifyReply): CallContext {
-  const client = new AbortController();
   const upstream = new AbortController();
+  let gone = false;
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) {
-      client.abort(new Error('client closed the connection'));
+      gone = true;
       upstream.abort(new Error('client closed the connection'));
     }
   });
   return {
     caller: req.caller,
     requestId: req.id,
-    signal: client.signal,
+    clientGone: () => gone,
     upstreamSignal: upstream.signal,
     abortUpstream: () => upstream.abort(new Error('call finished')),
     anthropicVersion: header(req, 'anthropic-version'),
