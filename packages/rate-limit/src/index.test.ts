@@ -26,6 +26,14 @@ test('a window admits its limit and refuses the rest; windows are independent', 
   assert.equal(await limiter.hit([{ key: 'ip:2', limit: 3, seconds: 60 }]), true, 'another IP has its own window');
 });
 
+test('a Redis that has forgotten the script (restarted, SCRIPT FLUSH) is sent it again, and still counts', async () => {
+  const limiter = new RateLimiter(redis, { prefix });
+  assert.equal(await limiter.hit([{ key: 'flush', limit: 2, seconds: 60 }]), true);
+  await redis.script('FLUSH');
+  assert.equal(await limiter.hit([{ key: 'flush', limit: 2, seconds: 60 }]), true);
+  assert.equal(await limiter.hit([{ key: 'flush', limit: 2, seconds: 60 }]), false);
+});
+
 test('two replicas leasing one per-second budget never admit more than the limit together', async () => {
   const a = new RateLimiter(redis, { prefix });
   const b = new RateLimiter(redis, { prefix });

@@ -2,6 +2,7 @@
 // fixed windows counted with INCRBY. The failure policy is explicit: when Redis errors or does not answer in
 // `timeoutMs`, the limiter fails open (a Redis outage must not take every project's API down, nor turn requests
 // into 500s), counts it in basalt_rate_limit_redis_failures_total and reports it through onError.
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import client from 'prom-client';
 
@@ -12,6 +13,7 @@ if used == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 local granted = math.min(tonumber(ARGV[1]), tonumber(ARGV[2]) - (used - tonumber(ARGV[1])))
 if granted < 0 then granted = 0 end
 return granted`;
+const TAKE_SHA = createHash('sha1').update(TAKE).digest('hex');
 
 export interface Window {
   /** what is counted, e.g. `auth:signin:ip:1.2.3.4` (the prefix and the window number are added) */
@@ -55,7 +57,7 @@ export class RateLimiter {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.redis.eval(TAKE, 1, `${this.opts.prefix}rl:${key}`, want, limit, windowMs * 2) as Promise<number>,
+        this.#run(`${this.opts.prefix}rl:${key}`, want, limit, windowMs * 2),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer in ${this.#timeoutMs} ms`)), this.#timeoutMs))),
       ]);
     } catch (err) {
@@ -64,6 +66,16 @@ export class RateLimiter {
       return want;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** The script by its hash (Redis keeps it compiled); sent whole only when this Redis has not seen it yet. */
+  async #run(key: string, want: number, limit: number, ttlMs: number): Promise<number> {
+    try {
+      return (await this.redis.evalsha(TAKE_SHA, 1, key, want, limit, ttlMs)) as number;
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      return (await this.redis.eval(TAKE, 1, key, want, limit, ttlMs)) as number;
     }
   }
 
