@@ -3,7 +3,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPool } from './pool.js';
-import { asCaller, switchCaller } from './request-context.js';
+import pg from 'pg';
+import { asCaller, beginAsCallerSql, CALLER_SETTINGS_SQL, callerSettingsValues, switchCaller, type CallerSettings } from './request-context.js';
 
 const pool = createPool(process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', { max: 1 });
 after(() => pool.end());
@@ -37,4 +38,37 @@ test('an error rolls back; switchCaller changes the role mid-transaction', async
   });
   assert.equal(seen, 'b');
   assert.equal((await pool.query(`select to_regclass('t_rollback') as t`)).rows[0].t, null);
+});
+
+test('the one-round-trip BEGIN sets exactly what the parameterised settings statement sets', async () => {
+  const url = process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  // every setting either form may touch, read on a fresh connection so nothing is left from another transaction
+  const seen = async (s: CallerSettings, begin: (c: pg.Client) => Promise<unknown>) => {
+    const names = ['request.jwt.claims', 'request.method', 'request.path', 'search_path', 'statement_timeout', 'transaction_read_only', 'TimeZone',
+      ...['sub', 'role', ...Object.keys(s.claims)].map((k) => `request.jwt.claim.${k}`)];
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await begin(c);
+      const { rows: [row] } = await c.query('select current_user as who, array(select current_setting(n, true) from unnest($1::text[]) n) as settings', [names]);
+      await c.query('rollback');
+      return { who: row.who, settings: Object.fromEntries(names.map((n, i) => [n, row.settings[i]])) };
+    } finally {
+      await c.end();
+    }
+  };
+  const cases: CallerSettings[] = [
+    { role: 'postgres', claims: {} },
+    { role: 'postgres', claims: { sub: 'u-1', role: 'authenticated', email: "o'b\\x@y", 'Bad-Key': 1, n: 1.5, ok: true, none: null, app_metadata: { a: [1, 'x'] }, aal: 'aal1' }, method: 'GET', path: '/rest/v1/t?x=1' },
+    { role: 'postgres', claims: { role: 'service_role', ref: 'abcd' }, timeoutMs: 2500, readOnly: true, searchPath: 'public, extensions', timezone: 'Europe/Paris' },
+  ];
+  for (const s of cases) {
+    const lean = await seen(s, (c) => c.query(beginAsCallerSql(s)));
+    assert.equal(lean.settings['request.jwt.claims'], JSON.stringify(s.claims));
+    const parameterised = await seen(s, async (c) => {
+      await c.query('begin');
+      await c.query(CALLER_SETTINGS_SQL, callerSettingsValues(s));
+    });
+    assert.deepEqual(lean, parameterised, JSON.stringify(s));
+  }
 });
