@@ -22,12 +22,12 @@ const schema = {
   /** how long a table stays captured (its trigger, or its place in the publication) after its last subscriber left */
   REALTIME_CAPTURE_LINGER_MS: z.coerce.number().int().min(0).default(5_000),
   /**
-   * how changes are captured: triggers (the default); or logical decoding (pgoutput) where the project's cluster
-   * runs wal_level=logical and its admin login may replicate, triggers otherwise (auto); or always logical (fails
-   * where it cannot). Logical capture is opt-in for now: its stream uses a temporary slot, so if the replication
-   * connection drops, the changes until the channels rejoin are lost (seen once under a loaded CI run).
+   * how changes are captured: logical decoding (pgoutput) where the project's cluster runs wal_level=logical and
+   * its admin login may replicate, triggers otherwise (auto, the default); or always triggers; or always logical
+   * (fails where it cannot). A logical stream uses a temporary slot, so if the replication connection drops, the
+   * changes until the channels rejoin are lost (as a dropped LISTEN connection loses them with triggers).
    */
-  REALTIME_CAPTURE: z.enum(['auto', 'trigger', 'logical']).default('trigger'),
+  REALTIME_CAPTURE: z.enum(['auto', 'trigger', 'logical']).default('auto'),
   /** database connections per project used for RLS checks of changes and private channels */
   REALTIME_DB_POOL_PER_PROJECT: z.coerce.number().int().min(1).default(5),
   /** this replica's id in Redis (presence, capture bookkeeping); random when unset */

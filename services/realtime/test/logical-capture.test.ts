@@ -11,10 +11,8 @@ import { postgresBin, startLocalCluster, type LocalCluster } from '@basalt/fleet
 import { createProject, eventually, platform, type TestProject } from '@basalt/testkit';
 import { closeClients, rt, subscribed } from './helpers.js';
 
-// logical capture is opt-in (REALTIME_CAPTURE defaults to trigger): run with REALTIME_CAPTURE=auto in the environment
-// of npm test, which the fleet's realtime inherits
-const skip = process.env.REALTIME_CAPTURE !== 'auto' ? 'logical capture is opt-in: set REALTIME_CAPTURE=auto to run this file'
-  : postgresBin() ? false : 'no Postgres server binaries under /usr/lib/postgresql';
+// the fleet's realtime runs REALTIME_CAPTURE=auto (the default): logical decoding on the cluster that allows it
+const skip = postgresBin() ? false : 'no Postgres server binaries under /usr/lib/postgresql';
 const clusterId = `test-logical-${randomBytes(4).toString('hex')}`;
 // a cluster start and its template migration take a while on a loaded machine
 const SLOW = { timeout: 300_000 };
@@ -27,14 +25,19 @@ const SCHEMA = `create table public.items (id int primary key, body text, n int,
   alter table public.items enable row level security;
   create policy visible_rows on public.items for select to anon, authenticated using (visible);`;
 
-// one p.sql call is one transaction (the simple protocol runs a multi-statement string as one)
-const WRITES = [
-  `insert into public.items (id, body, n, tags, meta, at) values (1, 'one', 1, '{a,b}', '{"k":[1,2]}', '2024-05-06 07:08:09.123+00'), (2, 'two', 2, null, null, null);
-   insert into public.items (id, body, visible) values (3, 'hidden by RLS', false)`,
-  `begin; insert into public.items (id, body) values (4, 'rolled back'); update public.items set body = 'nope' where id = 1; rollback`,
-  `update public.items set body = 'uno', n = 10 where id = 1; delete from public.items where id = 2`,
-  `insert into public.items (id, body) values (5, 'five')`,
-  `insert into public.items (id, body) values (6, 'six')`,
+// One p.sql call is one transaction (the simple protocol runs a multi-statement string as one). `after`: the changes
+// that must have arrived before the write runs. A change is checked under RLS against the row as it is when the
+// change is delivered (as Supabase Realtime's apply_rls checks it), so a change to a row that a later write deletes
+// before that check is, rightly, not delivered: the write deleting row 2 waits for row 2's insert. Without the wait
+// the result depends on capture latency, and decoding sees a commit only once its WAL is flushed, which on this
+// file's cluster (synchronous_commit=off) is up to 3 × wal_writer_delay later: row 2's insert would then be dropped.
+const WRITES: { sql: string; after?: number }[] = [
+  { sql: `insert into public.items (id, body, n, tags, meta, at) values (1, 'one', 1, '{a,b}', '{"k":[1,2]}', '2024-05-06 07:08:09.123+00'), (2, 'two', 2, null, null, null);
+   insert into public.items (id, body, visible) values (3, 'hidden by RLS', false)` },
+  { sql: `begin; insert into public.items (id, body) values (4, 'rolled back'); update public.items set body = 'nope' where id = 1; rollback` },
+  { sql: `update public.items set body = 'uno', n = 10 where id = 1; delete from public.items where id = 2`, after: 2 },
+  { sql: `insert into public.items (id, body) values (5, 'five')` },
+  { sql: `insert into public.items (id, body) values (6, 'six')` },
 ];
 
 async function slots(): Promise<number> {
@@ -58,9 +61,18 @@ async function scenario(p: TestProject, whileSubscribed: () => Promise<void>): P
   const ch = client.channel(`items-${randomBytes(3).toString('hex')}`).on('postgres_changes', { event: '*', schema: 'public', table: 'items' }, (m: any) => got.push(m));
   await subscribed(ch);
   await whileSubscribed();
-  for (const sql of WRITES) await p.sql(sql);
-  await eventually(() => got.some((m) => m.new?.id === 6), 30_000, 50);
-  return { got, leave: () => client.removeChannel(ch) };
+  const leave = () => client.removeChannel(ch);
+  try {
+    for (const { sql, after } of WRITES) {
+      if (after) await eventually(() => got.length >= after, 30_000, 50);
+      await p.sql(sql);
+    }
+    await eventually(() => got.some((m) => m.new?.id === 6), 30_000, 50);
+  } catch (e) {
+    await leave();
+    throw e;
+  }
+  return { got, leave };
 }
 
 describe('logical decoding capture', { skip }, () => {
@@ -85,20 +97,25 @@ describe('logical decoding capture', { skip }, () => {
       assert.equal(await slots(), 1, 'a slot while subscribed');
       assert.equal(await triggers(onLogical), 0, 'no trigger on a cluster that decodes');
     });
-    const trigger = await scenario(onTriggers, async () => assert.equal(await triggers(onTriggers), 1, 'triggers where wal_level=replica'));
+    const trigger = await scenario(onTriggers, async () => assert.equal(await triggers(onTriggers), 1, 'triggers where wal_level=replica'))
+      .catch(async (e) => { await logical.leave(); throw e; });
 
-    const shape = (m: any) => ({ ...m, commit_timestamp: undefined });
-    assert.deepEqual(logical.got.map(shape), trigger.got.map(shape));
-    assert.deepEqual(logical.got.map((m) => [m.eventType, m.new.id ?? m.old.id]),
-      [['INSERT', 1], ['INSERT', 2], ['UPDATE', 1], ['DELETE', 2], ['INSERT', 5], ['INSERT', 6]]);
-    const [first, , update, del] = logical.got;
-    assert.deepEqual(first.new, { id: 1, body: 'one', n: 1, tags: ['a', 'b'], meta: { k: [1, 2] }, at: '2024-05-06T07:08:09.123+00:00', visible: true });
-    assert.deepEqual(first.old, {});
-    assert.match(first.commit_timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.deepEqual({ new: update.new.body, n: update.new.n, old: update.old }, { new: 'uno', n: 10, old: { id: 1 } });
-    assert.deepEqual({ new: del.new, old: del.old }, { new: {}, old: { id: 2 } });
-
-    await Promise.all([logical.leave(), trigger.leave()]);
+    try {
+      const shape = (m: any) => ({ ...m, commit_timestamp: undefined });
+      assert.deepEqual(logical.got.map(shape), trigger.got.map(shape));
+      assert.deepEqual(logical.got.map((m) => [m.eventType, m.new.id ?? m.old.id]),
+        [['INSERT', 1], ['INSERT', 2], ['UPDATE', 1], ['DELETE', 2], ['INSERT', 5], ['INSERT', 6]]);
+      const [first, second, update, del] = logical.got;
+      assert.deepEqual(first.new, { id: 1, body: 'one', n: 1, tags: ['a', 'b'], meta: { k: [1, 2] }, at: '2024-05-06T07:08:09.123+00:00', visible: true });
+      assert.deepEqual(second.new, { id: 2, body: 'two', n: 2, tags: null, meta: null, at: null, visible: true });
+      assert.deepEqual(first.old, {});
+      assert.match(first.commit_timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.deepEqual({ new: update.new.body, n: update.new.n, old: update.old }, { new: 'uno', n: 10, old: { id: 1 } });
+      assert.deepEqual({ new: del.new, old: del.old }, { new: {}, old: { id: 2 } });
+    } finally {
+      // a failed check must not leave the stream (and its slot) to the next test
+      await Promise.all([logical.leave(), trigger.leave()]);
+    }
     // the last subscriber gone (and the linger passed): the stream, its slot and its publication end
     await eventually(async () => (await slots()) === 0 && (await publications(onLogical)) === 0, 60_000, 200);
     await eventually(async () => (await triggers(onTriggers)) === 0, 60_000, 200);
