@@ -8,11 +8,10 @@ import type { Redis } from 'ioredis';
 import client from 'prom-client';
 import type { Logger } from '@basalt/http';
 import type { Meter } from '@basalt/metering';
-import { capped, type Project, type ProjectActivity, type ProjectRegistry } from '@basalt/tenancy';
+import { capped, verifiedClaims, type Project, type ProjectActivity, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { answerPreflight, corsFor, corsHeaders, isPreflight } from './cors.js';
 import { quotaErrorBody, sendUpstreamFailure } from './errors.js';
-import { keyIsValid } from './key-check.js';
 import { requestMeter } from './metering.js';
 import { isOpaqueKey, OpaqueKeyError, swapOpaqueKeys, type Swap } from './opaque-keys.js';
 import { rawForward, UpstreamPool } from './raw-upstream.js';
@@ -20,6 +19,16 @@ import { sendJson, tunnel, upstreamHeaders } from './proxy.js';
 import type { RateLimiter } from '@basalt/rate-limit';
 import { hostName, isBaseHost, locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
 import { cdnMatch, matchRoute, SITE_ROUTE, siteMatch, studioMatch, upstreams, type Match } from './routes.js';
+
+/** true when the token verifies with the project's keys (cached per project) and names no other project */
+const keyIsValid = (project: Project, token: string): boolean => {
+  try {
+    verifiedClaims(project, token);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export interface GatewayDeps {
   config: Config;
