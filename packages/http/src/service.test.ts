@@ -2,6 +2,7 @@
 // the service's wire shape.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { z } from 'zod';
 import { BasaltError, errors } from '@basalt/errors';
 import { errorShapes } from './errors.js';
@@ -97,4 +98,32 @@ test('a URL the router cannot decode is a 400 in the wire shape, with the reques
   assert.equal(r.statusCode, 400);
   assert.equal(r.headers['x-request-id'], 'bad-url-1');
   assert.deepEqual(Object.keys(r.json()).sort(), ['code', 'details', 'hint', 'message']);
+});
+
+test('request loggers are made only when a request logs, with its id and project', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  let made = 0;
+  const child = log.child;
+  // pino children inherit from their parent: `this` keeps each child's own bindings
+  log.child = function (this: typeof log, ...a: Parameters<typeof child>) {
+    made++;
+    return child.apply(this, a);
+  } as typeof log.child;
+  const service = createService({ name: 'demo', log, errorShape: errorShapes.postgrest });
+  service.app.get('/silent', async () => 'ok');
+  service.app.get('/loud', async (req) => {
+    req.log.info({ a: 1 }, 'hello');
+    req.log.child({ b: 2 }).warn('from a child');
+    return 'ok';
+  });
+  await service.app.ready();
+  const before = made;
+  assert.equal((await service.app.inject('/silent')).statusCode, 200);
+  assert.equal(made, before, 'no child logger for a request that logs nothing');
+  assert.equal((await service.app.inject({ url: '/loud', headers: { 'x-request-id': 'r1', 'x-basalt-ref': 'abcdefghijklmnopqrst' } })).statusCode, 200);
+  const [hello, fromChild] = lines.filter((l) => l.msg === 'hello' || l.msg === 'from a child');
+  assert.deepEqual([hello.reqId, hello.ref, hello.a], ['r1', 'abcdefghijklmnopqrst', 1]);
+  assert.deepEqual([fromChild.reqId, fromChild.b], ['r1', 2]);
+  await service.app.close();
 });

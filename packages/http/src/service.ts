@@ -9,6 +9,7 @@ import { useFormBodies, useJsonBodies, type JsonOptions } from './body-parsers.j
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';
+import { LazyLogger } from './lazy-logger.js';
 
 /** Renders an error in the wire shape of the API a service is compatible with. */
 export type WireShape = (e: BasaltError, req: FastifyRequest) => unknown;
@@ -81,10 +82,11 @@ export function createService(opts: ServiceOptions): Service {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    childLoggerFactory: (logger, bindings, childOpts, raw) => {
+    // made only if the request logs something (most never do)
+    childLoggerFactory: (logger, bindings, childOpts, raw) => new LazyLogger(() => {
       const ref = (raw as IncomingMessage).headers['x-basalt-ref'];
       return logger.child(typeof ref === 'string' ? { ...bindings, ref } : bindings, childOpts);
-    },
+    }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     trustProxy: 'loopback, linklocal, uniquelocal',
     routerOptions: { maxParamLength: 2048 },
