@@ -69,7 +69,7 @@ export function documentsRunner(deps: Pick<Deps, 'config' | 'pools'>, db: Return
     const client = await poolOf(project).connect();
     let d: Documents | undefined;
     try {
-      d = new Documents(client, guard, limits, { get: (name) => meta.get(project.ref, name), set: (name, m) => meta.set(project.ref, name, m) });
+      d = new Documents(client, guard, limits, meta.of(project.ref));
       d.onTtlIndex = () => db.markTtl(project.ref);
       return await fn(d);
     } finally {

@@ -7,7 +7,8 @@ import { SqlParams } from '@basalt/db';
 import { docErrors } from '../errors.js';
 import { compileFilter } from './filter.js';
 import { quoteIdent } from './sql.js';
-import { loadDoc, storeDoc, type Doc, type TypedNumber } from './values.js';
+import { loadDoc, storeDoc, type Doc, type StoredRow, type TypedNumber } from './values.js';
+import { runPrepared } from './statements.js';
 import { sortSql, type SortKey } from './sort.js';
 import { applyUpdate, seedFromFilter } from './update.js';
 import { hasArrayAlong, type IndexMeta } from './indexes.js';
@@ -29,6 +30,8 @@ export interface UpdateResult { matched: number; modified: number; upsertedId?: 
 export class Collection {
   readonly table: string;
   #indexes: IndexMeta[] | null = null;
+  /** #indexes is a cached snapshot's (shared with other requests): copied before anyone may change it */
+  #shared = false;
   #exists = false;
 
   constructor(readonly c: Client, readonly name: string) {
@@ -44,29 +47,41 @@ export class Collection {
     );
     this.#exists = rows[0].exists;
     this.#indexes = rows[0].indexes;
+    this.#shared = false;
     return this.#exists;
   }
 
   get exists() { return this.#exists; }
-  get indexes(): IndexMeta[] { return (this.#indexes ??= []); }
+  /** the index list, this operation's own to change (a cached snapshot is copied on first use here) */
+  get indexes(): IndexMeta[] {
+    if (this.#shared) {
+      this.#indexes = structuredClone(this.#indexes);
+      this.#shared = false;
+    }
+    return (this.#indexes ??= []);
+  }
+  /** the index list for reading only (no copy of a cached snapshot) */
+  get #readIndexes(): readonly IndexMeta[] { return this.#indexes ?? []; }
 
   /** set when this operation changed the catalogue (table created or dropped, index added, multikey flipped) */
   metaChanged = false;
 
   /** the catalogue state, for a cache (a copy: later changes here do not leak into it) */
   snapshot(): CollectionMeta {
-    return { exists: this.#exists, indexes: structuredClone(this.indexes) };
+    return { exists: this.#exists, indexes: structuredClone(this.#readIndexes) as IndexMeta[] };
   }
 
+  /** takes a cached catalogue without copying it: reads share it, the first change works on a copy */
   useSnapshot(m: CollectionMeta): void {
     this.#exists = m.exists;
-    this.#indexes = structuredClone(m.indexes);
+    this.#indexes = m.indexes;
+    this.#shared = true;
   }
 
   /** paths an index covers and no document holds an array along: compared directly so the index is used */
   scalarPaths(): Set<string> {
     const out = new Set<string>();
-    for (const i of this.indexes) if (!i.multikey) for (const [p] of i.key) out.add(p);
+    for (const i of this.#readIndexes) if (!i.multikey) for (const [p] of i.key) out.add(p);
     return out;
   }
 
@@ -85,19 +100,23 @@ export class Collection {
   }
 
   async find(o: FindOptions): Promise<Doc[]> {
+    return (await this.findRows(o)).map(loadDoc);
+  }
+
+  /** find's rows in storage form (see loadDoc and relaxedJson) */
+  async findRows(o: FindOptions): Promise<StoredRow[]> {
     if (!this.#exists) return [];
     const p = new SqlParams();
     const sql = `select doc, types from ${this.table} where ${this.where(o.filter, p)}${sortSql(o.sort ?? [])}`
       + `${o.limit ? ` limit ${p.add(o.limit)}` : ''}${o.skip ? ` offset ${p.add(o.skip)}` : ''}`;
-    const { rows } = await this.c.query(sql, p.values);
-    return rows.map(loadDoc);
+    return (await runPrepared<StoredRow>(this.c, sql, p.values)).rows;
   }
 
   async count(filter?: Doc, skip = 0, limit = 0): Promise<number> {
     if (!this.#exists) return 0;
     const p = new SqlParams();
     const inner = `select 1 from ${this.table} where ${this.where(filter, p)}${limit ? ` limit ${p.add(limit)}` : ''}${skip ? ` offset ${p.add(skip)}` : ''}`;
-    const { rows } = await this.c.query(`select count(*)::int as n from (${inner}) s`, p.values);
+    const { rows } = await runPrepared<{ n: number }>(this.c, `select count(*)::int as n from (${inner}) s`, p.values);
     return rows[0].n;
   }
 
@@ -126,10 +145,10 @@ export class Collection {
 
   /** Marks indexes multikey before a document with an array along their paths is written. */
   async noteArrays(docs: Doc[]): Promise<void> {
-    const hit = this.indexes.filter((i) => !i.multikey && docs.some((d) => i.key.some(([p]) => hasArrayAlong(d, p.split('.')))));
+    const hit = this.#readIndexes.filter((i) => !i.multikey && docs.some((d) => i.key.some(([p]) => hasArrayAlong(d, p.split('.'))))).map((i) => i.name);
     if (!hit.length) return;
-    await this.c.query(`update documents."$indexes" set multikey = true where collection = $1 and name = any($2)`, [this.name, hit.map((i) => i.name)]);
-    for (const i of hit) i.multikey = true;
+    await this.c.query(`update documents."$indexes" set multikey = true where collection = $1 and name = any($2)`, [this.name, hit]);
+    for (const i of this.indexes) if (hit.includes(i.name)) i.multikey = true;
     this.metaChanged = true;
   }
 
@@ -198,6 +217,7 @@ export class Collection {
     await this.c.query(`delete from documents."$collections" where name = $1`, [this.name]);
     this.#exists = false;
     this.#indexes = [];
+    this.#shared = false;
     this.metaChanged = true;
     return true;
   }
@@ -209,7 +229,7 @@ export class Collection {
     } catch (e) {
       const pe = e as { code?: string; constraint?: string; detail?: string };
       if (pe.code === '23505') {
-        const index = this.indexes.find((i) => i.pg_name === pe.constraint)?.name ?? '_id_';
+        const index = this.#readIndexes.find((i) => i.pg_name === pe.constraint)?.name ?? '_id_';
         const m = /=\((.*)\) already exists/.exec(pe.detail ?? '');
         throw docErrors.duplicateKey(`E11000 duplicate key error collection: ${this.name} index: ${index} dup key: { ${m?.[1] ?? ''} }`, m?.[1]);
       }

@@ -16,7 +16,8 @@ export interface FilterOptions {
 const COMPARE: Record<string, string> = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
 const FIELD_OPS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$type', '$regex', '$options', '$not', '$all', '$elemMatch', '$size']);
 const JS_OPS = new Set(['$where', '$function', '$accumulator']);
-let alias = 0;
+/** $elemMatch aliases numbered per statement (by its parameters), so one filter shape is always the same text */
+const aliases = new WeakMap<SqlParams, number>();
 
 export function compileFilter(filter: unknown, p: SqlParams, opts: FilterOptions = {}, root = 'doc', depth = 0): string {
   if (depth > MAX_DEPTH) throw docErrors.tooDeep(MAX_DEPTH);
@@ -254,7 +255,9 @@ function allOf(path: string[], arg: unknown, p: SqlParams, opts: FilterOptions, 
 function elemMatch(path: string[], arg: unknown, p: SqlParams, opts: FilterOptions, root: string, depth: number): string {
   if (!isPlainObject(arg)) throw docErrors.badValue('$elemMatch needs an object');
   const e = pathExpr(root, path);
-  const el = `em${++alias % 1_000_000}.v`;
+  const n = (aliases.get(p) ?? 0) + 1;
+  aliases.set(p, n);
+  const el = `em${n}.v`;
   // {$gte: 80, $lt: 85} applies to the element itself; {score: {...}} to fields of object elements
   const cond = isOperatorObject(arg) ? field([], arg, p, {}, el, depth + 1) : compileFilter(arg, p, {}, el, depth + 1);
   return `(jsonb_typeof(${e}) = 'array' and exists (select 1 from jsonb_array_elements(${e}) ${el.split('.')[0]}(v) where ${cond}))`;

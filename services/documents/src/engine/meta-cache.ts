@@ -3,6 +3,7 @@
 // replicas (see app.ts); the short TTL bounds a missed message.
 import { LRUCache } from 'lru-cache';
 import type { CollectionMeta } from './collection.js';
+import type { MetaSource } from '../domain/documents.js';
 
 export class MetaCache {
   readonly #entries: LRUCache<string, CollectionMeta>;
@@ -15,4 +16,14 @@ export class MetaCache {
   dropProject(ref: string): void {
     for (const k of this.#entries.keys()) if (k.startsWith(`${ref}\0`)) this.#entries.delete(k);
   }
+  /** the project's catalogues, as Documents reads them */
+  of(ref: string): MetaSource {
+    return new ProjectMeta(this, ref);
+  }
+}
+
+class ProjectMeta implements MetaSource {
+  constructor(private readonly cache: MetaCache, private readonly ref: string) {}
+  get(collection: string) { return this.cache.get(this.ref, collection); }
+  set(collection: string, m: CollectionMeta) { this.cache.set(this.ref, collection, m); }
 }

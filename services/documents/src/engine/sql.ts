@@ -10,10 +10,24 @@ export function parsePath(path: string, what = 'field path'): string[] {
   return parts;
 }
 
+/** pathExpr's answers for `doc`, by path (emptied when it grows past 4096 paths) */
+const docPaths = new Map<string, string>();
+
 /** `(doc #> '{a,b}')` with the path inlined, so it matches an expression index exactly. */
 export function pathExpr(root: string, path: string[]): string {
   if (path.length === 0) return root;
   if (root === 'doc' && path.length === 1 && path[0] === '_id') return 'id';
+  if (root !== 'doc') return arrowPath(root, path);
+  const key = JSON.stringify(path);
+  let e = docPaths.get(key);
+  if (e === undefined) {
+    if (docPaths.size >= 4096) docPaths.clear();
+    docPaths.set(key, (e = arrowPath(root, path)));
+  }
+  return e;
+}
+
+function arrowPath(root: string, path: string[]): string {
   const arr = `{${path.map((p) => `"${p.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`;
   return `(${root} #> ${escapeLiteral(arr)})`;
 }

@@ -126,7 +126,134 @@ export function storeDoc(doc: Doc): StoredDoc {
   return { text, types: types.length ? JSON.stringify(types) : null, bytes };
 }
 
-export const loadDoc = (row: { doc: unknown; types: TypedNumber[] | null }): Doc => applyTypes(fromStorage(row.doc) as Doc, row.types);
+/** a row as stored: `doc` (parsed jsonb) and its typed-number list */
+export interface StoredRow { doc: unknown; types: TypedNumber[] | null }
+
+export const loadDoc = (row: StoredRow): Doc => applyTypes(fromStorage(row.doc) as Doc, row.types);
+
+/**
+ * A stored row as relaxed Extended JSON text: what `EJSON.stringify(loadDoc(row), {relaxed: true})` gives,
+ * without building BSON values first. Stored JSON is already that text for the values most documents hold
+ * (strings, finite numbers, booleans, null, arrays, objects, ObjectIds as {"$oid": hex}); dates become relaxed
+ * dates and field order is restored from `types`. A row holding anything else (Int64 or Decimal128 in `types`,
+ * other `$` forms, a `__proto__` field) goes the long way. Consumes the row.
+ */
+export function relaxedJson(row: StoredRow): string {
+  const types = row.types;
+  if (types) {
+    for (const t of types) if (t[1] !== 'order') return slowRelaxed(row);
+  }
+  const doc = row.doc;
+  if (!isPlainObject(doc)) return slowRelaxed(row);
+  const form = plainForm(doc, 0);
+  if (form === NOT_PLAIN) return slowRelaxed(row);
+  if (form === WITH_DATES) relaxDates(doc);
+  return JSON.stringify(types ? withOrders(doc, types) : doc);
+}
+
+/** applyTypes' field orders, by building the reordered objects anew (deleting keys slows an object down) */
+function withOrders(doc: Doc, types: TypedNumber[]): Doc {
+  let root = doc;
+  for (const [path, , keys] of types as [string[], 'order', string[]][]) {
+    if (path.length === 0) {
+      root = ordered(root, keys);
+      continue;
+    }
+    const parent = nodeAt(root, path.slice(0, -1)) as Record<string, unknown> | undefined;
+    const last = path[path.length - 1];
+    if (parent !== null && typeof parent === 'object' && isPlainObject(parent[last])) parent[last] = ordered(parent[last], keys);
+  }
+  return root;
+}
+
+function ordered(node: Doc, keys: string[]): Doc {
+  const out: Doc = {};
+  for (const k of keys) if (Object.hasOwn(node, k)) out[k] = node[k];
+  for (const k of Object.keys(node)) if (!Object.hasOwn(out, k)) out[k] = node[k];
+  return out;
+}
+
+const slowRelaxed = (row: StoredRow) => EJSON.stringify(loadDoc(row), { relaxed: true });
+const OID = /^[0-9a-f]{24}$/;
+/** the range in which relaxed EJSON writes a date as an ISO string (bson's own bounds) */
+const ISO_DATES = [-1, 253402300800000] as const;
+
+const NOT_PLAIN = 0;
+const PLAIN = 1;
+const WITH_DATES = 2;
+
+/**
+ * Whether a stored value is its own relaxed EJSON text (PLAIN), is once its dates are rewritten (WITH_DATES), or
+ * holds something only the long way renders (NOT_PLAIN). Looks only: nothing changes until the whole is known.
+ */
+function plainForm(v: unknown, depth: number): number {
+  if (depth > MAX_DEPTH + 1) return NOT_PLAIN;
+  let form = PLAIN;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      if (x === null || typeof x !== 'object') continue;
+      const f = isStoredDate(x) ? WITH_DATES : plainForm(x, depth + 1);
+      if (f === NOT_PLAIN) return NOT_PLAIN;
+      if (f === WITH_DATES) form = WITH_DATES;
+    }
+    return form;
+  }
+  const o = v as Doc;
+  const keys = Object.keys(o);
+  if (keys.length >= 1 && keys[0].startsWith('$')) {
+    return keys.length === 1 && keys[0] === '$oid' && typeof o.$oid === 'string' && OID.test(o.$oid) ? PLAIN : NOT_PLAIN;
+  }
+  for (const k of keys) {
+    if (k.startsWith('$') || k === '__proto__') return NOT_PLAIN;
+    const x = o[k];
+    if (x === null || typeof x !== 'object') continue;
+    const f = isStoredDate(x) ? WITH_DATES : plainForm(x, depth + 1);
+    if (f === NOT_PLAIN) return NOT_PLAIN;
+    if (f === WITH_DATES) form = WITH_DATES;
+  }
+  return form;
+}
+
+/** Rewrites the stored dates of a PLAIN-but-for-dates value into relaxed EJSON dates, in place. */
+function relaxDates(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== null && typeof x === 'object') {
+        if (isStoredDate(x)) v[i] = relaxedDate(x.$date);
+        else relaxDates(x);
+      }
+    }
+    return;
+  }
+  const o = v as Doc;
+  for (const k of Object.keys(o)) {
+    const x = o[k];
+    if (x !== null && typeof x === 'object') {
+      if (isStoredDate(x)) o[k] = relaxedDate(x.$date);
+      else relaxDates(x);
+    }
+  }
+}
+
+/** {"$date": ms}, as stored (a Date in fromStorage) */
+function isStoredDate(x: object): x is { $date: number } {
+  if (Array.isArray(x)) return false;
+  const ms = (x as Doc).$date;
+  // a time value Date accepts (|ms| ≤ 8.64e15); beyond that fromStorage's Date would be invalid
+  return typeof ms === 'number' && Math.abs(ms) <= 8.64e15 && Object.keys(x).length === 1;
+}
+
+/** a stored date's ms as relaxed EJSON writes the Date (bson's bounds and format) */
+function relaxedDate(ms: number): Doc {
+  const date = new Date(ms);
+  const t = date.getTime();
+  if (t > ISO_DATES[0] && t < ISO_DATES[1]) {
+    const iso = date.toISOString();
+    return { $date: date.getUTCMilliseconds() !== 0 ? iso : `${iso.slice(0, -5)}Z` };
+  }
+  return { $date: { $numberLong: String(t) } };
+}
 
 /** Numbers of any BSON type as a JS number, or undefined. */
 export function asNumber(v: unknown): number | undefined {

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RunMode } from '../app.js';
 import type { ActionBody, Documents } from '../domain/documents.js';
 import { docErrors } from '../errors.js';
-import { parseEjson, sendEjson } from './ejson.js';
+import { parseEjson, RelaxedJson, sendEjson, wantsCanonical } from './ejson.js';
 
 type Run = <T>(req: FastifyRequest, fn: (docs: Documents) => Promise<T>, mode: RunMode) => Promise<T>;
 
@@ -13,9 +13,10 @@ const READS = new Set(['find', 'findOne', 'aggregate', 'countDocuments', 'distin
 const SINGLE = new Set(['insertOne', 'insertMany']);
 const modeOf = (action: string): RunMode => (READS.has(action) ? 'read' : SINGLE.has(action) ? 'single' : 'tx');
 
-const ACTIONS: Record<string, (d: Documents, b: ActionBody) => Promise<unknown>> = {
-  find: async (d, b) => ({ documents: await d.find(b) }),
-  findOne: async (d, b) => ({ document: (await d.find(b, true))[0] ?? null }),
+/** canonical: the client asked for canonical Extended JSON; else answers may come rendered already (RelaxedJson) */
+const ACTIONS: Record<string, (d: Documents, b: ActionBody, canonical: boolean) => Promise<unknown>> = {
+  find: async (d, b, canonical) => (canonical ? { documents: await d.find(b) } : new RelaxedJson(`{"documents":[${(await d.findRelaxed(b)).join(',')}]}`)),
+  findOne: async (d, b, canonical) => (canonical ? { document: (await d.find(b, true))[0] ?? null } : new RelaxedJson(`{"document":${(await d.findRelaxed(b, true))[0] ?? 'null'}}`)),
   insertOne: async (d, b) => ({ insertedId: (await d.insert(b, false))[0] }),
   insertMany: async (d, b) => ({ insertedIds: await d.insert(b, true) }),
   updateOne: async (d, b) => updated(await d.update(b, 'one')),
@@ -42,6 +43,7 @@ export function actionHandler(run: Run) {
     if (!action) throw docErrors.unknownAction(req.params.action);
     const body = parseEjson(req.body) as ActionBody;
     if (typeof body.collection !== 'string' && req.params.action !== 'listCollections') throw docErrors.validation('collection is required');
-    return sendEjson(req, reply, await run(req, (docs) => action(docs, body), modeOf(req.params.action)));
+    const canonical = wantsCanonical(req);
+    return sendEjson(req, reply, await run(req, (docs) => action(docs, body, canonical), modeOf(req.params.action)), canonical);
   };
 }

@@ -13,7 +13,8 @@ declare module 'fastify' {
 
 export const identifyCaller = (registry: ProjectRegistry) => async (req: FastifyRequest) => {
   const ref = req.headers['x-basalt-ref'];
-  const project = typeof ref === 'string' ? await registry.get(ref) : null;
+  // a cached project without a promise (peek); else the registry's load, which also refuses malformed refs
+  const project = typeof ref === 'string' ? (registry.peek(ref) ?? await registry.get(ref)) : null;
   if (!project) throw docErrors.projectNotFound();
   try {
     req.principal = authenticate(project, requestToken(req.headers));
