@@ -120,12 +120,14 @@ export function createApp(deps: Deps) {
     ready: () => pingControlPlane(control, deps.redis),
   });
   const db = controlDb(control);
-  const rules = new RuleBook(db);
   const meta = new MetaCache();
+  // catalogue changes ([ref, collection]) and rule changes (['rules', ref, collection]) for the other replicas
   const channel = `${c.BASALT_REDIS_PREFIX}documents-meta`;
-  const run = documentsRunner(deps, db, meta, (ref, name) => {
-    void deps.redis.publish(channel, JSON.stringify([ref, name])).catch((err: Error) => log.warn({ err: err.message }, 'catalogue change not published'));
-  });
+  const publish = (message: string[]) => {
+    void deps.redis.publish(channel, JSON.stringify(message)).catch((err: Error) => log.warn({ err: err.message }, 'catalogue or rule change not published'));
+  };
+  const rules = new RuleBook(db, (ref, name) => publish(['rules', ref, name]));
+  const run = documentsRunner(deps, db, meta, (ref, name) => publish([ref, name]));
 
   service.app.register(async (api) => {
     api.addHook('onRequest', identifyCaller(deps.registry));
@@ -140,11 +142,12 @@ export function createApp(deps: Deps) {
     api.addHook('onRequest', requireProjectOwner(control, deps.registry));
     registerRoutes(api, manageRoutes(rules, db, credentials(db, deps.wire, c.DOCUMENTS_SCRAM_ITERATIONS), deps.wire));
   }, { prefix: '/platform/v1/projects/:ref/documents' });
-  /** a catalogue change on another replica (main.ts subscribes to `channel`) */
+  /** a catalogue or rule change on another replica (main.ts subscribes to `channel`) */
   const onRemoteMetaChange = (message: string) => {
     try {
-      const [ref, name] = JSON.parse(message) as [string, string];
-      meta.drop(ref, name);
+      const parts = JSON.parse(message) as string[];
+      if (parts.length === 3 && parts[0] === 'rules') rules.forget(parts[1], parts[2]);
+      else meta.drop(parts[0], parts[1]);
     } catch { /* not ours */ }
   };
   return { ...service, run, db, rules, metaChannel: channel, onRemoteMetaChange, dropProjectMeta: (ref: string) => meta.dropProject(ref) };

@@ -116,10 +116,18 @@ export function effectiveRule(stored: unknown, action: RuleAction, auth: AuthCon
   return { allow: true, filter: filter as Doc, fields: rule.fields };
 }
 
-/** Rules read from the control database, cached briefly per process (saves drop this process's copy). */
+/**
+ * Rules read from the control database, cached briefly per process. A save or delete drops this process's copy and
+ * tells the other replicas (onChange), so a tightened rule holds everywhere at once, not after the cache's 5 s.
+ */
 export class RuleBook {
   readonly #cache = new LRUCache<string, { rules: unknown }>({ max: 10_000, ttl: 5_000 });
-  constructor(private readonly db: ControlDb) {}
+  constructor(private readonly db: ControlDb, private readonly onChange: (ref: string, collection: string) => void = () => undefined) {}
+
+  /** drops the cached rules of a collection (saved here, or on another replica) */
+  forget(ref: string, collection: string): void {
+    this.#cache.delete(`${ref}\0${collection}`);
+  }
 
   async get(ref: string, collection: string): Promise<unknown> {
     const key = `${ref}\0${collection}`;
@@ -134,13 +142,15 @@ export class RuleBook {
     checkCollectionName(collection);
     const rules = validateRules(body);
     await this.db.putRules(ref, collection, rules);
-    this.#cache.delete(`${ref}\0${collection}`);
+    this.forget(ref, collection);
+    this.onChange(ref, collection);
     return { collection, ...rules };
   }
 
   async remove(ref: string, collection: string) {
     const gone = await this.db.deleteRules(ref, collection);
-    this.#cache.delete(`${ref}\0${collection}`);
+    this.forget(ref, collection);
+    this.onChange(ref, collection);
     return gone;
   }
 
