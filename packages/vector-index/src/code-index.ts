@@ -10,7 +10,10 @@ const PREFIX_WORDS = 8;
 export interface CodeSet {
   words: number;
   ids: string[];
-  codes: Uint32Array;
+  /** the first PREFIX_WORDS words of each code, contiguous (the first pass reads only these) */
+  head: Uint32Array;
+  /** the remaining words of each code */
+  tail: Uint32Array;
   slot: Map<string, number>;
   watermark: string | null;
   builtAt: number;
@@ -35,17 +38,30 @@ export function packBits(bits: string): Uint8Array {
   return out;
 }
 
+const headWords = (words: number) => Math.min(PREFIX_WORDS, words);
+
+/** the prefix distances of the last nearest() call, reused (a search allocates no 100,000-entry array) */
+let scratch = new Uint16Array(0);
+
 export function emptySet(bits: number): CodeSet {
-  return { words: Math.ceil(bits / 32), ids: [], codes: new Uint32Array(0), slot: new Map(), watermark: null, builtAt: Date.now() };
+  const words = Math.ceil(bits / 32);
+  return { words, ids: [], head: new Uint32Array(0), tail: new Uint32Array(0), slot: new Map(), watermark: null, builtAt: Date.now() };
 }
 
-/** adds or replaces codes (an updated memory keeps its slot) */
+/** adds or replaces codes (an updated memory keeps its slot); the arrays grow by doubling, so refreshes stay cheap */
 export function absorb(set: CodeSet, rows: { id: string; code: Buffer }[]): void {
+  const hw = headWords(set.words);
+  const tw = set.words - hw;
   const fresh = rows.filter((r) => !set.slot.has(r.id)).length;
-  if (fresh > 0) {
-    const grown = new Uint32Array((set.ids.length + fresh) * set.words);
-    grown.set(set.codes);
-    set.codes = grown;
+  const needed = set.ids.length + fresh;
+  if (needed * hw > set.head.length) {
+    const capacity = Math.max(needed, Math.ceil(set.ids.length * 1.5), 1024);
+    const head = new Uint32Array(capacity * hw);
+    head.set(set.head);
+    const tail = new Uint32Array(capacity * tw);
+    tail.set(set.tail);
+    set.head = head;
+    set.tail = tail;
   }
   for (const r of rows) {
     let i = set.slot.get(r.id);
@@ -54,34 +70,62 @@ export function absorb(set: CodeSet, rows: { id: string; code: Buffer }[]): void
       set.ids.push(r.id);
       set.slot.set(r.id, i);
     }
-    set.codes.set(wordsOf(r.code.subarray(4), set.words), i * set.words);
+    const w = wordsOf(r.code.subarray(4), set.words);
+    set.head.set(w.subarray(0, hw), i * hw);
+    set.tail.set(w.subarray(hw), i * tw);
   }
 }
 
-/** ids ordered by Hamming distance to the query code: the best `keep` of the prefix pass, re-ranked on the whole code */
+/**
+ * ids ordered by Hamming distance to the query code: every code's distance on its first PREFIX_WORDS words, then
+ * the whole distance for those of the best `keep` by that prefix (all tied at the cutoff included); the best `keep`
+ * of those by whole distance, ties in slot order.
+ */
 export function nearest(set: CodeSet, query: Uint32Array, keep: number): string[] {
   const n = set.ids.length;
-  const w = set.words;
-  const pw = Math.min(PREFIX_WORDS, w);
-  const first = new Uint16Array(n);
-  const histogram = new Uint32Array(pw * 32 + 1);
-  for (let i = 0, o = 0; i < n; i++, o += w) {
-    let d = 0;
-    for (let j = 0; j < pw; j++) d += popcount(set.codes[o + j] ^ query[j]);
-    first[i] = d;
-    histogram[d]++;
+  const hw = headWords(set.words);
+  const tw = set.words - hw;
+  const { head, tail } = set;
+  if (scratch.length < n) scratch = new Uint16Array(Math.ceil(n * 1.25));
+  const first = scratch; // every entry below n is written before it is read
+  const histogram = new Uint32Array(hw * 32 + 1);
+  if (hw === PREFIX_WORDS) {
+    const [q0, q1, q2, q3, q4, q5, q6, q7] = query;
+    for (let i = 0, o = 0; i < n; i++, o += PREFIX_WORDS) {
+      const d = popcount(head[o] ^ q0) + popcount(head[o + 1] ^ q1) + popcount(head[o + 2] ^ q2) + popcount(head[o + 3] ^ q3)
+        + popcount(head[o + 4] ^ q4) + popcount(head[o + 5] ^ q5) + popcount(head[o + 6] ^ q6) + popcount(head[o + 7] ^ q7);
+      first[i] = d;
+      histogram[d]++;
+    }
+  } else {
+    for (let i = 0, o = 0; i < n; i++, o += hw) {
+      let d = 0;
+      for (let j = 0; j < hw; j++) d += popcount(head[o + j] ^ query[j]);
+      first[i] = d;
+      histogram[d]++;
+    }
   }
   let cutoff = 0;
-  for (let seen = 0; cutoff < histogram.length && seen < keep; cutoff++) seen += histogram[cutoff];
-  const picked: { i: number; d: number }[] = [];
-  for (let i = 0; i < n; i++) {
+  let picked = 0;
+  for (; cutoff < histogram.length && picked < keep; cutoff++) picked += histogram[cutoff];
+  const index = new Uint32Array(picked);
+  const distance = new Uint16Array(picked);
+  const counts = new Uint32Array(set.words * 32 + 2);
+  for (let i = 0, k = 0; i < n; i++) {
     if (first[i] >= cutoff) continue;
-    let d = 0;
-    for (let j = 0, o = i * w; j < w; j++) d += popcount(set.codes[o + j] ^ query[j]);
-    picked.push({ i, d });
+    let d = first[i];
+    for (let j = 0, o = i * tw; j < tw; j++) d += popcount(tail[o + j] ^ query[hw + j]);
+    index[k] = i;
+    distance[k++] = d;
+    counts[d + 1]++;
   }
-  picked.sort((a, b) => a.d - b.d);
-  return picked.slice(0, keep).map((p) => set.ids[p.i]);
+  // counting sort by distance (distances are small integers), stable: slot order within a distance
+  for (let d = 1; d < counts.length; d++) counts[d] += counts[d - 1];
+  const order = new Uint32Array(picked);
+  for (let k = 0; k < picked; k++) order[counts[distance[k]]++] = index[k];
+  const out = new Array<string>(Math.min(keep, picked));
+  for (let k = 0; k < out.length; k++) out[k] = set.ids[order[k]];
+  return out;
 }
 
 export class CodeIndex {

@@ -20,9 +20,9 @@ export function fromBytes(b: Buffer): Float32Array {
 
 /** the sign bits as a bit-string literal Postgres reads as bit varying */
 export function signCode(v: Float32Array): string {
-  let s = '';
-  for (let i = 0; i < v.length; i++) s += v[i] > 0 ? '1' : '0';
-  return s;
+  const out = Buffer.allocUnsafe(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] > 0 ? 49 : 48; // '1' : '0'
+  return out.toString('latin1');
 }
 
 /** both normalized: the dot product is the cosine */

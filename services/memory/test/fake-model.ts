@@ -14,6 +14,8 @@ export interface FakeModel {
   key: string;
   chats: ChatCall[];
   embeddings: string[];
+  /** how many inputs each embedding call carried */
+  embeddingCalls: number[];
   /** what the next chat calls answer (a string is sent as the message content verbatim) */
   script: (fn: (call: ChatCall) => unknown) => void;
   close: () => Promise<void>;
@@ -38,6 +40,7 @@ export function bagOfWords(text: string, dims: number): number[] {
 export async function fakeModel(key: string, dims = 64): Promise<FakeModel> {
   const chats: ChatCall[] = [];
   const embeddings: string[] = [];
+  const embeddingCalls: number[] = [];
   let answer: (call: ChatCall) => unknown = () => ({ facts: [] });
   const server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
@@ -51,6 +54,9 @@ export async function fakeModel(key: string, dims = 64): Promise<FakeModel> {
       const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
       if (req.url === '/v1/embeddings') {
         const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
+        // as a model refuses an input it cannot take (too long, say): the whole call fails
+        if (inputs.some((t) => t.includes('REFUSE'))) return send(400, { error: { message: 'this input is refused', type: 'invalid_request_error' } });
+        embeddingCalls.push(inputs.length);
         embeddings.push(...inputs);
         const n = body.dimensions ?? dims;
         return send(200, { object: 'list', model: body.model, data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: bagOfWords(t, n) })), usage: { prompt_tokens: 3, total_tokens: 3 } });
@@ -67,7 +73,7 @@ export async function fakeModel(key: string, dims = 64): Promise<FakeModel> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.77', r));
   return {
-    url: `http://127.0.0.77:${(server.address() as AddressInfo).port}`, key, chats, embeddings,
+    url: `http://127.0.0.77:${(server.address() as AddressInfo).port}`, key, chats, embeddings, embeddingCalls,
     script: (fn) => void (answer = fn),
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };

@@ -48,6 +48,23 @@ test('keyword search works with no embedding model (ts_rank_cd, english stemming
   assert.deepEqual(none.results, []);
 });
 
+test('keyword ranks are ts_rank_cd over the query\'s lexemes joined by |, also where one position holds two of them', async () => {
+  const c = kw.client();
+  const seed = ['tea tea tea in the garden', 'tea garden', 'a quiet garden', 'green tea', 'black coffee', 'garden tea garden tea'];
+  for (const text of seed) await c.add([{ role: 'user', content: text }], { userId: 'rank', infer: false });
+  await c.add([{ role: 'user', content: 'shared position' }], { userId: 'rank', infer: false });
+  // a position holding both lexemes, as some dictionaries produce
+  await kw.project.sql(`update memory.memories set tsv = 'tea:1 garden:1'::tsvector where memory = 'shared position'`);
+  for (const query of ['tea garden', 'garden tea tea', 'coffee']) {
+    const expected = await kw.project.sql<{ memory: string; rank: number }>(`select memory, ts_rank_cd(tsv, replace(plainto_tsquery('english', '${query}')::text, ' & ', ' | ')::tsquery, 32)::float8 as rank
+      from memory.memories where user_id = 'rank' and tsv @@ replace(plainto_tsquery('english', '${query}')::text, ' & ', ' | ')::tsquery`);
+    const max = Math.max(...expected.map((e) => e.rank));
+    const got = await c.search(query, { filters: { user_id: 'rank' }, topK: 20 }) as any;
+    const scores = Object.fromEntries(got.results.map((m: any) => [m.memory, m.score]));
+    assert.deepEqual(scores, Object.fromEntries(expected.map((e) => [e.memory, Number((e.rank / max).toFixed(6))])), query);
+  }
+});
+
 const texts = (r: any) => r.results.map((m: any) => m.memory).sort();
 
 test('every filter operator, in lists and in searches', async () => {

@@ -1,5 +1,6 @@
 // Chat and embedding calls through the AI gateway over HTTP, as the project's service role (a short-lived
 // JWT signed with the project's secret), so they are routed by the project's AI routes and metered with its usage.
+import { endianness } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { signJwt } from '@basalt/jwt';
 import type { Project } from '@basalt/tenancy';
@@ -28,6 +29,9 @@ export function modelClient(o: ModelClientOptions) {
     return token;
   }
 
+  /** `transient`: the gateway or the upstream failed as a whole (unreachable, timed out, 5xx, 429), whatever the input */
+  const failure = (status: number, message: string, transient: boolean) => Object.assign(memErrors.model(status, message), { transient });
+
   async function post(project: Project, path: string, body: unknown): Promise<any> {
     let r: Response;
     try {
@@ -38,31 +42,35 @@ export function modelClient(o: ModelClientOptions) {
         signal: AbortSignal.timeout(o.timeoutMs),
       });
     } catch (e) {
-      throw memErrors.model(0, (e as Error).name === 'TimeoutError' ? 'timed out' : 'the AI gateway is unreachable');
+      throw failure(0, (e as Error).name === 'TimeoutError' ? 'timed out' : 'the AI gateway is unreachable', true);
     }
     const text = await r.text();
     let parsed: any = null;
     try {
       parsed = JSON.parse(text);
     } catch { /* reported below */ }
-    if (!r.ok) throw memErrors.model(r.status, parsed?.error?.message ?? `status ${r.status}`);
-    if (parsed === null) throw memErrors.model(502, 'the answer is not JSON');
+    if (!r.ok) throw failure(r.status, parsed?.error?.message ?? `status ${r.status}`, r.status >= 500 || r.status === 429);
+    if (parsed === null) throw failure(502, 'the answer is not JSON', true);
     return parsed;
   }
 
   return {
-    async embed(project: Project, model: string, inputs: string[], dimensions: number | null): Promise<number[][]> {
+    /**
+     * One embedding per input, in order. Asked for as base64 float32 (what OpenAI's own clients ask for: a third of
+     * the bytes of the JSON numbers, and no number parsing); an upstream that answers numbers anyway is read too.
+     */
+    async embed(project: Project, model: string, inputs: string[], dimensions: number | null): Promise<Float32Array[]> {
       if (inputs.length === 0) return [];
-      const res = await post(project, '/v1/embeddings', { model, input: inputs, ...(dimensions ? { dimensions } : {}) });
+      const res = await post(project, '/v1/embeddings', { model, input: inputs, encoding_format: 'base64', ...(dimensions ? { dimensions } : {}) });
       const data = Array.isArray(res?.data) ? res.data : [];
-      const out: number[][] = new Array(inputs.length);
-      for (const d of data) if (typeof d?.index === 'number' && Array.isArray(d.embedding)) out[d.index] = d.embedding;
+      const out: (Float32Array | undefined)[] = new Array(inputs.length);
+      for (const d of data) if (typeof d?.index === 'number' && d.index >= 0 && d.index < inputs.length) out[d.index] = vectorOf(d.embedding);
       for (let i = 0; i < inputs.length; i++) {
         const v = out[i];
-        if (!v || v.length === 0 || v.some((x) => typeof x !== 'number')) throw memErrors.model(502, 'the embedding answer is incomplete');
-        if (dimensions && v.length !== dimensions) throw memErrors.model(502, `the embedding has ${v.length} dimensions, settings.memory.dimensions says ${dimensions}`);
+        if (!v || v.length === 0) throw failure(502, 'the embedding answer is incomplete', false);
+        if (dimensions && v.length !== dimensions) throw failure(502, `the embedding has ${v.length} dimensions, settings.memory.dimensions says ${dimensions}`, false);
       }
-      return out;
+      return out as Float32Array[];
     },
 
     /** a JSON-mode chat completion; returns the message text */
@@ -76,3 +84,28 @@ export function modelClient(o: ModelClientOptions) {
 }
 
 export type ModelClient = ReturnType<typeof modelClient>;
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** an embedding as base64 float32 (little-endian, as OpenAI sends it) or as a list of numbers; undefined if neither */
+function vectorOf(e: unknown): Float32Array | undefined {
+  if (typeof e === 'string') {
+    const bytes = Buffer.from(e, 'base64');
+    if (bytes.length === 0 || bytes.length % 4 !== 0) return undefined;
+    let v: Float32Array;
+    if (LITTLE_ENDIAN) {
+      v = new Float32Array(new Uint8Array(bytes).buffer); // a copy: the decoded bytes may sit unaligned in a shared pool
+    } else {
+      v = new Float32Array(bytes.length / 4);
+      for (let i = 0; i < v.length; i++) v[i] = bytes.readFloatLE(i * 4);
+    }
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return undefined;
+    return v;
+  }
+  if (Array.isArray(e) && e.every((x) => typeof x === 'number')) return Float32Array.from(e);
+  return undefined;
+}
+
+/** whether a model call was refused for what it carried (a 4xx, an unusable answer), not for an outage: its inputs
+ *  sent one by one may fare differently */
+export const refusedInput = (e: unknown): boolean => (e as { transient?: unknown })?.transient === false;

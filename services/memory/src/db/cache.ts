@@ -1,25 +1,15 @@
 // The embedding cache: float32 bytes by (model, md5 of the text), in the project's own database.
-import pg from 'pg';
-import { beginAsCallerSql, type CallerSettings } from '@basalt/db';
+import type pg from 'pg';
+import type { CallerSettings } from '@basalt/db';
+import { oneTrip } from './one-trip.js';
 
-/** cached embeddings, read in one round trip (begin, role, select, commit as one simple query): it runs before every add */
+/** cached embeddings, read in one round trip: it runs before every add (for every add then waiting, see embedder) */
 export async function cachedEmbeddingsOneTrip(pool: pg.Pool, s: CallerSettings, model: string, hashes: string[]): Promise<Map<string, Buffer>> {
   if (hashes.length === 0) return new Map();
   if (!hashes.every((h) => /^[0-9a-f]{32}$/.test(h))) throw new Error('cache keys are md5 hex digests');
-  const sql = `${beginAsCallerSql(s)}; select hash, embedding from memory.embedding_cache
-    where model = ${pg.escapeLiteral(model)} and hash = any('{${hashes.join(',')}}'::text[]); commit`;
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    const results = (await client.query(sql)) as unknown as pg.QueryResult<{ hash: string; embedding: Buffer }>[];
-    const rows = results[results.length - 2].rows;
-    return new Map(rows.map((r) => [r.hash, r.embedding]));
-  } catch (e) {
-    await client.query('rollback').catch(() => (broken = true));
-    throw e;
-  } finally {
-    client.release(broken);
-  }
+  const rows = await oneTrip<{ hash: string; embedding: Buffer }>(pool, s,
+    'select hash, embedding from memory.embedding_cache where model = $1 and hash = any($2::text[])', [model, hashes]);
+  return new Map(rows.map((r) => [r.hash, r.embedding]));
 }
 
 export async function storeEmbeddings(tx: pg.PoolClient, model: string, entries: { hash: string; embedding: Buffer }[]): Promise<void> {

@@ -1,7 +1,8 @@
 // What the in-process code index reads: an estimate of a project's size, and the codes written since a
 // watermark (the xmin of the previous read's snapshot, so rows committed out of order are not missed).
 import type pg from 'pg';
-import type { SqlParams } from '@basalt/db';
+import type { CallerSettings, SqlParams } from '@basalt/db';
+import { oneTripMany } from './one-trip.js';
 
 export async function estimatedRows(tx: pg.PoolClient): Promise<number> {
   const { rows } = await tx.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'memory.memories'::regclass`);
@@ -14,15 +15,18 @@ export interface CodeRow {
   code: Buffer;
 }
 
-export async function codesSince(tx: pg.PoolClient, model: string, bits: number, watermark: string | null): Promise<{ rows: CodeRow[]; next: string }> {
+/** the codes written since the watermark, and the next watermark, in one round trip (as the service) */
+export async function codesSince(pool: pg.Pool, s: CallerSettings, model: string, bits: number, watermark: string | null, mapError?: (e: unknown) => unknown): Promise<{ rows: CodeRow[]; next: string }> {
   // the watermark is read first: a transaction still open now has an xid at or past it and is re-read next time
-  const { rows: [w] } = await tx.query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin');
-  const { rows } = await tx.query<CodeRow>(
-    `select id, varbit_send(code) as code from memory.memories
-     where embedding_model = $1 and bit_length(code) = $2 and ($3::xid8 is null or xid >= $3::xid8)`,
-    [model, bits, watermark],
-  );
-  return { rows, next: w.xmin };
+  const [[w], rows] = await oneTripMany(pool, s, [
+    { text: 'select pg_snapshot_xmin(pg_current_snapshot())::text as xmin', values: [] },
+    {
+      text: `select id, varbit_send(code) as code from memory.memories
+        where embedding_model = $1 and bit_length(code) = $2 and ($3::xid8 is null or xid >= $3::xid8)`,
+      values: [model, bits, watermark],
+    },
+  ], mapError);
+  return { rows: rows as CodeRow[], next: (w as { xmin: string }).xmin };
 }
 
 /** of the given candidates, those the filters (and RLS) admit, in no particular order */

@@ -1,7 +1,8 @@
 // All SQL of memory.memories and its audit history. Statements run inside the caller's transaction (asCaller),
 // so RLS keeps a signed-in user to their own rows whatever the service asks for.
 import type pg from 'pg';
-import type { SqlParams } from '@basalt/db';
+import type { CallerSettings, SqlParams } from '@basalt/db';
+import { oneTrip } from './one-trip.js';
 
 export const SCOPES = ['user_id', 'agent_id', 'app_id', 'run_id'] as const;
 export type ScopeField = (typeof SCOPES)[number];
@@ -45,8 +46,8 @@ export interface WriteContext {
   input: unknown;
   eventId: string | null;
   actor: string | null;
-  /** embeddings to add to the cache in the same statement (only for service-role transactions) */
-  cache?: { model: string; entries: { hash: string; embedding: Buffer }[] };
+  /** the rows' embeddings to add to the cache in the same statement, by hash (only for service-role transactions) */
+  cache?: { model: string; hashes: string[] };
 }
 
 export const COLUMNS = `m.id, m.user_id, m.agent_id, m.app_id, m.run_id, m.memory, m.hash, m.metadata, m.categories, m.memory_type,
@@ -54,39 +55,91 @@ export const COLUMNS = `m.id, m.user_id, m.agent_id, m.app_id, m.run_id, m.memor
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Inserts memories and their ADD history in one statement; a text already stored in exactly this scope is skipped. */
-export async function insertMemories(tx: pg.PoolClient, rows: NewMemory[], c: WriteContext): Promise<MemoryRow[]> {
-  if (rows.length === 0) return [];
-  const { rows: out } = await tx.query<MemoryRow>(
-    `with new as (
-       select coalesce(t.id, gen_random_uuid()) as id, t.memory, t.hash, t.embedding, t.code::bit varying as code
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[]) as t(id, memory, hash, embedding, code)
-       where not exists (select 1 from memory.memories x where x.hash = t.hash and x.user_id is not distinct from $6
-         and x.agent_id is not distinct from $7 and x.app_id is not distinct from $8 and x.run_id is not distinct from $9)
-     ),${c.cache ? ` cache as (
+/** one request's memories to insert, with what they share */
+export interface InsertRequest {
+  rows: NewMemory[];
+  c: WriteContext;
+}
+
+/**
+ * The insert of memories and their ADD history (and, for service callers, their embeddings into the cache) as one
+ * statement, for one request or several. A text already stored in exactly its scope is skipped, and so is a text
+ * an earlier request of the same statement adds to the same scope (as if the requests had run one after another).
+ */
+function insertStatement(requests: InsertRequest[]): { text: string; values: unknown[] } {
+  const rows = requests.flatMap((r, k) => r.rows.map((row) => ({ row, k, cache: r.c.cache?.hashes.includes(row.hash) ?? false })));
+  const caching = requests.some((r) => r.c.cache);
+  const text = `with req as (
+       select * from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::date[],
+         $10::timestamptz[], $11::text[], $12::text[], $13::jsonb[], $14::uuid[], $15::text[], $16::text[])
+         as q(k, user_id, agent_id, app_id, run_id, metadata, categories, memory_type, expiration_date, created_at, cfg, embedding_model,
+           input, event_id, actor, cache_model)
+     ), input as (
+       select coalesce(t.id, gen_random_uuid()) as id, t.ord, t.k, t.memory, t.hash, t.embedding, t.code::bit varying as code, t.cache
+       from unnest($17::uuid[], $18::int[], $19::text[], $20::text[], $21::bytea[], $22::text[], $23::bool[]) with ordinality
+         as t(id, k, memory, hash, embedding, code, cache, ord)
+     ), new as (
+       select distinct on (i.hash, q.user_id, q.agent_id, q.app_id, q.run_id) i.id, i.ord, i.k, i.memory, i.hash, i.embedding, i.code
+       from input i join req q on q.k = i.k
+       where not exists (select 1 from memory.memories x where x.hash = i.hash and x.user_id is not distinct from q.user_id
+         and x.agent_id is not distinct from q.agent_id and x.app_id is not distinct from q.app_id and x.run_id is not distinct from q.run_id)
+       order by i.hash, q.user_id, q.agent_id, q.app_id, q.run_id, i.ord
+     ),${caching ? ` cache as (
        insert into memory.embedding_cache (model, hash, embedding)
-       select $20::text, c.hash, c.embedding from unnest($21::text[], $22::bytea[]) as c(hash, embedding) on conflict do nothing
+       select distinct on (q.cache_model, i.hash) q.cache_model, i.hash, i.embedding from input i join req q on q.k = i.k
+       where i.cache and q.cache_model is not null and i.embedding is not null order by q.cache_model, i.hash
+       on conflict do nothing
      ),` : ''} m as (
        insert into memory.memories as m (id, user_id, agent_id, app_id, run_id, memory, hash, metadata, categories, memory_type,
          expiration_date, created_at, updated_at, tsv, embedding_model, embedding, code)
-       select new.id, $6, $7, $8, $9, new.memory, new.hash, $10::jsonb, $11::text[], $12, $13::date,
-         coalesce($14::timestamptz, now()), coalesce($14::timestamptz, now()), to_tsvector($15::regconfig, new.memory),
-         case when new.embedding is null then null else $16 end, new.embedding, new.code
-       from new
-       returning ${COLUMNS}
+       select n.id, q.user_id, q.agent_id, q.app_id, q.run_id, n.memory, n.hash, q.metadata,
+         array(select jsonb_array_elements_text(q.categories)), q.memory_type, q.expiration_date,
+         coalesce(q.created_at, now()), coalesce(q.created_at, now()), to_tsvector(q.cfg::regconfig, n.memory),
+         case when n.embedding is null then null else q.embedding_model end, n.embedding, n.code
+       from new n join req q on q.k = n.k
+       order by n.ord
+       returning m.id, m.user_id, m.agent_id, m.app_id, m.run_id, m.memory, m.categories
      ), h as (
        insert into memory.history (memory_id, user_id, agent_id, app_id, run_id, event, new_memory, input, categories, event_id, actor)
-       select m.id, m.user_id, m.agent_id, m.app_id, m.run_id, 'ADD', m.memory, $17::jsonb, m.categories, $18, $19 from m
+       select m.id, m.user_id, m.agent_id, m.app_id, m.run_id, 'ADD', m.memory, q.input, m.categories, q.event_id, q.actor
+       from m join new n on n.id = m.id join req q on q.k = n.k
      )
-     select * from m`,
-    [
-      rows.map((r) => r.id ?? null), rows.map((r) => r.memory), rows.map((r) => r.hash), rows.map((r) => r.embedding), rows.map((r) => r.code),
-      c.scope.user_id ?? null, c.scope.agent_id ?? null, c.scope.app_id ?? null, c.scope.run_id ?? null,
-      JSON.stringify(c.metadata), c.categories, c.memoryType, c.expirationDate, c.createdAt, c.textSearchConfig, c.embeddingModel,
-      c.input === undefined ? null : JSON.stringify(c.input), c.eventId, c.actor,
-      ...(c.cache ? [c.cache.model, c.cache.entries.map((e) => e.hash), c.cache.entries.map((e) => e.embedding)] : []),
-    ],
-  );
+     select n.k, m.id, m.memory from m join new n on n.id = m.id order by n.ord`;
+  const per = <T>(f: (c: WriteContext) => T) => requests.map((r) => f(r.c));
+  const values = [
+    requests.map((_, k) => k), per((c) => c.scope.user_id ?? null), per((c) => c.scope.agent_id ?? null), per((c) => c.scope.app_id ?? null),
+    per((c) => c.scope.run_id ?? null), per((c) => JSON.stringify(c.metadata)), per((c) => JSON.stringify(c.categories)), per((c) => c.memoryType),
+    per((c) => c.expirationDate), per((c) => c.createdAt), per((c) => c.textSearchConfig), per((c) => c.embeddingModel),
+    per((c) => (c.input === undefined ? null : JSON.stringify(c.input))), per((c) => c.eventId), per((c) => c.actor), per((c) => c.cache?.model ?? null),
+    rows.map((r) => r.row.id ?? null), rows.map((r) => r.k), rows.map((r) => r.row.memory), rows.map((r) => r.row.hash),
+    rows.map((r) => r.row.embedding), rows.map((r) => r.row.code), rows.map((r) => r.cache),
+  ];
+  return { text, values };
+}
+
+/** what an insert answers: the stored memories (a text already in the scope is not among them), in input order */
+export interface Inserted {
+  id: string;
+  memory: string;
+}
+
+/** Inserts memories and their ADD history in one statement of the open transaction. */
+export async function insertMemories(tx: pg.PoolClient, rows: NewMemory[], c: WriteContext): Promise<Inserted[]> {
+  if (rows.length === 0) return [];
+  const { text, values } = insertStatement([{ rows, c }]);
+  const { rows: out } = await tx.query<Inserted & { k: number }>(text, values);
+  return out.map(({ id, memory }) => ({ id, memory }));
+}
+
+/**
+ * The inserts of several requests (of one caller) as one transaction in one round trip: what each request stored,
+ * in request order. Either all are stored or none (the caller may then try them one by one).
+ */
+export async function insertMemoriesOneTrip(pool: pg.Pool, s: CallerSettings, requests: InsertRequest[], mapError?: (e: unknown) => unknown): Promise<Inserted[][]> {
+  const out: Inserted[][] = requests.map(() => []);
+  if (requests.every((r) => r.rows.length === 0)) return out;
+  const { text, values } = insertStatement(requests);
+  for (const r of await oneTrip<Inserted & { k: number }>(pool, s, text, values, mapError)) out[r.k].push({ id: r.id, memory: r.memory });
   return out;
 }
 

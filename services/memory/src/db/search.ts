@@ -15,23 +15,70 @@ export async function vectorCandidates(tx: pg.PoolClient, where: string, p: SqlP
   return rows.map((r) => r.id);
 }
 
-/** the candidates' rows with their embeddings, for exact rescoring */
+/** the candidates' rows with their embeddings, for exact rescoring (sent as base64: two thirds of hex's bytes) */
 export async function candidateRows(tx: pg.PoolClient, ids: string[]): Promise<(MemoryRow & { embedding: Buffer | null; embedding_model: string | null })[]> {
   if (ids.length === 0) return [];
-  const { rows } = await tx.query(`select ${COLUMNS}, m.embedding, m.embedding_model from memory.memories m where m.id = any($1::uuid[])`, [ids]);
-  return rows;
+  const { rows } = await tx.query<MemoryRow & { embedding: string | null; embedding_model: string | null }>(
+    `select ${COLUMNS}, encode(m.embedding, 'base64') as embedding, m.embedding_model from memory.memories m where m.id = any($1::uuid[])`, [ids]);
+  return rows.map((r) => ({ ...r, embedding: r.embedding === null ? null : Buffer.from(r.embedding, 'base64') }));
 }
 
-/** candidates matching any of the query's lexemes, ranked by cover density */
-export async function keywordCandidates(tx: pg.PoolClient, where: string, p: SqlParams, cfg: string, query: string, limit: number): Promise<{ id: string; rank: number }[]> {
-  const q = `(select case when numnode(t) = 0 then null else replace(t::text, ' & ', ' | ')::tsquery end
-              from plainto_tsquery(${p.add(cfg)}::regconfig, ${p.add(query)}) t)`;
+/** the search text as a tsquery matching any of its lexemes (the text of plainto_tsquery with | for &), or null */
+const ANY_LEXEME = (cfg: string, query: string) => `(select case when numnode(t) = 0 then null else replace(t::text, ' & ', ' | ')::tsquery end
+  from plainto_tsquery(${cfg}::regconfig, ${query}) t)`;
+
+/** a tsquery's text when it is only quoted lexemes joined by |, as plainto_tsquery's lexemes are: those lexemes */
+const LEXEME = /'(?:[^']|'')*'/g;
+const OR_OF_LEXEMES = new RegExp(`^${LEXEME.source}(?: \\| ${LEXEME.source})*$`);
+export function orLexemes(text: string): string[] | null {
+  if (!OR_OF_LEXEMES.test(text)) return null;
+  return [...new Set(text.match(LEXEME) ?? [])];
+}
+
+/** lexemes past which a search text is ranked the plain way (one ts_rank_cd per lexeme would cost more) */
+const MAX_SPLIT_LEXEMES = 32;
+
+/** the search text as a tsquery matching any of its lexemes, or null when it has none (see keywordCandidates) */
+export async function keywordQuery(tx: pg.PoolClient, cfg: string, query: string): Promise<string | null> {
+  const { rows: [{ q }] } = await tx.query<{ q: string | null }>(`select ${ANY_LEXEME('$1', '$2')}::text as q`, [cfg, query]);
+  return q;
+}
+
+/**
+ * Candidates matching any of the query's lexemes (`q`, from keywordQuery), ranked by cover density:
+ * ts_rank_cd(tsv, l1 | l2 | …, 32). That rank is slow for a disjunction (ts_rank_cd walks every cover, evaluating the
+ * query at each position), and a common word matches thousands of memories. For a disjunction of plain lexemes each
+ * cover is one position holding a lexeme, so the rank is W/(W+1) with W the sum of the lexemes' own ts_rank_cd (no
+ * normalisation), several times cheaper: the best `limit` are chosen by that sum, and their true rank is computed.
+ * Should that true rank disagree with the sum for any of them, the plain ranking is run instead.
+ */
+export async function keywordCandidates(tx: pg.PoolClient, where: () => { p: SqlParams; where: string }, q: string, limit: number): Promise<{ id: string; rank: number }[]> {
+  const lexemes = orLexemes(q);
+  if (lexemes && lexemes.length <= MAX_SPLIT_LEXEMES) {
+    const w = where();
+    const tsq = w.p.add(q);
+    const sum = lexemes.map((l) => {
+      const one = `${w.p.add(l)}::tsquery`;
+      return `case when m.tsv @@ ${one} then ts_rank_cd(m.tsv, ${one}, 0)::float8 else 0 end`; // absent: 0, and the @@ is cheap
+    }).join(' + ');
+    const { rows } = await tx.query<{ id: string; rank: number; w: number }>(
+      `with top as (
+         select m.id, m.tsv, ${sum} as w from memory.memories m
+         where m.tsv @@ ${tsq}::tsquery and ${w.where}
+         order by w desc limit ${w.p.add(limit)}
+       )
+       select id, ts_rank_cd(tsv, ${tsq}::tsquery, 32)::float8 as rank, w from top`,
+      w.p.values,
+    );
+    if (rows.every((r) => Math.abs(r.rank - r.w / (r.w + 1)) <= 1e-6)) return rows.map(({ id, rank }) => ({ id, rank }));
+  }
+  const w = where();
+  const tsq = w.p.add(q);
   const { rows } = await tx.query<{ id: string; rank: number }>(
-    `with q as (select ${q} as q)
-     select m.id, ts_rank_cd(m.tsv, q.q, 32)::float8 as rank from memory.memories m, q
-     where q.q is not null and m.tsv @@ q.q and ${where}
-     order by rank desc limit ${p.add(limit)}`,
-    p.values,
+    `select m.id, ts_rank_cd(m.tsv, ${tsq}::tsquery, 32)::float8 as rank from memory.memories m
+     where m.tsv @@ ${tsq}::tsquery and ${w.where}
+     order by rank desc limit ${w.p.add(limit)}`,
+    w.p.values,
   );
   return rows;
 }

@@ -5,11 +5,12 @@ import { SqlParams } from '@basalt/db';
 import { compileFilters } from '../db/filters.js';
 import { recountEntities } from '../db/entities.js';
 import {
-  deleteWhere, getMemory, historyOf, insertMemories, listMemories, scopeEntities, SCOPES, updateMemory,
-  UUID, type MemoryRow, type Scope,
+  deleteWhere, getMemory, historyOf, insertMemoriesOneTrip, listMemories, scopeEntities, SCOPES, updateMemory,
+  UUID, type Inserted, type InsertRequest, type MemoryRow, type NewMemory, type Scope, type WriteContext,
 } from '../db/memories.js';
 import { memErrors } from '../errors.js';
-import { actorOf, asUser, type Ctx } from './context.js';
+import { coalescer, type CoalesceLimits } from './coalesce.js';
+import { actorOf, asUser, mapPgError, userSettings, type Ctx } from './context.js';
 import { md5, type Embedder } from './embedder.js';
 import { checkLength, textMessages, writeScope, type AddBody, type ListBody, type UpdateBody } from './input.js';
 import { presentEntity, presentHistory, presentMemory } from './present.js';
@@ -45,9 +46,43 @@ export function listConditions(ctx: Ctx, p: SqlParams, b: ListBody): string {
   return parts.join(' and ');
 }
 
-export function memoriesDomain(config: Config, embedder: Embedder) {
+/** inserts in flight per caller, and what one insert statement may carry */
+export const INSERT_BATCH: CoalesceLimits = { parallel: 2, maxItems: 256, maxWeight: 4_000_000 };
+
+interface PendingInsert extends InsertRequest {
+  ctx: Ctx;
+  resolve: (rows: Inserted[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** about the bytes a row adds to the statement: the text, the embedding as base64 and its code */
+const rowWeight = (r: NewMemory) => r.memory.length + (r.embedding ? Math.ceil(r.embedding.length / 3) * 4 : 0) + (r.code?.length ?? 0);
+
+export function memoriesDomain(config: Config, embedder: Embedder, limits: CoalesceLimits = INSERT_BATCH) {
   const max = config.MEMORY_MAX_CONTENT_CHARS;
   const when = (ts: number | null | undefined) => (typeof ts === 'number' ? new Date(ts * 1000).toISOString() : null);
+
+  // Concurrent infer=false adds of one caller (same project, same role and claims, so the same RLS) are written
+  // together: one statement, one transaction, one round trip for the batch (see coalesce.ts). Should the batch fail,
+  // each request is tried alone, so a request meets only its own error.
+  const writes = coalescer<PendingInsert>(limits, (p) => ({ items: p.rows.length, weight: p.rows.reduce((n, r) => n + rowWeight(r), 0) }), async (_key, batch) => {
+    const { ctx } = batch[0];
+    try {
+      const out = await insertMemoriesOneTrip(ctx.pool, userSettings(ctx), batch, mapPgError);
+      batch.forEach((p, i) => p.resolve(out[i]));
+    } catch (e) {
+      if (batch.length === 1) return batch[0].reject(e);
+      await Promise.all(batch.map(async (p) => {
+        try {
+          p.resolve((await insertMemoriesOneTrip(p.ctx.pool, userSettings(p.ctx), [p], mapPgError))[0]);
+        } catch (err) {
+          p.reject(err);
+        }
+      }));
+    }
+  });
+  const insert = (ctx: Ctx, rows: NewMemory[], c: WriteContext) => new Promise<Inserted[]>((resolve, reject) =>
+    writes.push(`${ctx.caller.project.ref}\n${JSON.stringify(userSettings(ctx))}`, { ctx, rows, c, resolve, reject }));
 
   return {
     /** infer=false: each message (but system prompts) becomes a memory; exact duplicates in the scope are skipped */
@@ -61,14 +96,15 @@ export function memoriesDomain(config: Config, embedder: Embedder) {
       const e = await embedder.embedDeferred(ctx, unique.map(([, text]) => text));
       // a service caller's transaction may write the cache itself; a user's (RLS) leaves it to a service write
       const inline = ctx.caller.kind !== 'user';
-      const rows = await asUser(ctx, (tx) => insertMemories(tx, unique.map(([hash, memory], i) => ({
+      // one round trip: begin as the caller, the insert (memories, history and cache), commit; shared under load
+      const rows = await insert(ctx, unique.map(([hash, memory], i) => ({
         memory, hash, embedding: e?.embedded[i].bytes ?? null, code: e?.embedded[i].code ?? null,
       })), {
         scope, metadata: body.metadata ?? {}, categories: body.categories ?? [], memoryType: body.memory_type ?? null,
         expirationDate: body.expiration_date ?? null, createdAt: when(body.timestamp), textSearchConfig: ctx.settings.textSearchConfig,
         embeddingModel: ctx.settings.embeddingModel, input: messages, eventId: null, actor: actorOf(ctx),
-        cache: e && inline ? { model: e.model, entries: e.fresh } : undefined,
-      }));
+        cache: e && inline ? { model: e.model, hashes: e.fresh.map((f) => f.hash) } : undefined,
+      });
       if (e && !inline) await embedder.store(ctx, e.model, e.fresh);
       return rows.map((r) => ({ id: r.id, memory: r.memory, event: 'ADD' as const }));
     },

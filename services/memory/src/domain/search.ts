@@ -2,7 +2,7 @@
 // project's text search configuration) and an entity boost attenuated by how many memories an entity spans.
 //   score = 0.7·cosine + 0.3·keyword (keyword alone when the project has no embedding model) + entity boost
 import { SqlParams } from '@basalt/db';
-import { candidateRows, entityMatches, keywordCandidates } from '../db/search.js';
+import { candidateRows, entityMatches, keywordCandidates, keywordQuery } from '../db/search.js';
 import { memErrors } from '../errors.js';
 import { asUser, type Ctx } from './context.js';
 import type { Embedder } from './embedder.js';
@@ -30,15 +30,26 @@ export function searchDomain(embedder: Embedder, vectors: VectorLeg, rerank: Rer
       const embedded = await embedder.embed(ctx, [query]);
       const q = embedded?.[0];
       const model = ctx.settings.embeddingModel;
-      const ranked = q && model ? await vectors.prepare(ctx, model, q.code) : null;
+      const codes = q && model ? await vectors.codes(ctx, model, q.code) : null;
       const results = await asUser(ctx, async (tx) => {
         const where = () => {
           const p = new SqlParams();
           return { p, where: listConditions(ctx, p, body) };
         };
-        const vec = q && model ? await vectors.candidates(tx, where, ranked, model, q.code, pool) : [];
-        const k = where();
-        const kw = body.keyword_search === false && q ? [] : await keywordCandidates(tx, k.where, k.p, ctx.settings.textSearchConfig, query, pool);
+        // the keyword leg is sent first, so Postgres ranks it while this process ranks the codes (same connection,
+        // so the statements still run one after the other; only the waiting overlaps)
+        const text = body.keyword_search === false && q ? null : await keywordQuery(tx, ctx.settings.textSearchConfig, query);
+        const keyword = text === null ? Promise.resolve([]) : keywordCandidates(tx, where, text, pool);
+        keyword.catch(() => {}); // awaited below
+        let vec: string[] = [];
+        try {
+          const ranked = q && model ? vectors.rank(codes, q.code) : null;
+          if (q && model) vec = await vectors.candidates(tx, where, ranked, model, q.code, pool);
+        } catch (e) {
+          await keyword; // a failed keyword statement aborted the transaction: its error is the one to report
+          throw e;
+        }
+        const kw = await keyword;
         const ids = [...new Set([...vec, ...kw.map((r) => r.id)])];
         const rows = await candidateRows(tx, ids);
         const links = await entityMatches(tx, ids, query);

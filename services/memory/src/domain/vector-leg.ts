@@ -8,7 +8,7 @@ import { admitted, codesSince, estimatedRows } from '../db/code-index.js';
 import { SqlParams } from '@basalt/db';
 import { vectorCandidates } from '../db/search.js';
 import { absorb, CodeIndex, emptySet, nearest, packBits, wordsOf, type CodeSet } from '@basalt/vector-index';
-import { asService, type Ctx } from './context.js';
+import { asService, mapPgError, serviceSettings, type Ctx } from './context.js';
 
 const WINDOWS = [0, 400, 4000];
 
@@ -31,7 +31,7 @@ export function vectorLeg(config: Config) {
     const run = (async () => {
       const old = index.get(key);
       const set = old && Date.now() - old.builtAt < config.MEMORY_INDEX_REBUILD_MS ? old : emptySet(bits);
-      const { rows, next } = await asService(ctx, (tx) => codesSince(tx, model, bits, set.watermark));
+      const { rows, next } = await codesSince(ctx.pool, serviceSettings(ctx), model, bits, set.watermark, mapPgError);
       absorb(set, rows);
       set.watermark = next;
       index.set(key, set);
@@ -44,14 +44,16 @@ export function vectorLeg(config: Config) {
   return {
     drop: (ref: string) => (ref === '*' ? index.drop('') : index.drop(`${ref}:`)),
 
-    /** the code set to rank in, or null when Postgres should rank (small project) */
-    async prepare(ctx: Ctx, model: string, code: string): Promise<string[] | null> {
+    /** the project's codes brought up to date, or null when Postgres should rank (small project); before the caller's transaction */
+    async codes(ctx: Ctx, model: string, code: string): Promise<CodeSet | null> {
       if (!(await large(ctx))) return null;
-      const set = await refresh(ctx, model, code.length);
-      return nearest(set, wordsOf(packBits(code), set.words), WINDOWS.at(-1)!);
+      return refresh(ctx, model, code.length);
     },
 
-    /** ids nearest first, admitted by the filters; `ranked` from prepare() or null */
+    /** ids of the set nearest to the code, for candidates() */
+    rank: (set: CodeSet | null, code: string): string[] | null => (set ? nearest(set, wordsOf(packBits(code), set.words), WINDOWS.at(-1)!) : null),
+
+    /** ids nearest first, admitted by the filters; `ranked` from rank() or null */
     async candidates(tx: pg.PoolClient, where: () => { p: SqlParams; where: string }, ranked: string[] | null, model: string, code: string, want: number): Promise<string[]> {
       if (ranked) {
         const out: string[] = [];
