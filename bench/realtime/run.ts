@@ -3,6 +3,7 @@
 // latency); (3) 10,000 idle sockets held, with the realtime process's RSS. Clients are raw Phoenix v2 sockets
 // (what realtime-js sends: kind-3 binary broadcasts). Writes bench/results/realtime.json.
 //   node --import tsx bench/realtime/run.ts
+//   BENCH_ONLY=changes (or idle, fanout; comma-separated) runs only those parts.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -187,12 +188,53 @@ async function realtimeFanout(url: string) {
   return r;
 }
 
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU the work costs, whatever else the machine runs meanwhile: the realtime process and every backend of the
+ * project database (the writer's, whose trigger captures, and the service's listener and row checks).
+ */
+function cpuMeter(realtimePid: number, db: pg.Client) {
+  const backends = async () => (await db.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()')).rows.map((r) => r.pid);
+  let start = { rt: 0, pg: new Map<number, number>() };
+  let writer = 0;
+  return {
+    async begin() {
+      writer ||= (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
+      start = { rt: cpuSeconds(realtimePid), pg: new Map((await backends()).map((pid) => [pid, cpuSeconds(pid)])) };
+    },
+    async end() {
+      let pgCpu = 0, writerCpu = 0;
+      for (const pid of await backends()) {
+        const used = cpuSeconds(pid) - (start.pg.get(pid) ?? 0);
+        pgCpu += used;
+        if (pid === writer) writerCpu = used;
+      }
+      const r = (n: number) => Math.round(n * 100) / 100;
+      // writer: the benchmark's own inserts with the capture trigger they fire
+      return { realtime_cpu_s: r(cpuSeconds(realtimePid) - start.rt), postgres_cpu_s: r(pgCpu), of_which_writer_s: r(writerCpu) };
+    },
+  };
+}
+
 /**
  * 100 subscribers (one user JWT each) on a table with RLS. `owner`: each row is visible to its owner only, so
  * every change costs 100 row checks and is delivered once; `shared`: a policy lets every user read every row,
- * so each change is delivered 100 times.
+ * so each change is delivered 100 times. changes_per_s counts changes committed and delivered to every
+ * subscriber allowed to see them, per second from the first write to the last delivery (owner: deliveries,
+ * one per change; shared: deliveries / 100). cpu: CPU seconds the phase cost the realtime process and the
+ * project database's backends (a figure that load elsewhere on the machine leaves alone).
  */
-async function postgresChanges(url: string, secret: string, sql: (q: string) => Promise<unknown>, dbUrl: string) {
+async function postgresChanges(url: string, secret: string, sql: (q: string) => Promise<unknown>, dbUrl: string, realtimePid: number) {
   const key = hmacKey(secret);
   const users = Array.from({ length: CHANGE_SUBSCRIBERS }, (_, i) => `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`);
   await sql(`create table public.items (id bigserial primary key, owner uuid not null, v int);
@@ -205,39 +247,50 @@ async function postgresChanges(url: string, secret: string, sql: (q: string) => 
   })));
   const latencies: number[] = [];
   let delivered = 0;
-  for (const ws of subs) {
+  /** owner-only rows that reached someone other than their owner (RLS must make this 0) */
+  let misdelivered = 0;
+  let ownerOnly = true;
+  subs.forEach((ws, i) => {
     ws.on('message', (d: Buffer, binary: boolean) => {
       if (binary) return;
       const s = d.toString();
       if (!s.includes('"postgres_changes",{"ids"')) return;
       delivered++;
+      if (ownerOnly && !s.includes(`"owner":"${users[i]}"`)) misdelivered++;
       const ts = /"commit_timestamp":"([^"]+)"/.exec(s)?.[1];
       if (ts) latencies.push(Date.now() - Date.parse(ts));
     });
-  }
+  });
   // the project database directly (as the platform's SQL API would, without its per-request overhead)
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
+  const cpu = cpuMeter(realtimePid, db);
   try {
     // throughput: batches of 500 rows, each row owned by one of the 100 users (RLS: each change reaches one)
+    await cpu.begin();
     const started = Date.now();
     for (let done = 0; done < CHANGES; done += 500) {
       await db.query(`insert into public.items (owner, v) select ('00000000-0000-0000-0000-' || lpad((g % ${CHANGE_SUBSCRIBERS})::text, 12, '0'))::uuid, g from generate_series(1, 500) g`);
     }
     while (delivered < CHANGES && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 5));
     const secs = (Date.now() - started) / 1000;
-    const throughput = { changes: CHANGES, delivered, changes_per_s: Math.round(delivered / secs) };
+    const throughput = { changes: CHANGES, delivered, misdelivered, changes_per_s: Math.round(delivered / secs), cpu: await cpu.end() };
     // shared rows: every subscriber may read every change
     await db.query(`create policy shared on public.items for select using (v < 0)`);
+    ownerOnly = false;
     delivered = 0;
     const sharedChanges = Math.round(CHANGES / 10);
+    await cpu.begin();
     const sharedStart = Date.now();
     for (let done = 0; done < sharedChanges; done += 500) {
       await db.query(`insert into public.items (owner, v) select '${users[0]}', -g from generate_series(1, 500) g`);
     }
     while (delivered < sharedChanges * CHANGE_SUBSCRIBERS && Date.now() - sharedStart < 20_000) await new Promise((r) => setTimeout(r, 5));
     const sharedSecs = (Date.now() - sharedStart) / 1000;
-    const shared = { changes: sharedChanges, deliveries: delivered, changes_per_s: Math.round(sharedChanges / sharedSecs), deliveries_per_s: Math.round(delivered / sharedSecs) };
+    const shared = {
+      changes: sharedChanges, deliveries: delivered, changes_per_s: Math.round(delivered / CHANGE_SUBSCRIBERS / sharedSecs),
+      deliveries_per_s: Math.round(delivered / sharedSecs), cpu: await cpu.end(),
+    };
     // latency at a steady pace (single-row transactions, about 400/s), once earlier deliveries have drained
     for (let last = -1, quietUntil = Date.now() + 20_000; delivered !== last && Date.now() < quietUntil;) {
       last = delivered;
@@ -245,6 +298,7 @@ async function postgresChanges(url: string, secret: string, sql: (q: string) => 
     }
     latencies.length = 0;
     delivered = 0;
+    await cpu.begin();
     const paced = 800;
     for (let i = 0; i < paced; i++) {
       await db.query(`insert into public.items (owner, v) values ('${users[i % CHANGE_SUBSCRIBERS]}', ${i})`);
@@ -254,7 +308,8 @@ async function postgresChanges(url: string, secret: string, sql: (q: string) => 
     while (latencies.length < paced && Date.now() < pacedEnd) await new Promise((r) => setTimeout(r, 5));
     latencies.sort((a, b) => a - b);
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-    return { subscribers: CHANGE_SUBSCRIBERS, owner_only: throughput, shared, latency: { changes: paced, delivered: latencies.length, p50_ms: q(0.5), p99_ms: q(0.99) } };
+    const latency = { changes: paced, delivered: latencies.length, p50_ms: q(0.5), p99_ms: q(0.99), cpu: await cpu.end() };
+    return { subscribers: CHANGE_SUBSCRIBERS, owner_only: throughput, shared, latency };
   } finally {
     await db.end();
     for (const ws of subs) ws.terminate();
@@ -312,7 +367,7 @@ try {
     console.log('fan-out', JSON.stringify(results.fanout));
   }
   if (only('changes')) {
-    results.postgres_changes = await postgresChanges(direct, box.decrypt(row.jwt_secret_enc), sql, dbUrl);
+    results.postgres_changes = await postgresChanges(direct, box.decrypt(row.jwt_secret_enc), sql, dbUrl, bench.fleet.processes.get('realtime')!.pid!);
     console.log('postgres changes', JSON.stringify(results.postgres_changes));
   }
   console.log(`written to ${writeResults('realtime', results)}`);

@@ -96,6 +96,100 @@ describe('realtime postgres changes', () => {
     });
   });
 
+  it('checks filtered and unfiltered subscribers of one user in one batch alike', async () => {
+    const D = 'dddddddd-0000-0000-0000-00000000000d', E = 'eeeeeeee-0000-0000-0000-00000000000e';
+    const all = listen(p.token({ sub: D }), { event: 'INSERT' });
+    const some = listen(p.token({ sub: D }), { event: 'INSERT', filter: 'n=gte.30' });
+    const other = listen(p.token({ sub: E }), { event: 'INSERT', filter: 'n=lt.4' });
+    const svc = listen(null, { event: 'INSERT', filter: 'title=eq.mixed' });
+    await Promise.all([all, some, other, svc].map((x) => subscribed(x.ch)));
+    await p.sql(`insert into public.todos (owner, title, n) select case when g % 2 = 0 then '${D}'::uuid else '${E}'::uuid end, 'mixed', g
+      from generate_series(0, 39) g`);
+    await eventually(() => all.got.length === 20 && some.got.length === 5 && other.got.length === 2 && svc.got.length === 40, 10_000);
+    await sleep(100);
+    assert.deepEqual(all.got.map((m) => m.new.n), Array.from({ length: 20 }, (_, i) => i * 2));
+    assert.deepEqual(some.got.map((m) => m.new.n), [30, 32, 34, 36, 38]);
+    assert.deepEqual(other.got.map((m) => m.new.n), [1, 3]);
+    assert.equal(svc.got.length, 40);
+  });
+
+  it('checks changed rows scattered over the table as well as rows written together', async () => {
+    // updates stay on their rows' pages (fillfactor): the changed rows lie far apart, among rows nobody changed
+    await p.sql(`create table public.spread (id int primary key, owner uuid not null, n int, pad text) with (fillfactor = 40);
+      alter table public.spread enable row level security;
+      create policy own on public.spread for select using (owner = auth.uid());
+      insert into public.spread select g, ('99999999-0000-0000-0000-' || lpad((g % 2)::text, 12, '0'))::uuid, 0, repeat('x', 400)
+        from generate_series(1, 200) g`);
+    const users = [0, 1].map((i) => `99999999-0000-0000-0000-${String(i).padStart(12, '0')}`);
+    const subs = users.map((u) => {
+      const got: any[] = [];
+      const ch = rt(p, { token: p.token({ sub: u }) }).channel(`spread-${u}`)
+        .on('postgres_changes', { event: '*', schema: 'public', table: 'spread' } as never, (m: any) => got.push(m));
+      return { ch, got };
+    });
+    await Promise.all(subs.map((x) => subscribed(x.ch)));
+    await p.sql(`update public.spread set n = 1 where id % 10 = 0 or id % 10 = 5`);
+    await p.sql(`insert into public.spread select g, ('99999999-0000-0000-0000-' || lpad((g % 2)::text, 12, '0'))::uuid, 2, 'y'
+      from generate_series(201, 240) g`);
+    await eventually(() => subs.every((x) => x.got.length === 40), 10_000);
+    await sleep(100);
+    subs.forEach((x, i) => {
+      assert.deepEqual(x.got.filter((m) => m.eventType === 'UPDATE').map((m) => m.new.id).sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, k) => (k + 1) * 5).filter((id) => id % 2 === i));
+      assert.deepEqual(x.got.filter((m) => m.eventType === 'INSERT').map((m) => m.new.id),
+        Array.from({ length: 40 }, (_, k) => 201 + k).filter((id) => id % 2 === i));
+    });
+  });
+
+  it('checks each role by its own policies when callers of two roles share a round trip', async () => {
+    // anon's policy and authenticated's differ; with six distinct callers, two share each round trip and connection
+    await p.sql(`create table public.roles_t (id int primary key, owner uuid not null, pub boolean not null);
+      alter table public.roles_t enable row level security;
+      create policy pub on public.roles_t for select to anon using (pub);
+      create policy own on public.roles_t for select to authenticated using (owner = auth.uid())`);
+    const users = Array.from({ length: 5 }, (_, i) => `77777777-0000-0000-0000-${String(i).padStart(12, '0')}`);
+    const listenAs = (key: { token: string } | Record<string, never>, name: string) => {
+      const got: any[] = [];
+      const ch = rt(p, key).channel(name).on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'roles_t' } as never, (m: any) => got.push(m));
+      return { ch, got };
+    };
+    const anon = listenAs({}, 'roles-anon');
+    const subs = users.map((u) => listenAs({ token: p.token({ sub: u }) }, `roles-${u}`));
+    await Promise.all([anon, ...subs].map((x) => subscribed(x.ch)));
+    const write = (from: number, to: number) => p.sql(`insert into public.roles_t
+      select g, ('77777777-0000-0000-0000-' || lpad((g % 5)::text, 12, '0'))::uuid, g % 3 = 0 from generate_series(${from}, ${to}) g`);
+    await write(1, 30); // located rows
+    await write(31, 33); // read by key
+    const ids = (x: { got: any[] }) => x.got.map((m) => m.new.id);
+    const all = Array.from({ length: 33 }, (_, i) => i + 1);
+    const mine = users.map((_, i) => all.filter((id) => id % 5 === i));
+    await eventually(() => anon.got.length === 11 && subs.every((x, i) => x.got.length === mine[i].length), 10_000);
+    await sleep(100);
+    assert.deepEqual(ids(anon), all.filter((id) => id % 3 === 0));
+    subs.forEach((x, i) => assert.deepEqual(ids(x), mine[i]));
+  });
+
+  it('checks rows by key where the service cannot read the table itself', async () => {
+    // the shared row lookup runs as basalt_admin; without its SELECT, each subscriber's read goes by key
+    await p.sql(`create table public.sealed (id int primary key, owner uuid not null, body text);
+      alter table public.sealed enable row level security;
+      create policy own on public.sealed for select using (owner = auth.uid());
+      revoke select on public.sealed from basalt_admin`);
+    const users = Array.from({ length: 3 }, (_, i) => `ffffffff-0000-0000-0000-${String(i).padStart(12, '0')}`);
+    const subs = users.map((u) => {
+      const got: any[] = [];
+      const ch = rt(p, { token: p.token({ sub: u }) }).channel(`sealed-${u}`)
+        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'sealed' } as never, (m: any) => got.push(m));
+      return { ch, got };
+    });
+    await Promise.all(subs.map((x) => subscribed(x.ch)));
+    await p.sql(`insert into public.sealed (id, owner, body) select g, ('ffffffff-0000-0000-0000-' || lpad((g % 3)::text, 12, '0'))::uuid, 'b'
+      from generate_series(1, 30) g`);
+    await eventually(() => subs.every((x) => x.got.length === 10), 10_000);
+    await sleep(100);
+    subs.forEach((x, i) => assert.ok(x.got.length === 10 && x.got.every((m) => m.new.owner === users[i] && m.new.id % 3 === i)));
+  });
+
   it('sweeps a capture trigger no live replica claims (left by a crashed replica)', async () => {
     const q = await createProject('rt-sweep');
     await q.sql(`create table public.t (id int primary key);

@@ -1,7 +1,8 @@
 // One feed per project with channels on this replica: a LISTEN connection to the project database that
 // hears realtime.send() ('realtime:send') and, with trigger capture, captured changes ('realtime:changes') at
-// commit, in commit order, once; with logical capture the changes come from its replication stream. Changes are queued and processed in batches (one RLS round trip per subscriber and table per
-// batch), in order. A lost LISTEN connection errors its channels so clients rejoin (phx_error).
+// commit, in commit order, once; with logical capture the changes come from its replication stream. Changes are
+// queued and processed in batches (one RLS read per set of claims and table per batch, many callers per round
+// trip), in order. A lost LISTEN connection errors its channels so clients rejoin (phx_error).
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { asCaller, type ProjectPools } from '@basalt/db';

@@ -27,6 +27,9 @@ export interface ChannelOwner {
   send: (m: Message) => void;
   /** forgets the channel server-side (the client was told with phx_error and will rejoin) */
   dropChannel: (ch: Channel) => void;
+  /** hold / release the socket's writes around a batch of frames (optional: a plain sender need not batch) */
+  cork?: () => void;
+  uncork?: () => void;
   /** a message reached this subscriber (metered) */
   delivered: () => void;
 }

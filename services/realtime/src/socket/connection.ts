@@ -55,6 +55,18 @@ export class Connection {
     this.ws.send(frame, { binary: typeof frame !== 'string' });
   }
 
+  /**
+   * Holds this socket's writes until uncork(): the frames of a batch of changes leave in one write, not one
+   * system call each. Nested corks count (ws corks around each frame itself).
+   */
+  cork(): void {
+    (this.ws as unknown as { _socket?: { cork(): void } })._socket?.cork();
+  }
+
+  uncork(): void {
+    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
+  }
+
   delivered(): void {
     this.deps.meter?.count(this.ref, 'realtime', 'realtime_messages');
   }
