@@ -33,7 +33,8 @@ export const DEPLOY: Record<string, DeploySpec> = {
     env: { STORAGE_BACKEND: 's3', S3_ENDPOINT: 'https://s3.example.internal', S3_BUCKET: 'basalt', S3_REGION: 'us-east-1' },
     composeEnv: { S3_ENDPOINT: 'http://minio:9000', S3_BUCKET: 'basalt', S3_ACCESS_KEY: 'basalt', S3_SECRET_KEY: 'basalt-secret', S3_REGION: 'us-east-1' },
   },
-  functions: { replicas: 2, hpa: { min: 2, max: 20, cpu: 70 }, cpu: '1000m', memory: '1Gi' },
+  // what fits the pod: about 1.2 MB per loaded isolate, two workerd processes
+  functions: { replicas: 2, hpa: { min: 2, max: 20, cpu: 70 }, cpu: '1000m', memory: '2Gi', env: { FUNCTIONS_MAX_ISOLATES: '400' } },
   'ai-gateway': { replicas: 2, hpa: { min: 2, max: 10, cpu: 70 }, cpu: '250m', memory: '256Mi' },
   memory: { replicas: 2, cpu: '250m', memory: '256Mi' },
   realtime: { replicas: 2, hpa: { min: 2, max: 10, cpu: 70 }, cpu: '500m', memory: '512Mi' },
