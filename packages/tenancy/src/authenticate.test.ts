@@ -4,7 +4,7 @@ import { createSecretKey } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signJwt } from '@basalt/jwt';
-import { authenticate } from './authenticate.js';
+import { authenticate, verifiedClaims } from './authenticate.js';
 import type { Project } from './registry.js';
 
 test('a verified token is not verified again, but still expires; rotated keys verify afresh', () => {
@@ -27,5 +27,9 @@ test('a verified token is not verified again, but still expires; rotated keys ve
     Date.now = realNow;
   }
   assert.throws(() => authenticate(project, null), { name: 'AuthError', reason: 'missing' });
+  // expired 10 s ago: within the default 30 s of clock skew, and cached so; refused where none is allowed
+  const recent = signJwt({ ref: project.ref, role: 'authenticated', sub: 'u1', exp: now - 10 }, secret);
+  assert.equal(verifiedClaims(project, recent).sub, 'u1');
+  assert.throws(() => verifiedClaims(project, recent, 0), { name: 'AuthError', reason: 'expired' });
   assert.throws(() => authenticate(project, signJwt({ ref: 'otherprojectrefxxxxx', role: 'anon' }, secret)), { name: 'AuthError', reason: 'wrong_project' });
 });

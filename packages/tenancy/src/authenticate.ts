@@ -40,16 +40,22 @@ const VERIFIED_PER_PROJECT = 1_000;
 const EXP_TOLERANCE_SECONDS = 30;
 const verified = new WeakMap<Project, Map<string, Readonly<Claims>>>();
 
-/** The token's claims once it has verified with the project's keys and names no other project; AuthError otherwise. */
-export function verifiedClaims(project: Project, token: string | null): Readonly<Claims> {
+/** verifyJwt's time rule: unexpired and not before its nbf, within the tolerance */
+const timely = (c: Readonly<Claims>, tolerance: number, now = Math.floor(Date.now() / 1000)) =>
+  (c.exp === undefined || (typeof c.exp === 'number' && c.exp + tolerance > now)) && (c.nbf === undefined || (typeof c.nbf === 'number' && c.nbf - tolerance <= now));
+
+/**
+ * The token's claims once it has verified with the project's keys and names no other project; AuthError otherwise.
+ * `toleranceSeconds` is the clock skew allowed on exp and nbf (GoTrue's user endpoints allow none).
+ */
+export function verifiedClaims(project: Project, token: string | null, toleranceSeconds = EXP_TOLERANCE_SECONDS): Readonly<Claims> {
   if (!token) throw new AuthError('missing', 'No API key found in request');
   let cache = verified.get(project);
   const hit = cache?.get(token);
-  if (hit && (typeof hit.exp !== 'number' || hit.exp + EXP_TOLERANCE_SECONDS > Date.now() / 1000)) return hit;
-  if (hit) cache!.delete(token);
+  if (hit && timely(hit, toleranceSeconds)) return hit;
   let claims: Claims;
   try {
-    claims = verifyJwt(token, project.jwtKey, { clockToleranceSeconds: EXP_TOLERANCE_SECONDS });
+    claims = verifyJwt(token, project.jwtKey, { clockToleranceSeconds: toleranceSeconds });
   } catch (e) {
     if (e instanceof JwtError && e.reason === 'expired') throw new AuthError('expired', 'JWT expired');
     throw new AuthError('invalid', e instanceof JwtError ? e.message : 'invalid JWT');

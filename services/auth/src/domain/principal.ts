@@ -1,6 +1,7 @@
 // Who is calling a user endpoint: the bearer access token, verified with the project's own secret.
 // The algorithm is fixed to HS256 by @basalt/jwt, so alg:none and key-confusion tokens never verify.
-import { JwtError, verifyJwt, type Claims } from '@basalt/jwt';
+import type { Claims } from '@basalt/jwt';
+import { AuthError, verifiedClaims } from '@basalt/tenancy';
 import type { AuthContext } from '../context.js';
 import { authErrors } from '../errors.js';
 
@@ -23,14 +24,14 @@ export function bearer(headers: Record<string, string | string[] | undefined>): 
 export function verifyBearer(ctx: AuthContext, headers: Record<string, string | string[] | undefined>): { claims: Claims; token: string } {
   const token = bearer(headers);
   if (!token) throw authErrors.noAuthorization();
-  let claims: Claims;
+  // verified once per project object (tenancy's cache), with no clock skew allowed, as GoTrue
   try {
-    claims = verifyJwt(token, ctx.project.jwtKey, { clockToleranceSeconds: 0 });
+    return { claims: verifiedClaims(ctx.project, token, 0) as Claims, token };
   } catch (e) {
-    throw authErrors.badJwt(e instanceof JwtError && e.reason === 'expired' ? 'token has invalid claims: token is expired' : 'signature is invalid');
+    if (!(e instanceof AuthError)) throw e;
+    if (e.reason === 'wrong_project') throw authErrors.badJwt('token belongs to another project');
+    throw authErrors.badJwt(e.reason === 'expired' ? 'token has invalid claims: token is expired' : 'signature is invalid');
   }
-  if (claims.ref !== undefined && claims.ref !== ctx.project.ref) throw authErrors.badJwt('token belongs to another project');
-  return { claims, token };
 }
 
 export function requireUser(ctx: AuthContext, headers: Record<string, string | string[] | undefined>): UserPrincipal {
