@@ -156,14 +156,18 @@ export function verifyJwt(token: string, key: JwtKey, opts: VerifyOptions = {}):
   const claims = parseSegment(p) as Claims;
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   const tolerance = opts.clockToleranceSeconds ?? 30;
-  if (claims.exp !== undefined && (typeof claims.exp !== 'number' || claims.exp + tolerance <= now)) {
-    throw new JwtError('expired', 'JWT expired');
-  }
-  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf - tolerance > now)) {
-    throw new JwtError('not_yet_valid', 'JWT not yet valid');
-  }
+  if (isExpired(claims, tolerance, now)) throw new JwtError('expired', 'JWT expired');
+  if (isNotYetValid(claims, tolerance, now)) throw new JwtError('not_yet_valid', 'JWT not yet valid');
   return claims;
 }
+
+/** verifyJwt's expiry rule: past exp by more than the tolerance (a non-numeric exp never passes) */
+export const isExpired = (claims: Readonly<Claims>, toleranceSeconds: number, now = Math.floor(Date.now() / 1000)): boolean =>
+  claims.exp !== undefined && (typeof claims.exp !== 'number' || claims.exp + toleranceSeconds <= now);
+
+/** verifyJwt's not-before rule: before nbf by more than the tolerance (a non-numeric nbf never passes) */
+export const isNotYetValid = (claims: Readonly<Claims>, toleranceSeconds: number, now = Math.floor(Date.now() / 1000)): boolean =>
+  claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf - toleranceSeconds > now);
 
 export type ApiKeyRole = 'anon' | 'service_role';
 

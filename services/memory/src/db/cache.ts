@@ -1,7 +1,6 @@
 // The embedding cache: float32 bytes by (model, md5 of the text), in the project's own database.
 import type pg from 'pg';
-import type { CallerSettings } from '@basalt/db';
-import { oneTrip } from './one-trip.js';
+import { oneTrip, type CallerSettings } from '@basalt/db';
 
 /** cached embeddings, read in one round trip: it runs before every add (for every add then waiting, see embedder) */
 export async function cachedEmbeddingsOneTrip(pool: pg.Pool, s: CallerSettings, model: string, hashes: string[]): Promise<Map<string, Buffer>> {

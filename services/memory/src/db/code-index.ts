@@ -1,8 +1,7 @@
 // What the in-process code index reads: an estimate of a project's size, and the codes written since a
 // watermark (the xmin of the previous read's snapshot, so rows committed out of order are not missed).
 import type pg from 'pg';
-import type { CallerSettings, SqlParams } from '@basalt/db';
-import { oneTripMany } from './one-trip.js';
+import { oneTripMany, type CallerSettings, type SqlParams } from '@basalt/db';
 
 export async function estimatedRows(tx: pg.PoolClient): Promise<number> {
   const { rows } = await tx.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'memory.memories'::regclass`);

@@ -1,8 +1,7 @@
 // All SQL of memory.memories and its audit history. Statements run inside the caller's transaction (asCaller),
 // so RLS keeps a signed-in user to their own rows whatever the service asks for.
 import type pg from 'pg';
-import type { CallerSettings, SqlParams } from '@basalt/db';
-import { oneTrip } from './one-trip.js';
+import { oneTrip, type CallerSettings, type SqlParams } from '@basalt/db';
 
 export const SCOPES = ['user_id', 'agent_id', 'app_id', 'run_id'] as const;
 export type ScopeField = (typeof SCOPES)[number];

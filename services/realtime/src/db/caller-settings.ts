@@ -12,9 +12,6 @@ const CLAIM_PREFIX = 'request.jwt.claim.';
 /** The settings beginAsCallerSql makes for a caller, by name (a later one of the same name wins, as in Postgres). */
 export const callerValues = (s: CallerSettings): Values => new Map(callerSettingsEntries(s));
 
-/** One setting as a set_config call. */
-const setting = setConfigSql;
-
 interface Caller {
   values: Values;
   /** name, value and set_config call of each setting */
@@ -34,7 +31,7 @@ function callerOf(s: CallerSettings): Caller {
     const values = callerValues(s);
     c = {
       values,
-      settings: [...values].map(([name, value]) => [name, value, setting(name, value)]),
+      settings: [...values].map(([name, value]) => [name, value, setConfigSql(name, value)]),
       claims: new Set([...values.keys()].filter((name) => name.startsWith(CLAIM_PREFIX))),
     };
     byRest.set(rest, c);
@@ -64,7 +61,7 @@ export class CallerSwitch {
       if (caller.claims.has(name)) continue;
       this.#claims.delete(name);
       this.#now.set(name, null);
-      set.push(setting(name, null));
+      set.push(setConfigSql(name, null));
     }
     for (const [name, value, sql] of caller.settings) {
       if (this.#now.get(name) === value && this.#now.has(name)) continue;

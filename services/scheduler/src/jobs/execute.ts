@@ -1,7 +1,7 @@
 // Executes a batch of runs from the `cron-runs` queue: a function in the project's database (named JSON
 // arguments, as service_role, under the job's timeout) or an edge function through the functions service.
 import type pg from 'pg';
-import { beginAsCallerSql, ident, literal, type ProjectPools } from '@basalt/db';
+import { ident, literal, oneTrip, type ProjectPools } from '@basalt/db';
 import type { Logger } from '@basalt/http';
 import { signJwt } from '@basalt/jwt';
 import type { Job } from '@basalt/queue';
@@ -27,8 +27,9 @@ class RunTimeout extends Error {}
 const asText = (v: unknown) => (v === null || v === undefined ? 'null' : literal(typeof v === 'object' ? JSON.stringify(v) : String(v)));
 
 /**
- * One round trip: the simple query protocol carries the whole transaction. Names are quoted identifiers,
- * argument values quoted literals (typed by the function's signature), validated as identifiers on the way in.
+ * One round trip (oneTrip): the simple query protocol carries the whole transaction. Names are quoted
+ * identifiers, argument values quoted literals (typed by the function's signature), validated as identifiers on
+ * the way in.
  */
 async function callDbFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<Target, { type: 'db_function' }>): Promise<void> {
   const project = await d.registry.get(run.ref);
@@ -36,18 +37,9 @@ async function callDbFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<T
   const [schema, fn] = target.name.includes('.') ? target.name.split('.') : ['public', target.name];
   const args = Object.entries(target.args ?? {}).map(([k, v]) => `${ident(k)} => ${asText(v)}`).join(', ');
   // the one request context every service uses, so policies and functions see the same settings as under REST
-  const begin = beginAsCallerSql({
-    role: 'service_role', claims: { role: 'service_role', ref: project.ref }, timeoutMs: run.timeout_ms, method: 'POST', path: `cron:${run.job_id}`,
-  });
-  const client = await d.pools.get(project).connect();
-  try {
-    await client.query(`${begin}; select ${ident(schema)}.${ident(fn)}(${args}); commit;`);
-    client.release();
-  } catch (e) {
-    await client.query('rollback').then(() => client.release(), () => client.release(true));
-    if ((e as { code?: string }).code === '57014') throw new RunTimeout(`timed out after ${run.timeout_ms} ms`);
-    throw e;
-  }
+  const caller = { role: 'service_role', claims: { role: 'service_role', ref: project.ref }, timeoutMs: run.timeout_ms, method: 'POST', path: `cron:${run.job_id}` };
+  await oneTrip(d.pools.get(project), caller, `select ${ident(schema)}.${ident(fn)}(${args})`, [],
+    (e) => ((e as { code?: string }).code === '57014' ? new RunTimeout(`timed out after ${run.timeout_ms} ms`) : e));
 }
 
 async function callEdgeFunction(d: ExecuteDeps, run: ClaimedRun, target: Extract<Target, { type: 'edge_function' }>): Promise<void> {

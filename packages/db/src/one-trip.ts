@@ -1,11 +1,12 @@
-// A caller's transaction in one round trip: begin, the caller's settings, one statement and commit sent as a single
-// simple-protocol query, the statement's parameters inlined as literals. For the statements every add runs (the
-// embedding cache read, the insert): asCaller's begin / statement / commit would be three round trips.
+// A caller's transaction in one round trip: begin, the caller's settings, the statements and commit sent as a
+// single simple-protocol query, the statements' parameters inlined as literals. For statements run on every request
+// or job (memory's embedding cache read and insert, a cron run's function call), where asCaller's begin / statement /
+// commit would be three round trips.
 import pg from 'pg';
-import { beginAsCallerSql, type CallerSettings } from '@basalt/db';
+import { beginAsCallerSql, type CallerSettings } from './request-context.js';
 
 /** a parameter as a SQL literal, as the extended protocol would have read it (strings stay of unknown type) */
-export function literal(v: unknown): string {
+export function valueLiteral(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Buffer.isBuffer(v)) return `decode('${v.toString('base64')}', 'base64')`;
   if (typeof v === 'string') return pg.escapeLiteral(v);
@@ -19,17 +20,18 @@ export function literal(v: unknown): string {
     // statements cast every array parameter ($n::text[]); an empty one is the empty array literal
     if (v.length === 0) return `'{}'`;
     if (v.some((x) => Array.isArray(x))) throw new Error('nested arrays are not inlined');
-    return `array[${v.map(literal).join(',')}]`;
+    return `array[${v.map(valueLiteral).join(',')}]`;
   }
   return pg.escapeLiteral(JSON.stringify(v));
 }
 
-/** the statement with $1…$n replaced by the values as literals */
+/** the statement with $1…$n replaced by the values as literals; one without values is sent as written */
 export function inline(text: string, values: unknown[]): string {
+  if (values.length === 0) return text;
   return text.replace(/\$(\d+)/g, (_, n: string) => {
     const i = Number(n) - 1;
     if (i < 0 || i >= values.length) throw new Error(`no value for $${n}`);
-    return literal(values[i]);
+    return valueLiteral(values[i]);
   });
 }
 
