@@ -7,3 +7,4 @@ export { ensureDatabase } from './ensure-database.js';
 export { pruneHistory, startHistoryPruner, type HistoryTable, type HistoryPruner, type PruneOptions } from './history.js';
 export { asCaller, switchCaller, beginAsCallerSql, callerSettingsEntries, setConfigSql, CALLER_SETTINGS_SQL, callerSettingsValues, type CallerSettings, type AsCallerOptions } from './request-context.js';
 export { oneTrip, oneTripMany } from './one-trip.js';
+export { StatementNames, MAX_PREPARED_PER_CONNECTION } from './statement-names.js';

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Binary, Decimal128, EJSON, Long, ObjectId } from 'bson';
 import { parseEjson } from '../src/routes/ejson.js';
 import { loadDoc, relaxedJson, type StoredRow } from '../src/engine/values.js';
-import { MAX_PER_CONNECTION, preparedName, runPrepared } from '../src/engine/statements.js';
+import { MAX_PREPARED_PER_CONNECTION } from '@basalt/db';
+import { preparedName, runPrepared } from '../src/engine/statements.js';
 import { engineDb, ej, type EngineDb } from './db.js';
 
 let db: EngineDb;
@@ -71,11 +72,11 @@ test('bodies without numbers or $ fields are taken as they are; others are read 
   }
 });
 
-test('reads run as named statements, one per statement text, at most MAX_PER_CONNECTION per connection', async () => {
+test('reads run as named statements, one per statement text, at most MAX_PREPARED_PER_CONNECTION per connection', async () => {
   const a = preparedName(db.client, 'select 1 as x');
   assert.ok(a && a === preparedName(db.client, 'select 1 as x'));
   assert.notEqual(preparedName(db.client, 'select 2 as x'), a);
-  for (let i = 0; i < MAX_PER_CONNECTION; i++) preparedName(db.client, `select ${i + 3}`);
+  for (let i = 0; i < MAX_PREPARED_PER_CONNECTION; i++) preparedName(db.client, `select ${i + 3}`);
   assert.equal(preparedName(db.client, 'select -1'), undefined);
   assert.equal(preparedName(db.client, 'select 1 as x'), a);
   // run: named, unnamed past the limit, and errors as errors

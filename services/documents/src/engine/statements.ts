@@ -1,39 +1,17 @@
 // Named prepared statements for the reads every request repeats (find, count): a connection parses and plans a
 // statement text once and afterwards only binds its values, where an unnamed statement is parsed and planned
 // on every call. Filters compile to the same text for the same shape (values are parameters), so a shape is
-// one statement. The name is a digest of the text; a connection holds at most MAX_PER_CONNECTION of them and
-// runs further texts unnamed, so an endless variety of shapes cannot grow a session without bound.
-import { createHash } from 'node:crypto';
+// one statement. Names come from @basalt/db's StatementNames (as REST's): a connection holds at most
+// MAX_PREPARED_PER_CONNECTION of them and runs further texts unnamed, so an endless variety of shapes cannot grow
+// a session without bound.
 import pg from 'pg';
+import { StatementNames } from '@basalt/db';
 
-export const MAX_PER_CONNECTION = 256;
+const statements = new StatementNames('docs');
 
-/** text → statement name (saves hashing the same text again); emptied when it grows past MAX_NAMES */
-const names = new Map<string, string>();
-const MAX_NAMES = 4096;
-/** per connection: the names it has prepared */
-const held = new WeakMap<pg.ClientBase, Set<string>>();
-
-export function statementName(text: string): string {
-  let name = names.get(text);
-  if (name === undefined) {
-    name = `docs_${createHash('sha256').update(text).digest('base64url').slice(0, 40)}`;
-    if (names.size >= MAX_NAMES) names.clear();
-    names.set(text, name);
-  }
-  return name;
-}
-
-/** The name `text` runs under on this connection, or undefined when it already holds MAX_PER_CONNECTION others. */
+/** The name `text` runs under on this connection, or undefined when it already holds the cap of others. */
 export function preparedName(c: pg.ClientBase, text: string): string | undefined {
-  const name = statementName(text);
-  let mine = held.get(c);
-  if (!mine) held.set(c, (mine = new Set()));
-  if (!mine.has(name)) {
-    if (mine.size >= MAX_PER_CONNECTION) return undefined;
-    mine.add(name);
-  }
-  return name;
+  return statements.claim(c, text).name || undefined;
 }
 
 /**

@@ -7,7 +7,8 @@ import pg from 'pg';
 import { BasaltError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { execute, type Caller, type Execution } from './execute.js';
-import { MAX_PREPARED_PER_CONNECTION, preparedCount } from './statements.js';
+import { MAX_PREPARED_PER_CONNECTION } from '@basalt/db';
+import { restStatements } from './statements.js';
 
 // One connection, so every call below reuses the same server session and statement cache.
 const pool = new pg.Pool({ connectionString: process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
@@ -87,7 +88,7 @@ test('named statements stop at the per-connection cap; past it statements still 
     const r = await execute(caller, once, step(`select ${i}::text as body, 1 as n`));
     assert.equal(r.body, String(i));
   }
-  assert.equal(preparedCount(connection), MAX_PREPARED_PER_CONNECTION);
+  assert.equal(restStatements.count(connection), MAX_PREPARED_PER_CONNECTION);
   const c = await pool.connect();
   try {
     const n = (await c.query('select count(*)::int as n from pg_prepared_statements')).rows[0].n;

@@ -4,7 +4,7 @@
 // exactly the statement after it. node-pg has no public API for this: it runs as a "submittable" (as pg-cursor
 // does) on node-pg's Connection, which is why `pg` is pinned to an exact version (see pipeline.int.test.ts).
 import pg from 'pg';
-import { claimStatement, forgetStatements } from './statements.js';
+import { restStatements } from './statements.js';
 
 // node-pg's own parameter encoding (Date, Buffer, arrays, JSON), the one its Query uses.
 const utils = (pg as unknown as { utils: { prepareValue: (v: unknown) => unknown } }).utils;
@@ -38,7 +38,7 @@ class Pipeline {
     connection.stream.cork?.();
     try {
       this.steps.forEach((s, i) => {
-        const { name, parse } = claimStatement(connection, s.text);
+        const { name, parse } = restStatements.claim(connection, s.text);
         if (parse) {
           connection.parse({ text: s.text, name });
           if (name) this.prepared.push(name);
@@ -70,7 +70,7 @@ class Pipeline {
   handleCopyData() {}
   handleError(err: unknown) {
     this.#failed = true;
-    if (this.#connection) forgetStatements(this.#connection, this.prepared);
+    if (this.#connection) restStatements.forget(this.#connection, this.prepared);
     this.done(Object.assign(err as object, { prepared: this.prepared }), []);
   }
   handleReadyForQuery() {
