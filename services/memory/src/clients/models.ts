@@ -3,6 +3,7 @@
 import { endianness } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { signJwt } from '@basalt/jwt';
+import { fromBytes } from '@basalt/vector-index';
 import type { Project } from '@basalt/tenancy';
 import { memErrors } from '../errors.js';
 
@@ -92,10 +93,11 @@ function vectorOf(e: unknown): Float32Array | undefined {
   if (typeof e === 'string') {
     const bytes = Buffer.from(e, 'base64');
     if (bytes.length === 0 || bytes.length % 4 !== 0) return undefined;
+    // the stored form (vector-index's fromBytes, which copies: decoded bytes may sit unaligned in a shared pool);
+    // a big-endian host reads each float itself
     let v: Float32Array;
-    if (LITTLE_ENDIAN) {
-      v = new Float32Array(new Uint8Array(bytes).buffer); // a copy: the decoded bytes may sit unaligned in a shared pool
-    } else {
+    if (LITTLE_ENDIAN) v = fromBytes(bytes);
+    else {
       v = new Float32Array(bytes.length / 4);
       for (let i = 0; i < v.length; i++) v[i] = bytes.readFloatLE(i * 4);
     }
