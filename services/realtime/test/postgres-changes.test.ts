@@ -121,12 +121,7 @@ describe('realtime postgres changes', () => {
       insert into public.spread select g, ('99999999-0000-0000-0000-' || lpad((g % 2)::text, 12, '0'))::uuid, 0, repeat('x', 400)
         from generate_series(1, 200) g`);
     const users = [0, 1].map((i) => `99999999-0000-0000-0000-${String(i).padStart(12, '0')}`);
-    const subs = users.map((u) => {
-      const got: any[] = [];
-      const ch = rt(p, { token: p.token({ sub: u }) }).channel(`spread-${u}`)
-        .on('postgres_changes', { event: '*', schema: 'public', table: 'spread' } as never, (m: any) => got.push(m));
-      return { ch, got };
-    });
+    const subs = users.map((u) => listen(p.token({ sub: u }), { event: '*', table: 'spread' }, `spread-${u}`));
     await Promise.all(subs.map((x) => subscribed(x.ch)));
     await p.sql(`update public.spread set n = 1 where id % 10 = 0 or id % 10 = 5`);
     await p.sql(`insert into public.spread select g, ('99999999-0000-0000-0000-' || lpad((g % 2)::text, 12, '0'))::uuid, 2, 'y'
@@ -176,12 +171,7 @@ describe('realtime postgres changes', () => {
       create policy own on public.sealed for select using (owner = auth.uid());
       revoke select on public.sealed from basalt_admin`);
     const users = Array.from({ length: 3 }, (_, i) => `ffffffff-0000-0000-0000-${String(i).padStart(12, '0')}`);
-    const subs = users.map((u) => {
-      const got: any[] = [];
-      const ch = rt(p, { token: p.token({ sub: u }) }).channel(`sealed-${u}`)
-        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'sealed' } as never, (m: any) => got.push(m));
-      return { ch, got };
-    });
+    const subs = users.map((u) => listen(p.token({ sub: u }), { event: 'INSERT', table: 'sealed' }, `sealed-${u}`));
     await Promise.all(subs.map((x) => subscribed(x.ch)));
     await p.sql(`insert into public.sealed (id, owner, body) select g, ('ffffffff-0000-0000-0000-' || lpad((g % 3)::text, 12, '0'))::uuid, 'b'
       from generate_series(1, 30) g`);
