@@ -108,7 +108,8 @@ try {
   const only = process.env.BASALT_TEST_ONLY?.split(',').map((x) => x.trim()).filter(Boolean);
   fleet = await startFleet({
     env, basePort, logs: logDir, only,
-    onRestart: ({ name, code, signal }) => process.stderr.write(`basalt test: ${name} ${signal ?? `exited with ${code}`}; restarting it\n`),
+    onRestart: ({ name, code, signal, output }) =>
+      process.stderr.write(`basalt test: ${name} ${signal ?? `exited with ${code}`}; restarting it${output ? `. Its last output:\n${output}` : ''}\n`),
     onGiveUp: ({ reason }) => process.stderr.write(`basalt test: ${reason}\n`),
   });
   // Files that kill the functions runtime's shared processes on purpose run after the rest, on their own: a shared

@@ -103,6 +103,15 @@ async function ensureRedis(url) {
   }
 }
 
+/**
+ * Debian's Chromium for the browser tests, installed before they start: installed by the first test that needs it,
+ * the others running beside it would find it missing and skip.
+ */
+export function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  if (!aptInstall(['chromium'])) say('Chromium is not installed (apt-get install chromium): the browser tests will be skipped');
+}
+
 export async function prepare() {
   ensureDependencies();
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/basalt';

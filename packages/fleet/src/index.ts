@@ -1,7 +1,7 @@
 // Runs the fleet on one machine as child processes: platform first (it migrates the control database),
 // then every other service that exists in this checkout, then the gateway; waits until each answers /health.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type ServiceSpec } from './services.js';
@@ -38,11 +38,18 @@ export interface Fleet {
   restart: (name: string) => Promise<void>;
 }
 
-export async function waitForHealth(url: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+/**
+ * Polls `url`/health until it answers 200. Given a process, a crash of it fails at once; given a supervisor, a crash
+ * at start is the supervisor's to restart (a port another program held for a moment, say), and only its giving up
+ * fails.
+ */
+export async function waitForHealth(url: string, timeoutMs: number, child?: ChildProcess | Supervisor): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`${url}: process exited with code ${child.exitCode}`);
+    if (child instanceof Supervisor) {
+      if (child.givenUp) throw new Error(`${url}: ${child.name} kept exiting at start`);
+    } else if (child && child.exitCode !== null) throw new Error(`${url}: process exited with code ${child.exitCode}`);
     try {
       const r = await fetch(`${url}/health`);
       if (r.ok) return;
@@ -101,7 +108,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     }, () => (logFile ? tail(logFile) : ''));
     supervisors.set(s.name, supervisor);
     urls[s.name] = `http://127.0.0.1:${port}`;
-    await waitForHealth(urls[s.name], 180_000, supervisor.child);
+    await waitForHealth(urls[s.name], 180_000, supervisor);
   };
 
   const stop = async () => {
@@ -172,15 +179,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A base port whose fleet range (base … base+10, as SERVICES lay it out) is free right now. */
+/**
+ * A base port whose fleet range (base … base+10, as SERVICES lay it out) is free right now, below the kernel's
+ * ephemeral range: there, any outgoing connection (the fleet's own to Postgres and Redis) may take a service's port
+ * between this check and the service's listen.
+ */
 export async function freeBasePort(): Promise<number> {
   const net = await import('node:net');
+  let ephemeralLow = 32_768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // not Linux: the usual lower bound
+  }
+  const low = ephemeralLow > 12_000 ? 10_000 : 1_024;
+  const slots = Math.max(1, Math.floor((ephemeralLow - 20 - low) / 100));
   const free = (port: number) =>
     new Promise<boolean>((resolve) => {
       const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+    const base = low + Math.floor(Math.random() * slots) * 100;
     if ((await Promise.all(Array.from({ length: 11 }, (_, i) => free(base + i)))).every(Boolean)) return base;
   }
   throw new Error('no free port range found');

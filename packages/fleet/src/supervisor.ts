@@ -16,7 +16,7 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 250, maxD
 
 export interface SupervisorEvents {
   /** the process exited on its own and will be started again in `delayMs` */
-  onRestart?: (info: { name: string; code: number | null; signal: NodeJS.Signals | null; attempt: number; delayMs: number }) => void;
+  onRestart?: (info: { name: string; code: number | null; signal: NodeJS.Signals | null; attempt: number; delayMs: number; output: string }) => void;
   /** the process crashed more than maxCrashes times inside the window: it stays down */
   onGiveUp?: (info: { name: string; reason: string }) => void;
   /** every (re)started process, so owners can track the current one */
@@ -66,7 +66,7 @@ export class Supervisor {
       return this.events.onGiveUp?.({ name: this.name, reason });
     }
     const delayMs = Math.min(this.policy.initialDelayMs * 2 ** (attempt - 1), this.policy.maxDelayMs);
-    this.events.onRestart?.({ name: this.name, code, signal, attempt, delayMs });
+    this.events.onRestart?.({ name: this.name, code, signal, attempt, delayMs, output: this.tail().trim() });
     this.timer = setTimeout(() => {
       if (!this.stopped) this.child = this.start();
     }, delayMs);
