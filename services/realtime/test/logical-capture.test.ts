@@ -2,7 +2,8 @@
 // triggers, one on a throwaway wal_level=logical cluster this file starts by logical decoding. The same writes give
 // the same postgres_changes on both: each committed change once, in commit order, with the same payload; rolled
 // back writes and rows RLS hides give nothing; and no replication slot exists before the first subscriber or after
-// the last one left.
+// the last one left. Connections cut mid-stream lose nothing (the stream resumes from its slot), and what a crashed
+// replica left behind is swept.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -119,6 +120,71 @@ describe('logical decoding capture', { skip }, () => {
     // the last subscriber gone (and the linger passed): the stream, its slot and its publication end
     await eventually(async () => (await slots()) === 0 && (await publications(onLogical)) === 0, 60_000, 200);
     await eventually(async () => (await triggers(onTriggers)) === 0, 60_000, 200);
+  });
+
+  it('resumes from its slot when its connections are cut: what committed meanwhile arrives once, in order', SLOW, async () => {
+    await onLogical.sql('create table public.events (id int primary key)');
+    const client = rt(onLogical, { key: onLogical.serviceKey });
+    const got: number[] = [];
+    const statuses: string[] = [];
+    const ch = client.channel(`resume-${randomBytes(3).toString('hex')}`)
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'events' }, (m: any) => got.push(m.new.id));
+    ch.subscribe((status) => statuses.push(status));
+    await eventually(() => statuses.includes('SUBSCRIBED'), 30_000, 50);
+    await onLogical.sql('insert into public.events values (1)');
+    await eventually(() => got.length === 1, 30_000, 50);
+    const admin = new pg.Client({ connectionString: cluster!.url });
+    await admin.connect();
+    try {
+      // the walsender, the LISTEN connection and the capture's own connection all go; commits go on meanwhile
+      const cut = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity
+        where application_name in ('basalt-realtime-wal', 'basalt-realtime-listen', 'basalt-realtime-capture')`);
+      assert.ok(cut.rowCount! >= 2);
+      for (let id = 2; id <= 8; id++) await onLogical.sql(`insert into public.events values (${id})`);
+      await eventually(async () => (await admin.query(`select 1 from pg_replication_slots where active`)).rowCount === 1, 30_000, 100);
+    } finally {
+      await admin.end();
+    }
+    await onLogical.sql('insert into public.events values (9); insert into public.events values (10)');
+    await eventually(() => got.length >= 10, 30_000, 50);
+    await new Promise((r) => setTimeout(r, 500));
+    try {
+      assert.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'each once, in order');
+      assert.deepEqual(statuses, ['SUBSCRIBED'], 'the channel never errored');
+    } finally {
+      await client.removeChannel(ch);
+    }
+    await eventually(async () => (await slots()) === 0, 60_000, 200);
+  });
+
+  it('drops the slot and publication a crashed replica left behind (a slot retains WAL until dropped)', SLOW, async () => {
+    const q = await createProject('rt-logical-sweep', { cluster: clusterId });
+    try {
+      const [{ db }] = await q.sql<{ db: string }>('select current_database() as db');
+      const url = new URL(cluster!.url);
+      url.pathname = `/${db}`;
+      const admin = new pg.Client({ connectionString: url.toString() });
+      await admin.connect();
+      // what a replica that no longer beats would have left: its tag is the hash of an id no replica has
+      const stale = 'basalt_rt_0123456789_0123456789ab';
+      await admin.query(`create publication ${stale}`);
+      await admin.query(`select pg_create_logical_replication_slot('${stale}', 'pgoutput')`);
+      const left = async () => Number((await admin.query(`select (select count(*) from pg_replication_slots where slot_name = $1)
+        + (select count(*) from pg_publication where pubname = $1) as n`, [stale])).rows[0].n);
+      try {
+        assert.equal(await left(), 2);
+        const client = rt(q, { key: q.serviceKey });
+        const ch = await subscribed(client.channel('sweep'));
+        await eventually(async () => (await left()) === 0, 30_000, 200);
+        await client.removeChannel(ch);
+      } finally {
+        await admin.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [stale]).catch(() => undefined);
+        await admin.end();
+      }
+    } finally {
+      await closeClients();
+      await q.remove();
+    }
   });
 
   it('captures a table with REPLICA IDENTITY FULL with its whole old row, as the trigger capture does', SLOW, async () => {

@@ -3,7 +3,8 @@
 // rows the subscriber's JWT may SELECT under RLS, and a bulk write arriving complete and once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createProject, eventually, type TestProject } from '@basalt/testkit';
+import pg from 'pg';
+import { createProject, eventually, testEnv, type TestProject } from '@basalt/testkit';
 import { closeClients, rt, sleep, subscribed } from './helpers.js';
 
 let p: TestProject;
@@ -188,6 +189,37 @@ describe('realtime postgres changes', () => {
     assert.equal(await count(), 1);
     await subscribed(rt(q).channel('any'));
     await eventually(async () => (await count()) === 0, 10_000, 200);
+  });
+
+  it('loses no change and repeats none when its LISTEN connection is cut: what committed meanwhile is read back', async () => {
+    const q = await createProject('rt-relisten');
+    await q.sql('create table public.events (id int primary key, body text)');
+    const client = rt(q, { key: q.serviceKey });
+    const got: number[] = [];
+    const statuses: string[] = [];
+    const ch = client.channel('relisten').on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'events' } as never, (m: any) => got.push(m.new.id));
+    ch.subscribe((status) => statuses.push(status));
+    await eventually(() => statuses.includes('SUBSCRIBED'), 15_000, 50);
+    await q.sql(`insert into public.events values (1, 'before')`);
+    await eventually(() => got.length === 1, 15_000, 50);
+    const [{ db }] = await q.sql<{ db: string }>('select current_database() as db');
+    const admin = new pg.Client({ connectionString: testEnv().databaseUrl });
+    await admin.connect();
+    const listeners = async () => (await admin.query<{ pid: number }>(
+      `select pid from pg_stat_activity where application_name = 'basalt-realtime-listen' and datname = $1`, [db])).rows.map((r) => r.pid);
+    const [before] = await listeners();
+    // cut the connection, and commit while it is down (it is tried again after 100 ms), one transaction each
+    await admin.query('select pg_terminate_backend($1)', [before]);
+    for (let id = 2; id <= 8; id++) await q.sql(`insert into public.events values (${id}, 'meanwhile')`);
+    await eventually(async () => (await listeners()).some((pid) => pid !== before), 15_000, 50);
+    await admin.end();
+    await q.sql(`insert into public.events values (9, 'after'); insert into public.events values (10, 'after')`);
+    await eventually(() => got.length >= 10, 15_000, 50);
+    await sleep(300);
+    assert.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'each once, in order');
+    assert.deepEqual(statuses, ['SUBSCRIBED'], 'the channel never errored');
+    await client.removeChannel(ch);
+    await q.remove();
   });
 
   it('answers a bad filter with an error and drops the capture after the last subscriber leaves', async () => {

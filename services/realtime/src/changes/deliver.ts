@@ -4,7 +4,7 @@
 // its grant, its check, its frame's head) is decided once per batch, not once per change; what depends on the
 // change only (its key, its record JSON) is computed once per change, not once per subscriber.
 import type { Principal } from '@basalt/tenancy';
-import { overflowPayloads, visibleKeys, type TableMeta } from '../db/tables.js';
+import { loggedChanges, visibleKeys, type TableMeta } from '../db/tables.js';
 import type { Channel, ChannelOwner } from '../socket/channel.js';
 import type { Feed } from './feeds.js';
 import { matches, type Binding } from './filters.js';
@@ -178,7 +178,7 @@ function need(check: Check, key: number): void {
 export async function processBatch(feed: Feed, notes: Note[]): Promise<void> {
   const big = notes.filter((n) => n.x).map((n) => n.i);
   if (big.length) {
-    const found = await overflowPayloads(feed.pool, big);
+    const found = await loggedChanges(feed.pool, big);
     notes = notes.map((n) => (n.x ? ((found.get(n.i) as Note | undefined) ?? n) : n)).filter((n) => !n.x);
   }
   const channels = [...feed.claims.keys()].filter((ch) => !ch.closed);

@@ -2,23 +2,38 @@
 // hears realtime.send() ('realtime:send') and, with trigger capture, captured changes ('realtime:changes') at
 // commit, in commit order, once; with logical capture the changes come from its replication stream. Changes are
 // queued and processed in batches (one RLS read per set of claims and table per batch, many callers per round
-// trip), in order. A lost LISTEN connection errors its channels so clients rejoin (phx_error).
+// trip), in order.
+// A lost LISTEN connection is connected again (for up to RECONNECT_MS), and with trigger capture the changes
+// committed meanwhile are read back from realtime.change_log, those already received left out: a subscriber who
+// stays connected misses none and gets none twice. (Changes made more than REPLAY_MS before the loss by a
+// transaction that commits during it are not read back.) A feed that cannot reconnect errors its channels so
+// clients rejoin (phx_error); so does a replication stream that cannot resume.
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { asCaller, type ProjectPools } from '@basalt/db';
 import type { Logger } from '@basalt/http';
 import type { Project } from '@basalt/tenancy';
 import { messageById, pruneMessages } from '../db/messages.js';
-import { tablesOf } from '../db/tables.js';
+import { changesAfter, lastChangeNumber, pruneChangeLog, tablesOf } from '../db/tables.js';
 import type { Hub } from '../domain/hub.js';
 import type { Replicas } from '../domain/replicas.js';
 import type { Channel } from '../socket/channel.js';
 import { Capture, type ChangeCapture } from './capture.js';
 import { processBatch, type Note } from './deliver.js';
 import { chooseCapture, LogicalCapture, type CaptureMode } from './logical.js';
+import { SeenChanges } from './seen.js';
 import { TableCache } from './table-cache.js';
 
 const IDLE_CLOSE_MS = 30_000;
+/** how long a lost LISTEN connection is tried again before the feed's channels are errored */
+const RECONNECT_MS = 60_000;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2_000;
+/** a read-back starts at the changes made this long before the loss */
+const REPLAY_MS = 60_000;
+/** the change log keeps this much behind the newest change a feed has seen (pruned every PRUNE_EVERY_MS) */
+const LOG_KEEP_MS = 300_000;
+const PRUNE_EVERY_MS = 30_000;
 const BATCH = 2_000;
 const SYSTEM_SCHEMAS = new Set(['realtime', 'pg_catalog', 'information_schema', 'pg_toast']);
 
@@ -47,6 +62,13 @@ export class Feed {
   readonly queue: Note[] = [];
   listener: pg.Client | null = null;
   ready: Promise<void>;
+  #mode: 'trigger' | 'logical' = 'trigger';
+  /** trigger capture: the changes received, for the read-back after a lost connection */
+  #seen: SeenChanges | null = null;
+  /** notifications heard while a read-back runs, handled after it */
+  #held: [string, string][] | null = null;
+  #timer?: NodeJS.Timeout;
+  #ticks = 0;
   #draining = false;
   idle?: NodeJS.Timeout;
   dead = false;
@@ -64,23 +86,24 @@ export class Feed {
 
   async #listen(): Promise<void> {
     const mode = await chooseCapture(this.deps.captureMode, this.project.adminConnectionString);
+    this.#mode = mode;
     if (mode === 'logical') {
+      const warn = (msg: string) => (err: Error) => this.deps.log.warn({ ref: this.project.ref, err: err.message }, msg);
       this.capture = new LogicalCapture(() => this.project.adminConnectionString, this.deps.replicas, {
         onNotes: (notes) => this.#onChanges(notes),
+        onResuming: warn('realtime replication stream broke; resuming from its slot'),
         onLost: (err) => {
-          this.deps.log.warn({ ref: this.project.ref, err: err.message }, 'realtime replication stream lost');
+          warn('realtime replication stream lost')(err);
           this.#lost();
         },
-      }, this.deps.lingerMs, (err) => this.deps.log.warn({ ref: this.project.ref, err: err.message }, 'realtime capture table not unpublished'));
+      }, this.deps.lingerMs, warn('realtime capture table not unpublished'));
+    } else {
+      // changes made before the feed are not its to read back
+      this.#seen = new SeenChanges(await asAdmin(this.pool, lastChangeNumber), Date.now(), LOG_KEEP_MS);
     }
-    const c = new pg.Client({ connectionString: this.project.connectionString, application_name: 'basalt-realtime-listen' });
-    c.on('error', () => this.#lost());
-    c.on('end', () => this.#lost());
-    c.on('notification', (n) => this.#onNote(n.channel, n.payload ?? ''));
-    await c.connect();
-    // with logical capture a trigger another replica installed must not deliver a change twice
-    await c.query(mode === 'trigger' ? 'listen "realtime:changes"; listen "realtime:send"' : 'listen "realtime:send"');
-    this.listener = c;
+    this.listener = await this.#connectListener();
+    this.#timer = setInterval(() => this.#tick(), 1_000);
+    this.#timer.unref();
     void asAdmin(this.pool, pruneMessages).catch(() => undefined);
     // triggers a crashed (or trigger-mode) replica left fire on every write even where changes are decoded
     for (const cap of new Set([this.triggers, this.capture])) {
@@ -88,13 +111,85 @@ export class Feed {
     }
   }
 
+  async #connectListener(): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: this.project.connectionString, application_name: 'basalt-realtime-listen' });
+    c.on('error', () => this.#listenerLost(c));
+    c.on('end', () => this.#listenerLost(c));
+    c.on('notification', (n) => this.#onNote(n.channel, n.payload ?? ''));
+    try {
+      await c.connect();
+      // with logical capture a trigger another replica installed must not deliver a change twice
+      await c.query(this.#mode === 'trigger' ? 'listen "realtime:changes"; listen "realtime:send"' : 'listen "realtime:send"');
+      return c;
+    } catch (e) {
+      c.removeAllListeners('end');
+      void c.end().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Samples what was received; now and then prunes the change log and sweeps what crashed replicas left. */
+  #tick(): void {
+    if (this.dead) return;
+    this.#seen?.sample();
+    if (++this.#ticks % (PRUNE_EVERY_MS / 1_000)) return;
+    if (this.#seen) {
+      const upTo = this.#seen.floor(LOG_KEEP_MS);
+      void asAdmin(this.pool, (tx) => pruneChangeLog(tx, upTo)).catch(() => undefined);
+    }
+    if (this.#ticks % 60) return;
+    for (const cap of new Set([this.triggers, this.capture])) void cap.sweep().catch(() => undefined);
+  }
+
+  #listenerLost(c: pg.Client): void {
+    if (this.dead || this.listener !== c) return;
+    this.listener = null;
+    void c.end().catch(() => undefined);
+    this.deps.log.warn({ ref: this.project.ref }, 'realtime LISTEN connection lost; reconnecting');
+    void this.#relisten();
+  }
+
+  /** Connects the LISTEN connection again; with triggers, reads back what committed while it was down. */
+  async #relisten(): Promise<void> {
+    const deadline = Date.now() + RECONNECT_MS;
+    let delay = RETRY_FIRST_MS;
+    // what the read-back finds arrives before what the new connection hears meanwhile
+    this.#held = [];
+    const since = this.#seen?.floor(REPLAY_MS);
+    while (!this.dead && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+      if (this.dead) return;
+      let c: pg.Client | null = null;
+      try {
+        c = await this.#connectListener();
+        this.listener = c;
+        if (since !== undefined) {
+          const missed = (await asAdmin(this.pool, (tx) => changesAfter(tx, since))) as Note[];
+          this.#onChanges(missed.filter((n) => this.#seen!.add(n.i)));
+        }
+        const held = this.#held ?? [];
+        this.#held = null;
+        for (const [channel, payload] of held) this.#onNote(channel, payload);
+        return;
+      } catch {
+        if (c && this.listener === c) this.listener = null;
+        void c?.end().catch(() => undefined);
+      }
+    }
+    this.#held = null;
+    this.#lost();
+  }
+
   #lost(): void {
     if (this.dead) return;
     this.dead = true;
+    clearInterval(this.#timer);
     this.onDead(this);
     // a replication stream holds a slot: it ends with its feed (trigger claims stay for the sweep, as the rejoining
     // feed on this replica may already have claimed the same tables under the same replica id)
     if (this.capture instanceof LogicalCapture) void this.capture.releaseAll().catch(() => undefined);
+    void this.listener?.end().catch(() => undefined);
     for (const ch of [...this.channels]) {
       ch.push('phx_error', {});
       ch.owner.dropChannel(ch);
@@ -102,6 +197,7 @@ export class Feed {
   }
 
   #onNote(channel: string, payload: string): void {
+    if (this.#held) return void this.#held.push([channel, payload]);
     let note: Record<string, unknown>;
     try {
       note = JSON.parse(payload);
@@ -109,6 +205,8 @@ export class Feed {
       return;
     }
     if (channel === 'realtime:send') return void this.#sent(note).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'realtime.send message lost'));
+    // heard on a new connection after being read back
+    if (this.#seen && !this.#seen.add(note.i as number)) return;
     this.#onChanges([note as unknown as Note]);
   }
 
@@ -169,6 +267,7 @@ export class Feed {
 
   async close(): Promise<void> {
     this.dead = true;
+    clearInterval(this.#timer);
     await this.capture.releaseAll();
     await this.listener?.end().catch(() => undefined);
   }

@@ -1,11 +1,14 @@
 // One logical replication stream of a project database: this stream's own publication (empty at first, tables
-// are added while subscribed), a temporary pgoutput slot and the walsender connection streaming it. Each
-// committed transaction comes out once, in commit order, as the Notes the trigger capture would have sent.
-// Ending the stream ends the connection, which drops the slot: nothing is retained for an idle project.
+// are added while subscribed), its own pgoutput slot and the walsender connection streaming it. Each committed
+// transaction comes out once, in commit order, as the Notes the trigger capture would have sent.
+// The slot is a persistent one, so a broken connection loses nothing: the stream connects again and resumes after
+// the last transaction it passed on (the server skips what committed before that point), for up to RESUME_MS;
+// Postgres restarting within that time is such a break. Ending the stream drops the slot and the publication:
+// nothing is retained for an idle project. A replica that dies leaves both behind, for the sweep (logical.ts).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
-  createTemporarySlot, dropPublication, publishTable, resetPublication, rowsAsJson, startReplicationSql, unpublishTable,
+  createSlot, dropPublication, dropSlot, publishTable, resetPublication, rowsAsJson, startReplicationSql, unpublishTable,
   type RowsOf,
 } from '../db/publications.js';
 import type { Note } from './deliver.js';
@@ -13,6 +16,10 @@ import { parseFrame, parseMessage, standbyStatus, type Relation, type Tuple } fr
 
 const STATUS_EVERY_MS = 10_000;
 const JSON_TYPES = new Set([114, 3802]);
+/** how long a broken stream keeps trying to resume before it gives up (its subscribers then rejoin) */
+const RESUME_MS = 60_000;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2_000;
 
 interface Change {
   rel: Relation;
@@ -24,8 +31,14 @@ interface Change {
 export interface StreamHooks {
   /** a committed transaction's changes, in order (called in commit order, one transaction at a time) */
   onNotes: (notes: Note[]) => void;
-  /** the stream broke (not by stop()) */
+  /** the stream broke for good (not by stop()): it could not resume within RESUME_MS */
   onLost: (err: Error) => void;
+  /** the connection broke and the stream is resuming (for the log) */
+  onResuming?: (err: Error) => void;
+}
+
+interface CopyConnection extends NodeJS.EventEmitter {
+  sendCopyFromChunk: (b: Buffer) => void;
 }
 
 export class LogicalStream {
@@ -33,30 +46,31 @@ export class LogicalStream {
   readonly #relations = new Map<number, Relation>();
   #txn: { commitMs: number; changes: Change[] } | null = null;
   #seq = 0;
+  /** the end of the last transaction passed on (or of WAL seen idle): where a resumed stream starts */
   #confirmed = 0n;
   #emitting: Promise<void> = Promise.resolve();
   #timer?: NodeJS.Timeout;
   #stopped = false;
+  #admin: Promise<pg.Client> | null = null;
+  #replication: pg.Client | null = null;
+  #resuming = false;
+  /** when the replication connection broke (0: streaming) */
+  #brokenSince = 0;
 
-  private constructor(private readonly admin: pg.Client, private readonly replication: pg.Client, namePrefix: string, private readonly hooks: StreamHooks) {
+  private constructor(private readonly url: string, namePrefix: string, private readonly hooks: StreamHooks) {
     this.name = `${namePrefix}${randomBytes(6).toString('hex')}`;
   }
 
-  /** Connects, creates the publication then the slot (the slot's start is the first change captured), streams. */
+  /** Creates the publication then the slot (the slot's start is the first change captured), streams. */
   static async open(adminUrl: string, namePrefix: string, hooks: StreamHooks): Promise<LogicalStream> {
-    const admin = new pg.Client({ connectionString: adminUrl, application_name: 'basalt-realtime-capture' });
-    const replication = new pg.Client({ connectionString: adminUrl, replication: 'database', application_name: 'basalt-realtime-wal' } as pg.ClientConfig);
-    const s = new LogicalStream(admin, replication, namePrefix, hooks);
-    for (const c of [admin, replication]) {
-      c.on('error', (err) => s.#fail(err));
-      c.on('end', () => s.#fail(new Error('capture connection ended')));
-    }
+    const s = new LogicalStream(adminUrl, namePrefix, hooks);
     try {
-      await admin.connect();
-      await replication.connect();
-      await resetPublication(admin, s.name);
-      await createTemporarySlot(replication, s.name);
-      s.#start();
+      await resetPublication(await s.#adminClient(), s.name);
+      const replication = await s.#connect();
+      await createSlot(replication, s.name);
+      await s.#stream(replication);
+      s.#timer = setInterval(() => s.#confirm(), STATUS_EVERY_MS);
+      s.#timer.unref();
       return s;
     } catch (e) {
       await s.stop();
@@ -64,28 +78,105 @@ export class LogicalStream {
     }
   }
 
-  #start(): void {
-    const con = (this.replication as unknown as { connection: NodeJS.EventEmitter & { sendCopyFromChunk: (b: Buffer) => void } }).connection;
-    con.on('copyData', (msg: { chunk: Buffer }) => {
-      try {
-        this.#onFrame(msg.chunk, con);
-      } catch (e) {
-        this.#fail(e as Error);
-      }
-    });
-    // resolves only when streaming ends; its failure is the stream's
-    this.replication.query(startReplicationSql(this.name, this.name)).then(() => this.#fail(new Error('replication ended')), (e: Error) => this.#fail(e));
-    this.#timer = setInterval(() => this.#confirm(con), STATUS_EVERY_MS);
-    this.#timer.unref();
+  /** The connection for publication changes and typing values, connected again after it broke. */
+  #adminClient(): Promise<pg.Client> {
+    if (this.#admin) return this.#admin;
+    const c = new pg.Client({ connectionString: this.url, application_name: 'basalt-realtime-capture' });
+    const admin = c.connect().then(() => c);
+    const forget = () => {
+      if (this.#admin === admin) this.#admin = null;
+    };
+    c.on('error', forget);
+    c.on('end', forget);
+    admin.catch(forget);
+    this.#admin = admin;
+    return admin;
   }
 
-  #onFrame(buf: Buffer, con: { sendCopyFromChunk: (b: Buffer) => void }): void {
+  async #connect(): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: this.url, replication: 'database', application_name: 'basalt-realtime-wal' } as pg.ClientConfig);
+    c.on('error', (err) => this.#broken(c, err));
+    c.on('end', () => this.#broken(c, new Error('replication connection ended')));
+    this.#replication = c;
+    await c.connect();
+    return c;
+  }
+
+  /** Starts streaming on `c`; resolves once the server has started (the slot is this session's). */
+  #stream(c: pg.Client): Promise<void> {
+    const con = (c as unknown as { connection: CopyConnection }).connection;
+    con.on('copyData', (msg: { chunk: Buffer }) => {
+      try {
+        if (this.#replication === c) this.#onFrame(msg.chunk);
+      } catch (e) {
+        this.#broken(c, e as Error);
+      }
+    });
+    return new Promise<void>((resolve, reject) => {
+      con.once('replicationStart', () => {
+        this.#brokenSince = 0;
+        resolve();
+      });
+      // resolves only when streaming ends
+      c.query(startReplicationSql(this.name, this.name, this.#confirmed)).then(
+        () => this.#broken(c, new Error('replication ended')),
+        (e: Error) => {
+          reject(e);
+          this.#broken(c, e);
+        },
+      );
+    });
+  }
+
+  /** The replication connection broke: what it had of an unfinished transaction is sent again on resuming. */
+  #broken(c: pg.Client, err: Error): void {
+    if (this.#stopped || this.#replication !== c) return;
+    this.#replication = null;
+    this.#txn = null;
+    this.#relations.clear();
+    void c.end().catch(() => undefined);
+    if (!this.#brokenSince) {
+      this.#brokenSince = Date.now();
+      this.hooks.onResuming?.(err);
+    }
+    void this.#resume(err);
+  }
+
+  /** Connects again and streams from where the stream was, until it works or RESUME_MS have passed since the break. */
+  async #resume(cause: Error): Promise<void> {
+    if (this.#resuming) return;
+    this.#resuming = true;
+    let delay = RETRY_FIRST_MS;
+    let last = cause;
+    try {
+      while (!this.#stopped && Date.now() < this.#brokenSince + RESUME_MS) {
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+        if (this.#stopped) return;
+        try {
+          // a slot the broken session's walsender still holds refuses the start ("is active"): tried again
+          await this.#stream(await this.#connect());
+          return;
+        } catch (e) {
+          last = e as Error;
+          const c = this.#replication;
+          this.#replication = null;
+          void c?.end().catch(() => undefined);
+        }
+      }
+      this.#fail(last);
+    } finally {
+      this.#resuming = false;
+    }
+  }
+
+  #onFrame(buf: Buffer): void {
     const f = parseFrame(buf);
     if (!f) return;
     if (f.kind === 'keepalive') {
       // outside a transaction everything up to the server's position has been seen: the slot may move on
       if (!this.#txn && f.end > this.#confirmed) this.#confirmed = f.end;
-      if (f.replyNow) this.#confirm(con);
+      if (f.replyNow) this.#confirm();
       return;
     }
     const m = parseMessage(f.body, this.#relations);
@@ -103,8 +194,9 @@ export class LogicalStream {
     }
   }
 
-  #confirm(con: { sendCopyFromChunk: (b: Buffer) => void }): void {
-    if (!this.#stopped) con.sendCopyFromChunk(standbyStatus(this.#confirmed));
+  #confirm(): void {
+    const con = (this.#replication as unknown as { connection?: CopyConnection } | null)?.connection;
+    if (!this.#stopped && con) con.sendCopyFromChunk(standbyStatus(this.#confirmed));
   }
 
   /** Values are typed by the database, one round trip per transaction, chained so transactions stay in order. */
@@ -121,7 +213,7 @@ export class LogicalStream {
           g.rows.push({ o, v: withJson(ch.rel, t) });
         }
       }
-      const typed = await rowsAsJson(this.admin, [...groups.values()]).catch(() => null);
+      const typed = await this.#adminClient().then((c) => rowsAsJson(c, [...groups.values()])).catch(() => null);
       const value = (o: number) => (tuples[o] ? sameKeys(typed?.get(o) ?? tuples[o]!, tuples[o]!) : null);
       this.hooks.onNotes(changes.map((ch, k) => ({
         i: ++this.#seq, s: ch.rel.schema, t: ch.rel.table, o: ch.o, c: commitMs, n: value(2 * k), p: value(2 * k + 1),
@@ -129,12 +221,12 @@ export class LogicalStream {
     }).catch((e: Error) => this.#fail(e));
   }
 
-  publish(schema: string, table: string): Promise<void> {
-    return publishTable(this.admin, this.name, schema, table);
+  async publish(schema: string, table: string): Promise<void> {
+    return publishTable(await this.#adminClient(), this.name, schema, table);
   }
 
-  unpublish(schema: string, table: string): Promise<void> {
-    return unpublishTable(this.admin, this.name, schema, table);
+  async unpublish(schema: string, table: string): Promise<void> {
+    return unpublishTable(await this.#adminClient(), this.name, schema, table);
   }
 
   #fail(err: Error): void {
@@ -143,14 +235,21 @@ export class LogicalStream {
     this.hooks.onLost(err);
   }
 
-  /** Ends the walsender session (its temporary slot goes with it), then drops the publication. */
+  /** Ends the walsender session, then drops the slot and the publication. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
-    await this.replication.end().catch(() => undefined);
-    await dropPublication(this.admin, this.name).catch(() => undefined);
-    await this.admin.end().catch(() => undefined);
+    await this.#replication?.end().catch(() => undefined);
+    this.#replication = null;
+    try {
+      const admin = await this.#adminClient();
+      await dropSlot(admin, this.name);
+      await dropPublication(admin, this.name);
+      await admin.end();
+    } catch {
+      // the database is unreachable: the sweep drops them once this replica's heartbeat is gone
+    }
   }
 }
 

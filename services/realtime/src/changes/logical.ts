@@ -1,8 +1,8 @@
 // Capture by logical decoding (pgoutput), for clusters with wal_level=logical: the same claims as the trigger
 // capture, but a claimed table joins this feed's own publication instead of getting a trigger. The stream (and
-// its temporary slot) runs only while some table is claimed or lingering; releasing the last one ends it.
-// Each replica decodes for itself, so there is nothing to coordinate across replicas beyond sweeping the
-// publications a crashed replica left behind (a publication alone retains no WAL).
+// its slot) runs only while some table is claimed or lingering; releasing the last one ends it and drops both.
+// Each replica decodes for itself, so there is nothing to coordinate across replicas beyond sweeping what a
+// crashed replica left behind: its publications, and its slots, which retain WAL until dropped.
 // Payloads match the trigger capture's (old_record: the key unless REPLICA IDENTITY FULL), except: commit_timestamp
 // is the transaction's commit time (triggers: the change's clock time); timestamptz values are rendered in the
 // database's default TimeZone (triggers: the writer's session's); generated columns, and on UPDATE an unchanged
@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { withClient } from '@basalt/db';
-import { canDecode, dropPublication, PUBLICATION_PREFIX, replicaPublications } from '../db/publications.js';
+import { canDecode, dropPublication, dropSlot, idleReplicaSlots, PUBLICATION_PREFIX, replicaPublications } from '../db/publications.js';
 import type { Replicas } from '../domain/replicas.js';
 import type { ChangeCapture } from './capture.js';
 import { ClaimedCapture } from './claims.js';
@@ -59,7 +59,7 @@ export class LogicalCapture extends ClaimedCapture implements ChangeCapture {
   #open(): Promise<LogicalStream> {
     if (this.#stream) return this.#stream;
     const stream: Promise<LogicalStream> = LogicalStream.open(this.adminUrl(), replicaTag(this.replicas.id), {
-      onNotes: this.hooks.onNotes,
+      ...this.hooks,
       onLost: (err) => {
         if (this.#stream === stream) this.#stream = null;
         this.hooks.onLost(err);
@@ -83,13 +83,17 @@ export class LogicalCapture extends ClaimedCapture implements ChangeCapture {
     await (await stream.catch(() => null))?.stop();
   }
 
-  /** Drops the publications of replicas that are gone (a live replica's are its streams'). */
+  /**
+   * Drops the slots and publications of replicas that are gone (a live replica's are its streams'; one resuming
+   * after a broken connection is still live). A slot first: a publication alone retains nothing.
+   */
   async sweep(): Promise<void> {
     const live = new Set([...(await this.replicas.liveNow())].map(replicaTag));
+    const gone = (name: string) => !live.has(name.slice(0, replicaTag('').length));
     await withAdmin(this.adminUrl(), async (c) => {
-      for (const pub of await replicaPublications(c)) {
-        if (!live.has(pub.slice(0, replicaTag('').length))) await dropPublication(c, pub);
-      }
+      // a slot taken meanwhile (55006) is some live stream's after all
+      for (const slot of await idleReplicaSlots(c)) if (gone(slot)) await dropSlot(c, slot, 0).catch(() => undefined);
+      for (const pub of await replicaPublications(c)) if (gone(pub)) await dropPublication(c, pub);
     });
   }
 

@@ -45,5 +45,5 @@ export async function messageById(tx: pg.PoolClient, id: string): Promise<{ topi
 /** Stored broadcasts are kept three days (Supabase keeps its daily partitions as long). */
 export async function pruneMessages(tx: pg.PoolClient): Promise<void> {
   await tx.query(`delete from realtime.messages where inserted_at < (now() at time zone 'utc') - interval '3 days'`);
-  await tx.query(`delete from realtime.change_overflow where inserted_at < now() - interval '10 minutes'`);
+  await tx.query(`delete from realtime.change_log where inserted_at < now() - interval '10 minutes'`);
 }

@@ -55,13 +55,43 @@ export async function replicaPublications(c: pg.ClientBase): Promise<string[]> {
   return rows.map((r) => r.pubname);
 }
 
-/** A temporary slot: it lives as long as the replication connection that made it, so nothing outlives a stream. */
-export async function createTemporarySlot(replication: pg.Client, slot: string): Promise<void> {
-  await replication.query(`CREATE_REPLICATION_SLOT ${ident(slot)} TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
+/**
+ * A persistent slot: a stream whose connection breaks resumes from it without losing what committed meanwhile.
+ * It retains WAL until dropped, so its stream drops it on ending and the sweep drops those of dead replicas.
+ */
+export async function createSlot(replication: pg.Client, slot: string): Promise<void> {
+  await replication.query(`CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
 }
 
-export const startReplicationSql = (slot: string, pub: string) =>
-  `START_REPLICATION SLOT ${ident(slot)} LOGICAL 0/0 (proto_version '1', publication_names '${pub.replace(/'/g, "''")}')`;
+/** Drops a slot once no session streams it (the walsender of a connection just ended takes a moment to go). */
+export async function dropSlot(c: pg.ClientBase, slot: string, waitMs = 5_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const { rows } = await c.query<{ active: boolean }>(`select active, case when not active then pg_drop_replication_slot(slot_name) end
+        from pg_replication_slots where slot_name = $1`, [slot]);
+      if (!rows.length || !rows[0].active) return;
+    } catch (e) {
+      // taken by a session between the look and the drop (55006: object in use)
+      if ((e as { code?: string }).code !== '55006') throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`replication slot ${slot} is still in use`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The slots of realtime replicas on this database that no session streams now. */
+export async function idleReplicaSlots(c: pg.ClientBase): Promise<string[]> {
+  const { rows } = await c.query<{ slot_name: string }>(`select slot_name from pg_replication_slots
+    where slot_name like $1 and database = current_database() and not active`, [`${PUBLICATION_PREFIX}%`]);
+  return rows.map((r) => r.slot_name);
+}
+
+const lsnText = (lsn: bigint) => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+
+/** Streams the slot from `from` (or from the slot's own confirmed position, whichever is later). */
+export const startReplicationSql = (slot: string, pub: string, from = 0n) =>
+  `START_REPLICATION SLOT ${ident(slot)} LOGICAL ${lsnText(from)} (proto_version '1', publication_names '${pub.replace(/'/g, "''")}')`;
 
 export interface RowsOf {
   schema: string;

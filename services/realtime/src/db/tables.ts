@@ -68,9 +68,26 @@ export async function capturedTables(db: pg.Pool | pg.PoolClient): Promise<[stri
   return rows.map((r) => [r.schema, r.table]);
 }
 
-export async function overflowPayloads(db: pg.Pool, ids: number[]): Promise<Map<number, unknown>> {
-  const { rows } = await db.query<{ id: string; payload: unknown }>('select id, payload from realtime.change_overflow where id = any($1::bigint[])', [ids]);
+/** Logged changes by number (a change too big for NOTIFY arrives as its number alone). */
+export async function loggedChanges(db: pg.Pool, ids: number[]): Promise<Map<number, unknown>> {
+  const { rows } = await db.query<{ id: string; payload: unknown }>('select id, payload from realtime.change_log where id = any($1::bigint[])', [ids]);
   return new Map(rows.map((r) => [Number(r.id), r.payload]));
+}
+
+/** The logged changes numbered above `after` that are committed now, by number. */
+export async function changesAfter(db: pg.ClientBase | pg.Pool, after: number): Promise<unknown[]> {
+  const { rows } = await db.query<{ payload: unknown }>('select payload from realtime.change_log where id > $1 order by id', [after]);
+  return rows.map((r) => r.payload);
+}
+
+/** The highest change number made so far (a feed reads nothing back from before it started). */
+export async function lastChangeNumber(db: pg.ClientBase | pg.Pool): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(`select case when is_called then last_value else 0 end as n from realtime.change_seq`);
+  return Number(rows[0].n);
+}
+
+export async function pruneChangeLog(db: pg.ClientBase | pg.Pool, upTo: number): Promise<void> {
+  await db.query('delete from realtime.change_log where id <= $1', [upTo]);
 }
 
 export interface VisibilityCheck {
