@@ -1,7 +1,7 @@
 // All SQL of memory.memories and its audit history. Statements run inside the caller's transaction (asCaller),
 // so RLS keeps a signed-in user to their own rows whatever the service asks for.
 import type pg from 'pg';
-import { oneTrip, type CallerSettings, type SqlParams } from '@basalt/db';
+import { oneTripMany, type CallerSettings, type SqlParams } from '@basalt/db';
 
 export const SCOPES = ['user_id', 'agent_id', 'app_id', 'run_id'] as const;
 export type ScopeField = (typeof SCOPES)[number];
@@ -116,6 +116,23 @@ function insertStatement(requests: InsertRequest[]): { text: string; values: unk
   return { text, values };
 }
 
+/**
+ * Locks each text in its scope to the end of the transaction, in one order (no deadlock between two requests), so
+ * that two transactions adding the same text to the same scope at once run their insert one after the other: the
+ * second one's statement starts after the first committed and finds the text stored. Without it both find it
+ * missing and both add it.
+ */
+function lockStatement(requests: InsertRequest[]): { text: string; values: unknown[] } {
+  const keys = requests.flatMap((r) => {
+    const sc = r.c.scope;
+    return r.rows.map((row) => [sc.user_id, sc.agent_id, sc.app_id, sc.run_id, row.hash].map((x) => x ?? '').join('\u0001'));
+  });
+  return {
+    text: `select count(pg_advisory_xact_lock(hashtextextended(k, 7315103))) from (select distinct unnest($1::text[]) as k order by 1) s`,
+    values: [keys],
+  };
+}
+
 /** what an insert answers: the stored memories (a text already in the scope is not among them), in input order */
 export interface Inserted {
   id: string;
@@ -125,6 +142,8 @@ export interface Inserted {
 /** Inserts memories and their ADD history in one statement of the open transaction. */
 export async function insertMemories(tx: pg.PoolClient, rows: NewMemory[], c: WriteContext): Promise<Inserted[]> {
   if (rows.length === 0) return [];
+  const lock = lockStatement([{ rows, c }]);
+  await tx.query(lock.text, lock.values);
   const { text, values } = insertStatement([{ rows, c }]);
   const { rows: out } = await tx.query<Inserted & { k: number }>(text, values);
   return out.map(({ id, memory }) => ({ id, memory }));
@@ -137,8 +156,8 @@ export async function insertMemories(tx: pg.PoolClient, rows: NewMemory[], c: Wr
 export async function insertMemoriesOneTrip(pool: pg.Pool, s: CallerSettings, requests: InsertRequest[], mapError?: (e: unknown) => unknown): Promise<Inserted[][]> {
   const out: Inserted[][] = requests.map(() => []);
   if (requests.every((r) => r.rows.length === 0)) return out;
-  const { text, values } = insertStatement(requests);
-  for (const r of await oneTrip<Inserted & { k: number }>(pool, s, text, values, mapError)) out[r.k].push({ id: r.id, memory: r.memory });
+  const [, inserted] = await oneTripMany(pool, s, [lockStatement(requests), insertStatement(requests)], mapError);
+  for (const r of inserted as (Inserted & { k: number })[]) out[r.k].push({ id: r.id, memory: r.memory });
   return out;
 }
 
