@@ -133,7 +133,8 @@ export class Feed {
     if (this.dead) return;
     this.#seen?.sample();
     if (++this.#ticks % (PRUNE_EVERY_MS / 1_000)) return;
-    if (this.#seen) {
+    // a younger feed knows no number that old: what it would prune, another replica's feed may still read back
+    if (this.#seen?.reaches(LOG_KEEP_MS)) {
       const upTo = this.#seen.floor(LOG_KEEP_MS);
       void asAdmin(this.pool, (tx) => pruneChangeLog(tx, upTo)).catch(() => undefined);
     }

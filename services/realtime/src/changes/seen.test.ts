@@ -23,6 +23,7 @@ test('records changes in any order as runs, and says which it has', () => {
 test('a floor is the highest number received that long ago; old samples and runs are forgotten', () => {
   const s = new SeenChanges(100, 0, 10_000);
   assert.equal(s.floor(60_000, 0), 100);
+  assert.equal(s.reaches(10_000, 5_000), false);
   // one change a second, a rolled-back one between each: a run per change
   for (let t = 1; t <= 20; t++) {
     s.add(100 + 2 * t);
@@ -33,4 +34,5 @@ test('a floor is the highest number received that long ago; old samples and runs
   assert.equal(s.has(110), false, 'runs below the oldest sample are forgotten');
   assert.equal(s.has(120), true);
   assert.equal(s.runs, 11);
+  assert.equal(s.reaches(10_000, 20_000), true);
 });

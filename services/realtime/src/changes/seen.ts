@@ -57,6 +57,11 @@ export class SeenChanges {
     return f;
   }
 
+  /** Whether the samples reach back `ageMs` (the feed is at least that old): only then is floor(ageMs) that old. */
+  reaches(ageMs: number, now = Date.now()): boolean {
+    return this.#samples[0][0] <= now - ageMs;
+  }
+
   /** Takes a sample (every second or so); forgets samples and runs older than keepMs. */
   sample(now = Date.now()): void {
     this.#samples.push([now, this.#max]);
