@@ -1,4 +1,4 @@
-// The one rate limiter against real Redis: windows, leased per-second budgets, and the fail-open policy when
+// The one rate limiter against real Redis: windows, leased budgets (per second and longer), and the fail-open policy when
 // Redis refuses connections or stops answering — decided in bounded time, counted, reported, never thrown.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +41,29 @@ test('two replicas leasing one per-second budget never admit more than the limit
   await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
   const decisions = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).take('proj', 200)));
   assert.equal(decisions.filter(Boolean).length, 200);
+});
+
+test('a longer window is leased the same way: two replicas admit its limit together, and ask Redis a few times', async () => {
+  const a = new RateLimiter(redis, { prefix });
+  const b = new RateLimiter(redis, { prefix });
+  let calls = 0;
+  const evalsha = redis.evalsha.bind(redis);
+  (redis as unknown as { evalsha: typeof evalsha }).evalsha = ((...args: Parameters<typeof evalsha>) => {
+    calls++;
+    return evalsha(...args);
+  }) as typeof evalsha;
+  try {
+    const decisions = [];
+    for (let i = 0; i < 500; i++) decisions.push(await (i % 2 ? a : b).take('long', 400, 3600));
+    assert.equal(decisions.filter(Boolean).length, 400);
+    assert.ok(calls <= 2 * 21 + 2, `${calls} Redis calls for 500 decisions`);
+    // the window's count in Redis is the hour's, shared with hit() on the same key
+    assert.equal(await a.hit([{ key: 'long', limit: 400, seconds: 3600 }]), false);
+    // a raised limit (a plan upgraded) is asked of Redis again at once, not after the window
+    assert.equal(await a.take('long', 500, 3600), true);
+  } finally {
+    (redis as unknown as { evalsha: typeof evalsha }).evalsha = evalsha;
+  }
 });
 
 test('Redis refusing connections or hanging: fail open within the timeout, counted and reported', async () => {

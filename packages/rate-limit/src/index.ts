@@ -32,9 +32,14 @@ export interface RateLimiterOptions {
 }
 
 interface Slice {
-  second: number;
+  /** the window this slice leases from (its number: time / its length) */
+  window: number;
+  /** when that window ends (ms) */
+  ends: number;
   tokens: number;
-  /** the second's budget is spent: deny without asking Redis again */
+  /** the limit it was leased under: a changed one (a plan upgraded after its quota ran out) asks Redis again */
+  limit: number;
+  /** the window's budget is spent: deny without asking Redis again */
   exhausted?: boolean;
   pending?: Promise<number>;
 }
@@ -87,26 +92,31 @@ export class RateLimiter {
   }
 
   /**
-   * Per-second limits on the hot path (the gateway): each replica leases a slice of the second's budget, so most
-   * calls are answered from memory and the sum over replicas never exceeds the limit. A promise only when a new
-   * lease is needed.
+   * A limit on the hot path (the gateway's per-second limits, auth's refresh per IP, a function's daily quota):
+   * each replica leases a slice of the window's budget, so most calls are answered from memory and the sum over
+   * replicas never exceeds the limit (a replica may hold back at most one slice another could have used). A
+   * promise only when a new lease is needed.
    */
-  take(key: string, limit: number): boolean | Promise<boolean> {
-    const second = Math.floor(Date.now() / 1000);
+  take(key: string, limit: number, seconds = 1): boolean | Promise<boolean> {
+    const now = Date.now();
+    const window = Math.floor(now / (seconds * 1000));
     let slice = this.#slices.get(key);
-    if (!slice || slice.second !== second) {
-      slice = { second, tokens: 0 };
+    if (!slice || slice.window !== window) {
+      slice = { window, ends: (window + 1) * seconds * 1000, tokens: 0, limit };
       this.#slices.set(key, slice);
-      if (this.#slices.size > 50_000) this.#sweep(second);
+      if (this.#slices.size > 50_000) this.#sweep(now);
+    } else if (slice.limit !== limit) {
+      slice.limit = limit;
+      slice.exhausted = false;
     }
     if (slice.tokens > 0) {
       slice.tokens--;
       return true;
     }
-    return this.#lease(key, slice, limit);
+    return this.#lease(key, slice, limit, seconds);
   }
 
-  async #lease(key: string, slice: Slice, limit: number): Promise<boolean> {
+  async #lease(key: string, slice: Slice, limit: number, seconds: number): Promise<boolean> {
     // Small limits lease one token at a time (exact); large ones lease 5% of the budget per round trip.
     const size = Math.max(1, Math.floor(limit / 20));
     for (;;) {
@@ -114,9 +124,9 @@ export class RateLimiter {
         slice.tokens--;
         return true;
       }
-      if (Math.floor(Date.now() / 1000) !== slice.second) return this.take(key, limit);
+      if (Date.now() >= slice.ends) return this.take(key, limit, seconds);
       if (slice.exhausted) return false;
-      slice.pending ??= this.#take(`${key}:${slice.second}`, size, limit, 1000).then((granted) => {
+      slice.pending ??= this.#take(`${key}:${slice.window}`, size, limit, seconds * 1000).then((granted) => {
         slice.tokens += granted;
         if (granted < size) slice.exhausted = true;
         slice.pending = undefined;
@@ -126,7 +136,7 @@ export class RateLimiter {
     }
   }
 
-  #sweep(second: number): void {
-    for (const [key, s] of this.#slices) if (s.second !== second) this.#slices.delete(key);
+  #sweep(now: number): void {
+    for (const [key, s] of this.#slices) if (s.ends <= now) this.#slices.delete(key);
   }
 }

@@ -23,6 +23,9 @@ export function rateLimiter(redis: Redis, prefix: string, log: Logger): RateLimi
       const who = createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
       windows.push({ key: `${base}:email:${who}`, limit: l.per_email, seconds: l.window_seconds });
     }
-    if (!(await limiter.hit(windows))) throw authErrors.rateLimited();
+    // a lone window (a refresh: no address) is leased, so most requests ask Redis nothing; with an address both
+    // windows are counted in Redis on every request
+    const ok = windows.length === 1 ? await limiter.take(windows[0].key, windows[0].limit, windows[0].seconds) : await limiter.hit(windows);
+    if (!ok) throw authErrors.rateLimited();
   };
 }
