@@ -9,15 +9,83 @@ export function createRegistry(service: string): client.Registry {
   return registry;
 }
 
+const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+interface Series {
+  labels: { method: string; group: string; status: string };
+  /** per bucket, not cumulative; the last one is +Inf */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+type Value = { labels: Record<string, string | number>; sharedLabels: Series['labels']; value: number; metricName: string; exemplar: null | undefined };
+
+/**
+ * basalt_http_request_duration_seconds by method, route group and status. Observed on every request, so it keeps
+ * its series in nested maps (no labels object, label validation or key string per request, as prom-client's
+ * Histogram#observe makes) and gives them in a prom-client Histogram's shape only when the registry is read.
+ */
+export class RequestHistogram {
+  readonly name = 'basalt_http_request_duration_seconds';
+  readonly help = 'HTTP request duration by route group and status';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  #index = new Map<string, Map<string, Map<number, Series>>>();
+  /** in the order first seen, as prom-client lists them */
+  #series: Series[] = [];
+
+  observe(method: string, group: string, status: number, seconds: number): void {
+    let byGroup = this.#index.get(method);
+    if (byGroup === undefined) this.#index.set(method, (byGroup = new Map()));
+    let byStatus = byGroup.get(group);
+    if (byStatus === undefined) byGroup.set(group, (byStatus = new Map()));
+    let s = byStatus.get(status);
+    if (s === undefined) {
+      s = { labels: { method, group, status: String(status) }, counts: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      byStatus.set(status, s);
+      this.#series.push(s);
+    }
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
+    s.counts[i]!++;
+    s.sum += seconds;
+    s.count++;
+  }
+
+  /** what the Registry renders as text: labels of a series shared by its lines */
+  getForPromString() {
+    const name = this.name;
+    const values: Value[] = [];
+    for (const s of this.#series) {
+      let acc = 0;
+      BUCKETS.forEach((le, i) => values.push({ labels: { le }, sharedLabels: s.labels, value: (acc += s.counts[i]!), metricName: `${name}_bucket`, exemplar: null }));
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: `${name}_bucket`, exemplar: null });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${name}_sum`, exemplar: undefined });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${name}_count`, exemplar: undefined });
+    }
+    return { name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** what getMetricsAsJSON gives: each line with all its labels */
+  get() {
+    const data = this.getForPromString();
+    return {
+      ...data,
+      values: data.values.map(({ labels, sharedLabels, ...v }) => ({ ...v, labels: { ...labels, ...sharedLabels } })),
+    };
+  }
+
+  reset(): void {
+    this.#index.clear();
+    this.#series = [];
+  }
+}
+
 export function createMetrics(service: string) {
   const registry = createRegistry(service);
-  const requests = new client.Histogram({
-    name: 'basalt_http_request_duration_seconds',
-    help: 'HTTP request duration by route group and status',
-    labelNames: ['method', 'group', 'status'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [registry],
-  });
+  const requests = new RequestHistogram();
+  registry.registerMetric(requests as unknown as client.Metric);
   return { registry, requests };
 }
 
