@@ -46,7 +46,7 @@ export function budgets(d: BudgetDeps) {
     async admitRequest(c: Caller): Promise<void> {
       const rpm = c.limits.requests_per_minute;
       if (!rpm) return;
-      if (!(await d.limiter.hit([{ key: `ai:rpm:${subject(c)}`, limit: rpm, seconds: 60 }]))) {
+      if (!(await d.limiter.take(`ai:rpm:${subject(c)}`, rpm, 60))) {
         throw aiErrors.rateLimited(Math.max(1, 60 - (Math.floor(Date.now() / 1000) % 60)));
       }
     },
