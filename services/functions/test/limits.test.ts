@@ -57,7 +57,7 @@ test('CPU: holding the thread past the limit is a 546; the same work in slices t
 
 test('request body: a declared or streamed body over the limit is a 413; one at the limit arrives whole', async () => {
   // counts the bytes as they stream rather than buffering 20 MB with arrayBuffer(): the process's CPU is the
-  // watchdog's measure, and on a loaded machine buffering a chunked upload once reached the 2 s limit (a 546
+  // watchdog's measure, and on a loaded machine buffering a chunked upload once reached the 2 s limit (a 503
   // instead of the 413 this test is about)
   await deploy('echo-size', `Deno.serve(async (req) => { let n = 0; for await (const c of req.body) n += c.byteLength; return new Response(String(n)); })`);
   const atLimit = await fetch(url('echo-size'), { method: 'POST', body: new Uint8Array(requestBytes) });
