@@ -38,6 +38,16 @@ test('an error rolls back; switchCaller changes the role mid-transaction', async
   });
   assert.equal(seen, 'b');
   assert.equal((await pool.query(`select to_regclass('t_rollback') as t`)).rows[0].t, null);
+  // a claim of the caller before is not left to the next one's policies
+  const after = await asCaller(pool, { role: 'postgres', claims: { sub: 'a', email: 'a@example.com', app_metadata: { x: 1 } } }, async (c) => {
+    await switchCaller(c, { role: 'postgres', claims: { sub: 'b' } });
+    const { rows: [r] } = await c.query(`select current_setting('request.jwt.claim.email', true) as email,
+      current_setting('request.jwt.claim.app_metadata', true) as meta, current_setting('request.jwt.claim.sub', true) as sub`);
+    await switchCaller(c, { role: 'postgres', claims: { sub: 'a', email: 'a@example.com' } });
+    const { rows: [back] } = await c.query(`select current_setting('request.jwt.claim.email', true) as email`);
+    return { ...r, back: back.email };
+  });
+  assert.deepEqual(after, { email: '', meta: '', sub: 'b', back: 'a@example.com' });
 });
 
 test('the one-round-trip BEGIN sets exactly what the parameterised settings statement sets', async () => {

@@ -72,9 +72,23 @@ export function beginAsCallerSql(s: CallerSettings): string {
   return `begin; select ${callerSettingsEntries(s).map(([name, value]) => setConfigSql(name, value)).join(', ')}`;
 }
 
-/** Changes who the open transaction runs as (a service-role read inside a caller's transaction, and back). */
+/** the caller each client's open transaction began as, or last switched to (whose per-claim settings it holds) */
+const callerOn = new WeakMap<pg.ClientBase, CallerSettings>();
+const CLAIM_PREFIX = 'request.jwt.claim.';
+const claimNames = (s: CallerSettings) => callerSettingsEntries(s).map(([name]) => name).filter((name) => name.startsWith(CLAIM_PREFIX));
+
+/**
+ * Changes who the open transaction runs as (a service-role read inside a caller's transaction, and back). A
+ * per-claim setting the previous caller had and this one has not is emptied, as a fresh transaction would not have
+ * it: no claim of one caller reaches the next one's policies.
+ */
 export async function switchCaller(client: pg.PoolClient, s: CallerSettings): Promise<void> {
-  await client.query(CALLER_SETTINGS_SQL, callerSettingsValues(s));
+  const previous = callerOn.get(client);
+  const now = new Set(claimNames(s));
+  const stale = previous ? claimNames(previous).filter((name) => !now.has(name)) : [];
+  callerOn.set(client, s);
+  const set = [...stale.map((name) => setConfigSql(name, null)), ...callerSettingsEntries(s).map(([name, value]) => setConfigSql(name, value))];
+  await client.query(`select ${set.join(', ')}`);
 }
 
 export interface AsCallerOptions {
@@ -90,6 +104,7 @@ export async function asCaller<T>(pool: pg.Pool, s: CallerSettings, fn: (client:
   let broken = false;
   try {
     await client.query(beginAsCallerSql(s));
+    callerOn.set(client, s);
     const result = await fn(client);
     await client.query(opts.rollback ? 'rollback' : 'commit');
     return result;
