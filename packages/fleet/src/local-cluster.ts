@@ -30,6 +30,8 @@ const freePort = () => new Promise<number>((resolve, reject) => {
 export interface LocalCluster {
   url: string;
   replicaUrl: string | null;
+  /** a fast shutdown and start of the primary (every session is ended; what committed stays) */
+  restart: () => void;
   stop: () => void;
 }
 
@@ -76,7 +78,8 @@ export async function startLocalCluster(o: { replica?: boolean; walLevel?: 'repl
       started.push(replica);
       replicaUrl = `postgres://postgres@127.0.0.1:${rport}/postgres`;
     }
-    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, replicaUrl, stop };
+    const restart = () => void run('pg_ctl', ['-D', primary, '-l', join(dir, 'primary.log'), '-m', 'fast', '-w', '-t', '60', 'restart']);
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, replicaUrl, restart, stop };
   } catch (e) {
     stop();
     throw e;
