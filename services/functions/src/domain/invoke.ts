@@ -228,7 +228,9 @@ export function invoker(d: InvokeDeps) {
       res.once('close', release);
       const empty = req.method === 'HEAD' || status === 204 || status === 304;
       if (empty) res.resume();
-      return { status, headers: out, body: empty ? null : capBody(res, d.limits.responseBytes) };
+      // a declared length within the limit frames the body itself: only a chunked one is counted as it streams
+      const framed = res.headers['content-length'] !== undefined;
+      return { status, headers: out, body: empty ? null : framed ? res : capBody(res, d.limits.responseBytes) };
     } catch (e) {
       clearTimeout(timer);
       release();
