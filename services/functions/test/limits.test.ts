@@ -86,6 +86,10 @@ test('response body: a declared length over the limit is a 502 relay error; a st
     const chunk = new Uint8Array(1024 * 1024); let sent = 0;
     return new Response(new ReadableStream({ pull(c) { if (sent >= total) return c.close(); sent += chunk.length; c.enqueue(chunk); } }));
   })`);
+  // a declared length within the limit reaches the client as the function declared it
+  const fits = await fetch(url('big-out'), { method: 'POST', body: JSON.stringify({ declare: true, total: 16 }) });
+  assert.equal(fits.headers.get('content-length'), '16');
+  assert.equal((await fits.arrayBuffer()).byteLength, 16);
   const declared = await fetch(url('big-out'), { method: 'POST', body: JSON.stringify({ declare: true, total: responseBytes + 1 }) });
   assert.equal(declared.status, 502);
   assert.equal(declared.headers.get('x-relay-error'), 'true');

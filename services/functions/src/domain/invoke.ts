@@ -228,8 +228,10 @@ export function invoker(d: InvokeDeps) {
       res.once('close', release);
       const empty = req.method === 'HEAD' || status === 204 || status === 304;
       if (empty) res.resume();
-      // a declared length within the limit frames the body itself: only a chunked one is counted as it streams
+      // a declared length within the limit frames the body itself, and goes on to the client (no re-chunking on
+      // the way): only a chunked body is counted as it streams
       const framed = res.headers['content-length'] !== undefined;
+      if (framed && !empty) out.push(['content-length', String(declaredOut)]);
       return { status, headers: out, body: empty ? null : framed ? res : capBody(res, d.limits.responseBytes) };
     } catch (e) {
       clearTimeout(timer);
