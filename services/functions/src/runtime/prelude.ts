@@ -30,6 +30,9 @@ globalThis.__basaltDispatch = (mod, req, bindings, ctx) => {
       buf.push('[error] ' + show(e));
       res = Response.json({ code: 'function_error', message: String(e?.message ?? e) }, { status: 500 });
     }
+    // nothing logged: the response goes back as it is (a copy only to carry the lines, or to replace a header of
+    // that name the function set itself)
+    if (buf.length === 0 && !res.headers.has('x-basalt-logs')) return res;
     const headers = new Headers(res.headers);
     headers.set('x-basalt-logs', encodeURIComponent(JSON.stringify(buf)).slice(0, 48000));
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
