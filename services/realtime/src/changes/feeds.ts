@@ -21,19 +21,20 @@ import type { Channel } from '../socket/channel.js';
 import { Capture, type ChangeCapture } from './capture.js';
 import { processBatch, type Note } from './deliver.js';
 import { chooseCapture, LogicalCapture, type CaptureMode } from './logical.js';
+import { reconnect } from './reconnect.js';
 import { SeenChanges } from './seen.js';
 import { TableCache } from './table-cache.js';
 
 const IDLE_CLOSE_MS = 30_000;
 /** how long a lost LISTEN connection is tried again before the feed's channels are errored */
 const RECONNECT_MS = 60_000;
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 2_000;
 /** a read-back starts at the changes made this long before the loss */
 const REPLAY_MS = 60_000;
 /** the change log keeps this much behind the newest change a feed has seen (pruned every PRUNE_EVERY_MS) */
 const LOG_KEEP_MS = 300_000;
 const PRUNE_EVERY_MS = 30_000;
+/** how often a feed sweeps what crashed replicas left (at its start too) */
+const SWEEP_EVERY_MS = 60_000;
 const BATCH = 2_000;
 const SYSTEM_SCHEMAS = new Set(['realtime', 'pg_catalog', 'information_schema', 'pg_toast']);
 
@@ -62,7 +63,6 @@ export class Feed {
   readonly queue: Note[] = [];
   listener: pg.Client | null = null;
   ready: Promise<void>;
-  #mode: 'trigger' | 'logical' = 'trigger';
   /** trigger capture: the changes received, for the read-back after a lost connection */
   #seen: SeenChanges | null = null;
   /** notifications heard while a read-back runs, handled after it */
@@ -86,7 +86,6 @@ export class Feed {
 
   async #listen(): Promise<void> {
     const mode = await chooseCapture(this.deps.captureMode, this.project.adminConnectionString);
-    this.#mode = mode;
     if (mode === 'logical') {
       const warn = (msg: string) => (err: Error) => this.deps.log.warn({ ref: this.project.ref, err: err.message }, msg);
       this.capture = new LogicalCapture(() => this.project.adminConnectionString, this.deps.replicas, {
@@ -119,7 +118,7 @@ export class Feed {
     try {
       await c.connect();
       // with logical capture a trigger another replica installed must not deliver a change twice
-      await c.query(this.#mode === 'trigger' ? 'listen "realtime:changes"; listen "realtime:send"' : 'listen "realtime:send"');
+      await c.query(this.capture instanceof LogicalCapture ? 'listen "realtime:send"' : 'listen "realtime:changes"; listen "realtime:send"');
       return c;
     } catch (e) {
       c.removeAllListeners('end');
@@ -138,7 +137,7 @@ export class Feed {
       const upTo = this.#seen.floor(LOG_KEEP_MS);
       void asAdmin(this.pool, (tx) => pruneChangeLog(tx, upTo)).catch(() => undefined);
     }
-    if (this.#ticks % 60) return;
+    if (this.#ticks % (SWEEP_EVERY_MS / 1_000)) return;
     for (const cap of new Set([this.triggers, this.capture])) void cap.sweep().catch(() => undefined);
   }
 
@@ -150,36 +149,38 @@ export class Feed {
     void this.#relisten();
   }
 
-  /** Connects the LISTEN connection again; with triggers, reads back what committed while it was down. */
+  /**
+   * Connects the LISTEN connection again; with triggers, reads back what committed while it was down. One run at a
+   * time (#held is set while it runs): a connection lost during the read-back is its own to try again.
+   */
   async #relisten(): Promise<void> {
-    const deadline = Date.now() + RECONNECT_MS;
-    let delay = RETRY_FIRST_MS;
+    if (this.#held) return;
     // what the read-back finds arrives before what the new connection hears meanwhile
     this.#held = [];
     const since = this.#seen?.floor(REPLAY_MS);
-    while (!this.dead && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, RETRY_MAX_MS);
-      if (this.dead) return;
-      let c: pg.Client | null = null;
-      try {
-        c = await this.#connectListener();
+    try {
+      await reconnect(async () => {
+        const c = await this.#connectListener();
         this.listener = c;
-        if (since !== undefined) {
-          const missed = (await asAdmin(this.pool, (tx) => changesAfter(tx, since))) as Note[];
-          this.#onChanges(missed.filter((n) => this.#seen!.add(n.i)));
+        try {
+          if (since !== undefined) {
+            const missed = (await asAdmin(this.pool, (tx) => changesAfter(tx, since))) as Note[];
+            if (this.listener !== c) throw new Error('the LISTEN connection was lost during the read-back');
+            this.#onChanges(missed.filter((n) => this.#seen!.add(n.i)));
+          }
+        } catch (e) {
+          if (this.listener === c) this.listener = null;
+          void c.end().catch(() => undefined);
+          throw e;
         }
-        const held = this.#held ?? [];
-        this.#held = null;
-        for (const [channel, payload] of held) this.#onNote(channel, payload);
-        return;
-      } catch {
-        if (c && this.listener === c) this.listener = null;
-        void c?.end().catch(() => undefined);
-      }
+      }, { deadline: Date.now() + RECONNECT_MS, stopped: () => this.dead, cause: new Error('LISTEN connection lost') });
+    } catch {
+      this.#held = null;
+      return this.#lost();
     }
+    const held = this.#held;
     this.#held = null;
-    this.#lost();
+    for (const [channel, payload] of held) this.#onNote(channel, payload);
   }
 
   #lost(): void {

@@ -13,13 +13,12 @@ import {
 } from '../db/publications.js';
 import type { Note } from './deliver.js';
 import { parseFrame, parseMessage, standbyStatus, type Relation, type Tuple } from './pgoutput.js';
+import { reconnect } from './reconnect.js';
 
 const STATUS_EVERY_MS = 10_000;
 const JSON_TYPES = new Set([114, 3802]);
 /** how long a broken stream keeps trying to resume before it gives up (its subscribers then rejoin) */
 const RESUME_MS = 60_000;
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 2_000;
 
 interface Change {
   rel: Relation;
@@ -146,25 +145,20 @@ export class LogicalStream {
   async #resume(cause: Error): Promise<void> {
     if (this.#resuming) return;
     this.#resuming = true;
-    let delay = RETRY_FIRST_MS;
-    let last = cause;
     try {
-      while (!this.#stopped && Date.now() < this.#brokenSince + RESUME_MS) {
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, RETRY_MAX_MS);
-        if (this.#stopped) return;
+      await reconnect(async () => {
         try {
           // a slot the broken session's walsender still holds refuses the start ("is active"): tried again
           await this.#stream(await this.#connect());
-          return;
         } catch (e) {
-          last = e as Error;
           const c = this.#replication;
           this.#replication = null;
           void c?.end().catch(() => undefined);
+          throw e;
         }
-      }
-      this.#fail(last);
+      }, { deadline: this.#brokenSince + RESUME_MS, stopped: () => this.#stopped, cause });
+    } catch (e) {
+      this.#fail(e as Error);
     } finally {
       this.#resuming = false;
     }
