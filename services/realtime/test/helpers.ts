@@ -47,6 +47,20 @@ export function subscribed(ch: RealtimeChannel): Promise<RealtimeChannel> {
   });
 }
 
+/**
+ * As the service role, subscribes to INSERTs on public.<table>: the new rows' ids as they arrive, every status the
+ * channel reports (a channel that never errors reports SUBSCRIBED alone), and leaving. Resolves once subscribed.
+ */
+export async function watchInserts(p: TestProject, table: string, name: string, timeoutMs = 30_000) {
+  const client = rt(p, { key: p.serviceKey });
+  const got: number[] = [];
+  const statuses: string[] = [];
+  const ch = client.channel(name).on('postgres_changes', { event: 'INSERT', schema: 'public', table } as never, (m: any) => got.push(m.new.id));
+  ch.subscribe((status) => statuses.push(status));
+  await eventually(() => statuses.includes('SUBSCRIBED'), timeoutMs, 50);
+  return { got, statuses, leave: () => client.removeChannel(ch) };
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A bare Phoenix socket: send frames, await the frame a predicate picks. */

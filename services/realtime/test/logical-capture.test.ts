@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { postgresBin, startLocalCluster, type LocalCluster } from '@basalt/fleet';
 import { createProject, eventually, platform, type TestProject } from '@basalt/testkit';
-import { closeClients, rt, subscribed } from './helpers.js';
+import { closeClients, rt, subscribed, watchInserts } from './helpers.js';
 
 // the fleet's realtime runs REALTIME_CAPTURE=auto (the default): logical decoding on the cluster that allows it
 const skip = postgresBin() ? false : 'no Postgres server binaries under /usr/lib/postgresql';
@@ -124,13 +124,7 @@ describe('logical decoding capture', { skip }, () => {
 
   it('resumes from its slot when its connections are cut: what committed meanwhile arrives once, in order', SLOW, async () => {
     await onLogical.sql('create table public.events (id int primary key)');
-    const client = rt(onLogical, { key: onLogical.serviceKey });
-    const got: number[] = [];
-    const statuses: string[] = [];
-    const ch = client.channel(`resume-${randomBytes(3).toString('hex')}`)
-      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'events' }, (m: any) => got.push(m.new.id));
-    ch.subscribe((status) => statuses.push(status));
-    await eventually(() => statuses.includes('SUBSCRIBED'), 30_000, 50);
+    const { got, statuses, leave } = await watchInserts(onLogical, 'events', `resume-${randomBytes(3).toString('hex')}`);
     await onLogical.sql('insert into public.events values (1)');
     await eventually(() => got.length === 1, 30_000, 50);
     const admin = new pg.Client({ connectionString: cluster!.url });
@@ -152,20 +146,14 @@ describe('logical decoding capture', { skip }, () => {
       assert.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'each once, in order');
       assert.deepEqual(statuses, ['SUBSCRIBED'], 'the channel never errored');
     } finally {
-      await client.removeChannel(ch);
+      await leave();
     }
     await eventually(async () => (await slots()) === 0, 60_000, 200);
   });
 
   it('keeps its slot through a restart of Postgres: what committed before and after arrives once, in order', SLOW, async () => {
     await onLogical.sql('create table public.restarted (id int primary key)');
-    const client = rt(onLogical, { key: onLogical.serviceKey });
-    const got: number[] = [];
-    const statuses: string[] = [];
-    const ch = client.channel(`restart-${randomBytes(3).toString('hex')}`)
-      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'restarted' }, (m: any) => got.push(m.new.id));
-    ch.subscribe((status) => statuses.push(status));
-    await eventually(() => statuses.includes('SUBSCRIBED'), 30_000, 50);
+    const { got, statuses, leave } = await watchInserts(onLogical, 'restarted', `restart-${randomBytes(3).toString('hex')}`);
     // the services' pooled connections to the database are ended by the restart: a write is tried again until one works
     const write = (sql: string) => eventually(async () => {
       try {
@@ -187,7 +175,7 @@ describe('logical decoding capture', { skip }, () => {
       assert.deepEqual(got, [1, 2, 3, 4, 5], 'each once, in order');
       assert.deepEqual(statuses, ['SUBSCRIBED'], 'the channel never errored');
     } finally {
-      await client.removeChannel(ch);
+      await leave();
     }
     await eventually(async () => (await slots()) === 0, 60_000, 200);
   });

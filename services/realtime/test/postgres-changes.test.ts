@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createProject, eventually, testEnv, type TestProject } from '@basalt/testkit';
-import { closeClients, rt, sleep, subscribed } from './helpers.js';
+import { closeClients, rt, sleep, subscribed, watchInserts } from './helpers.js';
 
 let p: TestProject;
 const A = 'aaaaaaaa-0000-0000-0000-00000000000a', B = 'bbbbbbbb-0000-0000-0000-00000000000b';
@@ -194,12 +194,7 @@ describe('realtime postgres changes', () => {
   it('loses no change and repeats none when its LISTEN connection is cut: what committed meanwhile is read back', async () => {
     const q = await createProject('rt-relisten');
     await q.sql('create table public.events (id int primary key, body text)');
-    const client = rt(q, { key: q.serviceKey });
-    const got: number[] = [];
-    const statuses: string[] = [];
-    const ch = client.channel('relisten').on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'events' } as never, (m: any) => got.push(m.new.id));
-    ch.subscribe((status) => statuses.push(status));
-    await eventually(() => statuses.includes('SUBSCRIBED'), 15_000, 50);
+    const { got, statuses, leave } = await watchInserts(q, 'events', 'relisten', 15_000);
     await q.sql(`insert into public.events values (1, 'before')`);
     await eventually(() => got.length === 1, 15_000, 50);
     const [{ db }] = await q.sql<{ db: string }>('select current_database() as db');
@@ -218,7 +213,7 @@ describe('realtime postgres changes', () => {
     await sleep(300);
     assert.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'each once, in order');
     assert.deepEqual(statuses, ['SUBSCRIBED'], 'the channel never errored');
-    await client.removeChannel(ch);
+    await leave();
     await q.remove();
   });
 
