@@ -74,8 +74,7 @@ export function beginAsCallerSql(s: CallerSettings): string {
 
 /** the caller each client's open transaction began as, or last switched to (whose per-claim settings it holds) */
 const callerOn = new WeakMap<pg.ClientBase, CallerSettings>();
-const CLAIM_PREFIX = 'request.jwt.claim.';
-const claimNames = (s: CallerSettings) => callerSettingsEntries(s).map(([name]) => name).filter((name) => name.startsWith(CLAIM_PREFIX));
+const isClaim = (name: string) => name.startsWith('request.jwt.claim.');
 
 /**
  * Changes who the open transaction runs as (a service-role read inside a caller's transaction, and back). A
@@ -84,10 +83,11 @@ const claimNames = (s: CallerSettings) => callerSettingsEntries(s).map(([name]) 
  */
 export async function switchCaller(client: pg.PoolClient, s: CallerSettings): Promise<void> {
   const previous = callerOn.get(client);
-  const now = new Set(claimNames(s));
-  const stale = previous ? claimNames(previous).filter((name) => !now.has(name)) : [];
+  const entries = callerSettingsEntries(s);
+  const now = new Set(entries.map(([name]) => name).filter(isClaim));
+  const stale = previous ? callerSettingsEntries(previous).map(([name]) => name).filter((name) => isClaim(name) && !now.has(name)) : [];
   callerOn.set(client, s);
-  const set = [...stale.map((name) => setConfigSql(name, null)), ...callerSettingsEntries(s).map(([name, value]) => setConfigSql(name, value))];
+  const set = [...stale.map((name) => setConfigSql(name, null)), ...entries.map(([name, value]) => setConfigSql(name, value))];
   await client.query(`select ${set.join(', ')}`);
 }
 
