@@ -31,6 +31,9 @@ export interface RateLimiterOptions {
   registry?: client.Registry;
 }
 
+/** the number of the fixed window of `seconds` that `nowMs` falls in: a window's Redis key ends with it */
+const windowOf = (nowMs: number, seconds: number) => Math.floor(nowMs / (seconds * 1000));
+
 interface Slice {
   /** the window this slice leases from (its number: time / its length) */
   window: number;
@@ -86,8 +89,8 @@ export class RateLimiter {
 
   /** Counts one hit in every window; true when none is over its limit. */
   async hit(windows: Window[]): Promise<boolean> {
-    const now = Date.now() / 1000;
-    const granted = await Promise.all(windows.map((w) => this.#take(`${w.key}:${Math.floor(now / w.seconds)}`, 1, w.limit, w.seconds * 1000)));
+    const now = Date.now();
+    const granted = await Promise.all(windows.map((w) => this.#take(`${w.key}:${windowOf(now, w.seconds)}`, 1, w.limit, w.seconds * 1000)));
     return granted.every((g) => g === 1);
   }
 
@@ -99,7 +102,7 @@ export class RateLimiter {
    */
   take(key: string, limit: number, seconds = 1): boolean | Promise<boolean> {
     const now = Date.now();
-    const window = Math.floor(now / (seconds * 1000));
+    const window = windowOf(now, seconds);
     let slice = this.#slices.get(key);
     if (!slice || slice.window !== window) {
       slice = { window, ends: (window + 1) * seconds * 1000, tokens: 0, limit };
