@@ -14,7 +14,8 @@ import { answerPreflight, corsFor, corsHeaders, isPreflight } from './cors.js';
 import { quotaErrorBody, sendUpstreamFailure } from './errors.js';
 import { requestMeter } from './metering.js';
 import { isOpaqueKey, OpaqueKeyError, swapOpaqueKeys, type Swap } from './opaque-keys.js';
-import { rawForward, UpstreamPool } from './raw-upstream.js';
+import { UpstreamPool } from '@basalt/upstream';
+import { rawForward } from './raw-upstream.js';
 import { sendJson, tunnel, upstreamHeaders } from './proxy.js';
 import type { RateLimiter } from '@basalt/rate-limit';
 import { hostName, isBaseHost, locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
@@ -57,7 +58,7 @@ class Reject {
 export function createGateway(deps: GatewayDeps) {
   const { config, registry, limiter, log } = deps;
   const targets = upstreams(config);
-  const pools = new Map(Object.entries(targets).map(([name, url]) => [name, new UpstreamPool(url.hostname, Number(url.port || 80))]));
+  const pools = new Map(Object.entries(targets).map(([name, url]) => [name, new UpstreamPool({ host: url.hostname, port: Number(url.port || 80) })]));
   const base = new URL(config.BASALT_PUBLIC_URL);
   const registryMetrics = deps.metrics;
   const duration = new client.Histogram({

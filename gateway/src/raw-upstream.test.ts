@@ -1,26 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkedDecoder, rawForward, UpstreamPool } from './raw-upstream.js';
-
-const body = '4\r\nWiki\r\n6\r\npedia \r\nE;ext=1\r\nin \r\n\r\nchunks.\r\n0\r\nx-trailer: 1\r\n\r\n';
-
-test('decodes a chunked body however the bytes are split', () => {
-  for (let size = 1; size <= body.length; size++) {
-    const d = new ChunkedDecoder();
-    let out = '';
-    let done = false;
-    for (let i = 0; i < body.length; i += size) {
-      assert.equal(done, false, `no bytes after the end (split ${size})`);
-      done = d.push(Buffer.from(body.slice(i, i + size), 'latin1'), (b) => (out += b.toString('latin1')));
-    }
-    assert.equal(done, true, `split ${size}`);
-    assert.equal(out, 'Wikipedia in \r\n\r\nchunks.');
-  }
-});
-
-test('refuses a malformed chunk size', () => {
-  assert.throws(() => new ChunkedDecoder().push(Buffer.from('zz\r\n'), () => undefined));
-});
+import { UpstreamPool } from '@basalt/upstream';
+import { rawForward } from './raw-upstream.js';
 
 test('a chunked request body larger than the socket buffers reaches the upstream intact', async () => {
   const { createHash } = await import('node:crypto');
@@ -32,7 +13,7 @@ test('a chunked request body larger than the socket buffers reaches the upstream
     req.on('end', () => res.end(h.digest('hex')));
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  const pool = new UpstreamPool('127.0.0.1', (upstream.address() as { port: number }).port);
+  const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
   const front = http.createServer((req, res) => rawForward(req, res, {
     pool, path: '/', headers: { 'content-type': 'application/octet-stream' }, responseHeaders: [], timeoutMs: 30_000, onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
   }));
@@ -67,7 +48,7 @@ test('an upstream that answers before the body is sent (a 413) reaches the clien
     res.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"too large"}');
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  const pool = new UpstreamPool('127.0.0.1', (upstream.address() as { port: number }).port);
+  const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
   const front = http.createServer((req, res) => rawForward(req, res, {
     pool, path: req.url!, headers: { 'content-type': 'application/octet-stream', 'content-length': req.headers['content-length'] ?? '0' }, responseHeaders: [], timeoutMs: 30_000,
     onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
