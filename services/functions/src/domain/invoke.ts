@@ -2,6 +2,7 @@
 // in and the response out under the wall-time limit, and log status, duration and console output.
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
+import type { UpstreamResponse } from '@basalt/upstream';
 import type { Redis } from 'ioredis';
 import { BasaltError } from '@basalt/errors';
 import type { Meter } from '@basalt/metering';
@@ -59,7 +60,7 @@ function tryClaims(project: Project, token: string | null): Record<string, unkno
 export interface Invocation {
   status: number;
   headers: [string, string][];
-  body: Readable | null;
+  body: Buffer | Readable | null;
 }
 
 /** The request body as the function will read it, cut off (413) past max bytes. */
@@ -80,7 +81,7 @@ function limitBody(req: IncomingMessage, max: number, deadline: AbortController)
 }
 
 /** The response body streamed on, ended early past max bytes (the head has gone out by then). */
-function capBody(res: IncomingMessage, max: number): Readable {
+function capBody(res: Readable, max: number): Readable {
   let seen = 0;
   const out = new PassThrough();
   res.on('data', (chunk: Buffer) => {
@@ -96,9 +97,10 @@ function capBody(res: IncomingMessage, max: number): Readable {
   return out;
 }
 
-async function readSome(res: IncomingMessage, max: number): Promise<string> {
+async function readSome(res: UpstreamResponse, max: number): Promise<string> {
+  if (res.whole) return res.whole.toString('utf8', 0, max);
   let text = '';
-  for await (const chunk of res) if (text.length < max) text += String(chunk);
+  for await (const chunk of res.stream!) if (text.length < max) text += String(chunk);
   return text.slice(0, max);
 }
 
@@ -200,7 +202,7 @@ export function invoker(d: InvokeDeps) {
         cpuMs,
       }, deadline.signal);
       clearTimeout(timer);
-      const status = res.statusCode ?? 502;
+      const status = res.status;
       const raw = res.headers['x-basalt-logs'];
       const logs = typeof raw === 'string' ? (JSON.parse(decodeURIComponent(raw)) as string[]).join('\n') : '';
       const runtimeError = res.headers['x-basalt-runtime-error'];
@@ -216,7 +218,7 @@ export function invoker(d: InvokeDeps) {
       log(status, logs, status >= 500 ? logs.split('\n').find((l) => l.startsWith('[error]')) ?? null : null);
       const declaredOut = Number(res.headers['content-length'] ?? 0);
       if (declaredOut > d.limits.responseBytes) {
-        res.destroy();
+        res.stream?.destroy();
         release();
         throw fnErrors.tooLarge('response', d.limits.responseBytes);
       }
@@ -225,14 +227,20 @@ export function invoker(d: InvokeDeps) {
         const k = res.rawHeaders[i].toLowerCase();
         if (k !== 'x-basalt-logs' && !DROP.has(k)) out.push([k, res.rawHeaders[i + 1]]);
       }
-      res.once('close', release);
       const empty = req.method === 'HEAD' || status === 204 || status === 304;
-      if (empty) res.resume();
+      // a small answer came whole: the invocation is over
+      if (!res.stream) {
+        release();
+        if (!empty && res.whole!.length > d.limits.responseBytes) throw fnErrors.tooLarge('response', d.limits.responseBytes);
+        return { status, headers: out, body: empty ? null : res.whole };
+      }
+      res.stream.once('close', release);
+      if (empty) res.stream.resume();
       // a declared length within the limit frames the body itself, and goes on to the client (no re-chunking on
       // the way): only a chunked body is counted as it streams
       const framed = res.headers['content-length'] !== undefined;
       if (framed && !empty) out.push(['content-length', String(declaredOut)]);
-      return { status, headers: out, body: empty ? null : framed ? res : capBody(res, d.limits.responseBytes) };
+      return { status, headers: out, body: empty ? null : framed ? res.stream : capBody(res.stream, d.limits.responseBytes) };
     } catch (e) {
       clearTimeout(timer);
       release();

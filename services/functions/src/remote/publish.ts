@@ -2,11 +2,11 @@
 // function is a script there, with the env a local isolate would get (plain_text) and the project's secrets and
 // opted-in service key (secret_text). The upstream call comes before the control-database write, so a refusal
 // is a 502 that changes nothing; invocations are proxied to the operator's dispatch Worker.
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { SecretBox } from '@basalt/crypto';
 import { projectBaseUrl } from '@basalt/http';
 import type { Project } from '@basalt/tenancy';
+import { fromIncoming, type UpstreamResponse } from '@basalt/upstream';
 import type { FunctionsDb } from '../db/functions.js';
 import { functionEnv, openSecrets } from '../domain/env.js';
 import { fnErrors } from '../errors.js';
@@ -120,15 +120,15 @@ export function remotePublisher(d: PublisherDeps) {
       }
     },
     /** How the invoker sends a Cloudflare-target project's invocation: to its dispatch Worker, or null (local). */
-    dispatcher(project: Project, slug: string): ((req: Dispatch, signal: AbortSignal) => Promise<IncomingMessage>) | null {
+    dispatcher(project: Project, slug: string): ((req: Dispatch, signal: AbortSignal) => Promise<UpstreamResponse>) | null {
       const t = remoteTarget(project);
       if (!t) return null;
       return async (req, signal) => {
         const u = new URL(req.url);
         const body = req.body ? await readAll(req.body, signal) : null;
-        return d.api.dispatch(t, scriptName(project.ref, slug), {
+        return fromIncoming(await d.api.dispatch(t, scriptName(project.ref, slug), {
           path: `${u.pathname}${u.search}`, method: req.method, headers: req.headers, body, timeoutMs: DISPATCH_IDLE_MS,
-        }, signal);
+        }, signal));
       };
     },
   };

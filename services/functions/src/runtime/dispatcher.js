@@ -8,6 +8,8 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 
 const PREFIX = 'x-basalt-runtime-';
+/** an entrypoint name no function exports */
+const LOAD_ONLY = '__basalt_load_probe__';
 const relay = (status, code, message) =>
   Response.json({ code, message }, { status, headers: { 'x-relay-error': 'true', 'x-basalt-runtime-error': code } });
 
@@ -31,7 +33,7 @@ export default {
     if (url.pathname === '/__basalt/ping') return new Response('pong');
     const isolate = request.headers.get(`${PREFIX}isolate`);
     const target = request.headers.get(`${PREFIX}url`);
-    if (!isolate || !target) return relay(400, 'bad_dispatch', 'missing isolate id');
+    if (!isolate || (!target && url.pathname !== '/__basalt/load')) return relay(400, 'bad_dispatch', 'missing isolate id');
     const stub = env.LOADER.get(isolate, async () => {
       const r = await env.HOST.fetch(`http://host/code/${encodeURIComponent(isolate)}`, { headers: { [`${PREFIX}token`]: env.TOKEN } });
       if (!r.ok) throw new Error(`code unavailable: ${await r.text()}`);
@@ -45,6 +47,18 @@ export default {
         globalOutbound: ctx.exports.Egress({ props: { isolate } }),
       };
     });
+    if (url.pathname === '/__basalt/load') {
+      // Loads the isolate (its module is evaluated) without running any of its handlers: asking for an
+      // entrypoint it cannot have fails only once the module is up, or with the error that kept it from starting.
+      try {
+        await stub.getEntrypoint(LOAD_ONLY).fetch(new Request('http://load/'));
+      } catch (e) {
+        const message = String(e?.message ?? e);
+        if (message.includes(LOAD_ONLY)) return new Response(null, { status: 204 });
+        return relay(503, 'function_boot_failed', message.replace(/^Failed to start Worker:\s*/, ''));
+      }
+      return relay(500, 'bad_load', 'the isolate exports the load probe');
+    }
     const headers = new Headers(request.headers);
     for (const k of [...headers.keys()]) if (k.startsWith(PREFIX)) headers.delete(k);
     const init = { method: request.method, headers, body: request.body, redirect: 'manual', ...(request.body ? { duplex: 'half' } : {}) };

@@ -21,6 +21,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { send, type UpstreamResponse } from '@basalt/upstream';
 import { egressGuard, type EgressOptions } from './egress.js';
 import { Workerd, type Flight, type KillReason } from './workerd.js';
 
@@ -115,6 +116,8 @@ export class Runtimes {
   readonly #starting = new Map<string, Promise<Workerd>>();
   /** versions that have answered once without harm: only they run beside other projects */
   readonly #proven = new Set<string>();
+  /** versions that answered on probation and are being loaded into their shard meanwhile */
+  readonly #promoting = new Set<string>();
   readonly #suspects = new Set<string>();
   readonly #specs = new Map<string, Spec>();
   readonly #budgets = new Map<string, Budget>();
@@ -155,9 +158,13 @@ export class Runtimes {
   #slotFor(ref: string, version: string): string {
     if (this.#suspects.has(version)) return QUARANTINE;
     if (!this.#proven.has(version)) return PROBATION + ref;
+    return this.#shardOf(ref);
+  }
+
+  #shardOf(ref: string): string {
     let h = 0;
     for (let i = 0; i < ref.length; i++) h = (h * 31 + ref.charCodeAt(i)) | 0;
-    return `shard-${Math.abs(h) % this.o.processes}`;
+    return `${SHARD}${Math.abs(h) % this.o.processes}`;
   }
 
   /** The slot's process, started (once, however many callers wait) when it has none or it died. */
@@ -205,7 +212,7 @@ export class Runtimes {
   }
 
   /** Invokes an isolate: resolves with the response head and its body stream, or rejects with a RuntimeError. */
-  async dispatch(d: Dispatch, signal: AbortSignal): Promise<http.IncomingMessage> {
+  async dispatch(d: Dispatch, signal: AbortSignal): Promise<UpstreamResponse> {
     // the body is kept (up to REPLAY_BYTES) while it streams, so an invocation that never ran can be sent again
     const tap: Tap = { kept: [], bytes: 0, ended: d.body === null };
     try {
@@ -218,7 +225,7 @@ export class Runtimes {
     }
   }
 
-  async #attempt(d: Dispatch, body: Readable | null, signal: AbortSignal, tap?: Tap): Promise<http.IncomingMessage> {
+  async #attempt(d: Dispatch, body: Readable | null, signal: AbortSignal, tap?: Tap): Promise<UpstreamResponse> {
     const version = d.version;
     const w = await this.#slot(this.#slotFor(d.ref, version));
     w.lastUsed = performance.now();
@@ -235,35 +242,36 @@ export class Runtimes {
       if (!w.loaded.has(d.isolate)) this.#releaseSpec(d.isolate);
     };
     try {
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-        const req = http.request({
-          host: '127.0.0.1', port: w.port, method: d.method, path: '/', agent: w.agent, signal,
-          headers: { ...d.headers, 'x-basalt-runtime-token': w.token, 'x-basalt-runtime-isolate': d.isolate, 'x-basalt-runtime-url': d.url },
-        }, resolve);
-        req.on('error', (e) => reject(signal.aborted ? signal.reason : e));
-        if (body) {
-          body.on('error', (e) => req.destroy(e));
-          if (tap) {
-            body.on('data', (c: Buffer) => {
-              tap.bytes += c.length;
-              if (tap.bytes <= REPLAY_BYTES) tap.kept.push(c);
-            });
-            body.once('end', () => {
-              tap.ended = true;
-            });
-          }
-          body.pipe(req);
-        } else req.end();
+      if (body && tap) {
+        body.on('data', (c: Buffer) => {
+          tap.bytes += c.length;
+          if (tap.bytes <= REPLAY_BYTES) tap.kept.push(c);
+        });
+        body.once('end', () => {
+          tap.ended = true;
+        });
+      }
+      const res = await send(w.pool, {
+        method: d.method, path: '/', body, signal,
+        headers: { ...d.headers, 'x-basalt-runtime-token': w.token, 'x-basalt-runtime-isolate': d.isolate, 'x-basalt-runtime-url': d.url },
+      }).catch((e: unknown) => {
+        throw signal.aborted ? signal.reason : e;
       });
       if (res.headers['x-basalt-runtime-error'] === undefined) {
         w.loaded.add(d.isolate);
         this.#released.get(w)?.delete(d.isolate);
       }
-      res.once('end', () => {
-        if (!flight.killed && (res.statusCode ?? 500) < 500) this.#proven.add(version);
-      });
-      res.once('close', done);
-      res.once('error', () => undefined);
+      const ok = () => {
+        if (!flight.killed && res.status < 500) this.#prove(d, w);
+      };
+      if (res.stream) {
+        res.stream.once('end', ok);
+        res.stream.once('close', done);
+        res.stream.once('error', () => undefined);
+      } else {
+        ok();
+        done();
+      }
       if (w.loaded.size > this.o.maxIsolates) this.#recycle(w);
       return res;
     } catch (e) {
@@ -281,6 +289,50 @@ export class Runtimes {
       if (blamed && w.name.startsWith(SHARD)) this.#proven.delete(version);
       else if (blamed) this.#suspects.add(version);
       throw new RuntimeError(why, why === 'crashed' ? `the function runtime stopped: ${(e as Error).message}` : `killed (${why})`, !blamed);
+    }
+  }
+
+  /**
+   * A version that answered without harm may run beside other projects. One proven on probation is first loaded
+   * into its shard (module evaluation only: no request reaches it) while its calls stay on probation, where it is
+   * warm; so moving costs the caller no second cold start. A load that fails or is killed leaves it on probation.
+   */
+  #prove(d: Dispatch, from: Workerd): void {
+    if (this.#proven.has(d.version) || this.#promoting.has(d.version)) return;
+    if (!from.name.startsWith(PROBATION)) return void this.#proven.add(d.version);
+    this.#promoting.add(d.version);
+    void this.#preload(d).then((ok) => {
+      this.#promoting.delete(d.version);
+      if (ok && !this.#suspects.has(d.version)) this.#proven.add(d.version);
+    });
+  }
+
+  async #preload(d: Dispatch): Promise<boolean> {
+    let w: Workerd;
+    try {
+      w = await this.#slot(this.#shardOf(d.ref));
+    } catch {
+      return false;
+    }
+    if (w.loaded.has(d.isolate)) return true;
+    this.#holdSpec(d.isolate, d.spec);
+    // watched like an invocation: a module that loops at start in the shard is caught and blamed
+    const flight: Flight = { isolate: d.isolate, started: performance.now() };
+    w.inflight.add(flight);
+    try {
+      const { status } = await send(w.pool, {
+        method: 'POST', path: '/__basalt/load', body: null,
+        headers: { 'x-basalt-runtime-token': w.token, 'x-basalt-runtime-isolate': d.isolate },
+      });
+      if (status !== 204 || flight.killed) return false;
+      w.loaded.add(d.isolate);
+      if (w.loaded.size > this.o.maxIsolates) this.#recycle(w);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      w.inflight.delete(flight);
+      if (!w.loaded.has(d.isolate)) this.#releaseSpec(d.isolate);
     }
   }
 

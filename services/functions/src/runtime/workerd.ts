@@ -1,5 +1,5 @@
 // One workerd process running the dispatcher worker (dispatcher.js): spawned with a generated config in its own
-// temporary directory, its port read from --control-fd, requests sent over a keep-alive pool. It knows which
+// temporary directory, its port read from --control-fd, requests sent over a keep-alive pool (@basalt/upstream). It knows which
 // isolate ids it has loaded and which invocations are in flight, so the supervisor (runtimes.ts) can blame them
 // when it has to kill the process. workerd enforces no CPU or memory limit itself (see runtimes.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { UpstreamPool } from '@basalt/upstream';
 import workerdPackage from 'workerd';
 
 /** the workerd binary of the `workerd` package (its CJS export's default is the path; a static import, so the build links the package) */
@@ -64,7 +65,8 @@ export class Workerd {
   readonly exited: Promise<number | null>;
   readonly loaded = new Set<string>();
   readonly inflight = new Set<Flight>();
-  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' });
+  /** keep-alive sockets to the dispatcher, set once the process listens */
+  pool!: UpstreamPool;
   port = 0;
   /** performance.now() of the last invocation sent */
   lastUsed = performance.now();
@@ -91,7 +93,7 @@ export class Workerd {
     createInterface({ input: this.#child.stderr! }).on('line', onStderr);
     this.exited = new Promise((resolve) => this.#child.once('exit', (code) => {
       rmSync(this.#dir, { recursive: true, force: true });
-      this.agent.destroy();
+      this.pool?.destroy();
       this.#pingAgent.destroy();
       resolve(code);
     }));
@@ -102,6 +104,7 @@ export class Workerd {
           const ev = JSON.parse(line) as { event?: string; socket?: string; port?: number };
           if (ev.event === 'listen' && ev.socket === 'http' && ev.port) {
             this.port = ev.port;
+            this.pool = new UpstreamPool({ host: '127.0.0.1', port: ev.port });
             resolve();
           }
         } catch {
