@@ -1,23 +1,35 @@
 // bench/storage: in one run, a 256 MB object up and down through the gateway (curl, file to file) against
 // copying the same bytes on local disk (the ceiling: the faster of dd and a one-stream Node copy, per round), the storage service's peak RSS meanwhile, and 4 KB
-// uploads/s (wrk) against listing buckets (one query, the per-request floor).
+// uploads/s (wrk) against listing buckets (one query, the per-request floor); then small reads (small-reads.ts).
 // Targets: download ≥ 50% of the disk ceiling, upload ≥ 30%, peak RSS < 150 MB. Writes bench/results/storage.json.
 //   node --import tsx bench/storage/run.ts
+//   BENCH_ONLY=small node --import tsx bench/storage/run.ts    the small reads alone (the other figures in the file stay)
+//   BENCH_SMALL_CASES=list                                       only those small reads (download, list, asset), to profile one
+//   BENCH_STORAGE_NODE_ARGS="--max-semi-space-size=16"           storage's node flags for this run instead of the fleet's
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
+import { SERVICES } from '@basalt/fleet';
 import { benchFleet, requireTool, writeResults, wrk } from '../lib.js';
+import { smallReads } from './small-reads.js';
 
 const MB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_OBJECT_MB ?? 256) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ONLY_SMALL = process.env.BENCH_ONLY === 'small';
+const resultsFile = fileURLToPath(new URL('../results/storage.json', import.meta.url));
 requireTool('wrk', 'wrk');
 requireTool('curl', 'curl');
 
+// an A/B of the storage service's V8 flags (packages/fleet sets them): BENCH_STORAGE_NODE_ARGS="--max-semi-space-size=16"
+if (process.env.BENCH_STORAGE_NODE_ARGS !== undefined) {
+  SERVICES.find((s) => s.name === 'storage')!.nodeArgs = process.env.BENCH_STORAGE_NODE_ARGS.split(' ').filter(Boolean);
+}
 const work = mkdtempSync(join(tmpdir(), 'basalt-bench-storage-'));
 const bench = await benchFleet('storage', ['platform', 'gateway', 'storage'], { STORAGE_FS_ROOT: join(work, 'root') });
 
@@ -45,7 +57,24 @@ try {
   }
   const pid = bench.fleet.processes.get('storage')!.pid!;
   const idleRss = rssOf(pid);
+  // the large transfers first, on a fresh process, as before the small reads were added
+  const large = ONLY_SMALL ? null : await transfers(p.ref, base, auth, pid, idleRss);
+  const small = await smallReads({
+    gatewayUrl: bench.fleet.gatewayUrl!, storageUrl: bench.fleet.urls.storage, ref: p.ref, auth, work, seconds: SECONDS, cases: process.env.BENCH_SMALL_CASES?.split(','),
+    pids: { storage: pid, gateway: bench.fleet.processes.get('gateway')!.pid! },
+  });
+  process.stderr.write(`${JSON.stringify(small, null, 2)}\n`);
+  // a small-only run keeps the large-transfer figures of the last full run
+  const previous: Record<string, unknown> = large ?? (existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {});
+  delete previous.at;
+  process.stderr.write(`written to ${writeResults('storage', { ...previous, small_reads: small })}\n`);
+} finally {
+  await bench.stop();
+  rmSync(work, { recursive: true, force: true });
+}
 
+/** The 256 MB transfers against the disk, then 4 KB uploads against listing buckets. */
+async function transfers(ref: string, base: string, auth: Record<string, string>, pid: number, idleRss: number) {
   const src = join(work, 'object.bin');
   const block = randomBytes(MB);
   writeFileSync(src, Buffer.alloc(0));
@@ -92,7 +121,7 @@ local body = string.rep("x", 4096)
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("POST", "/project/${p.ref}/storage/v1/object/small/" .. math.random(1, 1000000000) .. "-" .. n .. ".bin", nil, body)
+  return wrk.format("POST", "/project/${ref}/storage/v1/object/small/" .. math.random(1, 1000000000) .. "-" .. n .. ".bin", nil, body)
 end
 `);
   const headers = { ...auth, 'content-type': 'application/octet-stream' };
@@ -122,10 +151,7 @@ end
     targets: { download_ratio_vs_disk: '>= 0.5', upload_ratio_vs_disk: '>= 0.3', storage_peak_rss_mb: '< 150' },
   };
   process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
-  process.stderr.write(`written to ${writeResults('storage', { rounds: { dd: copy, node_copy: nodeCopy, up, down }, small, floor, summary })}\n`);
-} finally {
-  await bench.stop();
-  rmSync(work, { recursive: true, force: true });
+  return { rounds: { dd: copy, node_copy: nodeCopy, up, down }, small, floor, summary };
 }
 
 function wrkScript(url: string, script: string, headers: Record<string, string>) {

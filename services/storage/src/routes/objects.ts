@@ -114,7 +114,9 @@ export const callerObjectRoutes = ({ objects, signedUploadExpires }: ObjectRoute
   }),
   defineRoute({
     method: 'POST', url: '/object/list/*', schema: { body: JsonObject },
-    handler: (req) => objects(req.storage.project).list(req.storage.caller, wildcardSegments(req).join('/'), req.body),
+    // the page comes as JSON text (listing.ts), sent as it is
+    handler: async (req, reply) =>
+      reply.type('application/json; charset=utf-8').send(await objects(req.storage.project).list(req.storage.caller, wildcardSegments(req).join('/'), req.body)),
   }),
   defineRoute({
     method: 'POST', url: '/object/list-v2/*', schema: { body: JsonObject },
