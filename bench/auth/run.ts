@@ -2,13 +2,16 @@
 // the same machine, token refreshes/s (each connection rotates its own chain), and GET /user/s — in one run,
 // against a fleet (platform, gateway, auth) started here on a throwaway control database.
 // Writes bench/results/auth.json.   node --import tsx bench/auth/run.ts
+// BENCH_SECONDS (default 10) sets each run's length; BENCH_ONLY=refresh,user runs only those parts (of signin,
+// refresh, user, direct), for quick A/B runs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { ROOT } from '@basalt/fleet';
-import { benchFleet, requireTool, toMs, writeResults, type WrkResult } from '../lib.js';
+import { benchFleet, projectDatabaseUrl, requireTool, toMs, writeResults, type WrkResult } from '../lib.js';
 
 // bcrypt is the auth service's dependency; load the very same build it uses.
 const bcrypt = createRequire(join(ROOT, 'services/auth/package.json'))('bcrypt') as {
@@ -18,8 +21,35 @@ const bcrypt = createRequire(join(ROOT, 'services/auth/package.json'))('bcrypt')
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const COST = 10;
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'signin,refresh,user,direct').split(',').map((x) => x.trim()));
 requireTool('wrk', 'wrk');
 
+/** CPU microseconds (user + system) a process has used so far; 0 once it is gone. */
+function cpuMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU per request by process over `run`: auth, gateway, Redis, and Postgres as every backend connected to the
+ * project database plus the WAL writer (the commits' flushes), whatever else the machine runs meanwhile.
+ */
+async function cpuPerRequest(pids: { auth: number; gateway: number; redis: number }, projectDb: pg.Client, run: () => WrkResult) {
+  const pgPids = async () => (await projectDb.query<{ pid: number }>(
+    `select pid from pg_stat_activity where datname = current_database() or backend_type = 'walwriter'`)).rows.map((r) => r.pid);
+  const before = new Map([...Object.entries(pids), ...(await pgPids()).map((p) => [`pg${p}`, p] as const)].map(([k, p]) => [k, { pid: p, us: cpuMicros(p) }]));
+  const result = run();
+  for (const p of await pgPids()) if (!before.has(`pg${p}`)) before.set(`pg${p}`, { pid: p, us: 0 });
+  const per = (used: number) => Math.round(used / (result.requests || 1));
+  const used = (k: string) => cpuMicros(before.get(k)!.pid) - before.get(k)!.us;
+  const postgres = [...before.keys()].filter((k) => k.startsWith('pg')).reduce((n, k) => n + used(k), 0);
+  return { result, cpu_us_per_request: { postgres: per(postgres), auth: per(used('auth')), gateway: per(used('gateway')), redis: per(used('redis')) } };
+}
 
 /** wrk with a Lua script; -t = -c so each thread owns one connection (and, for refresh, one token chain). */
 function wrkScript(url: string, script: string, connections: number, seconds: number): WrkResult {
@@ -30,6 +60,7 @@ function wrkScript(url: string, script: string, connections: number, seconds: nu
   const pick = (re: RegExp) => re.exec(out)?.[1] ?? '';
   return {
     rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
+    requests: Number(pick(/(\d+) requests in /) || 0),
     p50_ms: toMs(pick(/\s50%\s+(\S+)/)),
     p99_ms: toMs(pick(/\s99%\s+(\S+)/)),
     errors: Number(pick(/Non-2xx or 3xx responses: (\d+)/) || 0),
@@ -70,55 +101,80 @@ try {
   const email = 'bench@example.com';
   const first = await call('/signup', { email, password: 'bench-password-1' });
 
-  const hash = await bcrypt.hash('bench-password-1', COST);
-  const ceiling = await bcryptCeiling(hash, Math.max(3, SECONDS / 2));
-  process.stderr.write(`bcrypt.compare ceiling (cost ${COST}): ${ceiling.toFixed(1)}/s\n`);
+  let ceiling = NaN;
+  let signIn: WrkResult | null = null;
+  if (ONLY.has('signin')) {
+    const hash = await bcrypt.hash('bench-password-1', COST);
+    ceiling = await bcryptCeiling(hash, Math.max(3, SECONDS / 2));
+    process.stderr.write(`bcrypt.compare ceiling (cost ${COST}): ${ceiling.toFixed(1)}/s\n`);
+    const signInScript = `wrk.method = "POST"; wrk.headers = ${headerLua(headers)}; wrk.body = ${lua(JSON.stringify({ email, password: 'bench-password-1' }))}`;
+    wrkScript(`${authUrl}/token?grant_type=password`, signInScript, 4, 2);
+    signIn = wrkScript(`${authUrl}/token?grant_type=password`, signInScript, 8, SECONDS);
+    process.stderr.write(`sign-ins ${signIn.rps.toFixed(1)}/s p50 ${signIn.p50_ms} ms errors ${signIn.errors}\n`);
+  }
 
-  const signInScript = `wrk.method = "POST"; wrk.headers = ${headerLua(headers)}; wrk.body = ${lua(JSON.stringify({ email, password: 'bench-password-1' }))}`;
-  wrkScript(`${authUrl}/token?grant_type=password`, signInScript, 4, 2);
-  const signIn = wrkScript(`${authUrl}/token?grant_type=password`, signInScript, 8, SECONDS);
-  process.stderr.write(`sign-ins ${signIn.rps.toFixed(1)}/s p50 ${signIn.p50_ms} ms errors ${signIn.errors}\n`);
+  let refresh: WrkResult | null = null;
+  let refreshCpu: Record<string, number> | null = null;
+  if (ONLY.has('refresh')) {
+    const CONNS = 16;
+    const chains: string[] = [];
+    for (let i = 0; i < CONNS; i++) chains.push((await call('/token?grant_type=password', { email, password: 'bench-password-1' })).refresh_token);
+    const refreshScript = `
+      local tokens = {${chains.map(lua).join(',')}}
+      local n = 0
+      function setup(thread) n = n + 1; thread:set("token", tokens[n]) end
+      function request()
+        return wrk.format("POST", nil, ${headerLua(headers)}, '{"refresh_token":"' .. token .. '"}')
+      end
+      function response(status, hdrs, body)
+        local t = body:match('"refresh_token":"([^"]+)"')
+        if t then token = t end
+      end`;
+    const projectDb = new pg.Client({ connectionString: await projectDatabaseUrl(bench.databaseUrl, project.ref) });
+    await projectDb.connect();
+    try {
+      const redisPid = Number(execFileSync('sh', ['-c', 'pidof redis-server || echo 0'], { encoding: 'utf8' }).trim().split(' ')[0]);
+      const pids = { auth: fleet.processes.get('auth')!.pid!, gateway: fleet.processes.get('gateway')!.pid!, redis: redisPid };
+      const measured = await cpuPerRequest(pids, projectDb, () => wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript, CONNS, SECONDS));
+      refresh = measured.result;
+      refreshCpu = measured.cpu_us_per_request;
+    } finally {
+      await projectDb.end();
+    }
+    process.stderr.write(`refreshes ${refresh.rps.toFixed(0)}/s p50 ${refresh.p50_ms} ms errors ${refresh.errors}; CPU µs per refresh ${JSON.stringify(refreshCpu)}\n`);
+  }
 
-  const CONNS = 16;
-  const chains: string[] = [];
-  for (let i = 0; i < CONNS; i++) chains.push((await call('/token?grant_type=password', { email, password: 'bench-password-1' })).refresh_token);
-  const refreshScript = `
-    local tokens = {${chains.map(lua).join(',')}}
-    local n = 0
-    function setup(thread) n = n + 1; thread:set("token", tokens[n]) end
-    function request()
-      return wrk.format("POST", nil, ${headerLua(headers)}, '{"refresh_token":"' .. token .. '"}')
-    end
-    function response(status, hdrs, body)
-      local t = body:match('"refresh_token":"([^"]+)"')
-      if t then token = t end
-    end`;
-  const refresh = wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript, CONNS, SECONDS);
-  process.stderr.write(`refreshes ${refresh.rps.toFixed(0)}/s p50 ${refresh.p50_ms} ms errors ${refresh.errors}\n`);
-
-  const userScript = `wrk.method = "GET"; wrk.headers = ${headerLua({ apikey: project.anon_key, authorization: `Bearer ${first.access_token}` })}`;
-  wrkScript(`${authUrl}/user`, userScript, 8, 2);
-  const getUser = wrkScript(`${authUrl}/user`, userScript, 32, SECONDS);
-  process.stderr.write(`GET /user ${getUser.rps.toFixed(0)}/s p50 ${getUser.p50_ms} ms errors ${getUser.errors}\n`);
+  let getUser: WrkResult | null = null;
+  if (ONLY.has('user')) {
+    const userScript = `wrk.method = "GET"; wrk.headers = ${headerLua({ apikey: project.anon_key, authorization: `Bearer ${first.access_token}` })}`;
+    wrkScript(`${authUrl}/user`, userScript, 8, 2);
+    getUser = wrkScript(`${authUrl}/user`, userScript, 32, SECONDS);
+    process.stderr.write(`GET /user ${getUser.rps.toFixed(0)}/s p50 ${getUser.p50_ms} ms errors ${getUser.errors}\n`);
+  }
   // The same request straight to the auth process (as the gateway forwards it), and the auth process's bare
   // /health: what the gateway hop costs, and what an Express process does on this machine with no work at all.
-  const direct = `${fleet.urls.auth}/auth/v1/user`;
-  const directScript = `wrk.method = "GET"; wrk.headers = ${headerLua({ apikey: project.anon_key, authorization: `Bearer ${first.access_token}`, 'x-basalt-ref': project.ref })}`;
-  const getUserDirect = wrkScript(direct, directScript, 32, SECONDS);
-  const healthDirect = wrkScript(`${fleet.urls.auth}/health`, 'wrk.method = "GET"', 32, Math.max(3, SECONDS / 2));
-  process.stderr.write(`GET /user direct ${getUserDirect.rps.toFixed(0)}/s, /health direct ${healthDirect.rps.toFixed(0)}/s\n`);
+  let getUserDirect: WrkResult | null = null;
+  let healthDirect: WrkResult | null = null;
+  if (ONLY.has('direct')) {
+    const direct = `${fleet.urls.auth}/auth/v1/user`;
+    const directScript = `wrk.method = "GET"; wrk.headers = ${headerLua({ apikey: project.anon_key, authorization: `Bearer ${first.access_token}`, 'x-basalt-ref': project.ref })}`;
+    getUserDirect = wrkScript(direct, directScript, 32, SECONDS);
+    healthDirect = wrkScript(`${fleet.urls.auth}/health`, 'wrk.method = "GET"', 32, Math.max(3, SECONDS / 2));
+    process.stderr.write(`GET /user direct ${getUserDirect.rps.toFixed(0)}/s, /health direct ${healthDirect.rps.toFixed(0)}/s\n`);
+  }
 
   const summary = {
     cores: availableParallelism(),
     bcrypt_cost: COST,
-    bcrypt_compare_ceiling_per_s: +ceiling.toFixed(1),
-    sign_ins_per_s: +signIn.rps.toFixed(1),
-    sign_in_vs_ceiling: +(signIn.rps / ceiling).toFixed(3),
-    refreshes_per_s: Math.round(refresh.rps),
-    get_user_per_s: Math.round(getUser.rps),
-    get_user_direct_per_s: Math.round(getUserDirect.rps),
-    health_direct_per_s: Math.round(healthDirect.rps),
-    targets: { sign_in_vs_ceiling: '>= 0.8', refreshes_per_s: '>= 2000', get_user_per_s: '>= 2000' },
+    bcrypt_compare_ceiling_per_s: signIn ? +ceiling.toFixed(1) : null,
+    sign_ins_per_s: signIn ? +signIn.rps.toFixed(1) : null,
+    sign_in_vs_ceiling: signIn ? +(signIn.rps / ceiling).toFixed(3) : null,
+    refreshes_per_s: refresh ? Math.round(refresh.rps) : null,
+    refresh_cpu_us_per_request: refreshCpu,
+    get_user_per_s: getUser ? Math.round(getUser.rps) : null,
+    get_user_direct_per_s: getUserDirect ? Math.round(getUserDirect.rps) : null,
+    health_direct_per_s: healthDirect ? Math.round(healthDirect.rps) : null,
+    targets: { sign_in_vs_ceiling: '>= 0.8', refreshes_per_s: '>= 2000', get_user_per_s: '>= 4000' },
   };
   process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.stderr.write(`written to ${writeResults('auth', { seconds: SECONDS, results: { signIn, refresh, getUser, getUserDirect, healthDirect }, summary })}\n`);

@@ -1,5 +1,5 @@
 // SQL of sessions and their refresh-token chains. Refresh tokens are stored as SHA-256 hashes.
-import { selectUser, type Db, type UserRow } from './users.js';
+import { selectUser, userFromJson, type Db, type UserRow } from './users.js';
 
 export interface SessionRow {
   id: string;
@@ -29,7 +29,8 @@ const amrOf = (session: string) => `coalesce((select json_agg(json_build_object(
 // the two never deadlock), revoke the presented token only if it is still active, add the child, touch the
 // session, and return the user, session and amr for the new access token. The revoking UPDATE re-reads the
 // token's newest version, so of two racing refreshes exactly one revokes it; the other gets no row and takes the
-// locking path. So does every other case (unknown, revoked, expired session, deleted or banned user).
+// locking path. So does every other case (unknown, revoked, expired session, deleted or banned user). The row
+// comes back as one json column (see userFromJson).
 const ROTATE_ACTIVE = {
   name: 'auth_rotate_active_refresh',
   text: `with presented as (
@@ -42,17 +43,16 @@ const ROTATE_ACTIVE = {
     child as (insert into auth.refresh_tokens (token, user_id, session_id, parent, sealed) select $2, user_id, session_id, $1, $3 from revoked),
     touched as (update auth.sessions set refreshed_at = now(), updated_at = now() where id = (select session_id from revoked)
        returning id, aal, user_id)
-    ${selectUser(`, t.id as session_id, t.aal as session_aal, ${amrOf('t.id')} as amr`, 'touched t join auth.users u on u.id = t.user_id')}`,
+    select row_to_json(r) as r from (
+      ${selectUser(`, t.id as session_id, t.aal as session_aal, ${amrOf('t.id')} as amr`, 'touched t join auth.users u on u.id = t.user_id')}) r`,
 };
 
 export const sessionsDb = {
   /** One round trip for an active token (see ROTATE_ACTIVE); null sends the caller down the locking path. */
   async rotateActive(db: Db, r: { hash: string; childHash: string; sealed: string }): Promise<{ user: UserRow; session: { id: string; aal: string }; amr: Amr } | null> {
-    const { rows } = await db.query<UserRow & { session_id: string; session_aal: string; amr: Amr }>({
-      ...ROTATE_ACTIVE, values: [r.hash, r.childHash, r.sealed],
-    });
+    const { rows } = await db.query<{ r: Record<string, unknown> }>({ ...ROTATE_ACTIVE, values: [r.hash, r.childHash, r.sealed] });
     if (!rows[0]) return null;
-    const { session_id: id, session_aal: aal, amr, ...user } = rows[0];
+    const { session_id: id, session_aal: aal, amr, ...user } = userFromJson<{ session_id: string; session_aal: string; amr: Amr }>(rows[0].r);
     return { user, session: { id, aal }, amr };
   },
 
