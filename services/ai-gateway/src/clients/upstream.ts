@@ -1,7 +1,8 @@
 // Calls to model providers, always through the egress policy (an operator allows a local model host with
 // BASALT_EGRESS_ALLOW). OpenAI-format base URLs include /v1 (as the openai SDK's do), Anthropic's do not.
-import { EgressError, egressRequest, type EgressPolicy } from '@basalt/egress';
+import { EgressError, type EgressPolicy } from '@basalt/egress';
 import type { Provider } from '../domain/routing.js';
+import { http1Client } from './http1.js';
 
 export type UpstreamCall = 'chat' | 'embeddings' | 'responses' | 'messages' | 'count_tokens';
 
@@ -24,7 +25,7 @@ export interface UpstreamOptions {
   anthropicBeta?: string;
 }
 
-/** A provider's answer, read as a node stream (no web streams on the hot path). */
+/** A provider's answer; its body is read as it arrives (no web streams on the hot path). */
 export interface UpstreamResponse {
   status: number;
   header(name: string): string | null;
@@ -42,6 +43,7 @@ export class UpstreamFailure extends Error {
 }
 
 export function upstreamClient(policy: EgressPolicy) {
+  const request = http1Client(policy);
   return async function send(p: Provider, call: UpstreamCall, body: unknown, o: UpstreamOptions): Promise<UpstreamResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: call === 'count_tokens' ? 'application/json' : 'application/json, text/event-stream', 'x-request-id': o.requestId };
     if (p.type === 'anthropic') {
@@ -50,10 +52,10 @@ export function upstreamClient(policy: EgressPolicy) {
       if (o.anthropicBeta) headers['anthropic-beta'] = o.anthropicBeta;
     } else if (p.apiKey) headers.authorization = `Bearer ${p.apiKey}`;
     try {
-      const r = await egressRequest(`${p.baseUrl}${PATHS[call]}`, {
-        method: 'POST', headers, body: JSON.stringify(body), policy, signal: o.signal, timeoutMs: p.timeoutMs ?? o.timeoutMs, redirect: 'manual',
+      const r = await request({
+        url: new URL(`${p.baseUrl}${PATHS[call]}`), headers, body: Buffer.from(JSON.stringify(body)), signal: o.signal, timeoutMs: p.timeoutMs ?? o.timeoutMs,
       });
-      return { status: r.status, header: r.header, text: r.text, body: r.res, discard: () => void r.res.resume() };
+      return { status: r.status, header: r.header, text: () => r.body.text(), body: r.body, discard: () => r.body.discard() };
     } catch (e) {
       if (e instanceof EgressError) throw new UpstreamFailure('refused', e.message);
       const message = (e as Error).message ?? String(e);

@@ -1,0 +1,204 @@
+// A pooled keep-alive HTTP/1.1 client for model calls, under the egress policy: each request's host is resolved
+// and checked (resolveAllowed) and the connection pinned to the checked address, as @basalt/egress does. It is
+// node:http's ClientRequest/IncomingMessage/Agent and egressRequest's wrapper that it replaces: on a fast
+// provider they cost more CPU than the rest of a model call. Redirects are never followed (model APIs send none).
+import net from 'node:net';
+import tls from 'node:tls';
+import { EgressError, resolveAllowed, type EgressPolicy } from '@basalt/egress';
+import { ChunkedDecoder, parseHead, type ResponseHead } from '@basalt/upstream';
+import { ResponseBody } from './http1-body.js';
+
+export interface Http1Request {
+  url: URL;
+  /** lower-case names; host, content-length and connection are set here */
+  headers: Record<string, string>;
+  body: Buffer;
+  signal: AbortSignal;
+  /** until the response headers, then the longest silence while the body streams */
+  timeoutMs: number;
+}
+
+export interface Http1Response {
+  status: number;
+  header(name: string): string | null;
+  body: ResponseBody;
+}
+
+const INVALID_HEADER = /[\r\n\0]/;
+// below Node's default keepAliveTimeout (5 s), so a local provider never closes a socket as we reuse it
+const IDLE_MS = 4_000;
+const MAX_IDLE_PER_HOST = 256;
+
+export function http1Client(policy: EgressPolicy) {
+  const idle = new Map<string, net.Socket[]>();
+
+  function connect(url: URL, address: string, key: string): net.Socket {
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const socket = url.protocol === 'https:'
+      ? tls.connect({ host: address, port, servername: net.isIP(url.hostname.replace(/^\[|\]$/g, '')) ? undefined : url.hostname, ALPNProtocols: ['http/1.1'] })
+      : net.connect({ host: address, port });
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined); // reported through the exchange that owns the socket (its 'close')
+    const forget = () => {
+      const list = idle.get(key);
+      const i = list?.indexOf(socket) ?? -1;
+      if (i >= 0) list!.splice(i, 1);
+      return i >= 0;
+    };
+    socket.on('close', forget);
+    // an idle pooled socket is closed by us (IDLE_MS); a socket in use has its exchange's own timeout
+    socket.on('timeout', () => forget() && socket.destroy());
+    return socket;
+  }
+
+  function release(key: string, socket: net.Socket): void {
+    const list = idle.get(key) ?? [];
+    if (socket.destroyed || list.length >= MAX_IDLE_PER_HOST) return void socket.destroy();
+    socket.setTimeout(IDLE_MS);
+    list.push(socket);
+    idle.set(key, list);
+  }
+
+  function acquire(key: string): net.Socket | null {
+    const list = idle.get(key);
+    while (list?.length) {
+      const socket = list.pop()!;
+      if (!socket.destroyed && socket.readable && socket.writable) {
+        socket.setTimeout(0);
+        return socket;
+      }
+    }
+    return null;
+  }
+
+  return async function request(r: Http1Request): Promise<Http1Response> {
+    if (r.url.protocol !== 'http:' && r.url.protocol !== 'https:') throw new EgressError(`Outbound requests over ${r.url.protocol} are not allowed`);
+    const host = r.url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(r.url.port || (r.url.protocol === 'https:' ? 443 : 80));
+    const to = await resolveAllowed(host, port, policy);
+    if (r.signal.aborted) throw r.signal.reason;
+    let head = `POST ${r.url.pathname}${r.url.search} HTTP/1.1\r\nhost: ${r.url.host}\r\ncontent-length: ${r.body.length}\r\nconnection: keep-alive\r\n`;
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (INVALID_HEADER.test(value)) throw new Error(`invalid value in the ${name} header`);
+      head += `${name}: ${value}\r\n`;
+    }
+    const key = `${r.url.protocol}//${r.url.host}@${to.address}`;
+    const pooled = acquire(key);
+    return exchange(pooled ?? connect(r.url, to.address, key), pooled !== null, `${head}\r\n`, r, {
+      release: (s) => release(key, s),
+      fresh: () => connect(r.url, to.address, key),
+    });
+  };
+}
+
+interface Sockets {
+  release: (s: net.Socket) => void;
+  fresh: () => net.Socket;
+}
+
+/** One request on `socket`; a reused socket the provider had just closed is retried once on a fresh one. */
+function exchange(socket: net.Socket, reused: boolean, head: string, r: Http1Request, sockets: Sockets): Promise<Http1Response> {
+  return new Promise((resolve, reject) => {
+    let buf: Buffer | null = null;
+    let body: ResponseBody | null = null;
+    let decoder: ChunkedDecoder | null = null;
+    let left = -1; // content-length still to read; -1 while chunked or until close
+    let keepAlive = true;
+    let gotBytes = false;
+    let settled = false;
+    let lastError: Error | null = null;
+
+    const cleanup = () => {
+      clearTimeout(deadline);
+      r.signal.removeEventListener('abort', onAbort);
+      socket.off('data', onData).off('close', onClose).off('error', onError).off('timeout', onIdle);
+      socket.setTimeout(0);
+      socket.resume(); // paused for a lagging reader, it must not go back to the pool paused
+    };
+    const fail = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      if (body) body.fail(err);
+      else if (!settled) reject(err);
+      settled = true;
+    };
+    const complete = () => {
+      cleanup();
+      body!.end();
+      if (keepAlive) sockets.release(socket);
+      else socket.destroy();
+    };
+    const onAbort = () => fail(r.signal.reason instanceof Error ? r.signal.reason : new Error('outbound request aborted'));
+    const onError = (err: Error) => void (lastError = err);
+    const onIdle = () => fail(new Error(`outbound request to ${r.url.host} timed out`));
+    const onClose = () => {
+      if (!gotBytes && reused && !settled) {
+        cleanup();
+        settled = true;
+        return void exchange(sockets.fresh(), false, head, r, sockets).then(resolve, reject);
+      }
+      if (body && left === -1 && !decoder) return complete(); // a body framed by the connection's end
+      fail(lastError ?? new Error('socket hang up'));
+    };
+    const onBody = (data: Buffer) => {
+      if (decoder) {
+        let done: boolean;
+        try {
+          done = decoder.push(data, (payload) => body!.push(payload));
+        } catch (e) {
+          return fail(e as Error);
+        }
+        if (done) complete();
+      } else if (left === -1) body!.push(data);
+      else {
+        const take = Math.min(left, data.length);
+        if (take > 0) body!.push(data.subarray(0, take));
+        left -= take;
+        if (left === 0) complete();
+      }
+    };
+    const onHead = (parsed: ResponseHead, rest: Buffer) => {
+      const { status } = parsed;
+      if (status >= 100 && status < 200) return rest.length ? onData(rest) : undefined; // 100 Continue
+      const headers = new Map<string, string>();
+      for (let k = 0; k < parsed.fields.length; k += 2) {
+        const name = parsed.fields[k].trim().toLowerCase();
+        const had = headers.get(name);
+        headers.set(name, had === undefined ? parsed.fields[k + 1] : `${had}, ${parsed.fields[k + 1]}`);
+      }
+      keepAlive = parsed.keepAlive;
+      if (parsed.chunked) decoder = new ChunkedDecoder();
+      else if (parsed.length >= 0) left = parsed.length;
+      else keepAlive = false;
+      clearTimeout(deadline);
+      socket.setTimeout(r.timeoutMs);
+      body = new ResponseBody(socket, () => fail(new Error('response body dropped')));
+      settled = true;
+      resolve({ status, header: (name) => headers.get(name.toLowerCase()) ?? null, body });
+      if (left === 0 || status === 204 || status === 304) complete();
+      else if (rest.length) onBody(rest);
+    };
+    const onData = (chunk: Buffer) => {
+      gotBytes = true;
+      if (body) return onBody(chunk);
+      buf = buf ? Buffer.concat([buf, chunk]) : chunk;
+      let got: ReturnType<typeof parseHead>;
+      try {
+        got = parseHead(buf);
+      } catch (e) {
+        return fail(e as Error);
+      }
+      if (!got) return;
+      buf = null;
+      onHead(got.head, got.rest);
+    };
+
+    const deadline = setTimeout(() => fail(new Error(`outbound request timed out after ${r.timeoutMs} ms`)), r.timeoutMs);
+    r.signal.addEventListener('abort', onAbort, { once: true });
+    socket.on('data', onData).on('close', onClose).on('error', onError).on('timeout', onIdle);
+    socket.cork();
+    socket.write(head, 'latin1');
+    socket.write(r.body);
+    socket.uncork();
+  });
+}
