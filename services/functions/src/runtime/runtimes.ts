@@ -199,14 +199,14 @@ export class Runtimes {
       this.o.onEvent('workerd exited', { process: name, pid: w.pid, code, reason: w.killedFor ?? 'crashed', running: w.killedFor ? w.blamed : [...w.inflight].map((f) => f.isolate) });
       // a shard or quarantine restarts at once (not on the next invocation) so its other tenants find it warm;
       // a probation process on the next invocation of its project
-      if (w.port && this.#slots.get(name) === w) {
+      if (w.listening && this.#slots.get(name) === w) {
         this.#slots.delete(name);
         if (!name.startsWith(PROBATION)) void this.#slot(name).catch(() => undefined);
       }
     });
     return w.ready.then(() => {
       this.#slots.set(name, w);
-      this.o.onEvent('workerd started', { process: name, pid: w.pid, port: w.port });
+      this.o.onEvent('workerd started', { process: name, pid: w.pid });
       return w;
     });
   }
@@ -367,7 +367,7 @@ export class Runtimes {
     const now = performance.now();
     const memory = ++this.#ticks % 4 === 0;
     for (const w of this.#all()) {
-      if (!w.port || w.killedFor) continue;
+      if (!w.listening || w.killedFor) continue;
       if (w.name.startsWith(PROBATION) && w.inflight.size === 0 && now - w.lastUsed > this.o.probationIdleMs) {
         this.#slots.delete(w.name);
         w.killedFor = 'shutdown';

@@ -1,7 +1,7 @@
 // One workerd process running the dispatcher worker (dispatcher.js): spawned with a generated config in its own
-// temporary directory, its port read from --control-fd, requests sent over a keep-alive pool (@basalt/upstream). It knows which
-// isolate ids it has loaded and which invocations are in flight, so the supervisor (runtimes.ts) can blame them
-// when it has to kill the process. workerd enforces no CPU or memory limit itself (see runtimes.ts).
+// temporary directory, listening on a Unix socket there (--control-fd says when; cheaper per call than loopback
+// TCP), invocations sent over a keep-alive pool (@basalt/upstream). It knows which isolate ids it has loaded and
+// which invocations are in flight, so the supervisor (runtimes.ts) can blame them when it has to kill the process. workerd enforces no CPU or memory limit itself (see runtimes.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -19,7 +19,7 @@ const SETPRIV = '/usr/bin/setpriv';
 /** USER_HZ of /proc/<pid>/stat times: 100 on Linux */
 const CLOCK_TICKS = 100;
 
-const config = (hostPort: number, token: string) => `using Workerd = import "/workerd/workerd.capnp";
+const config = (hostPort: number, token: string, socketPath: string) => `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "dispatcher", worker = (
@@ -35,7 +35,7 @@ const config :Workerd.Config = (
     (name = "host", external = (address = "127.0.0.1:${hostPort}", http = ())),
     (name = "nowhere", network = (allow = [])),
   ],
-  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "dispatcher")],
+  sockets = [(name = "http", address = "unix:${socketPath}", http = (), service = "dispatcher")],
 );
 `;
 
@@ -65,9 +65,10 @@ export class Workerd {
   readonly exited: Promise<number | null>;
   readonly loaded = new Set<string>();
   readonly inflight = new Set<Flight>();
-  /** keep-alive sockets to the dispatcher, set once the process listens */
-  pool!: UpstreamPool;
-  port = 0;
+  /** keep-alive sockets to the dispatcher */
+  readonly pool: UpstreamPool;
+  /** the dispatcher listens on its socket */
+  listening = false;
   /** performance.now() of the last invocation sent */
   lastUsed = performance.now();
   killedFor: KillReason | null = null;
@@ -79,12 +80,15 @@ export class Workerd {
   pingCpu = 0;
   readonly #child: ChildProcess;
   readonly #dir: string;
+  readonly #socket: string;
   readonly #pingAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
   constructor(readonly name: string, hostPort: number, readonly token: string, onStderr: (line: string) => void) {
     this.#dir = mkdtempSync(join(tmpdir(), 'basalt-workerd-'));
     writeFileSync(join(this.#dir, 'dispatcher.js'), DISPATCHER);
-    writeFileSync(join(this.#dir, 'config.capnp'), config(hostPort, token));
+    this.#socket = join(this.#dir, 'http.sock');
+    this.pool = new UpstreamPool({ path: this.#socket });
+    writeFileSync(join(this.#dir, 'config.capnp'), config(hostPort, token, this.#socket));
     const args = ['serve', '--experimental', '--control-fd=3', join(this.#dir, 'config.capnp')];
     const pdeath = process.platform === 'linux' && existsSync(SETPRIV);
     this.#child = spawn(pdeath ? SETPRIV : WORKERD_BIN, pdeath ? ['--pdeathsig', 'KILL', WORKERD_BIN, ...args] : args, {
@@ -93,7 +97,7 @@ export class Workerd {
     createInterface({ input: this.#child.stderr! }).on('line', onStderr);
     this.exited = new Promise((resolve) => this.#child.once('exit', (code) => {
       rmSync(this.#dir, { recursive: true, force: true });
-      this.pool?.destroy();
+      this.pool.destroy();
       this.#pingAgent.destroy();
       resolve(code);
     }));
@@ -101,10 +105,9 @@ export class Workerd {
       const lines = createInterface({ input: this.#child.stdio[3] as NodeJS.ReadableStream });
       lines.on('line', (line) => {
         try {
-          const ev = JSON.parse(line) as { event?: string; socket?: string; port?: number };
-          if (ev.event === 'listen' && ev.socket === 'http' && ev.port) {
-            this.port = ev.port;
-            this.pool = new UpstreamPool({ host: '127.0.0.1', port: ev.port });
+          const ev = JSON.parse(line) as { event?: string; socket?: string };
+          if (ev.event === 'listen' && ev.socket === 'http') {
+            this.listening = true;
             resolve();
           }
         } catch {
@@ -142,7 +145,7 @@ export class Workerd {
   /** Resolves true when the dispatcher answers within ms: its one thread is not stuck in some isolate's loop. */
   ping(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: this.port, path: '/__basalt/ping', agent: this.#pingAgent, headers: { 'x-basalt-runtime-token': this.token } }, (res) => {
+      const req = http.get({ socketPath: this.#socket, path: '/__basalt/ping', agent: this.#pingAgent, headers: { 'x-basalt-runtime-token': this.token } }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode === 200));
       });
