@@ -167,10 +167,15 @@ export class Runtimes {
     return `${SHARD}${Math.abs(h) % this.o.processes}`;
   }
 
+  #running(name: string): Workerd | undefined {
+    const w = this.#slots.get(name);
+    return w && w.alive && !w.killedFor ? w : undefined;
+  }
+
   /** The slot's process, started (once, however many callers wait) when it has none or it died. */
   #slot(name: string): Promise<Workerd> {
-    const w = this.#slots.get(name);
-    if (w && w.alive && !w.killedFor) return Promise.resolve(w);
+    const w = this.#running(name);
+    if (w) return Promise.resolve(w);
     const pending = this.#starting.get(name);
     if (pending) return pending;
     if (this.#closing) return Promise.reject(new RuntimeError('shutdown', 'the functions service is shutting down'));
@@ -227,7 +232,9 @@ export class Runtimes {
 
   async #attempt(d: Dispatch, body: Readable | null, signal: AbortSignal, tap?: Tap): Promise<UpstreamResponse> {
     const version = d.version;
-    const w = await this.#slot(this.#slotFor(d.ref, version));
+    const name = this.#slotFor(d.ref, version);
+    // the slot's running process without a turn of the event loop (the common case), else started
+    const w = this.#running(name) ?? (await this.#slot(name));
     w.lastUsed = performance.now();
     if (!w.loaded.has(d.isolate)) this.#holdSpec(d.isolate, d.spec);
     const flight: Flight = { isolate: d.isolate, started: performance.now(), cpuMs: d.cpuMs };
@@ -254,8 +261,6 @@ export class Runtimes {
       const res = await send(w.pool, {
         method: d.method, path: '/', body, signal,
         headers: { ...d.headers, 'x-basalt-runtime-token': w.token, 'x-basalt-runtime-isolate': d.isolate, 'x-basalt-runtime-url': d.url },
-      }).catch((e: unknown) => {
-        throw signal.aborted ? signal.reason : e;
       });
       if (res.headers['x-basalt-runtime-error'] === undefined) {
         w.loaded.add(d.isolate);
@@ -276,7 +281,7 @@ export class Runtimes {
       return res;
     } catch (e) {
       done();
-      if (signal.aborted) throw e;
+      if (signal.aborted) throw signal.reason;
       // the process died under this invocation: killed by the supervisor, or crashed (give the exit a moment)
       if (!flight.killed) await Promise.race([w.exited, new Promise((r) => setTimeout(r, 500))]);
       const why = flight.killed ?? (w.alive ? null : w.killedFor ?? 'crashed');
