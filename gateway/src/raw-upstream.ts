@@ -1,10 +1,8 @@
 // The proxy hot path: one exchange forwarded over a pooled socket of @basalt/upstream, the response written to the
 // client as it arrives (content-length, chunked, or until close) with backpressure both ways.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { ChunkedDecoder, parseHead, type UpstreamPool } from '@basalt/upstream';
+import { ChunkedDecoder, HeadReader, pipeBody, type UpstreamPool } from '@basalt/upstream';
 import { HOP_BY_HOP } from './proxy.js';
-
-const CRLF = Buffer.from('\r\n');
 
 export interface RawForward {
   pool: UpstreamPool;
@@ -37,7 +35,7 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
   if (chunkedIn) head += 'transfer-encoding: chunked\r\n';
   head += 'connection: keep-alive\r\n\r\n';
 
-  let buf: Buffer | null = null;
+  const reader = new HeadReader();
   let status = 0;
   let body: BodyMode | null = null;
   let reusable = true;
@@ -127,16 +125,10 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
   const onData = (chunk: Buffer): void => {
     gotBytes = true;
     if (body) return onBody(chunk);
-    buf = buf ? Buffer.concat([buf, chunk]) : chunk;
-    let got: ReturnType<typeof parseHead>;
-    try {
-      got = parseHead(buf);
-    } catch {
-      return fail(503);
-    }
-    if (!got) return;
+    const got = reader.push(chunk);
+    if (got === null) return;
+    if (got instanceof Error) return fail(503);
     const { head: parsed, rest } = got;
-    buf = null;
     status = parsed.status;
     if (status >= 100 && status < 200) return rest.length ? onData(rest) : undefined; // 100 Continue and friends
     const { length, chunked } = parsed;
@@ -181,24 +173,5 @@ export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForw
 
   socket.write(head);
   if (requestSent) return;
-  req.on('data', (d: Buffer) => {
-    let ok: boolean;
-    if (chunkedIn) {
-      // All three parts of a chunk are written whatever write() answers: a full buffer delays the next chunk,
-      // it must never drop part of this one (corked, they go out as one writev).
-      socket.cork();
-      socket.write(`${d.length.toString(16)}\r\n`);
-      socket.write(d);
-      ok = socket.write(CRLF);
-      socket.uncork();
-    } else ok = socket.write(d);
-    if (!ok && !req.isPaused()) {
-      req.pause();
-      socket.once('drain', () => req.resume());
-    }
-  });
-  req.on('end', () => {
-    if (chunkedIn) socket.write('0\r\n\r\n');
-    requestSent = true;
-  });
+  pipeBody(req, socket, chunkedIn, () => (requestSent = true), () => finished);
 }

@@ -14,16 +14,26 @@ export interface ResponseHead {
 }
 
 /**
- * The response head at the start of buf and the bytes after it; null while the blank line that ends it has not
- * arrived. Throws on a head past MAX_HEAD.
+ * Collects a response head across reads: push() gives the head and the bytes after it once the blank line that
+ * ends it has arrived, null before, and an Error for a head past MAX_HEAD.
  */
-export function parseHead(buf: Buffer): { head: ResponseHead; rest: Buffer } | null {
-  const end = buf.indexOf(CRLF2);
-  if (end < 0) {
-    if (buf.length > MAX_HEAD) throw new Error('response head too large');
-    return null;
+export class HeadReader {
+  #buf: Buffer | null = null;
+
+  push(chunk: Buffer): { head: ResponseHead; rest: Buffer } | null | Error {
+    const buf = this.#buf ? Buffer.concat([this.#buf, chunk]) : chunk;
+    const end = buf.indexOf(CRLF2);
+    if (end < 0) {
+      this.#buf = buf;
+      return buf.length > MAX_HEAD ? new Error('response head too large') : null;
+    }
+    this.#buf = null;
+    return { head: parseHead(buf.toString('latin1', 0, end)), rest: buf.subarray(end + 4) };
   }
-  const lines = buf.toString('latin1', 0, end).split('\r\n');
+}
+
+function parseHead(text: string): ResponseHead {
+  const lines = text.split('\r\n');
   const head: ResponseHead = { status: Number(lines[0].slice(9, 12)), fields: [], length: -1, chunked: false, keepAlive: !lines[0].startsWith('HTTP/1.0') };
   for (let k = 1; k < lines.length; k++) {
     const c = lines[k].indexOf(':');
@@ -36,5 +46,5 @@ export function parseHead(buf: Buffer): { head: ResponseHead; rest: Buffer } | n
     else if (lower === 'connection' && /close/i.test(value)) head.keepAlive = false;
     head.fields.push(name, value);
   }
-  return { head, rest: buf.subarray(end + 4) };
+  return head;
 }

@@ -4,5 +4,6 @@
 // exchange itself on small responses.
 export { UpstreamPool, type UpstreamTarget } from './pool.js';
 export { ChunkedDecoder } from './chunked.js';
-export { parseHead, type ResponseHead } from './head.js';
+export { pipeBody } from './body.js';
+export { HeadReader, type ResponseHead } from './head.js';
 export { fromIncoming, send, type UpstreamRequest, type UpstreamResponse } from './send.js';

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ChunkedDecoder } from './chunked.js';
-import { parseHead, type ResponseHead } from './head.js';
+import { pipeBody } from './body.js';
+import { HeadReader, type ResponseHead } from './head.js';
 import type { UpstreamPool } from './pool.js';
 
-const CRLF = Buffer.from('\r\n');
 /** a length-framed body up to this size is read whole before the response resolves, so the caller gets a Buffer */
 const WHOLE_BYTES = 64 * 1024;
 
@@ -43,11 +43,11 @@ export function send(pool: UpstreamPool, r: UpstreamRequest): Promise<UpstreamRe
 function exchange(pool: UpstreamPool, r: UpstreamRequest, resolve: (res: UpstreamResponse) => void, reject: (e: unknown) => void, retried: boolean): void {
   const { socket, reused } = pool.acquire();
   const chunkedIn = r.body !== null && r.headers['content-length'] === undefined;
-  let head = `${r.method} ${r.path} HTTP/1.1\r\nhost: ${pool.authority}\r\n`;
-  for (const name in r.headers) head += `${name}: ${r.headers[name]}\r\n`;
-  head += chunkedIn ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n';
+  let out = `${r.method} ${r.path} HTTP/1.1\r\nhost: ${pool.authority}\r\n`;
+  for (const name in r.headers) out += `${name}: ${r.headers[name]}\r\n`;
+  out += chunkedIn ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n';
 
-  let buf: Buffer | null = null;
+  const reader = new HeadReader();
   let parsed: ResponseHead | null = null;
   let framing: Framing | null = null;
   let kept: Buffer[] = [];
@@ -147,15 +147,9 @@ function exchange(pool: UpstreamPool, r: UpstreamRequest, resolve: (res: Upstrea
   const onData = (chunk: Buffer): void => {
     gotBytes = true;
     if (framing) return onBody(chunk);
-    buf = buf ? Buffer.concat([buf, chunk]) : chunk;
-    let got: ReturnType<typeof parseHead>;
-    try {
-      got = parseHead(buf);
-    } catch (e) {
-      return fail(e);
-    }
-    if (!got) return;
-    buf = null;
+    const got = reader.push(chunk);
+    if (got === null) return;
+    if (got instanceof Error) return fail(got);
     if (got.head.status < 200) return got.rest.length ? onData(got.rest) : undefined; // 100 Continue and friends
     parsed = got.head;
     const { length, chunked } = parsed;
@@ -171,29 +165,10 @@ function exchange(pool: UpstreamPool, r: UpstreamRequest, resolve: (res: Upstrea
   socket.on('data', onData);
   socket.on('close', onClose);
   socket.resume();
-  socket.write(head);
+  socket.write(out);
   if (!r.body) return;
   const body = r.body;
-  body.on('data', (d: Buffer) => {
-    if (over) return;
-    let ok: boolean;
-    if (chunkedIn) {
-      // all three parts of a chunk go out as one writev; a full buffer delays the next chunk, never drops part of this one
-      socket.cork();
-      socket.write(`${d.length.toString(16)}\r\n`);
-      socket.write(d);
-      ok = socket.write(CRLF);
-      socket.uncork();
-    } else ok = socket.write(d);
-    if (!ok) {
-      body.pause();
-      socket.once('drain', () => body.resume());
-    }
-  });
-  body.once('end', () => {
-    if (chunkedIn && !over) socket.write('0\r\n\r\n');
-    requestSent = true;
-  });
+  pipeBody(body, socket, chunkedIn, () => (requestSent = true), () => over);
   body.once('error', (e) => fail(e));
 }
 

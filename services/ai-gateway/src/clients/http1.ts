@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { EgressError, resolveAllowed, type EgressPolicy } from '@basalt/egress';
-import { ChunkedDecoder, parseHead, type ResponseHead } from '@basalt/upstream';
+import { ChunkedDecoder, HeadReader, type ResponseHead } from '@basalt/upstream';
 import { ResponseBody } from './http1-body.js';
 
 export interface Http1Request {
@@ -99,7 +99,7 @@ interface Sockets {
 /** One request on `socket`; a reused socket the provider had just closed is retried once on a fresh one. */
 function exchange(socket: net.Socket, reused: boolean, head: string, r: Http1Request, sockets: Sockets): Promise<Http1Response> {
   return new Promise((resolve, reject) => {
-    let buf: Buffer | null = null;
+    const reader = new HeadReader();
     let body: ResponseBody | null = null;
     let decoder: ChunkedDecoder | null = null;
     let left = -1; // content-length still to read; -1 while chunked or until close
@@ -181,15 +181,9 @@ function exchange(socket: net.Socket, reused: boolean, head: string, r: Http1Req
     const onData = (chunk: Buffer) => {
       gotBytes = true;
       if (body) return onBody(chunk);
-      buf = buf ? Buffer.concat([buf, chunk]) : chunk;
-      let got: ReturnType<typeof parseHead>;
-      try {
-        got = parseHead(buf);
-      } catch (e) {
-        return fail(e as Error);
-      }
-      if (!got) return;
-      buf = null;
+      const got = reader.push(chunk);
+      if (got === null) return;
+      if (got instanceof Error) return fail(got);
       onHead(got.head, got.rest);
     };
 
