@@ -135,3 +135,18 @@ test('destroying a streamed body drops its connection, so the next exchange gets
   assert.equal((await send(u.pool, { method: 'GET', path: '/', headers: {}, body: null })).whole!.toString(), 'fine');
   assert.equal(u.connections(), 2);
 });
+
+test('a chunked answer whose body has not begun resolves at its head (an event stream is not held back)', async (t) => {
+  let finish: (() => void) | undefined;
+  const u = await upstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    finish = () => res.end('data: late\n\n');
+  });
+  t.after(u.close);
+  const res = await send(u.pool, { method: 'GET', path: '/', headers: {}, body: null });
+  assert.equal(res.headers['content-type'], 'text/event-stream');
+  assert.equal(res.whole, null);
+  finish!();
+  assert.equal(await text(res.stream!), 'data: late\n\n');
+});

@@ -155,8 +155,9 @@ function exchange(pool: UpstreamPool, r: UpstreamRequest, resolve: (res: Upstrea
     const { length, chunked } = parsed;
     if (r.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (!chunked && length === 0)) return end(true);
     framing = chunked ? { kind: 'chunked', decoder: new ChunkedDecoder() } : length > 0 ? { kind: 'length', left: length } : { kind: 'close' };
-    // a large or unframed body streams; a small framed one is read whole first
-    if (framing.kind === 'close' || (framing.kind === 'length' && length > WHOLE_BYTES)) respond(null);
+    // A large or unframed body streams, and so does a chunked one unless it came whole with the head (an event
+    // stream's head goes on at once); a small length-framed one is read whole first.
+    if (framing.kind === 'close' || (framing.kind === 'length' && length > WHOLE_BYTES) || (chunked && !got.rest.length)) respond(null);
     if (got.rest.length) onBody(got.rest);
   };
 
