@@ -21,7 +21,8 @@ type BodyMode = { kind: 'none' } | { kind: 'length'; left: number } | { kind: 'c
 
 /** Proxies one exchange over a pooled socket; failures before the response starts go to onFail (503/504). */
 export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForward, attempt = 0): void {
-  const { socket, reused } = o.pool.acquire();
+  // a retry goes out on a new connection: the idle socket next in line may have been closed with the first
+  const { socket, reused } = o.pool.acquire(attempt > 0);
   socket.resume();
   const method = req.method ?? 'GET';
   const cl = req.headers['content-length'];

@@ -11,12 +11,17 @@ export class UpstreamPool {
   /** the Host header an exchange sends */
   readonly authority: string;
 
-  constructor(readonly target: UpstreamTarget, private readonly maxIdle = 256) {
+  /**
+   * idleMs: how long a socket waits in the pool before we close it, which must be less than the upstream's own idle
+   * timeout (else a socket it has just closed is handed out): our services keep 65 s, workerd 5 s.
+   */
+  constructor(readonly target: UpstreamTarget, private readonly idleMs = 30_000, private readonly maxIdle = 256) {
     this.authority = 'path' in target ? 'localhost' : `${target.host}:${target.port}`;
   }
 
-  acquire(): { socket: net.Socket; reused: boolean } {
-    while (this.#idle.length) {
+  /** An idle socket, or a new one; always a new one when fresh (a retry after a pooled socket turned out closed). */
+  acquire(fresh = false): { socket: net.Socket; reused: boolean } {
+    while (!fresh && this.#idle.length) {
       const socket = this.#idle.pop()!;
       if (!socket.destroyed && socket.readable && socket.writable) return { socket, reused: true };
     }
@@ -42,7 +47,7 @@ export class UpstreamPool {
 
   release(socket: net.Socket): void {
     if (socket.destroyed || this.#idle.length >= this.maxIdle) return void socket.destroy();
-    socket.setTimeout(30_000);
+    socket.setTimeout(this.idleMs);
     this.#idle.push(socket);
   }
 

@@ -16,6 +16,11 @@ export interface UpstreamRequest {
   body: Readable | null;
   /** aborts the exchange: the promise rejects with its reason, or the body stream is destroyed with it */
   signal?: AbortSignal;
+  /**
+   * on a new connection: for a replay after a pooled one closed under the request (the upstream's idle timeout
+   * can close every idle socket at once, so the next pooled one may be just as dead)
+   */
+  fresh?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -34,14 +39,15 @@ type Framing = { kind: 'length'; left: number } | { kind: 'chunked'; decoder: Ch
 
 /**
  * One exchange over a pooled socket. Rejects when the upstream could not be reached or closed before the response
- * head; a pooled socket the upstream had just closed is retried once on a new one when nothing was sent but a head.
+ * head; a pooled socket the upstream had just closed is retried once on a new connection when the request has no
+ * body (one with a body is the caller's to replay, with `fresh`).
  */
 export function send(pool: UpstreamPool, r: UpstreamRequest): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => exchange(pool, r, resolve, reject, false));
 }
 
 function exchange(pool: UpstreamPool, r: UpstreamRequest, resolve: (res: UpstreamResponse) => void, reject: (e: unknown) => void, retried: boolean): void {
-  const { socket, reused } = pool.acquire();
+  const { socket, reused } = pool.acquire(retried || r.fresh);
   const chunkedIn = r.body !== null && r.headers['content-length'] === undefined;
   let out = `${r.method} ${r.path} HTTP/1.1\r\nhost: ${pool.authority}\r\n`;
   for (const name in r.headers) out += `${name}: ${r.headers[name]}\r\n`;

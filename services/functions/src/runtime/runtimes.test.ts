@@ -1,6 +1,7 @@
 // The runtime on its own (no HTTP service, no fleet): a real workerd process, specs counted as they are handed over.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { bundle } from '../domain/bundle.js';
 import { Runtimes, type Dispatch } from './runtimes.js';
 
@@ -19,7 +20,7 @@ test('a version proven on probation is loaded into its shard before its calls mo
     spec: async () => (handedOver++, { code, env: {} }),
   };
   const call = async () => {
-    const r = await rt.dispatch(d, new AbortController().signal);
+    const r = await rt.dispatch(d, AbortSignal.timeout(15_000));
     assert.equal(r.status, 200);
     return r.whole!.toString();
   };
@@ -37,4 +38,58 @@ test('a version proven on probation is loaded into its shard before its calls mo
   assert.notEqual(inShard, onProbation, 'now answered by the shard');
   assert.equal(await call(), inShard);
   assert.equal(handedOver, 2, 'the first call in the shard loaded nothing');
+});
+
+test('a version whose load brings its shard down is quarantined, not loaded there again', async (t) => {
+  const events: string[] = [];
+  const rt = new Runtimes({
+    processes: 1, maxIsolates: 50, memoryMb: 256, cpuMs: 300, subrequests: 5,
+    egress: { allowOrigins: [], allowList: '' } as never, onEvent: (e) => events.push(e),
+  });
+  t.after(() => rt.close());
+  await rt.start();
+  const good = await bundle({ files: { 'index.ts': `Deno.serve(() => new Response('ok'))` }, entrypoint: 'index.ts' }, 1_000_000);
+  // what runs fine on probation loops forever at start the second time it is handed over: in the shard
+  const looping = await bundle({ files: { 'index.ts': `while (true) {} Deno.serve(() => new Response('never'))` }, entrypoint: 'index.ts' }, 1_000_000);
+  let handedOver = 0;
+  const d: Dispatch = {
+    isolate: 'refxyz/f/1/0#0', version: 'refxyz/f/1/0', ref: 'refxyz', url: 'http://localhost/f', method: 'GET', headers: {}, body: null,
+    spec: async () => ({ code: ++handedOver === 2 ? looping : good, env: {} }),
+  };
+  const call = async () => (await rt.dispatch(d, AbortSignal.timeout(15_000))).status;
+  assert.equal(await call(), 200);
+  for (let i = 0; i < 100 && !events.includes('workerd exited'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(events.includes('workerd stuck'), `the shard was killed for the loop: ${events}`);
+  // calls go on answering, from probation and then quarantine, never from the shard again
+  for (let i = 0; i < 5; i++) assert.equal(await call(), 200);
+  for (let i = 0; i < 50 && !rt.stats().some((s) => s.process === 'quarantine'); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await call(), 200);
+  }
+  const where = Object.fromEntries(rt.stats().map((s) => [s.process, s.isolates]));
+  assert.equal(where.quarantine, 1, JSON.stringify(where));
+  assert.equal(where['shard-0'], 0, JSON.stringify(where));
+  assert.equal(events.filter((e) => e === 'workerd stuck').length, 1, 'the shard went down once');
+});
+
+test('a call after workerd has closed its idle connections (5 s) goes out on a live one, body and all', async (t) => {
+  const events: string[] = [];
+  const rt = new Runtimes({
+    processes: 1, maxIsolates: 50, memoryMb: 256, cpuMs: 5000, subrequests: 5,
+    egress: { allowOrigins: [], allowList: '' } as never, onEvent: (e) => events.push(e),
+  });
+  t.after(() => rt.close());
+  await rt.start();
+  const code = await bundle({ files: { 'index.ts': `Deno.serve(async (req) => new Response(await req.text()))` }, entrypoint: 'index.ts' }, 1_000_000);
+  const post = async (text: string) => {
+    const r = await rt.dispatch({
+      isolate: 'refidl/echo/1/0#0', version: 'refidl/echo/1/0', ref: 'refidl', url: 'http://localhost/echo', method: 'POST',
+      headers: { 'content-length': String(text.length) }, body: Readable.from([Buffer.from(text)]), spec: async () => ({ code, env: {} }),
+    }, AbortSignal.timeout(15_000));
+    return r.whole!.toString();
+  };
+  assert.equal(await post('first'), 'first');
+  await new Promise((r) => setTimeout(r, 5_500));
+  assert.equal(await post('after the idle timeout'), 'after the idle timeout');
+  assert.ok(!events.includes('invocation replayed'), 'sent once: the closed socket was not handed out');
 });

@@ -226,11 +226,12 @@ export class Runtimes {
       // Sent to a process already stuck in another isolate's loop, it never ran: it goes again, once.
       if (!(e instanceof RuntimeError) || !e.innocent || (e.reason !== 'cpu' && !e.unsent) || !tap.ended || tap.bytes > REPLAY_BYTES || signal.aborted) throw e;
       this.o.onEvent('invocation replayed', { isolate: d.isolate });
-      return this.#attempt(d, d.body ? Readable.from(tap.kept) : null, signal);
+      return this.#attempt(d, d.body ? Readable.from(tap.kept) : null, signal, undefined, true);
     }
   }
 
-  async #attempt(d: Dispatch, body: Readable | null, signal: AbortSignal, tap?: Tap): Promise<UpstreamResponse> {
+  /** fresh: on a new connection (a replay, after a pooled one closed under the first try) */
+  async #attempt(d: Dispatch, body: Readable | null, signal: AbortSignal, tap?: Tap, fresh = false): Promise<UpstreamResponse> {
     const version = d.version;
     const name = this.#slotFor(d.ref, version);
     // the slot's running process without a turn of the event loop (the common case), else started
@@ -259,7 +260,7 @@ export class Runtimes {
         });
       }
       const res = await send(w.pool, {
-        method: d.method, path: '/', body, signal,
+        method: d.method, path: '/', body, signal, fresh,
         headers: { ...d.headers, 'x-basalt-runtime-token': w.token, 'x-basalt-runtime-isolate': d.isolate, 'x-basalt-runtime-url': d.url },
       });
       if (res.headers['x-basalt-runtime-error'] === undefined) {
@@ -300,7 +301,8 @@ export class Runtimes {
   /**
    * A version that answered without harm may run beside other projects. One proven on probation is first loaded
    * into its shard (module evaluation only: no request reaches it) while its calls stay on probation, where it is
-   * warm; so moving costs the caller no second cold start. A load that fails or is killed leaves it on probation.
+   * warm; so moving costs the caller no second cold start. A load that fails leaves it on probation; one that brought
+   * the shard down sends it to quarantine.
    */
   #prove(d: Dispatch, from: Workerd): void {
     if (this.#proven.has(d.version) || this.#promoting.has(d.version)) return;
@@ -338,6 +340,8 @@ export class Runtimes {
     } finally {
       w.inflight.delete(flight);
       if (!w.loaded.has(d.isolate)) this.#releaseSpec(d.isolate);
+      // it brought the shard down (a module that loops or blows up there): never near other projects again
+      if (flight.killed && w.blamed.includes(d.isolate)) this.#suspects.add(d.version);
     }
   }
 

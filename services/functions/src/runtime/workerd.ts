@@ -87,7 +87,8 @@ export class Workerd {
     this.#dir = mkdtempSync(join(tmpdir(), 'basalt-workerd-'));
     writeFileSync(join(this.#dir, 'dispatcher.js'), DISPATCHER);
     this.#socket = join(this.#dir, 'http.sock');
-    this.pool = new UpstreamPool({ path: this.#socket });
+    // workerd closes a keep-alive connection after 5 s idle
+    this.pool = new UpstreamPool({ path: this.#socket }, 4_000);
     writeFileSync(join(this.#dir, 'config.capnp'), config(hostPort, token, this.#socket));
     const args = ['serve', '--experimental', '--control-fd=3', join(this.#dir, 'config.capnp')];
     const pdeath = process.platform === 'linux' && existsSync(SETPRIV);
