@@ -172,10 +172,9 @@ function exchange(pool: UpstreamPool, r: UpstreamRequest, resolve: (res: Upstrea
   socket.on('data', onData);
   socket.on('close', onClose);
   socket.resume();
-  socket.write(out);
-  if (!r.body) return;
+  if (!r.body) return void socket.write(out);
   const body = r.body;
-  pipeBody(body, socket, chunkedIn, () => (requestSent = true), () => over);
+  pipeBody(body, socket, chunkedIn, () => (requestSent = true), () => over, out);
   body.once('error', (e) => fail(e));
 }
 
