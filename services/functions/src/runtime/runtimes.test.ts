@@ -1,17 +1,24 @@
 // The runtime on its own (no HTTP service, no fleet): a real workerd process, specs counted as they are handed over.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { bundle } from '../domain/bundle.js';
 import { Runtimes, type Dispatch } from './runtimes.js';
 
-test('a version proven on probation is loaded into its shard before its calls move there: no second cold start', async (t) => {
+/** a runtime of one shard process, closed after the test; its events are collected */
+async function runtime(t: TestContext, cpuMs = 5000): Promise<{ rt: Runtimes; events: string[] }> {
+  const events: string[] = [];
   const rt = new Runtimes({
-    processes: 1, maxIsolates: 50, memoryMb: 256, cpuMs: 5000, subrequests: 5,
-    egress: { allowOrigins: [], allowList: '' } as never, onEvent: () => undefined,
+    processes: 1, maxIsolates: 50, memoryMb: 256, cpuMs, subrequests: 5,
+    egress: { allowOrigins: [], allowList: '' } as never, onEvent: (e) => events.push(e),
   });
   t.after(() => rt.close());
   await rt.start();
+  return { rt, events };
+}
+
+test('a version proven on probation is loaded into its shard before its calls move there: no second cold start', async (t) => {
+  const { rt } = await runtime(t);
   // each isolate names itself at its first request (no randomness at global scope in workerd)
   const code = await bundle({ files: { 'index.ts': `let name; Deno.serve(() => new Response(name ??= crypto.randomUUID()))` }, entrypoint: 'index.ts' }, 1_000_000);
   let handedOver = 0;
@@ -41,13 +48,7 @@ test('a version proven on probation is loaded into its shard before its calls mo
 });
 
 test('a version whose load brings its shard down is quarantined, not loaded there again', async (t) => {
-  const events: string[] = [];
-  const rt = new Runtimes({
-    processes: 1, maxIsolates: 50, memoryMb: 256, cpuMs: 300, subrequests: 5,
-    egress: { allowOrigins: [], allowList: '' } as never, onEvent: (e) => events.push(e),
-  });
-  t.after(() => rt.close());
-  await rt.start();
+  const { rt, events } = await runtime(t, 300);
   const good = await bundle({ files: { 'index.ts': `Deno.serve(() => new Response('ok'))` }, entrypoint: 'index.ts' }, 1_000_000);
   // what runs fine on probation loops forever at start the second time it is handed over: in the shard
   const looping = await bundle({ files: { 'index.ts': `while (true) {} Deno.serve(() => new Response('never'))` }, entrypoint: 'index.ts' }, 1_000_000);
@@ -73,13 +74,7 @@ test('a version whose load brings its shard down is quarantined, not loaded ther
 });
 
 test('a call after workerd has closed its idle connections (5 s) goes out on a live one, body and all', async (t) => {
-  const events: string[] = [];
-  const rt = new Runtimes({
-    processes: 1, maxIsolates: 50, memoryMb: 256, cpuMs: 5000, subrequests: 5,
-    egress: { allowOrigins: [], allowList: '' } as never, onEvent: (e) => events.push(e),
-  });
-  t.after(() => rt.close());
-  await rt.start();
+  const { rt, events } = await runtime(t);
   const code = await bundle({ files: { 'index.ts': `Deno.serve(async (req) => new Response(await req.text()))` }, entrypoint: 'index.ts' }, 1_000_000);
   const post = async (text: string) => {
     const r = await rt.dispatch({
