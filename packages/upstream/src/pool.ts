@@ -3,6 +3,9 @@ import net from 'node:net';
 /** where the pool connects: a TCP host and port, or a Unix socket path */
 export type UpstreamTarget = { host: string; port: number } | { path: string };
 
+/** opens a new connection to the target (TLS, say); the pool adds its own listeners */
+export type Connect = (target: UpstreamTarget) => net.Socket;
+
 const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
 
 /** Keep-alive sockets to one upstream, reused most recently released first. */
@@ -14,8 +17,9 @@ export class UpstreamPool {
   /**
    * idleMs: how long a socket waits in the pool before we close it, which must be less than the upstream's own idle
    * timeout (else a socket it has just closed is handed out): our services keep 65 s, workerd 5 s.
+   * connect: how a new connection is opened; by default plain TCP (or a Unix socket) reading into a shared buffer.
    */
-  constructor(readonly target: UpstreamTarget, private readonly idleMs = 30_000, private readonly maxIdle = 256) {
+  constructor(readonly target: UpstreamTarget, private readonly idleMs = 30_000, private readonly maxIdle = 256, private readonly connect: Connect = plain) {
     this.authority = 'path' in target ? 'localhost' : `${target.host}:${target.port}`;
   }
 
@@ -23,14 +27,12 @@ export class UpstreamPool {
   acquire(fresh = false): { socket: net.Socket; reused: boolean } {
     while (!fresh && this.#idle.length) {
       const socket = this.#idle.pop()!;
-      if (!socket.destroyed && socket.readable && socket.writable) return { socket, reused: true };
+      if (!socket.destroyed && socket.readable && socket.writable) {
+        socket.setTimeout(0); // in use, only its exchange's own timeout applies
+        return { socket, reused: true };
+      }
     }
-    // Reads land in one shared 1 MB buffer (libuv reads and this callback run one at a time on this thread) and
-    // are copied out at their exact size: a large body streams down in reads of up to 1 MB instead of 64 KB.
-    const socket: net.Socket = net.connect({
-      ...this.target, noDelay: true,
-      onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => (socket.emit('data', Buffer.from(b.subarray(0, n))), true) },
-    } as net.NetConnectOpts);
+    const socket = this.connect(this.target);
     socket.on('error', () => undefined); // reported through the exchange that owns it (its 'close')
     socket.on('close', () => this.#forget(socket));
     // An idle pooled socket is closed by us before the upstream's keep-alive timeout closes it under a request.
@@ -54,4 +56,16 @@ export class UpstreamPool {
   destroy(): void {
     for (const s of this.#idle.splice(0)) s.destroy();
   }
+}
+
+/**
+ * Reads land in one shared 1 MB buffer (libuv reads and this callback run one at a time on this thread) and are
+ * copied out at their exact size: a large body streams down in reads of up to 1 MB instead of 64 KB.
+ */
+function plain(target: UpstreamTarget): net.Socket {
+  const socket: net.Socket = net.connect({
+    ...target, noDelay: true,
+    onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => (socket.emit('data', Buffer.from(b.subarray(0, n))), true) },
+  } as net.NetConnectOpts);
+  return socket;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChunkedDecoder, send, UpstreamPool } from './index.js';
 
@@ -149,4 +149,18 @@ test('a chunked answer whose body has not begun resolves at its head (an event s
   assert.equal(res.whole, null);
   finish!();
   assert.equal(await text(res.stream!), 'data: late\n\n');
+});
+
+test('a pool given its own connect function opens connections with it, and pools them as its own', async (t) => {
+  const u = await upstream((_req, res) => res.end('ok'));
+  t.after(u.close);
+  const opened: string[] = [];
+  const target = u.pool.target as { host: string; port: number };
+  const pool = new UpstreamPool(target, 1_000, 4, (to) => {
+    opened.push(JSON.stringify(to));
+    return net.connect(to as net.NetConnectOpts);
+  });
+  t.after(() => pool.destroy());
+  for (let i = 0; i < 3; i++) assert.equal((await send(pool, { method: 'GET', path: '/', headers: {}, body: null })).whole!.toString(), 'ok');
+  assert.deepEqual(opened, [JSON.stringify(target)]);
 });

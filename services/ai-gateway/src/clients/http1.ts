@@ -1,11 +1,12 @@
 // A pooled keep-alive HTTP/1.1 client for model calls, under the egress policy: each request's host is resolved
-// and checked (resolveAllowed) and the connection pinned to the checked address, as @basalt/egress does. It is
+// and checked (resolveAllowed) and the connection pinned to the checked address, as @basalt/egress does, over an
+// UpstreamPool (@basalt/upstream) per host and checked address. It is
 // node:http's ClientRequest/IncomingMessage/Agent and egressRequest's wrapper that it replaces: on a fast
 // provider they cost more CPU than the rest of a model call. Redirects are never followed (model APIs send none).
 import net from 'node:net';
 import tls from 'node:tls';
-import { EgressError, resolveAllowed, type EgressPolicy } from '@basalt/egress';
-import { ChunkedDecoder, HeadReader, type ResponseHead } from '@basalt/upstream';
+import { EgressError, resolveAllowed, type EgressPolicy, type Resolved } from '@basalt/egress';
+import { ChunkedDecoder, HeadReader, UpstreamPool, type ResponseHead, type UpstreamTarget } from '@basalt/upstream';
 import { ResponseBody } from './http1-body.js';
 
 export interface Http1Request {
@@ -28,77 +29,64 @@ const INVALID_HEADER = /[\r\n\0]/;
 // below Node's default keepAliveTimeout (5 s), so a local provider never closes a socket as we reuse it
 const IDLE_MS = 4_000;
 const MAX_IDLE_PER_HOST = 256;
+// A host's checked address is reused this long: a DNS lookup (a thread-pool round trip) is not on every call's
+// path to the first token. The connection is still pinned to an address the policy allowed.
+const RESOLVED_MS = 10_000;
+
+/** TLS with the name verified against the URL's host, over a socket pinned to the checked address */
+const tlsTo = (servername: string | undefined) => (target: UpstreamTarget): net.Socket => {
+  const socket = tls.connect({ ...(target as { host: string; port: number }), servername, ALPNProtocols: ['http/1.1'] });
+  socket.setNoDelay(true);
+  return socket;
+};
 
 export function http1Client(policy: EgressPolicy) {
-  const idle = new Map<string, net.Socket[]>();
+  // one pool per scheme, host and checked address: a host that now resolves elsewhere gets new connections
+  const pools = new Map<string, UpstreamPool>();
+  const resolved = new Map<string, { at: number; to: Promise<Resolved> }>();
 
-  function connect(url: URL, address: string, key: string): net.Socket {
-    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    const socket = url.protocol === 'https:'
-      ? tls.connect({ host: address, port, servername: net.isIP(url.hostname.replace(/^\[|\]$/g, '')) ? undefined : url.hostname, ALPNProtocols: ['http/1.1'] })
-      : net.connect({ host: address, port });
-    socket.setNoDelay(true);
-    socket.on('error', () => undefined); // reported through the exchange that owns the socket (its 'close')
-    const forget = () => {
-      const list = idle.get(key);
-      const i = list?.indexOf(socket) ?? -1;
-      if (i >= 0) list!.splice(i, 1);
-      return i >= 0;
-    };
-    socket.on('close', forget);
-    // an idle pooled socket is closed by us (IDLE_MS); a socket in use has its exchange's own timeout
-    socket.on('timeout', () => forget() && socket.destroy());
-    return socket;
-  }
-
-  function release(key: string, socket: net.Socket): void {
-    const list = idle.get(key) ?? [];
-    if (socket.destroyed || list.length >= MAX_IDLE_PER_HOST) return void socket.destroy();
-    socket.setTimeout(IDLE_MS);
-    list.push(socket);
-    idle.set(key, list);
-  }
-
-  function acquire(key: string): net.Socket | null {
-    const list = idle.get(key);
-    while (list?.length) {
-      const socket = list.pop()!;
-      if (!socket.destroyed && socket.readable && socket.writable) {
-        socket.setTimeout(0);
-        return socket;
-      }
+  function poolFor(url: URL, host: string, port: number, address: string): UpstreamPool {
+    const key = `${url.protocol}//${url.host}@${address}`;
+    let pool = pools.get(key);
+    if (!pool) {
+      const connect = url.protocol === 'https:' ? tlsTo(net.isIP(host) ? undefined : host) : undefined;
+      pool = new UpstreamPool({ host: address, port }, IDLE_MS, MAX_IDLE_PER_HOST, connect);
+      pools.set(key, pool);
     }
-    return null;
+    return pool;
+  }
+
+  function resolve(host: string, port: number): Promise<Resolved> {
+    const key = `${host}:${port}`;
+    const now = performance.now();
+    const hit = resolved.get(key);
+    if (hit && now - hit.at < RESOLVED_MS) return hit.to;
+    const to = resolveAllowed(host, port, policy);
+    resolved.set(key, { at: now, to });
+    to.catch(() => resolved.delete(key)); // a refusal or a failed lookup is asked again next time
+    return to;
   }
 
   return async function request(r: Http1Request): Promise<Http1Response> {
     if (r.url.protocol !== 'http:' && r.url.protocol !== 'https:') throw new EgressError(`Outbound requests over ${r.url.protocol} are not allowed`);
     const host = r.url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(r.url.port || (r.url.protocol === 'https:' ? 443 : 80));
-    const to = await resolveAllowed(host, port, policy);
+    const to = await resolve(host, port);
     if (r.signal.aborted) throw r.signal.reason;
     let head = `POST ${r.url.pathname}${r.url.search} HTTP/1.1\r\nhost: ${r.url.host}\r\ncontent-length: ${r.body.length}\r\nconnection: keep-alive\r\n`;
-    for (const [name, value] of Object.entries(r.headers)) {
+    for (const name in r.headers) {
+      const value = r.headers[name];
       if (INVALID_HEADER.test(value)) throw new Error(`invalid value in the ${name} header`);
       head += `${name}: ${value}\r\n`;
     }
-    const key = `${r.url.protocol}//${r.url.host}@${to.address}`;
-    const pooled = acquire(key);
-    return exchange(pooled ?? connect(r.url, to.address, key), pooled !== null, `${head}\r\n`, r, {
-      release: (s) => release(key, s),
-      fresh: () => connect(r.url, to.address, key),
-    });
+    return exchange(poolFor(r.url, host, port, to.address), `${head}\r\n`, r, false);
   };
 }
 
-interface Sockets {
-  release: (s: net.Socket) => void;
-  fresh: () => net.Socket;
-}
-
-/** One request on `socket`; a reused socket the provider had just closed is retried once on a fresh one. */
-function exchange(socket: net.Socket, reused: boolean, head: string, r: Http1Request, sockets: Sockets): Promise<Http1Response> {
+/** One request over a pooled socket; a reused one the provider had just closed is retried once on a new one. */
+function exchange(pool: UpstreamPool, head: string, r: Http1Request, fresh: boolean): Promise<Http1Response> {
   return new Promise((resolve, reject) => {
+    const { socket, reused } = pool.acquire(fresh);
     const reader = new HeadReader();
     let body: ResponseBody | null = null;
     let decoder: ChunkedDecoder | null = null;
@@ -125,7 +113,7 @@ function exchange(socket: net.Socket, reused: boolean, head: string, r: Http1Req
     const complete = () => {
       cleanup();
       body!.end();
-      if (keepAlive) sockets.release(socket);
+      if (keepAlive) pool.release(socket);
       else socket.destroy();
     };
     const onAbort = () => fail(r.signal.reason instanceof Error ? r.signal.reason : new Error('outbound request aborted'));
@@ -135,7 +123,7 @@ function exchange(socket: net.Socket, reused: boolean, head: string, r: Http1Req
       if (!gotBytes && reused && !settled) {
         cleanup();
         settled = true;
-        return void exchange(sockets.fresh(), false, head, r, sockets).then(resolve, reject);
+        return void exchange(pool, head, r, true).then(resolve, reject);
       }
       if (body && left === -1 && !decoder) return complete(); // a body framed by the connection's end
       fail(lastError ?? new Error('socket hang up'));

@@ -1,7 +1,8 @@
 // Sends a model call's outcome: JSON (the upstream's own bytes when nothing was changed), or an event stream
 // written frame by frame with backpressure. A stream is written to the socket directly (the reply hijacked):
 // piped through a Readable, the first frame waited a tick or more for the pipe, and time to first token is
-// what a streaming caller feels. Fastify's onResponse hooks (metrics) still run when the response finishes.
+// what a streaming caller feels: the first frame goes out as soon as it is written. Fastify's onResponse hooks
+// (metrics) still run when the response finishes.
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Outcome } from '../domain/proxy.js';
@@ -28,9 +29,17 @@ export async function sendOutcome(reply: FastifyReply, outcome: Outcome) {
   res.writeHead(reply.statusCode, STREAM_HEADERS);
   // A client that went away aborts the upstream call (callContext), which ends the relay and records the call:
   // the frames are read to their end either way, only no longer written.
+  let first = true;
   try {
     for await (const frame of outcome.frames) {
-      if (!res.write(frame) && !res.destroyed) await drained(res);
+      const ok = res.write(frame);
+      // node:http corks the socket on a write until the next tick; frames that arrived together are relayed
+      // within this tick, so the first one would wait for all of them (and the usage record) to go out
+      if (first) {
+        first = false;
+        res.socket?.uncork();
+      }
+      if (!ok && !res.destroyed) await drained(res);
     }
     res.end();
   } catch (err) {
