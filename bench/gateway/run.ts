@@ -1,10 +1,11 @@
 // bench/gateway: requests/s and p50/p99 for a small JSON response — straight to a minimal upstream, through nginx
 // in front of it, and through our gateway (project resolution, key verification, rate limit, proxy) — in one run;
-// plus HS256 verifications per second on one core. Writes bench/results/gateway.json.
+// the gateway's CPU per proxied request (µs, from /proc, its workers included), which moves less than req/s with
+// what else the machine runs; plus HS256 verifications per second on one core. Writes bench/results/gateway.json.
 //   npm run gateway --workspace bench   (or: node --import tsx bench/gateway/run.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHealth } from '@basalt/fleet';
@@ -16,6 +17,21 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 requireTool('wrk', 'wrk');
 requireTool('nginx', 'nginx-light');
+
+/** CPU time (µs) of a process and its children (GATEWAY_WORKERS > 1), from /proc: req/s alone moves with what else runs */
+function cpuMicros(pid: number): number {
+  const stat = (p: number) => {
+    try {
+      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    } catch {
+      return null;
+    }
+  };
+  const ticks = (f: string[] | null) => (f ? (Number(f[11]) + Number(f[12])) * 10_000 : 0); // utime + stime at 100 Hz
+  let sum = ticks(stat(pid));
+  for (const d of readdirSync('/proc')) if (/^\d+$/.test(d) && stat(Number(d))?.[1] === String(pid)) sum += ticks(stat(Number(d)));
+  return sum;
+}
 
 const upstreamPort = await freePort();
 const nginxPort = await freePort();
@@ -60,9 +76,13 @@ try {
     gateway: { url: `${fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } },
   };
   const results: Record<string, { loaded: ReturnType<typeof wrk>; single: ReturnType<typeof wrk> }> = {};
+  const gatewayPid = fleet.processes.get('gateway')!.pid!;
+  let gatewayCpuPerRequest = 0;
   for (const [name, t] of Object.entries(targets)) {
     wrk(t.url, { connections: 8, seconds: 2, headers: t.headers }); // warm-up: JIT, keep-alive pools, caches
+    const cpuBefore = cpuMicros(gatewayPid);
     const loaded = wrk(t.url, { connections: CONNECTIONS, seconds: SECONDS, headers: t.headers });
+    if (name === 'gateway') gatewayCpuPerRequest = (cpuMicros(gatewayPid) - cpuBefore) / (loaded.requests || loaded.rps * SECONDS);
     const single = wrk(t.url, { connections: 1, seconds: Math.max(3, SECONDS / 2), headers: t.headers });
     results[name] = { loaded, single };
     process.stderr.write(`${name.padEnd(8)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);
@@ -78,6 +98,7 @@ try {
   const summary = {
     gateway_vs_nginx_rps: +(results.gateway.loaded.rps / results.nginx.loaded.rps).toFixed(3),
     gateway_added_p50_ms_one_connection: +(results.gateway.single.p50_ms - results.direct.single.p50_ms).toFixed(3),
+    gateway_cpu_us_per_request: +gatewayCpuPerRequest.toFixed(1),
     jwt_verifies_per_second_one_core: verifiesPerSecond,
     targets: { gateway_vs_nginx_rps: '>= 0.5', added_p50_ms: '<= 0.3', jwt_verifies: '>= 50000' },
   };

@@ -15,11 +15,12 @@ import { quotaErrorBody, sendUpstreamFailure } from './errors.js';
 import { requestMeter } from './metering.js';
 import { isOpaqueKey, OpaqueKeyError, swapOpaqueKeys, type Swap } from './opaque-keys.js';
 import { UpstreamPool } from '@basalt/upstream';
-import { rawForward } from './raw-upstream.js';
-import { sendJson, tunnel, upstreamHeaders } from './proxy.js';
+import { rawForward, type RawForward } from './raw-upstream.js';
+import { headerLines, sendJson, tunnel, upstreamHeaders } from './proxy.js';
 import type { RateLimiter } from '@basalt/rate-limit';
 import { hostName, isBaseHost, locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
 import { cdnMatch, matchRoute, SITE_ROUTE, siteMatch, studioMatch, upstreams, type Match } from './routes.js';
+import { GatewayHistogram } from './request-metrics.js';
 
 /** true when the token verifies with the project's keys (cached per project) and names no other project */
 const keyIsValid = (project: Project, token: string): boolean => {
@@ -50,6 +51,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SHARED_ORIGIN_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 const TRAVERSAL = /(^|\/)(\.|%2e){1,2}(\/|$)|%2f|%5c|\\/i;
 
+type Admission = { project: Project | null; located: Located; swap: Swap | null };
+
 class Reject {
   /** `body`: sent instead of Kong's `{message}` (a plan quota, in the API's own shape) */
   constructor(readonly status: number, readonly message: string, readonly headers: string[] = [], readonly body?: unknown) {}
@@ -61,12 +64,10 @@ export function createGateway(deps: GatewayDeps) {
   const pools = new Map(Object.entries(targets).map(([name, url]) => [name, new UpstreamPool({ host: url.hostname, port: Number(url.port || 80) })]));
   const base = new URL(config.BASALT_PUBLIC_URL);
   const registryMetrics = deps.metrics;
-  const duration = new client.Histogram({
-    name: 'basalt_gateway_request_duration_seconds', help: 'Gateway request duration by upstream service and status',
-    labelNames: ['service', 'status'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [registryMetrics],
-  });
+  const duration = new GatewayHistogram(registryMetrics);
   let draining = false;
+  const proto = base.protocol.replace(':', '');
+  const cdnHost = `cdn.${config.BASALT_DOMAIN}`;
   const metered = requestMeter(deps.meter);
 
   const baseUrlFor = (located: Located, ref: string | null) => {
@@ -76,16 +77,30 @@ export function createGateway(deps: GatewayDeps) {
     return base.origin;
   };
 
-  async function admit(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null): Promise<{ project: Project | null; located: Located; swap: Swap | null }> {
-    if (located.ref === null) located = await locateSlow(req, located, config.BASALT_DOMAIN, registry, query);
+  /**
+   * Which project, whether the key is the project's own, and the rate limit. Synchronous (no promise, no microtask)
+   * in the common case: the project named by host or path, cached, with tokens left in its rate-limit slice.
+   */
+  function admit(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null): Admission | Promise<Admission> {
+    if (located.ref !== null) return admitTo(req, located, match, query);
+    return locateSlow(req, located, config.BASALT_DOMAIN, registry, query).then((where) => admitTo(req, where, match, query));
+  }
+
+  function admitTo(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null): Admission | Promise<Admission> {
     if (located.ref === null) {
       if (!match.route.project) return { project: null, located, swap: null };
       if (match.route.key === 'required') throw new Reject(401, 'No API key found in request');
       throw new Reject(404, 'Project not found');
     }
-    const project = registry.peek(located.ref) ?? (await registry.get(located.ref));
-    if (!project) throw new Reject(404, 'Project not found');
+    const cached = registry.peek(located.ref);
+    if (cached) return check(req, cached, located, match, query);
+    return registry.get(located.ref).then((project) => {
+      if (!project) throw new Reject(404, 'Project not found');
+      return check(req, project, located, match, query);
+    });
+  }
 
+  function check(req: IncomingMessage, project: Project, located: Located, match: Match, query: URLSearchParams | null): Admission | Promise<Admission> {
     const open = match.route.open?.some((p) => match.rest === p || match.rest.startsWith(`${p}/`) || match.rest.startsWith(`${p}?`));
     const apikey = req.headers.apikey;
     const token = match.route.key === 'required' && !open ? tokenFrom(req, query) : typeof apikey === 'string' ? apikey : null;
@@ -105,27 +120,35 @@ export function createGateway(deps: GatewayDeps) {
     const quota = project.quotas.requests_per_second;
     const limit = capped(own, quota);
     const allowed = limiter.take(project.ref, limit);
-    if (!(allowed === true || (await allowed))) {
-      const headers = ['retry-after', '1', 'x-ratelimit-limit', String(limit), 'x-ratelimit-remaining', '0', 'x-ratelimit-reset', '1'];
-      if (quota === null || quota > own) throw new Reject(429, 'Too many requests', headers);
-      const message = `Too many requests: the project's plan allows ${quota} requests per second (requests_per_second)`;
-      throw new Reject(429, message, headers, quotaErrorBody(match.route.service, match.path, 429, 'requests_per_second', message));
-    }
-    deps.activity?.touch(project.ref);
-    // a sleeping project is woken first: the request waits for it, and goes on even if waking failed
-    if (project.sleeping) await deps.activity?.awake(project);
-    return { project, located, swap };
+    if (allowed === true) return admitted(project, located, swap);
+    if (allowed === false) throw tooMany(match, limit, own, quota);
+    return allowed.then((ok) => {
+      if (!ok) throw tooMany(match, limit, own, quota);
+      return admitted(project, located, swap);
+    });
   }
 
-  function ours(req: IncomingMessage, id: string, located: Located, ref: string | null): Record<string, string> {
-    const h: Record<string, string> = {
-      'x-request-id': id,
-      'x-forwarded-for': req.socket.remoteAddress ?? '',
-      'x-forwarded-proto': base.protocol.replace(':', ''),
-      'x-basalt-base-url': baseUrlFor(located, ref),
-    };
-    if (req.headers.host) h['x-forwarded-host'] = req.headers.host;
-    if (ref) h['x-basalt-ref'] = ref;
+  function tooMany(match: Match, limit: number, own: number, quota: number | null): Reject {
+    const headers = ['retry-after', '1', 'x-ratelimit-limit', String(limit), 'x-ratelimit-remaining', '0', 'x-ratelimit-reset', '1'];
+    if (quota === null || quota > own) return new Reject(429, 'Too many requests', headers);
+    const message = `Too many requests: the project's plan allows ${quota} requests per second (requests_per_second)`;
+    return new Reject(429, message, headers, quotaErrorBody(match.route.service, match.path, 429, 'requests_per_second', message));
+  }
+
+  function admitted(project: Project, located: Located, swap: Swap | null): Admission | Promise<Admission> {
+    deps.activity?.touch(project.ref);
+    const admission = { project, located, swap };
+    // a sleeping project is woken first: the request waits for it, and goes on even if waking failed
+    if (project.sleeping && deps.activity) return deps.activity.awake(project).then(() => admission);
+    return admission;
+  }
+
+  /** the headers the gateway sets on a forwarded request, [name, value, …], then any an opaque key's swap replaces */
+  function ours(req: IncomingMessage, id: string, located: Located, ref: string | null, swap: Swap | null): string[] {
+    const h = ['x-request-id', id, 'x-forwarded-for', req.socket.remoteAddress ?? '', 'x-forwarded-proto', proto, 'x-basalt-base-url', baseUrlFor(located, ref)];
+    if (req.headers.host) h.push('x-forwarded-host', req.headers.host);
+    if (ref) h.push('x-basalt-ref', ref);
+    if (swap) for (const name in swap.headers) h.push(name, swap.headers[name]);
     return h;
   }
 
@@ -159,8 +182,63 @@ export function createGateway(deps: GatewayDeps) {
     answerPreflight(req, res, project ? corsFor(req, project) : corsHeaders(req));
   }
 
+  /** what a forwarded request needs once its response has ended: its metrics, access log line and metering */
+  class Forwarding implements RawForward {
+    constructor(
+      readonly req: IncomingMessage, readonly res: ServerResponse, readonly match: Match, readonly ref: string | null,
+      readonly id: string, readonly started: number,
+      readonly pool: UpstreamPool, readonly path: string, readonly headers: string, readonly responseHeaders: string[],
+    ) {}
+
+    get timeoutMs(): number {
+      return config.UPSTREAM_TIMEOUT_MS;
+    }
+
+    onDone(status: number, bytes: number, named: string | null): void {
+      record(this.req, this.match, this.id, this.started, status, this.ref);
+      metered?.exchange(this.match, this.ref, named, status, bytes);
+    }
+
+    onAbort(bytes: number, named: string | null): void {
+      metered?.exchange(this.match, this.ref, named, 499, bytes);
+    }
+
+    onFail(status: 503 | 504): void {
+      sendUpstreamFailure(this.res, status, this.match.route.service, this.match.path, this.responseHeaders);
+      record(this.req, this.match, this.id, this.started, status, this.ref);
+    }
+  }
+
+  function record(req: IncomingMessage, match: Match, id: string, started: number, status: number, ref: string | null): void {
+    const ms = performance.now() - started;
+    duration.observe(match.route.service, status, ms / 1e3);
+    if (config.ACCESS_LOG) log.info({ reqId: id, ref, method: req.method, path: match.path.split('?')[0], status, ms }, 'request');
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, admission: Admission, match: Match, id: string, extra: string[], started: number): void {
+    const { project, located: where, swap } = admission;
+    const ref = project?.ref ?? where.ref;
+    let headers = project && req.headers.origin ? [...corsFor(req, project), 'x-request-id', id] : extra;
+    // A site read on the shared origin (path prefix or bare host) runs sandboxed, in an opaque origin: every
+    // project's site shares that origin, so one project's script must not reach another's storage or cookies.
+    const site = match.route === SITE_ROUTE || match.route.prefix === '/assets/v1';
+    if (site && where.via !== 'subdomain' && where.via !== 'domain') headers = [...headers, 'content-security-policy', SHARED_ORIGIN_SANDBOX];
+    const lines = headerLines(req, ours(req, id, where, ref, swap));
+    rawForward(req, res, new Forwarding(req, res, match, ref, id, started, pools.get(match.route.service)!, swap?.path ?? match.path, lines, headers));
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, err: unknown, match: Match, id: string, extra: string[], started: number, ref: string | null): void {
+    if (err instanceof Reject) {
+      sendJson(res, err.status, err.body ?? { message: err.message }, [...extra, ...err.headers]);
+      return record(req, match, id, started, err.status, ref);
+    }
+    log.error({ err, reqId: id }, 'gateway failure');
+    sendUpstreamFailure(res, 503, match.route.service, match.path, extra);
+    record(req, match, id, started, 503, ref);
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const extra = [...corsHeaders(req), 'x-request-id', id];
@@ -175,7 +253,7 @@ export function createGateway(deps: GatewayDeps) {
     const host = hostName(req);
     const read = req.method === 'GET' || req.method === 'HEAD';
     // cdn.<domain>/<ref>/<bucket>/<path> is the CDN's own host: the same reads as /cdn/<ref>/…, no project from the host
-    const located: Located = read && host === `cdn.${config.BASALT_DOMAIN}` ? { ref: null, via: null, path: `/cdn${path}` } : locateSync(req, path, config.BASALT_DOMAIN);
+    const located: Located = read && host === cdnHost ? { ref: null, via: null, path: `/cdn${path}` } : locateSync(req, path, config.BASALT_DOMAIN, host);
     let match = read && located.ref === null && isBaseHost(host, config.BASALT_DOMAIN) ? cdnMatch(located.path, search) ?? studioMatch(located.path, search) : null;
     match ??= matchRoute(located.path, search);
     if (!match && read && (located.ref !== null || !isBaseHost(host, config.BASALT_DOMAIN))) {
@@ -184,45 +262,16 @@ export function createGateway(deps: GatewayDeps) {
     if (!match) return sendJson(res, 404, { message: 'No route matched' }, extra);
     const query = search.includes('apikey=') ? new URLSearchParams(search) : null;
 
-    const done = (status: number, ref: string | null) => {
-      duration.observe({ service: match.route.service, status: String(status) }, Number(process.hrtime.bigint() - started) / 1e9);
-      if (config.ACCESS_LOG) log.info({ reqId: id, ref, method: req.method, path: match.path.split('?')[0], status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
-    };
-    admit(req, located, match, query).then(
-      ({ project, located: where, swap }) => {
-        const ref = project?.ref ?? where.ref;
-        let headers = project && req.headers.origin ? [...corsFor(req, project), 'x-request-id', id] : extra;
-        // A site read on the shared origin (path prefix or bare host) runs sandboxed, in an opaque origin: every
-        // project's site shares that origin, so one project's script must not reach another's storage or cookies.
-        const site = match.route === SITE_ROUTE || match.route.prefix === '/assets/v1';
-        if (site && where.via !== 'subdomain' && where.via !== 'domain') headers = [...headers, 'content-security-policy', SHARED_ORIGIN_SANDBOX];
-        const fail = (status: 503 | 504) => {
-          sendUpstreamFailure(res, status, match.route.service, match.path, headers);
-          done(status, ref);
-        };
-        rawForward(req, res, {
-          pool: pools.get(match.route.service)!,
-          path: swap?.path ?? match.path,
-          headers: upstreamHeaders(req, swap ? { ...ours(req, id, where, ref), ...swap.headers } : ours(req, id, where, ref)),
-          responseHeaders: headers,
-          timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-          onDone: (status, bytes, named) => {
-            done(status, ref);
-            metered?.exchange(match, ref, named, status, bytes);
-          },
-          onAbort: (bytes, named) => metered?.exchange(match, ref, named, 499, bytes),
-          onFail: fail,
-        });
-      },
-      (err: unknown) => {
-        if (err instanceof Reject) {
-          sendJson(res, err.status, err.body ?? { message: err.message }, [...extra, ...err.headers]);
-          return done(err.status, located.ref);
-        }
-        log.error({ err, reqId: id }, 'gateway failure');
-        sendUpstreamFailure(res, 503, match.route.service, match.path, extra);
-        done(503, located.ref);
-      },
+    let admission: Admission | Promise<Admission>;
+    try {
+      admission = admit(req, located, match, query);
+    } catch (err) {
+      return refuse(req, res, err, match, id, extra, started, located.ref);
+    }
+    if (!(admission instanceof Promise)) return forward(req, res, admission, match, id, extra, started);
+    admission.then(
+      (a) => forward(req, res, a, match, id, extra, started),
+      (err: unknown) => refuse(req, res, err, match, id, extra, started, located.ref),
     );
   }
 
@@ -239,10 +288,12 @@ export function createGateway(deps: GatewayDeps) {
     };
     if (!match) return refuse(404, 'No route matched');
     const id = randomUUID();
-    admit(req, located, match, new URLSearchParams(search)).then(
+    Promise.resolve().then(() => admit(req, located, match, new URLSearchParams(search))).then(
       ({ project, located: where, swap }) => {
         const ref = project?.ref ?? where.ref;
-        const headers = swap ? { ...ours(req, id, where, ref), ...swap.headers } : ours(req, id, where, ref);
+        const list = ours(req, id, where, ref, swap);
+        const headers: Record<string, string> = {};
+        for (let k = 0; k < list.length; k += 2) headers[list[k]] = list[k + 1];
         // an open WebSocket keeps its project awake (its frames never pass through handle())
         if (project && deps.activity) socket.once('close', deps.activity.hold(project.ref));
         if (ref) metered?.tunnel(match, ref, socket as Socket);

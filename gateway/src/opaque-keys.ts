@@ -31,10 +31,12 @@ export interface Swap {
 
 /** Every place a request may carry an opaque key, swapped for its JWT; null when it carries none. */
 export function swapOpaqueKeys(project: Project, req: IncomingMessage, path: string): Swap | null {
-  const headers: Record<string, string> = {};
   const apikey = req.headers.apikey;
-  if (typeof apikey === 'string' && isOpaqueKey(apikey)) headers.apikey = jwtForOpaqueKey(project, apikey, req);
   const auth = req.headers.authorization;
+  // the common case, a JWT or no key: nothing to swap, nothing allocated
+  if (!(typeof apikey === 'string' && isOpaqueKey(apikey)) && !(typeof auth === 'string' && auth.includes('sb_')) && !path.includes('apikey=sb_')) return null;
+  const headers: Record<string, string> = {};
+  if (typeof apikey === 'string' && isOpaqueKey(apikey)) headers.apikey = jwtForOpaqueKey(project, apikey, req);
   const bearer = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : null;
   if (bearer && isOpaqueKey(bearer)) headers.authorization = `Bearer ${jwtForOpaqueKey(project, bearer, req)}`;
   // supabase-js sends no bearer with a new-format key to Edge Functions: the key's JWT stands in, so verify_jwt

@@ -26,6 +26,24 @@ export function upstreamHeaders(req: IncomingMessage, ours: Record<string, strin
   return Object.assign(out, ours);
 }
 
+/**
+ * The request's header lines for the upstream, as raw-upstream.ts writes them: the client's minus hop-by-hop, x-basalt-*,
+ * host, expect and any that `ours` ([name, value, …], names lower case) sets, then ours. Values are the parser's, which
+ * holds no CR or LF, and ours are the gateway's own.
+ */
+export function headerLines(req: IncomingMessage, ours: string[]): string {
+  let out = '';
+  const raw = req.rawHeaders;
+  next: for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || name.startsWith('x-basalt-') || name === 'host' || name === 'expect') continue;
+    for (let k = 0; k < ours.length; k += 2) if (ours[k] === name) continue next;
+    out += `${name}: ${raw[i + 1]}\r\n`;
+  }
+  for (let k = 0; k < ours.length; k += 2) out += `${ours[k]}: ${ours[k + 1]}\r\n`;
+  return out;
+}
+
 /** WebSocket (and any other) upgrade: a raw byte tunnel once the upstream agrees to switch protocols. */
 export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, path: string, headers: http.OutgoingHttpHeaders): void {
   const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path, headers });

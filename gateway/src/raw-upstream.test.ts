@@ -15,7 +15,7 @@ test('a chunked request body larger than the socket buffers reaches the upstream
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
   const front = http.createServer((req, res) => rawForward(req, res, {
-    pool, path: '/', headers: { 'content-type': 'application/octet-stream' }, responseHeaders: [], timeoutMs: 30_000, onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
+    pool, path: '/', headers: 'content-type: application/octet-stream\r\n', responseHeaders: [], timeoutMs: 30_000, onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
   }));
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
   const sent = createHash('sha256');
@@ -50,7 +50,7 @@ test('an upstream that answers before the body is sent (a 413) reaches the clien
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
   const front = http.createServer((req, res) => rawForward(req, res, {
-    pool, path: req.url!, headers: { 'content-type': 'application/octet-stream', 'content-length': req.headers['content-length'] ?? '0' }, responseHeaders: [], timeoutMs: 30_000,
+    pool, path: req.url!, headers: `content-type: application/octet-stream\r\ncontent-length: ${req.headers['content-length'] ?? '0'}\r\n`, responseHeaders: [], timeoutMs: 30_000,
     onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
   }));
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));

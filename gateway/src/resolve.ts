@@ -18,7 +18,9 @@ export interface Located {
 
 export function hostName(req: IncomingMessage): string {
   const host = req.headers.host ?? '';
-  return (host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]).toLowerCase();
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1).toLowerCase();
+  const colon = host.indexOf(':');
+  return (colon < 0 ? host : host.slice(0, colon)).toLowerCase();
 }
 
 export function tokenFrom(req: IncomingMessage, query: URLSearchParams | null): string | null {
@@ -31,9 +33,9 @@ export function tokenFrom(req: IncomingMessage, query: URLSearchParams | null): 
   return null;
 }
 
-export function locateSync(req: IncomingMessage, path: string, domain: string): Located {
-  const host = hostName(req);
-  if (host.endsWith(`.${domain}`)) {
+/** `host`: hostName(req), when the caller has it already */
+export function locateSync(req: IncomingMessage, path: string, domain: string, host = hostName(req)): Located {
+  if (host.length > domain.length + 1 && host.endsWith(domain) && host[host.length - domain.length - 1] === '.') {
     const label = host.slice(0, -(domain.length + 1));
     if (REF.test(label)) return { ref: label, via: 'subdomain', path };
   }

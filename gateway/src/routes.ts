@@ -75,7 +75,7 @@ export interface Match {
 
 /** `path` excludes the query string; `search` is appended to the forwarded path. */
 export function matchRoute(path: string, search: string): Match | null {
-  for (const d of PLATFORM_DELEGATED) {
+  if (path.startsWith('/platform/v1/projects/')) for (const d of PLATFORM_DELEGATED) {
     if (d.pattern.test(path)) return { route: { prefix: '/platform/v1', service: d.service, key: 'optional', project: false }, path: path + search, rest: path.slice(12) };
   }
   for (const route of ROUTES) {

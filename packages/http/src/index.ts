@@ -1,7 +1,7 @@
 // HTTP basics every service uses.
 export { errorShapes } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
-export { createMetrics, createRegistry, type Metrics } from './metrics.js';
+export { createMetrics, createRegistry, FastHistogram, type Metrics, type Series } from './metrics.js';
 export { serve, type ServeOptions } from './serve.js';
 export { projectBaseUrl } from './base-url.js';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-body.js';

@@ -11,43 +11,40 @@ export function createRegistry(service: string): client.Registry {
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
-interface Series {
-  labels: { method: string; group: string; status: string };
+export interface Series<L> {
+  labels: L;
   /** per bucket, not cumulative; the last one is +Inf */
   counts: number[];
   sum: number;
   count: number;
 }
 
-type Value = { labels: Record<string, string | number>; sharedLabels: Series['labels']; value: number; metricName: string; exemplar: null | undefined };
+type Value<L> = { labels: Record<string, string | number>; sharedLabels: L; value: number; metricName: string; exemplar: null | undefined };
 
 /**
- * basalt_http_request_duration_seconds by method, route group and status. Observed on every request, so it keeps
- * its series in nested maps (no labels object, label validation or key string per request, as prom-client's
- * Histogram#observe makes) and gives them in a prom-client Histogram's shape only when the registry is read.
+ * A histogram observed on every request. It keeps its series in the subclass's own index (no labels object, label
+ * validation or key string per request, as prom-client's Histogram#observe makes) and gives them in a prom-client
+ * Histogram's shape only when the registry is read. A subclass finds or makes a series (`series`) and records in it.
  */
-export class RequestHistogram {
-  readonly name = 'basalt_http_request_duration_seconds';
-  readonly help = 'HTTP request duration by route group and status';
+export abstract class FastHistogram<L extends Record<string, string>> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  #index = new Map<string, Map<string, Map<number, Series>>>();
   /** in the order first seen, as prom-client lists them */
-  #series: Series[] = [];
+  #series: Series<L>[] = [];
 
-  observe(method: string, group: string, status: number, seconds: number): void {
-    let byGroup = this.#index.get(method);
-    if (byGroup === undefined) this.#index.set(method, (byGroup = new Map()));
-    let byStatus = byGroup.get(group);
-    if (byStatus === undefined) byGroup.set(group, (byStatus = new Map()));
-    let s = byStatus.get(status);
-    if (s === undefined) {
-      s = { labels: { method, group, status: String(status) }, counts: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
-      byStatus.set(status, s);
-      this.#series.push(s);
-    }
+  constructor(readonly name: string, readonly help: string, private readonly buckets: readonly number[]) {}
+
+  /** a new series, listed from now on */
+  protected series(labels: L): Series<L> {
+    const s = { labels, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+    this.#series.push(s);
+    return s;
+  }
+
+  protected record(s: Series<L>, seconds: number): void {
+    const buckets = this.buckets;
     let i = 0;
-    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
+    while (i < buckets.length && seconds > buckets[i]!) i++;
     s.counts[i]!++;
     s.sum += seconds;
     s.count++;
@@ -56,10 +53,10 @@ export class RequestHistogram {
   /** what the Registry renders as text: labels of a series shared by its lines */
   getForPromString() {
     const name = this.name;
-    const values: Value[] = [];
+    const values: Value<L>[] = [];
     for (const s of this.#series) {
       let acc = 0;
-      BUCKETS.forEach((le, i) => values.push({ labels: { le }, sharedLabels: s.labels, value: (acc += s.counts[i]!), metricName: `${name}_bucket`, exemplar: null }));
+      this.buckets.forEach((le, i) => values.push({ labels: { le }, sharedLabels: s.labels, value: (acc += s.counts[i]!), metricName: `${name}_bucket`, exemplar: null }));
       values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: `${name}_bucket`, exemplar: null });
       values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${name}_sum`, exemplar: undefined });
       values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${name}_count`, exemplar: undefined });
@@ -77,8 +74,33 @@ export class RequestHistogram {
   }
 
   reset(): void {
-    this.#index.clear();
     this.#series = [];
+  }
+}
+
+type RequestLabels = { method: string; group: string; status: string };
+
+/** basalt_http_request_duration_seconds by method, route group and status */
+export class RequestHistogram extends FastHistogram<RequestLabels> {
+  #index = new Map<string, Map<string, Map<number, Series<RequestLabels>>>>();
+
+  constructor() {
+    super('basalt_http_request_duration_seconds', 'HTTP request duration by route group and status', BUCKETS);
+  }
+
+  observe(method: string, group: string, status: number, seconds: number): void {
+    let byGroup = this.#index.get(method);
+    if (byGroup === undefined) this.#index.set(method, (byGroup = new Map()));
+    let byStatus = byGroup.get(group);
+    if (byStatus === undefined) byGroup.set(group, (byStatus = new Map()));
+    let s = byStatus.get(status);
+    if (s === undefined) byStatus.set(status, (s = this.series({ method, group, status: String(status) })));
+    this.record(s, seconds);
+  }
+
+  override reset(): void {
+    this.#index.clear();
+    super.reset();
   }
 }
 
