@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChunkedDecoder } from './chunked.js';
 import { pipeBody } from './body.js';
@@ -43,139 +44,174 @@ type Framing = { kind: 'length'; left: number } | { kind: 'chunked'; decoder: Ch
  * body (one with a body is the caller's to replay, with `fresh`).
  */
 export function send(pool: UpstreamPool, r: UpstreamRequest): Promise<UpstreamResponse> {
-  return new Promise((resolve, reject) => exchange(pool, r, resolve, reject, false));
+  return new Promise((resolve, reject) => new Exchange(pool, r, resolve, reject, false).start());
 }
 
-function exchange(pool: UpstreamPool, r: UpstreamRequest, resolve: (res: UpstreamResponse) => void, reject: (e: unknown) => void, retried: boolean): void {
-  const { socket, reused } = pool.acquire(retried || r.fresh);
-  const chunkedIn = r.body !== null && r.headers['content-length'] === undefined;
-  let out = `${r.method} ${r.path} HTTP/1.1\r\nhost: ${pool.authority}\r\n`;
-  for (const name in r.headers) out += `${name}: ${r.headers[name]}\r\n`;
-  out += chunkedIn ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n';
+// Performance trap: an exchange is a class and a pooled socket's listeners are attached once, never a set of
+// closures per call (tsx names every closure it creates, a defineProperty apiece; listeners added and removed per
+// exchange cost as much again). The socket carries the exchange it currently belongs to.
+const EXCHANGE = Symbol('send exchange');
+type Carrier = Socket & { [EXCHANGE]?: Exchange | null };
 
-  const reader = new HeadReader();
-  let parsed: ResponseHead | null = null;
-  let framing: Framing | null = null;
-  let kept: Buffer[] = [];
-  let stream: Readable | null = null;
-  let requestSent = r.body === null;
-  let gotBytes = false;
-  let settled = false;
-  let over = false;
+function onSocketData(this: Carrier, chunk: Buffer): void {
+  this[EXCHANGE]?.data(chunk);
+}
+function onSocketClose(this: Carrier): void {
+  this[EXCHANGE]?.closed();
+}
 
-  const cleanup = () => {
-    over = true;
-    socket.off('data', onData);
-    socket.off('close', onClose);
-    r.signal?.removeEventListener('abort', onAbort);
-    socket.resume();
-  };
-  const fail = (e: unknown) => {
-    if (over) return;
-    cleanup();
-    socket.destroy();
-    if (!settled) {
-      settled = true;
-      reject(e);
-    } else stream?.destroy(e as Error);
-  };
-  const onAbort = () => fail(r.signal!.reason);
-  const onClose = () => {
-    if (over) return;
-    if (framing?.kind === 'close') return end(false);
-    if (!gotBytes && reused && !retried && r.body === null && !settled) {
-      cleanup();
-      return exchange(pool, r, resolve, reject, true);
+class Exchange {
+  readonly socket: Carrier;
+  readonly reused: boolean;
+  readonly reader = new HeadReader();
+  parsed: ResponseHead | null = null;
+  framing: Framing | null = null;
+  kept: Buffer[] = [];
+  stream: Readable | null = null;
+  requestSent: boolean;
+  gotBytes = false;
+  settled = false;
+  over = false;
+  readonly #onAbort: (() => void) | null;
+
+  constructor(readonly pool: UpstreamPool, readonly r: UpstreamRequest, readonly resolve: (res: UpstreamResponse) => void, readonly reject: (e: unknown) => void, readonly retried: boolean) {
+    const { socket, reused } = pool.acquire(retried || r.fresh);
+    this.socket = socket as Carrier;
+    this.reused = reused;
+    this.requestSent = r.body === null;
+    this.#onAbort = r.signal ? () => this.fail(r.signal!.reason) : null;
+  }
+
+  start(): void {
+    const { r, socket, pool } = this;
+    if (socket[EXCHANGE] === undefined) {
+      socket.on('data', onSocketData);
+      socket.on('close', onSocketClose);
     }
-    fail(new Error('the upstream closed the connection'));
-  };
-  const respond = (whole: Buffer | null) => {
-    settled = true;
+    socket[EXCHANGE] = this;
+    if (r.signal?.aborted) return this.fail(r.signal.reason);
+    r.signal?.addEventListener('abort', this.#onAbort!, { once: true });
+    socket.resume();
+    const chunkedIn = r.body !== null && r.headers['content-length'] === undefined;
+    let out = `${r.method} ${r.path} HTTP/1.1\r\nhost: ${pool.authority}\r\n`;
+    for (const name in r.headers) out += `${name}: ${r.headers[name]}\r\n`;
+    out += chunkedIn ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n';
+    if (!r.body) return void socket.write(out);
+    const body = r.body;
+    pipeBody(body, socket, chunkedIn, () => (this.requestSent = true), () => this.over, out);
+    body.once('error', (e) => this.fail(e));
+  }
+
+  #cleanup(): void {
+    this.over = true;
+    this.socket[EXCHANGE] = null;
+    if (this.#onAbort) this.r.signal!.removeEventListener('abort', this.#onAbort);
+    this.socket.resume();
+  }
+
+  fail(e: unknown): void {
+    if (this.over) return;
+    this.#cleanup();
+    this.socket.destroy();
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(e);
+    } else this.stream?.destroy(e as Error);
+  }
+
+  closed(): void {
+    if (this.over) return;
+    if (this.framing?.kind === 'close') return this.#end(false);
+    if (!this.gotBytes && this.reused && !this.retried && this.r.body === null && !this.settled) {
+      this.#cleanup();
+      return new Exchange(this.pool, this.r, this.resolve, this.reject, true).start();
+    }
+    this.fail(new Error('the upstream closed the connection'));
+  }
+
+  #respond(whole: Buffer | null): void {
+    this.settled = true;
     const headers: Record<string, string> = {};
-    const f = parsed!.fields;
+    const f = this.parsed!.fields;
     for (let i = 0; i < f.length; i += 2) {
       const k = f[i].toLowerCase();
       headers[k] = headers[k] === undefined ? f[i + 1] : `${headers[k]}, ${f[i + 1]}`;
     }
     if (whole === null) {
-      stream = new Readable({
+      const socket = this.socket;
+      this.stream = new Readable({
         read: () => void socket.resume(),
         destroy: (e, cb) => {
-          if (!over) {
-            cleanup();
+          if (!this.over) {
+            this.#cleanup();
             socket.destroy();
           }
           cb(e);
         },
       });
     }
-    resolve({ status: parsed!.status, headers, rawHeaders: f, whole, stream });
-  };
+    this.resolve({ status: this.parsed!.status, headers, rawHeaders: f, whole, stream: this.stream });
+  }
+
   /** the body is complete: the socket goes back to the pool when the exchange left it clean */
-  const end = (reusable: boolean) => {
-    cleanup();
-    if (reusable && parsed!.keepAlive && requestSent) pool.release(socket);
+  #end(reusable: boolean): void {
+    const { r, socket } = this;
+    this.#cleanup();
+    if (reusable && this.parsed!.keepAlive && this.requestSent) this.pool.release(socket);
     else socket.destroy();
-    if (!requestSent && r.body && !r.body.readableEnded) r.body.resume(); // answered before it was all sent: dropped
-    if (!settled) respond(kept.length === 1 ? kept[0] : Buffer.concat(kept));
-    else stream!.push(null);
-  };
-  const deliver = (data: Buffer) => {
+    if (!this.requestSent && r.body && !r.body.readableEnded) r.body.resume(); // answered before it was all sent: dropped
+    if (!this.settled) this.#respond(this.kept.length === 1 ? this.kept[0] : Buffer.concat(this.kept));
+    else this.stream!.push(null);
+  }
+
+  #deliver(data: Buffer): void {
     if (!data.length) return;
-    if (!settled) kept.push(data);
-    else if (!stream!.push(data)) socket.pause();
-  };
-  const onBody = (data: Buffer): void => {
-    const f = framing!;
-    if (f.kind === 'close') return deliver(data);
+    if (!this.settled) this.kept.push(data);
+    else if (!this.stream!.push(data)) this.socket.pause();
+  }
+
+  #onBody(data: Buffer): void {
+    const f = this.framing!;
+    if (f.kind === 'close') return this.#deliver(data);
     if (f.kind === 'length') {
       const take = Math.min(f.left, data.length);
-      deliver(data.subarray(0, take));
+      this.#deliver(data.subarray(0, take));
       f.left -= take;
-      if (f.left === 0) end(true);
+      if (f.left === 0) this.#end(true);
       return;
     }
     let done: boolean;
     try {
-      done = f.decoder.push(data, deliver);
+      done = f.decoder.push(data, (d: Buffer) => this.#deliver(d));
     } catch (e) {
-      return fail(e);
+      return this.fail(e);
     }
-    if (done) end(true);
+    if (done) this.#end(true);
     // a chunked body that did not come whole with the head streams from here
-    else if (!settled) {
-      const first = kept;
-      kept = [];
-      respond(null);
-      for (const b of first) stream!.push(b);
+    else if (!this.settled) {
+      const first = this.kept;
+      this.kept = [];
+      this.#respond(null);
+      for (const b of first) this.stream!.push(b);
     }
-  };
-  const onData = (chunk: Buffer): void => {
-    gotBytes = true;
-    if (framing) return onBody(chunk);
-    const got = reader.push(chunk);
+  }
+
+  data(chunk: Buffer): void {
+    this.gotBytes = true;
+    if (this.framing) return this.#onBody(chunk);
+    const got = this.reader.push(chunk);
     if (got === null) return;
-    if (got instanceof Error) return fail(got);
-    if (got.head.status < 200) return got.rest.length ? onData(got.rest) : undefined; // 100 Continue and friends
-    parsed = got.head;
+    if (got instanceof Error) return this.fail(got);
+    if (got.head.status < 200) return got.rest.length ? this.data(got.rest) : undefined; // 100 Continue and friends
+    const parsed = (this.parsed = got.head);
     const { length, chunked } = parsed;
-    if (r.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (!chunked && length === 0)) return end(true);
-    framing = chunked ? { kind: 'chunked', decoder: new ChunkedDecoder() } : length > 0 ? { kind: 'length', left: length } : { kind: 'close' };
+    if (this.r.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (!chunked && length === 0)) return this.#end(true);
+    const framing: Framing = (this.framing = chunked ? { kind: 'chunked', decoder: new ChunkedDecoder() } : length > 0 ? { kind: 'length', left: length } : { kind: 'close' });
     // A large or unframed body streams, and so does a chunked one unless it came whole with the head (an event
     // stream's head goes on at once); a small length-framed one is read whole first.
-    if (framing.kind === 'close' || (framing.kind === 'length' && length > WHOLE_BYTES) || (chunked && !got.rest.length)) respond(null);
-    if (got.rest.length) onBody(got.rest);
-  };
-
-  if (r.signal?.aborted) return fail(r.signal.reason);
-  r.signal?.addEventListener('abort', onAbort, { once: true });
-  socket.on('data', onData);
-  socket.on('close', onClose);
-  socket.resume();
-  if (!r.body) return void socket.write(out);
-  const body = r.body;
-  pipeBody(body, socket, chunkedIn, () => (requestSent = true), () => over, out);
-  body.once('error', (e) => fail(e));
+    if (framing.kind === 'close' || (framing.kind === 'length' && length > WHOLE_BYTES) || (chunked && !got.rest.length)) this.#respond(null);
+    if (got.rest.length) this.#onBody(got.rest);
+  }
 }
 
 /** A node:http response in the same shape, streamed (for callers that also reach upstreams through node:http). */
