@@ -16,7 +16,7 @@ import { requestMeter } from './metering.js';
 import { isOpaqueKey, OpaqueKeyError, swapOpaqueKeys, type Swap } from './opaque-keys.js';
 import { UpstreamPool } from '@basalt/upstream';
 import { rawForward, type RawForward } from './raw-upstream.js';
-import { headerLines, sendJson, tunnel, upstreamHeaders } from './proxy.js';
+import { headerLines, sendJson, tunnel, upgradeHeaders } from './proxy.js';
 import type { RateLimiter } from '@basalt/rate-limit';
 import { hostName, isBaseHost, locateSlow, locateSync, tokenFrom, type Located } from './resolve.js';
 import { cdnMatch, matchRoute, SITE_ROUTE, siteMatch, studioMatch, upstreams, type Match } from './routes.js';
@@ -291,13 +291,10 @@ export function createGateway(deps: GatewayDeps) {
     Promise.resolve().then(() => admit(req, located, match, new URLSearchParams(search))).then(
       ({ project, located: where, swap }) => {
         const ref = project?.ref ?? where.ref;
-        const list = ours(req, id, where, ref, swap);
-        const headers: Record<string, string> = {};
-        for (let k = 0; k < list.length; k += 2) headers[list[k]] = list[k + 1];
         // an open WebSocket keeps its project awake (its frames never pass through handle())
         if (project && deps.activity) socket.once('close', deps.activity.hold(project.ref));
         if (ref) metered?.tunnel(match, ref, socket as Socket);
-        tunnel(req, socket, head, targets[match.route.service], swap?.path ?? match.path, upstreamHeaders(req, headers, true));
+        tunnel(req, socket, head, targets[match.route.service], swap?.path ?? match.path, upgradeHeaders(req, ours(req, id, where, ref, swap)));
       },
       (err: unknown) => (err instanceof Reject ? refuse(err.status, err.message) : refuse(404, 'Service unavailable')),
     );

@@ -13,17 +13,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-/** Client headers minus hop-by-hop and any x-basalt-* a client tried to set, plus ours. */
-export function upstreamHeaders(req: IncomingMessage, ours: Record<string, string>, keepUpgrade = false): http.OutgoingHttpHeaders {
+/**
+ * A WebSocket upgrade's headers for the tunnel: the client's minus hop-by-hop (but for upgrade and connection) and
+ * any x-basalt-* a client tried to set, then ours ([name, value, …], a later one replacing an earlier).
+ */
+export function upgradeHeaders(req: IncomingMessage, ours: string[]): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if ((HOP_BY_HOP.has(name) && !(keepUpgrade && (name === 'upgrade' || name === 'connection'))) || name.startsWith('x-basalt-')) continue;
+    if ((HOP_BY_HOP.has(name) && name !== 'upgrade' && name !== 'connection') || name.startsWith('x-basalt-')) continue;
     const prev = out[name];
     out[name] = prev === undefined ? raw[i + 1] : Array.isArray(prev) ? [...prev, raw[i + 1]] : [String(prev), raw[i + 1]];
   }
-  return Object.assign(out, ours);
+  for (let k = 0; k < ours.length; k += 2) out[ours[k]] = ours[k + 1];
+  return out;
 }
 
 /**

@@ -98,8 +98,8 @@ class Exchange {
     // A socket paused for client backpressure must not go back to the pool paused: the next exchange would never read.
     res.off('drain', onClientDrain);
     socket.resume();
+    // no setTimeout(0) here: the socket is released (the pool sets its idle timeout) or destroyed next
     (socket as Carrier)[EXCHANGE] = null;
-    socket.setTimeout(0);
   }
 
   // The upstream answered before the client finished sending (a 413, an auth refusal): the rest of the client's
