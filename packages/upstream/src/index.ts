@@ -2,6 +2,7 @@
 // service to its workerd runtimes): pooled keep-alive sockets, the request head written as one string, and a
 // response parser that only frames the body. node:http's ClientRequest/IncomingMessage layers cost more than the
 // exchange itself on small responses.
+export { Cancel, type Cancellation } from './cancel.js';
 export { UpstreamPool, type Connect, type UpstreamTarget } from './pool.js';
 export { ChunkedDecoder } from './chunked.js';
 export { pipeBody } from './body.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { ChunkedDecoder, send, UpstreamPool } from './index.js';
+import { Cancel, ChunkedDecoder, send, UpstreamPool } from './index.js';
 
 const body = '4\r\nWiki\r\n6\r\npedia \r\nE;ext=1\r\nin \r\n\r\nchunks.\r\n0\r\nx-trailer: 1\r\n\r\n';
 
@@ -107,6 +107,56 @@ test('an abort before the answer rejects with its reason and drops the connectio
   const pending = send(u.pool, { method: 'GET', path: '/', headers: {}, body: null, signal: abort.signal });
   setTimeout(() => abort.abort(new Error('too slow')), 20);
   await assert.rejects(pending, /too slow/);
+});
+
+test('a Cancel aborts an exchange like an AbortSignal: mid-body it destroys the stream, and its listener is gone after', async (t) => {
+  const u = await upstream((req, res) => {
+    if (req.url === '/slow') return; // never answers
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    if (req.url === '/stream') res.write('x'.repeat(100_000)); // streamed (no length), and never ended
+    else res.end('ok');
+  });
+  t.after(u.close);
+  const early = new Cancel();
+  const pending = send(u.pool, { method: 'GET', path: '/slow', headers: {}, body: null, signal: early });
+  setTimeout(() => early.abort(new Error('deadline')), 20);
+  await assert.rejects(pending, /deadline/);
+
+  const late = new Cancel();
+  const res = await send(u.pool, { method: 'GET', path: '/stream', headers: {}, body: null, signal: late });
+  const failed = new Promise<Error>((resolve) => res.stream!.once('error', resolve));
+  late.abort(new Error('wall time'));
+  assert.match((await failed).message, /wall time/);
+
+  const done = new Cancel();
+  const ok = await send(u.pool, { method: 'GET', path: '/', headers: {}, body: null, signal: done });
+  assert.equal(ok.whole!.toString(), 'ok');
+  done.abort(new Error('after the end')); // the exchange is over: nothing is listening any more
+  assert.equal(done.aborted, true);
+});
+
+test('a Cancel tells each listener once, forgets removed ones, and hands out a following AbortSignal', () => {
+  const c = new Cancel();
+  const heard: string[] = [];
+  const a = () => heard.push('a');
+  const b = () => heard.push('b');
+  c.addEventListener('abort', a);
+  c.addEventListener('abort', b);
+  c.removeEventListener('abort', a);
+  const signal = c.signal;
+  assert.equal(signal.aborted, false);
+  c.abort(new Error('first'));
+  c.abort(new Error('second'));
+  assert.deepEqual(heard, ['b']);
+  assert.equal((c.reason as Error).message, 'first');
+  assert.equal(signal.aborted, true);
+  assert.equal((signal.reason as Error).message, 'first');
+  assert.throws(() => c.throwIfAborted(), /first/);
+  c.addEventListener('abort', a); // already cancelled: never called
+  assert.deepEqual(heard, ['b']);
+  const before = new Cancel();
+  before.abort('gone');
+  assert.equal(before.signal.aborted, true);
 });
 
 test('a pooled socket the upstream closed meanwhile is replaced; an unreachable upstream rejects', async (t) => {

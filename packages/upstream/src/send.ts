@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChunkedDecoder } from './chunked.js';
 import { pipeBody } from './body.js';
+import type { Cancellation } from './cancel.js';
 import { HeadReader, type ResponseHead } from './head.js';
 import type { UpstreamPool } from './pool.js';
 
@@ -16,7 +17,7 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body: Readable | null;
   /** aborts the exchange: the promise rejects with its reason, or the body stream is destroyed with it */
-  signal?: AbortSignal;
+  signal?: Cancellation;
   /**
    * on a new connection: for a replay after a pooled one closed under the request (the upstream's idle timeout
    * can close every idle socket at once, so the next pooled one may be just as dead)

@@ -2,7 +2,7 @@
 // in and the response out under the wall-time limit, and log status, duration and console output.
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import type { UpstreamResponse } from '@basalt/upstream';
+import { Cancel, type UpstreamResponse } from '@basalt/upstream';
 import type { Redis } from 'ioredis';
 import { BasaltError } from '@basalt/errors';
 import type { Meter } from '@basalt/metering';
@@ -64,7 +64,7 @@ export interface Invocation {
 }
 
 /** The request body as the function will read it, cut off (413) past max bytes. */
-function limitBody(req: IncomingMessage, max: number, deadline: AbortController): Readable {
+function limitBody(req: IncomingMessage, max: number, deadline: Cancel): Readable {
   let seen = 0;
   const out = new PassThrough();
   req.on('data', (chunk: Buffer) => {
@@ -136,10 +136,6 @@ export function invoker(d: InvokeDeps) {
     return { code, env: mergedEnv(functionEnv(project, fn, baseUrl, await openSecrets(d.db, d.secrets, project.ref))) };
   };
 
-  /** where an invocation runs: a local workerd process, or the project's remote target */
-  const dispatcher = (project: Project, slug: string): Runtimes['dispatch'] =>
-    d.remote?.dispatcher(project, slug) ?? ((req, signal) => d.runtimes.dispatch(req, signal));
-
   return async function invoke(project: Project, slug: string, rest: string, req: IncomingMessage, baseUrl: string): Promise<Invocation> {
     const fn = await d.active.get(project.ref, slug);
     if (!fn) throw fnErrors.notFound(slug);
@@ -173,7 +169,10 @@ export function invoker(d: InvokeDeps) {
     const version = `${project.ref}/${fn.slug}/${fn.active_version}/${fn.secrets_version}`;
     const isolate = `${version}#${generations.get(version) ?? 0}`;
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP.has(k) && !k.startsWith('x-basalt-')) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    for (const k in req.headers) {
+      const v = req.headers[k];
+      if (v !== undefined && !DROP.has(k) && !k.startsWith('x-basalt-')) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
     // Cron calls arrive with an anon-role token; a function that opted into the service role sees its key instead.
     if (cronRun && fn.allow_service_role) {
       headers.authorization = `Bearer ${project.serviceKey}`;
@@ -188,7 +187,8 @@ export function invoker(d: InvokeDeps) {
       d.meter?.count(project.ref, 'functions', 'fn_duration_ms', durationMs);
       void d.db.logInvocation({ ref: project.ref, slug, version: fn.active_version, method: req.method ?? 'GET', status, durationMs, logs, error }).catch(() => undefined);
     };
-    const deadline = new AbortController();
+    // the invocation's deadline: the wall-time timer or a body past its limit cancels it
+    const deadline = new Cancel();
     // the plan's fn_wall_ms caps the function's own timeout
     const wallMs = capped(fn.timeout_ms, project.quotas.fn_wall_ms);
     // and its fn_cpu_ms the runtime's CPU watchdog
@@ -196,11 +196,14 @@ export function invoker(d: InvokeDeps) {
     const timer = setTimeout(() => deadline.abort(fnErrors.timeout(wallMs)), wallMs);
     try {
       const body = hasBody ? limitBody(req, d.limits.requestBytes, deadline) : null;
-      const res = await dispatcher(project, fn.slug)({
+      const dispatch = {
         isolate, version, ref: project.ref, spec: specFor(project, fn, baseUrl),
         url: `${new URL(baseUrl).origin}/${slug}${rest}`, method: req.method ?? 'GET', headers, body,
         cpuMs,
-      }, deadline.signal);
+      };
+      // where an invocation runs: a local workerd process, or the project's remote target
+      const remote = d.remote?.dispatcher(project, fn.slug);
+      const res = await (remote ? remote(dispatch, deadline) : d.runtimes.dispatch(dispatch, deadline));
       clearTimeout(timer);
       const status = res.status;
       const raw = res.headers['x-basalt-logs'];

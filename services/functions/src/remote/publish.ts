@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { SecretBox } from '@basalt/crypto';
 import { projectBaseUrl } from '@basalt/http';
 import type { Project } from '@basalt/tenancy';
-import { fromIncoming, type UpstreamResponse } from '@basalt/upstream';
+import { fromIncoming, type Cancel, type UpstreamResponse } from '@basalt/upstream';
 import type { FunctionsDb } from '../db/functions.js';
 import { functionEnv, openSecrets } from '../domain/env.js';
 import { fnErrors } from '../errors.js';
@@ -40,7 +40,7 @@ export function scriptUpload(code: string, env: { plain: Record<string, string>;
   };
 }
 
-async function readAll(body: Readable, signal: AbortSignal): Promise<Buffer> {
+async function readAll(body: Readable, signal: Cancel): Promise<Buffer> {
   const parts: Buffer[] = [];
   try {
     for await (const chunk of body) parts.push(chunk as Buffer);
@@ -120,15 +120,15 @@ export function remotePublisher(d: PublisherDeps) {
       }
     },
     /** How the invoker sends a Cloudflare-target project's invocation: to its dispatch Worker, or null (local). */
-    dispatcher(project: Project, slug: string): ((req: Dispatch, signal: AbortSignal) => Promise<UpstreamResponse>) | null {
+    dispatcher(project: Project, slug: string): ((req: Dispatch, deadline: Cancel) => Promise<UpstreamResponse>) | null {
       const t = remoteTarget(project);
       if (!t) return null;
-      return async (req, signal) => {
+      return async (req, deadline) => {
         const u = new URL(req.url);
-        const body = req.body ? await readAll(req.body, signal) : null;
+        const body = req.body ? await readAll(req.body, deadline) : null;
         return fromIncoming(await d.api.dispatch(t, scriptName(project.ref, slug), {
           path: `${u.pathname}${u.search}`, method: req.method, headers: req.headers, body, timeoutMs: DISPATCH_IDLE_MS,
-        }, signal));
+        }, deadline.signal));
       };
     },
   };

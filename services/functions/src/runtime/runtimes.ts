@@ -21,7 +21,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { send, type UpstreamResponse } from '@basalt/upstream';
+import { send, type Cancellation, type UpstreamResponse } from '@basalt/upstream';
 import { egressGuard, type EgressOptions } from './egress.js';
 import { Workerd, type Flight, type KillReason } from './workerd.js';
 
@@ -217,7 +217,7 @@ export class Runtimes {
   }
 
   /** Invokes an isolate: resolves with the response head and its body stream, or rejects with a RuntimeError. */
-  async dispatch(d: Dispatch, signal: AbortSignal): Promise<UpstreamResponse> {
+  async dispatch(d: Dispatch, signal: Cancellation): Promise<UpstreamResponse> {
     // the body is kept (up to REPLAY_BYTES) while it streams, so an invocation that never ran can be sent again
     const tap: Tap = { kept: [], bytes: 0, ended: d.body === null };
     try {
@@ -231,7 +231,7 @@ export class Runtimes {
   }
 
   /** fresh: on a new connection (a replay, after a pooled one closed under the first try) */
-  async #attempt(d: Dispatch, body: Readable | null, signal: AbortSignal, tap?: Tap, fresh = false): Promise<UpstreamResponse> {
+  async #attempt(d: Dispatch, body: Readable | null, signal: Cancellation, tap?: Tap, fresh = false): Promise<UpstreamResponse> {
     const version = d.version;
     const name = this.#slotFor(d.ref, version);
     // the slot's running process without a turn of the event loop (the common case), else started
@@ -259,10 +259,12 @@ export class Runtimes {
           tap.ended = true;
         });
       }
-      const res = await send(w.pool, {
-        method: d.method, path: '/', body, signal, fresh,
-        headers: { ...d.headers, 'x-basalt-runtime-token': w.token, 'x-basalt-runtime-isolate': d.isolate, 'x-basalt-runtime-url': d.url },
-      });
+      // the invocation's own header object carries the runtime's fields (set again by a replay, for its process)
+      const headers = d.headers;
+      headers['x-basalt-runtime-token'] = w.token;
+      headers['x-basalt-runtime-isolate'] = d.isolate;
+      headers['x-basalt-runtime-url'] = d.url;
+      const res = await send(w.pool, { method: d.method, path: '/', body, signal, fresh, headers });
       if (res.headers['x-basalt-runtime-error'] === undefined) {
         w.loaded.add(d.isolate);
         this.#released.get(w)?.delete(d.isolate);
