@@ -1,8 +1,11 @@
 // bench/rest: REST through the gateway (GET by key, GET 100 rows, embedded GET, single-row insert) against, in
 // the same run, a minimal Node server doing the GET-by-key query with `pg`, and `pgbench -S`.
-// Writes bench/results/rest.json.   node --import tsx bench/rest/run.ts
+// Each GET-by-key run also reports the CPU per request (µs, from /proc) of the rest service, the gateway and the
+// project database's backends, and of the minimal server. Writes bench/results/rest.json.
+//   node --import tsx bench/rest/run.ts
 import { execFileSync } from 'node:child_process';
 import { benchFleet, projectDatabaseUrl, requireTool, startMinimalServer, wrk, writeResults } from '../lib.js';
+import { backendPids, withCpu } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNS = 64;
@@ -41,9 +44,12 @@ try {
   for (const path of ['/books?select=id,title,author_id&id=eq.42', '/books?select=*&limit=100', '/books?select=id,title,authors(name)&id=eq.42']) {
     wrk(`${base}${path}`, { connections: CONNS, seconds: 2, headers });
   }
-  results.getByKey = wrk(`${base}/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers });
+  const dbUrl = await projectDatabaseUrl(bench.databaseUrl, project.ref);
+  const pid = (name: string) => () => [bench.fleet.processes.get(name)!.pid!];
+  const cpu = { rest: pid('rest'), gateway: pid('gateway'), postgres: () => backendPids(dbUrl) };
+  results.getByKey = await withCpu(cpu, SECONDS, () => wrk(`${base}/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers }));
   // The same request straight to the rest service, to separate the gateway hop from the service's own cost.
-  results.getByKeyDirect = wrk(`${bench.fleet.urls.rest}/rest/v1/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers: { ...headers, 'x-basalt-ref': project.ref } });
+  results.getByKeyDirect = await withCpu(cpu, SECONDS, () => wrk(`${bench.fleet.urls.rest}/rest/v1/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers: { ...headers, 'x-basalt-ref': project.ref } }));
   results.healthDirect = wrk(`${bench.fleet.urls.rest}/health`, { connections: CONNS, seconds: Math.max(3, SECONDS / 2) });
   results.get100 = wrk(`${base}/books?select=*&limit=100`, { connections: CONNS, seconds: SECONDS, headers });
   results.embedded = wrk(`${base}/books?select=id,title,authors(name)&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers });
@@ -57,9 +63,8 @@ try {
   results.insert = { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), raw: out.split('\n').filter((l) => /50%|99%|Non-2xx/.test(l)).map((l) => l.trim()) };
 
   // Baseline 1: a minimal Node server doing the same single query with pg, straight to the project database.
-  const dbUrl = await projectDatabaseUrl(bench.databaseUrl, project.ref);
   const { port, child: minimal } = await startMinimalServer(MINIMAL_SERVER, dbUrl);
-  results.minimalPg = wrk(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds: SECONDS });
+  results.minimalPg = await withCpu({ minimal: () => [minimal.pid!] }, SECONDS, () => wrk(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds: SECONDS }));
   minimal.kill();
 
   // Baseline 2: pgbench -S (select-only) on the same server.
@@ -71,9 +76,12 @@ try {
   } catch (e) {
     results.pgbenchS = { error: (e as Error).message.slice(0, 200) };
   }
-  const g = results.getByKey as { rps: number; p99_ms: number };
-  const m = results.minimalPg as { rps: number };
-  const summary = { getByKeyVsMinimal: +(g.rps / m.rps).toFixed(3), getByKeyP99ms: g.p99_ms };
+  const g = results.getByKey as { rps: number; p99_ms: number; cpu_us_per_request: Record<string, number> };
+  const m = results.minimalPg as { rps: number; cpu_us_per_request: Record<string, number> };
+  const summary = {
+    getByKeyVsMinimal: +(g.rps / m.rps).toFixed(3), getByKeyP99ms: g.p99_ms,
+    getByKeyRestCpuUs: g.cpu_us_per_request.rest, getByKeyPostgresCpuUs: g.cpu_us_per_request.postgres, minimalCpuUs: m.cpu_us_per_request.minimal,
+  };
   process.stderr.write(`${JSON.stringify({ results, summary }, null, 2)}\nwritten to ${writeResults('rest', { seconds: SECONDS, connections: CONNS, results, summary })}\n`);
 } finally {
   await bench.stop();

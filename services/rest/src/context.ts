@@ -3,13 +3,15 @@
 // Content-Profile), and the project's pool and schema cache. Nothing touches the project database before the
 // token has verified.
 import type { FastifyRequest } from 'fastify';
+import type pg from 'pg';
 import type { ProjectPools } from '@basalt/db';
 import { authenticate, AuthError, capped, requestToken, type Principal, type Project, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { restErrors } from './errors.js';
 import type { Target } from './domain/handle.js';
 import { exposedSchemas, type SchemaCaches } from './domain/schema-cache.js';
-import type { ReadReplicas } from './domain/read-replicas.js';
+import type { ReadReplicas, ReplicaRoute } from './domain/read-replicas.js';
+import type { SchemaIndex } from './domain/schema.js';
 
 export interface RestContext extends Target {
   project: Project;
@@ -47,15 +49,30 @@ export function restContext(config: Config, registry: ProjectRegistry, pools: Pr
     if (asked && !exposed.includes(asked)) throw restErrors.invalidSchema(asked, exposed);
     const pool = pools.get(project);
     const settings = (project.settings.rest ?? {}) as { aggregates_enabled?: unknown; plan_enabled?: unknown };
-    req.rest = {
-      project, principal, schema: asked ?? exposed[0], profile: asked, pool,
-      index: () => caches.get(project, pool),
-      refresh: () => caches.refreshIfStale(project, pool),
+    req.rest = new RequestTarget(
+      caches, project, principal, asked ?? exposed[0], asked, pool,
       // the plan's statement_timeout_ms caps every role's own
-      timeoutMs: capped(timeouts[principal.role], project.quotas.statement_timeout_ms),
-      replica: replicas?.route(project, principal.token, pool) ?? null,
-      aggregates: settings.aggregates_enabled === true,
-      plans: settings.plan_enabled === true,
-    };
+      capped(timeouts[principal.role], project.quotas.statement_timeout_ms),
+      replicas?.route(project, principal.token, pool) ?? null,
+      settings.aggregates_enabled === true, settings.plan_enabled === true,
+    );
   };
+}
+
+// A class rather than a literal with two arrow functions: under tsx every closure made per request is also named
+// (an Object.defineProperty apiece), and the methods here cost nothing per request.
+class RequestTarget implements RestContext {
+  constructor(
+    private readonly caches: SchemaCaches, readonly project: Project, readonly principal: Principal, readonly schema: string,
+    readonly profile: string | null, readonly pool: pg.Pool, readonly timeoutMs: number, readonly replica: ReplicaRoute | null,
+    readonly aggregates: boolean, readonly plans: boolean,
+  ) {}
+
+  index(): Promise<SchemaIndex> {
+    return this.caches.get(this.project, this.pool);
+  }
+
+  refresh(): Promise<SchemaIndex | null> {
+    return this.caches.refreshIfStale(this.project, this.pool);
+  }
 }

@@ -47,7 +47,7 @@ export async function withIndex<T>(t: Target, plan: (index: SchemaIndex) => T): 
 export async function handle(t: Target, req: ApiRequest, limits: Limits): Promise<Response> {
   // PostgREST without db-plan-enabled does not produce the plan media type at all: 406 like any other.
   if (req.plan && !t.plans) throw restErrors.mediaType(planContentType(req.plan).replace(/; charset=utf-8$/, ''));
-  const lim = t.aggregates ? { ...limits, aggregates: true } : limits;
+  const lim: Limits = t.aggregates ? { maxRows: limits.maxRows, maxDepth: limits.maxDepth, maxFilters: limits.maxFilters, aggregates: true } : limits;
   const plan = await withIndex(t, (index) => planRequest(req, index, t.schema, lim));
   // reads (and calls of STABLE or IMMUTABLE functions) may go to the replica; a call of a VOLATILE one never does
   const replicaRead = !!t.replica && plan.exec.readOnly && !(plan.kind === 'call' && plan.fn.volatility === 'v');

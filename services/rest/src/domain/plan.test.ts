@@ -117,3 +117,27 @@ test('an upsert groups rows by their keys with missing=default and reports merge
   assert.match(text, /ON CONFLICT \("id"\) DO UPDATE SET "id" = EXCLUDED\."id", "title" = EXCLUDED\."title"/);
   assert.match(text, /pgrst_inserted/);
 });
+
+// planRequest spells every plan out field by field (no spreads, see plan.ts): each branch carries the common fields
+// and a complete Execution, as the spread-built plans did.
+test('every kind of plan carries count, generation, body format and a complete execution', () => {
+  const full = (p: Plan) => ({ count: p.count, generation: p.generation, out: p.out, kind: p.kind, exec: p.exec });
+  const exec = (o: Partial<Plan['exec']>) => ({ readOnly: false, tx: false, rollback: false, maxAffected: null, singular: false, estimate: null, ...o });
+  const g = index.generation;
+  assert.deepEqual(full(plan('table', 'books', { headers: { prefer: 'count=planned', accept: 'text/csv' } })),
+    { count: 'planned', generation: g, out: 'csv', kind: 'read', exec: exec({ readOnly: true, tx: true, estimate: { exactUpTo: null } }) });
+  assert.deepEqual(full(plan('table', 'books', { method: 'PATCH', body: { title: 'x' }, search: 'id=eq.1', headers: { prefer: 'count=exact, handling=strict, max-affected=1' } })),
+    { count: 'exact', generation: g, out: 'json', kind: 'write', exec: exec({ tx: true, maxAffected: 1 }) });
+  assert.deepEqual(full(plan('rpc', 'add', { search: 'a=1&b=2' })), { count: null, generation: g, out: 'json', kind: 'call', exec: exec({ readOnly: true }) });
+  assert.deepEqual(full(plan('rpc', 'books_after', { method: 'POST', body: { y: 1 }, headers: { prefer: 'count=estimated, tx=rollback' } })),
+    { count: 'estimated', generation: g, out: 'json', kind: 'call', exec: exec({ readOnly: true, tx: true, rollback: true, estimate: { exactUpTo: 100 } }) });
+  const agg = planRequest(parseRequest({ method: 'GET', path: '/books', search: 'select=id.count()', headers: {}, body: undefined }, { kind: 'table', name: 'books' }), index, 'public', { ...limits, aggregates: true });
+  assert.equal(agg.kind, 'read');
+});
+
+test('repeated filters on one column all apply, in order; like with any() turns * into %', () => {
+  const p = plan('table', 'books', { search: 'id=gt.1&id=lt.9&title=like(any).{a*,*b}&or=(id.eq.3,id.eq.4)' });
+  const { main } = toSql(p);
+  assert.match(main.text, /"t0"\."id" > \$1 AND "t0"\."id" < \$2 AND "t0"\."title" LIKE ANY\(\$3\) AND \("t0"\."id" = \$4 OR "t0"\."id" = \$5\)/);
+  assert.deepEqual(main.values, ['1', '9', '{a%,%b}', '3', '4']);
+});

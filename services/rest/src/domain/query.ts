@@ -68,10 +68,15 @@ function nonNegative(v: string, what: string): number {
 /** Splits a key on dots outside quotes: `roles.actors.order` → ['roles', 'actors', 'order']. */
 const keyParts = (k: string) => splitTop(k, '.');
 
+function add<T>(m: Map<string, T[]>, path: string, v: T): void {
+  const list = m.get(path);
+  if (list) list.push(v);
+  else m.set(path, [v]);
+}
+
 export function parseQuery(search: URLSearchParams, mayBeArgs = false): ParsedQuery {
   const spec: ReadSpec = { select: [{ kind: 'star' }], conds: new Map(), order: new Map(), limit: new Map(), offset: new Map() };
   const q: ParsedQuery = { spec, columns: null, onConflict: null, rest: [] };
-  const add = <T>(m: Map<string, T[]>, path: string, v: T) => m.set(path, [...(m.get(path) ?? []), v]);
   for (const [key, value] of search) {
     if (key === 'select') { spec.select = parseSelect(value); continue; }
     if (key === 'columns') { q.columns = splitTop(value).map((c) => parseField(c).name); continue; }

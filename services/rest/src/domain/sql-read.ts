@@ -155,9 +155,10 @@ const SIMPLE: Record<string, string> = {
 const FTS: Record<string, string> = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' };
 const IS: Record<string, string> = { null: 'NULL', not_null: 'NOT NULL', true: 'TRUE', false: 'FALSE', unknown: 'UNKNOWN' };
 
+const likeValue = (o: OpValue) => (o.op === 'like' || o.op === 'ilike' ? o.value.replace(/\*/g, '%') : o.value);
+
 export function opSql(q: Sql, lhs: string, o: OpValue, isTsvector: boolean): string {
-  const likeValue = (v: string) => (o.op === 'like' || o.op === 'ilike' ? v.replace(/\*/g, '%') : v);
-  if (o.modifier) return `${lhs} ${SIMPLE[o.op]} ${o.modifier.toUpperCase()}(${q.p(likeValue(o.value))})`;
+  if (o.modifier) return `${lhs} ${SIMPLE[o.op]} ${o.modifier.toUpperCase()}(${q.p(likeValue(o))})`;
   switch (o.op) {
     case 'is': return `${lhs} IS ${IS[o.value.toLowerCase()]}`;
     case 'isdistinct': return `${lhs} IS DISTINCT FROM ${q.p(o.value)}`;
@@ -167,7 +168,7 @@ export function opSql(q: Sql, lhs: string, o: OpValue, isTsvector: boolean): str
       const doc = isTsvector ? lhs : `to_tsvector(${cfg}${lhs})`;
       return `${doc} @@ ${FTS[o.op]}(${cfg}${q.p(o.value)})`;
     }
-    case 'like': case 'ilike': return `${lhs} ${SIMPLE[o.op]} ${q.p(likeValue(o.value))}`;
+    case 'like': case 'ilike': return `${lhs} ${SIMPLE[o.op]} ${q.p(likeValue(o))}`;
     default: return `${lhs} ${SIMPLE[o.op]} ${q.p(o.value)}`;
   }
 }

@@ -42,12 +42,13 @@ export function toSql(plan: Plan): Statements {
   }
   // Prepared statements are named after their text; the schema generation in it retires them after DDL, so no
   // statement analysed against an older schema is reused on a pooled connection.
-  const step = (sql: string): Step => ({ text: `/* ${plan.generation} */ ${sql}`, values: q.params });
   const est = plan.exec.estimate;
   return {
-    main: step(text),
-    explain: est && read ? step(`EXPLAIN (FORMAT JSON) ${read.countRows}`) : null,
+    main: step(plan, q, text),
+    explain: est && read ? step(plan, q, `EXPLAIN (FORMAT JSON) ${read.countRows}`) : null,
     // count=estimated counts exactly up to one row past max-rows (PostgREST's LIMIT maxRows + 1)
-    exact: est?.exactUpTo != null && read ? step(`SELECT count(*)::bigint AS c FROM (${read.countRows} LIMIT ${int(est.exactUpTo + 1)}) _c`) : null,
+    exact: est?.exactUpTo != null && read ? step(plan, q, `SELECT count(*)::bigint AS c FROM (${read.countRows} LIMIT ${int(est.exactUpTo + 1)}) _c`) : null,
   };
 }
+
+const step = (plan: Plan, q: Sql, sql: string): Step => ({ text: `/* ${plan.generation} */ ${sql}`, values: q.params });
