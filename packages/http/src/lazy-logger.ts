@@ -2,16 +2,26 @@
 // its bindings when it is made, while most requests never log (no per-request access line: the gateway keeps
 // those). A LazyLogger holds the recipe and makes the child the first time anything logs, so the lines written
 // (bindings, level, serializers) are those the child would have written.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 
 type Args = Parameters<FastifyBaseLogger['info']>;
 
 export class LazyLogger implements FastifyBaseLogger {
   #real: FastifyBaseLogger | undefined;
-  constructor(private readonly make: () => FastifyBaseLogger) {}
+  // the recipe as fields, not a closure: a closure made per request is also named under tsx (a defineProperty)
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Parameters<FastifyBaseLogger['child']>[0],
+    private readonly options: Parameters<FastifyBaseLogger['child']>[1],
+    private readonly raw: IncomingMessage,
+  ) {}
 
+  /** the request's child logger, bound to the project the gateway named (x-basalt-ref) when it named one */
   get #logger(): FastifyBaseLogger {
-    return (this.#real ??= this.make());
+    if (this.#real) return this.#real;
+    const ref = this.raw.headers['x-basalt-ref'];
+    return (this.#real = this.parent.child(typeof ref === 'string' ? { ...this.bindings, ref } : this.bindings, this.options));
   }
 
   get level() { return this.#logger.level; }

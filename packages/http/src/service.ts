@@ -84,10 +84,7 @@ export function createService(opts: ServiceOptions): Service {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // made only if the request logs something (most never do)
-    childLoggerFactory: (logger, bindings, childOpts, raw) => new LazyLogger(() => {
-      const ref = (raw as IncomingMessage).headers['x-basalt-ref'];
-      return logger.child(typeof ref === 'string' ? { ...bindings, ref } : bindings, childOpts);
-    }),
+    childLoggerFactory: (logger, bindings, childOpts, raw) => new LazyLogger(logger, bindings, childOpts, raw as IncomingMessage),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     trustProxy: 'loopback, linklocal, uniquelocal',
     routerOptions: { maxParamLength: 2048 },
