@@ -1,12 +1,20 @@
 // bench/scheduler: lateness (started_at − scheduled_at) of cron runs with 1,000 jobs firing every second,
 // against the target p99 < 250 ms. Starts platform + scheduler on a fresh control database.
 //   node --import tsx bench/scheduler/run.ts   (BENCH_JOBS, BENCH_SECONDS to change the load)
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { benchFleet, writeResults } from '../lib.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const bench = await benchFleet('cron', ['platform', 'scheduler', 'gateway']);
+
+/** CPU milliseconds (user + system) a process has used so far. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in clock ticks (USER_HZ = 100)
+}
 
 try {
   const p = await bench.platform('/projects', { name: 'bench-cron' });
@@ -22,12 +30,16 @@ try {
     [p.ref, JOBS],
   );
   const startedAt = new Date(Date.now() + 2_000);
-  await new Promise((r) => setTimeout(r, (SECONDS + 2) * 1000));
+  const schedulerPid = bench.fleet.processes.get('scheduler')!.pid!;
+  await new Promise((r) => setTimeout(r, 2000));
+  const cpuBefore = cpuMs(schedulerPid);
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
   await control.query('update platform.cron_jobs set paused = true where ref = $1', [p.ref]);
   await new Promise((r) => setTimeout(r, 3_000));
+  const schedulerCpuMs = cpuMs(schedulerPid) - cpuBefore;
   const { rows } = await control.query(
     `select extract(epoch from (r.started_at - r.scheduled_at)) * 1000 as lateness_ms,
-            extract(epoch from (r.created_at - r.scheduled_at)) * 1000 as claim_ms, r.status
+            extract(epoch from (r.created_at - r.scheduled_at)) * 1000 as claim_ms, r.status, r.duration_ms
        from platform.cron_runs r join platform.cron_jobs j on j.id = r.job_id
       where j.ref = $1 and r.scheduled_at >= $2`,
     [p.ref, startedAt],
@@ -37,6 +49,7 @@ try {
   const claim = rows.map((r) => Number(r.claim_ms)).sort((x, y) => x - y);
   const pick = (xs: number[], f: number) => +xs[Math.min(xs.length - 1, Math.floor(f * xs.length))].toFixed(1);
   const q = (f: number) => pick(lateness, f);
+  const duration = rows.map((r) => Number(r.duration_ms ?? 0)).sort((x, y) => x - y);
   const expected = JOBS * SECONDS;
   const summary = {
     jobs: JOBS, seconds: SECONDS, runs: rows.length, expected_runs_about: expected,
@@ -44,6 +57,10 @@ try {
     lateness_ms: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1) },
     /** slot → run row committed by the claim transaction */
     claimed_after_ms: { p50: pick(claim, 0.5), p99: pick(claim, 0.99) },
+    /** started_at → finished_at of a run, as recorded */
+    run_duration_ms: { p50: pick(duration, 0.5), p99: pick(duration, 0.99) },
+    /** the scheduler process's CPU (user + system) over the measured seconds, per run */
+    scheduler_cpu_ms_per_run: +(schedulerCpuMs / Math.max(1, rows.length)).toFixed(3),
     target: { p99_ms: 250 },
   };
   process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
