@@ -4,7 +4,7 @@
 // Targets: download ≥ 50% of the disk ceiling, upload ≥ 30%, peak RSS < 150 MB. Writes bench/results/storage.json.
 //   node --import tsx bench/storage/run.ts
 //   BENCH_ONLY=small node --import tsx bench/storage/run.ts    the small reads alone (the other figures in the file stay)
-//   BENCH_SMALL_CASES=list                                       only those small reads (download, list, asset), to profile one
+//   BENCH_SMALL_CASES=list                                       only those small reads (download, list, asset, health), to profile one
 //   BENCH_STORAGE_NODE_ARGS="--max-semi-space-size=16"           storage's node flags for this run instead of the fleet's
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // The small-request half of bench/storage, through the gateway with wrk at 64 connections: authenticated 4 KB
-// downloads, a 100-entry list page of a 1,000-object folder (supabase-js `list`), and a 4 KB published asset
+// downloads, a 100-entry list page of a 1,000-object folder (supabase-js `list`), storage's own /health, and a 4 KB published asset
 // against nginx serving the same file from disk in the same run. Each with the storage service's CPU per request
 // (utime+stime of its process around the wrk run), the figure the service's cost is judged by.
 import { execFileSync, spawn } from 'node:child_process';
@@ -115,12 +115,12 @@ export interface SmallReadsContext {
   pids: { storage: number; gateway: number };
   work: string;
   seconds: number;
-  /** the cases to run (download, list, asset), all when absent: one alone for a CPU profile */
+  /** the cases to run (download, list, asset, health), all when absent: one alone for a CPU profile */
   cases?: string[];
 }
 
 export async function smallReads({ gatewayUrl, storageUrl, ref, auth, pids, work, seconds, cases }: SmallReadsContext) {
-  const run = (name: 'download' | 'list' | 'asset') => !cases || cases.includes(name);
+  const run = (name: 'download' | 'list' | 'asset' | 'health') => !cases || cases.includes(name);
   const base = `${gatewayUrl}/project/${ref}/storage/v1`;
   const body = 'x'.repeat(SMALL);
   await ok(fetch(`${base}/bucket`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'reads' }) }), 'create bucket');
@@ -151,7 +151,10 @@ wrk.body = '{"prefix":"folder","limit":100,"offset":0,"sortBy":{"column":"name",
     seconds, connections: CONNECTIONS, script: listScript, headers: { ...auth, 'content-type': 'application/json' },
   }));
 
-  if (!run('asset')) return { connections: CONNECTIONS, download_4kb: download, list_100_of_1000: list };
+  // the service's own floor, straight to it: /health at the same concurrency (what its V8 flags are judged by too)
+  const health = run('health') && measured({ storage: pids.storage }, () => wrkRun(`${storageUrl}/health`, { seconds, connections: CONNECTIONS }));
+
+  if (!run('asset')) return { connections: CONNECTIONS, download_4kb: download, list_100_of_1000: list, health_direct: health };
   // the same 4 KB from disk, served by nginx (its worker's CPU per request is measured the same way)
   const site = join(work, 'nginx');
   mkdirSync(join(site, 'root'), { recursive: true });
@@ -178,6 +181,7 @@ wrk.body = '{"prefix":"folder","limit":100,"offset":0,"sortBy":{"column":"name",
     connections: CONNECTIONS,
     download_4kb: download,
     list_100_of_1000: list,
+    health_direct: health,
     asset_4kb: asset,
     storage_direct_one_connection: oneConnection,
     nginx_4kb: fromDisk,

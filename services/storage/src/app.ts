@@ -12,6 +12,7 @@ import type { Backend } from './backend/index.js';
 import type { Config } from './config.js';
 import { s3KeysDb } from './db/s3-keys.js';
 import { projectTx } from './db/tx.js';
+import type { AssetCaches } from './domain/asset-caches.js';
 import { assetsDomain } from './domain/assets.js';
 import { bucketDomain } from './domain/buckets.js';
 import { objectDomain } from './domain/objects.js';
@@ -36,6 +37,8 @@ export interface Deps {
   log: Logger;
   /** seals S3 access key secrets (BASALT_MASTER_KEY) */
   secrets: SecretBox;
+  /** resolved asset paths (listening for other replicas' changes) and small asset blobs: assetCaches() */
+  assetCaches: AssetCaches;
 }
 
 declare module 'fastify' {
@@ -100,7 +103,7 @@ export function createApp(deps: Deps) {
     registerRoutes(manage, s3KeyRoutes(keys));
   }, { prefix: '/platform/v1/projects/:ref/storage' });
 
-  const assets = { assets: assetsDomain(deps.control, deps.backend), registry: deps.registry, maxUploadBytes: c.ASSETS_MAX_UPLOAD_BYTES, publicUrl: c.BASALT_PUBLIC_URL };
+  const assets = { assets: assetsDomain(deps.control, deps.backend, deps.assetCaches), registry: deps.registry, maxUploadBytes: c.ASSETS_MAX_UPLOAD_BYTES, publicUrl: c.BASALT_PUBLIC_URL };
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req) => {
       req.ref = (await authorizeProjectOwner(deps.control, deps.registry, ownerErrors, req.headers)).ref;

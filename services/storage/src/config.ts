@@ -31,6 +31,12 @@ const schema = {
   STORAGE_VECTOR_MAX_INDEXES: z.coerce.number().int().min(1).default(20),
   /** largest JSON body of POST /assets/admin/v1/upload */
   ASSETS_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+  /** published files kept in memory, all together (bytes; 0 turns it off; counts against the < 150 MB RSS budget), and the largest one kept */
+  ASSETS_BLOB_CACHE_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+  ASSETS_BLOB_CACHE_MAX_FILE_BYTES: z.coerce.number().int().min(0).default(256 * 1024),
+  /** resolved public paths kept per replica, and how long one is trusted should a change message be lost (ms) */
+  ASSETS_PATH_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10_000),
+  ASSETS_PATH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
 };
 
 export type Config = ReturnType<typeof loadConfig>;

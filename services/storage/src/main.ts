@@ -6,6 +6,7 @@ import { connectControlPlane } from '@basalt/tenancy';
 import { createApp } from './app.js';
 import { createBackend } from './backend/index.js';
 import { loadConfig } from './config.js';
+import { assetCaches as makeAssetCaches } from './domain/asset-caches.js';
 import { orphanSweeper } from './domain/sweeper.js';
 
 const config = loadConfig();
@@ -16,6 +17,13 @@ const plane = await connectControlPlane({
 await migrateDir(plane.control, 'storage', new URL('../migrations/', import.meta.url));
 const backend = await createBackend(config);
 const pools = plane.projectPools({ maxPerProject: 5 });
+const assetCaches = makeAssetCaches(config, plane.redis);
+const assetSubscriber = plane.redis.duplicate({ lazyConnect: true });
+assetSubscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
+await assetSubscriber.connect();
+await assetCaches.paths.listen(assetSubscriber);
+// a changed or deleted project's resolved paths go too (its site may be gone)
+plane.registry.onInvalidate((ref) => assetCaches.paths.drop(ref));
 
 // A deleted project's bytes go with it: every replica hears the invalidation; removal is idempotent.
 plane.registry.onInvalidate((ref) => {
@@ -34,7 +42,7 @@ const sweeper = orphanSweeper({
 sweeper.start(config.STORAGE_SWEEP_INTERVAL_MS);
 
 const secrets = new SecretBox(config.BASALT_MASTER_KEY);
-const { app, setDraining } = createApp({ config, control: plane.control, redis: plane.redis, registry: plane.registry, pools, backend, log, secrets });
+const { app, setDraining } = createApp({ config, control: plane.control, redis: plane.redis, registry: plane.registry, pools, backend, log, secrets, assetCaches });
 log.info({ backend: backend.kind }, 'storage backend');
 
 await serve(app, {
@@ -44,6 +52,7 @@ await serve(app, {
   setDraining,
   onClose: async () => {
     await sweeper.stop();
+    assetSubscriber.disconnect();
     await plane.close();
   },
 });

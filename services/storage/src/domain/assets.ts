@@ -1,6 +1,7 @@
 // Static site hosting: files are content-addressed blobs (<ref>/a/<sha256>) with a path → blob table in the
 // control database, so a deploy swaps paths atomically, identical files are stored once, and a public read is
-// one indexed lookup with no per-project connection.
+// one indexed lookup with no per-project connection. Hot reads skip even that: resolved paths and small blobs
+// are cached in-process (asset-paths.ts, blob-cache.ts), and every change here drops the project's paths.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import mime from 'mime-types';
@@ -9,6 +10,7 @@ import { withTransaction } from '@basalt/db';
 import { errors } from '@basalt/errors';
 import { assetKey, type Backend } from '../backend/index.js';
 import { isValidObjectName } from '../keys.js';
+import type { AssetCaches } from './asset-caches.js';
 import { etagOf } from './etag.js';
 
 export { etagOf };
@@ -25,6 +27,13 @@ export interface AssetSettings {
   cache_control: string;
   html_cache_control: string;
   spa_fallback: boolean;
+}
+
+export interface ResolvedAsset {
+  row: AssetRow;
+  /** served as the SPA fallback for a path with no file of its own */
+  fallback: boolean;
+  settings: AssetSettings;
 }
 
 export const DEFAULT_SETTINGS: AssetSettings = {
@@ -76,7 +85,9 @@ function decodeFiles(input: unknown): UploadFile[] {
   });
 }
 
-export function assetsDomain(control: pg.Pool, backend: Backend) {
+const readAll = async (stream: Readable): Promise<Buffer> => Buffer.concat(await stream.toArray() as Buffer[]);
+
+export function assetsDomain(control: pg.Pool, backend: Backend, caches: AssetCaches) {
   /** Blobs no path of the project points at any more. */
   async function collect(ref: string, shas: string[]): Promise<void> {
     if (!shas.length) return;
@@ -107,6 +118,7 @@ export function assetsDomain(control: pg.Pool, backend: Backend) {
         }
         return { rows: out, replaced: old.rows.map((r) => r.sha256) };
       });
+      await caches.paths.changed(ref);
       await collect(ref, replaced);
       return rows;
     },
@@ -119,6 +131,7 @@ export function assetsDomain(control: pg.Pool, backend: Backend) {
 
     async remove(ref: string, path: string): Promise<boolean> {
       const { rows } = await control.query<{ sha256: string }>('delete from platform.assets where ref = $1 and path = $2 returning sha256', [ref, assetPath(path)]);
+      if (rows.length) await caches.paths.changed(ref);
       await collect(ref, rows.map((r) => r.sha256));
       return rows.length > 0;
     },
@@ -145,45 +158,52 @@ export function assetsDomain(control: pg.Pool, backend: Backend) {
         `insert into platform.asset_settings (ref, cache_control, html_cache_control, spa_fallback) values ($1, $2, $3, $4)
          on conflict (ref) do update set cache_control = $2, html_cache_control = $3, spa_fallback = $4, updated_at = now()`,
         [ref, next.cache_control, next.html_cache_control, next.spa_fallback]);
+      await caches.paths.changed(ref);
       return next;
     },
 
     /**
      * The file a public path serves, with the project's delivery settings, in one query: the path itself;
      * `index.html` below a directory path; and with the SPA fallback on, `/index.html` for paths without a file
-     * extension. `fallback` marks the latter.
+     * extension. `fallback` marks the latter. Cached per (project, path), "nothing there" included.
      */
-    async resolve(ref: string, rawPath: string): Promise<{ row: AssetRow; fallback: boolean; settings: AssetSettings } | null> {
+    resolve(ref: string, rawPath: string): ResolvedAsset | null | Promise<ResolvedAsset | null> {
       const path = rawPath.replace(/^\/+/, '');
       const candidates = path === '' || path.endsWith('/') ? [`${path}index.html`] : [path, `${path}/index.html`];
       if (!candidates.every((p) => isValidObjectName(p))) return null;
-      const spaCandidate = !(path.split('/').pop() ?? '').includes('.');
-      const { rows: [found] } = await control.query<AssetSettings & { files: (AssetRow & { updated_at: string })[] }>(
-        `select coalesce(s.cache_control, $3) as cache_control, coalesce(s.html_cache_control, $4) as html_cache_control,
-                coalesce(s.spa_fallback, false) as spa_fallback,
-                coalesce((select json_agg(json_build_object('path', a.path, 'sha256', a.sha256, 'size', a.size, 'content_type', a.content_type,
-                  'updated_at', a.updated_at)) from platform.assets a where a.ref = $1 and a.path = any($2::text[])), '[]') as files
-           from (select 1) one left join platform.asset_settings s on s.ref = $1`,
-        [ref, spaCandidate ? [...candidates, 'index.html'] : candidates, DEFAULT_SETTINGS.cache_control, DEFAULT_SETTINGS.html_cache_control]);
-      const settings: AssetSettings = { cache_control: found.cache_control, html_cache_control: found.html_cache_control, spa_fallback: found.spa_fallback };
-      const file = (p: string) => {
-        const f = found.files.find((r) => r.path === p);
-        return f && { ...f, size: Number(f.size), updated_at: new Date(f.updated_at) };
-      };
-      for (const c of candidates) {
-        const row = file(c);
-        if (row) return { row, fallback: false, settings };
-      }
-      const index = spaCandidate && settings.spa_fallback ? file('index.html') : undefined;
-      return index ? { row: index, fallback: true, settings } : null;
+      return caches.paths.get(ref, path, () => lookup(ref, path, candidates));
     },
 
-    /** The file's bytes for a response; a whole-file range, so a small file is read in one buffer of its size. */
+    /** The file's bytes for a response: a small file from memory; else a whole-file range, read in one buffer of its size. */
     read: (ref: string, row: AssetRow) => {
+      const key = assetKey(ref, row.sha256);
+      if (caches.blobs.fits(row.size)) return caches.blobs.get(ref, row.sha256, row.size, () => backend.get(key).then(readAll));
       const range = row.size > 0 ? { start: 0, end: row.size - 1 } : undefined;
-      return backend.download ? backend.download(assetKey(ref, row.sha256), range) : backend.get(assetKey(ref, row.sha256), range);
+      return backend.download ? backend.download(key, range) : backend.get(key, range);
     },
   };
+
+  async function lookup(ref: string, path: string, candidates: string[]): Promise<ResolvedAsset | null> {
+    const spaCandidate = !(path.split('/').pop() ?? '').includes('.');
+    const { rows: [found] } = await control.query<AssetSettings & { files: (AssetRow & { updated_at: string })[] }>(
+      `select coalesce(s.cache_control, $3) as cache_control, coalesce(s.html_cache_control, $4) as html_cache_control,
+              coalesce(s.spa_fallback, false) as spa_fallback,
+              coalesce((select json_agg(json_build_object('path', a.path, 'sha256', a.sha256, 'size', a.size, 'content_type', a.content_type,
+                'updated_at', a.updated_at)) from platform.assets a where a.ref = $1 and a.path = any($2::text[])), '[]') as files
+         from (select 1) one left join platform.asset_settings s on s.ref = $1`,
+      [ref, spaCandidate ? [...candidates, 'index.html'] : candidates, DEFAULT_SETTINGS.cache_control, DEFAULT_SETTINGS.html_cache_control]);
+    const settings: AssetSettings = { cache_control: found.cache_control, html_cache_control: found.html_cache_control, spa_fallback: found.spa_fallback };
+    const file = (p: string) => {
+      const f = found.files.find((r) => r.path === p);
+      return f && { ...f, size: Number(f.size), updated_at: new Date(f.updated_at) };
+    };
+    for (const c of candidates) {
+      const row = file(c);
+      if (row) return { row, fallback: false, settings };
+    }
+    const index = spaCandidate && settings.spa_fallback ? file('index.html') : undefined;
+    return index ? { row: index, fallback: true, settings } : null;
+  }
 }
 
 export type AssetsDomain = ReturnType<typeof assetsDomain>;

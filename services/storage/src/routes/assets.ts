@@ -1,10 +1,10 @@
 // /assets/admin/v1 (the project's owner publishes files) and /assets/v1 (anyone reads them, no apikey).
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BasaltError, errors } from '@basalt/errors';
 import { defineRoute, projectBaseUrl } from '@basalt/http';
-import type { ProjectRegistry } from '@basalt/tenancy';
-import { cacheControlFor, etagOf, type AssetRow, type AssetsDomain } from '../domain/assets.js';
+import type { Project, ProjectRegistry } from '@basalt/tenancy';
+import { cacheControlFor, etagOf, type AssetRow, type AssetsDomain, type ResolvedAsset } from '../domain/assets.js';
 import { formatMediaType, storedMediaType } from '../domain/mime.js';
 import { notModified } from './http-cache.js';
 
@@ -64,29 +64,71 @@ export const assetAdminRoutes = ({ assets, maxUploadBytes, publicUrl }: AssetRou
   ];
 };
 
-/** The published site: one indexed lookup in the control database, then the bytes streamed. */
+interface Served {
+  type: string;
+  etag: string;
+  lastModified: Date;
+  headers: Record<string, string>;
+}
+
+/**
+ * The response headers of a resolution, worked out once per cached resolution rather than per read: the content
+ * type parsed at serve time like an object's (a row that does not parse is served as bytes, not guessed at).
+ */
+const served = new WeakMap<ResolvedAsset, Served>();
+function servedAs(found: ResolvedAsset): Served {
+  let s = served.get(found);
+  if (s) return s;
+  const { row, fallback, settings } = found;
+  const type = formatMediaType(storedMediaType(row.content_type));
+  const lastModified = new Date(row.updated_at);
+  const etag = etagOf(row.sha256);
+  s = {
+    type, etag, lastModified,
+    headers: {
+      'content-type': type, etag, 'last-modified': lastModified.toUTCString(),
+      'cache-control': fallback ? settings.html_cache_control : cacheControlFor(row.path, type, settings),
+    },
+  };
+  served.set(found, s);
+  return s;
+}
+
+const isPromise = <T>(v: T): v is Extract<T, Promise<unknown>> => v instanceof Promise;
+
+/**
+ * The published site: the path resolved (cached per replica; one indexed lookup on a miss), then the bytes (a
+ * small file's from memory). A cached read stays synchronous, with no promise per request.
+ */
 export const assetSiteRoutes = ({ assets, registry }: AssetRouteDeps) => {
+  // Each step answers with the reply (a thenable that settles when the response is done), so a promise that
+  // resolves to it holds Fastify until the bytes are out, a streamed file's included.
+  function respond(req: FastifyRequest, reply: FastifyReply, ref: string, found: ResolvedAsset | null): FastifyReply | Promise<FastifyReply> {
+    if (!found) throw errors.notFound('file');
+    const s = servedAs(found);
+    reply.headers(s.headers);
+    if (notModified(req.raw, s.etag, s.lastModified)) return reply.code(304).send();
+    reply.header('content-length', String(found.row.size));
+    if (req.method === 'HEAD') return reply.send();
+    const bytes = assets.read(ref, found.row);
+    return isPromise(bytes) ? bytes.then((b) => reply.send(b)) : reply.send(bytes);
+  }
+  function serve(req: FastifyRequest, reply: FastifyReply, project: Project | null): FastifyReply | Promise<FastifyReply> {
+    if (!project) throw ownerErrors.projectNotFound();
+    const path = pathAfter(req, '/assets/v1');
+    const found = path === null ? null : assets.resolve(project.ref, path);
+    return isPromise(found) ? found.then((f) => respond(req, reply, project.ref, f)) : respond(req, reply, project.ref, found);
+  }
   const site = defineRoute({
     method: ['GET', 'HEAD'], url: '/assets/v1/*',
-    handler: async (req, reply) => {
+    handler: (req, reply) => {
       const ref = req.headers['x-basalt-ref'];
-      const project = typeof ref === 'string' ? await registry.get(ref) : null;
-      if (!project) throw ownerErrors.projectNotFound();
-      const path = pathAfter(req, '/assets/v1');
-      const found = path === null ? null : await assets.resolve(project.ref, path);
-      if (!found) throw errors.notFound('file');
-      const { row, fallback, settings } = found;
-      const etag = etagOf(row.sha256);
-      // parsed at serve time like an object's type (a row that does not parse is served as bytes, not guessed at)
-      const type = formatMediaType(storedMediaType(row.content_type));
-      reply.header('content-type', type);
-      reply.header('etag', etag);
-      reply.header('last-modified', new Date(row.updated_at).toUTCString());
-      reply.header('cache-control', fallback ? settings.html_cache_control : cacheControlFor(row.path, type, settings));
-      if (notModified(req.raw, etag, new Date(row.updated_at))) return reply.code(304).send();
-      reply.header('content-length', String(row.size));
-      if (req.method === 'HEAD') return reply.send();
-      return reply.send(await assets.read(project.ref, row));
+      if (typeof ref !== 'string') throw ownerErrors.projectNotFound();
+      const project = registry.peek(ref);
+      if (project === undefined) return registry.get(ref).then((p) => serve(req, reply, p));
+      // a cached read was answered synchronously (the reply is returned only while something is still pending)
+      const pending = serve(req, reply, project);
+      return isPromise(pending) ? pending : undefined;
     },
   });
   return [site, { ...site, url: '/assets/v1' }];
