@@ -5,6 +5,6 @@ export { migrate, migrateDir, readMigrations, type Migration } from './migrate.j
 export { SqlParams } from './params.js';
 export { ensureDatabase } from './ensure-database.js';
 export { pruneHistory, startHistoryPruner, type HistoryTable, type HistoryPruner, type PruneOptions } from './history.js';
-export { asCaller, switchCaller, beginAsCallerSql, callerSettingsEntries, setConfigSql, CALLER_SETTINGS_SQL, callerSettingsValues, type CallerSettings, type AsCallerOptions } from './request-context.js';
+export { asCaller, switchCaller, beginAsCallerSql, callerSettingsEntries, callerSettingsStatement, setConfigSql, type CallerSettings, type AsCallerOptions } from './request-context.js';
 export { oneTrip, oneTripMany } from './one-trip.js';
 export { StatementNames, MAX_PREPARED_PER_CONNECTION } from './statement-names.js';

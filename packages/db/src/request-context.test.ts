@@ -4,10 +4,28 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPool } from './pool.js';
 import pg from 'pg';
-import { asCaller, beginAsCallerSql, CALLER_SETTINGS_SQL, callerSettingsValues, switchCaller, type CallerSettings } from './request-context.js';
+import { asCaller, beginAsCallerSql, callerSettingsStatement, switchCaller, type CallerSettings } from './request-context.js';
 
 const pool = createPool(process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', { max: 1 });
 after(() => pool.end());
+
+/**
+ * The reference: every setting decided by the server from the claims JSON ($4), as the REST service once ran it.
+ * What the service code sends (callerSettingsEntries, in three forms) must leave exactly what this leaves.
+ */
+const SERVER_SIDE_SETTINGS_SQL = `select set_config('search_path', coalesce(nullif($1, ''), current_setting('search_path')), true),
+  set_config('statement_timeout', coalesce(nullif($2, '0ms'), current_setting('statement_timeout')), true),
+  set_config('role', $3, true), set_config('request.jwt.claims', $4, true), set_config('request.jwt.claim.sub', $5, true),
+  set_config('request.jwt.claim.role', $3, true), set_config('request.method', $6, true), set_config('request.path', $7, true),
+  set_config('transaction_read_only', coalesce(nullif($8, 'off'), current_setting('transaction_read_only')), true), set_config('timezone', coalesce(nullif($9, ''), current_setting('timezone')), true),
+  (select count(set_config('request.jwt.claim.' || c.k, c.v, true)) from json_each_text($4::json) as c(k, v) where c.k ~ '^[a-z_][a-z0-9_]*$')`;
+
+function serverSideSettingsValues(s: CallerSettings): string[] {
+  return [
+    s.searchPath ?? '', `${Math.trunc(s.timeoutMs ?? 0)}ms`, s.role, JSON.stringify(s.claims),
+    typeof s.claims.sub === 'string' ? s.claims.sub : '', s.method ?? '', s.path ?? '', s.readOnly ? 'on' : 'off', s.timezone ?? '',
+  ];
+}
 
 const READ = `select current_user as role, current_setting('request.jwt.claims') as claims, current_setting('request.jwt.claim.sub') as sub,
   current_setting('request.jwt.claim.email') as email, current_setting('request.jwt.claim.role') as claim_role,
@@ -50,7 +68,7 @@ test('an error rolls back; switchCaller changes the role mid-transaction', async
   assert.deepEqual(after, { email: '', meta: '', sub: 'b', back: 'a@example.com' });
 });
 
-test('the one-round-trip BEGIN sets exactly what the parameterised settings statement sets', async () => {
+test('the one-round-trip BEGIN and the statement of listed settings set exactly what the parameterised settings statement sets', async () => {
   const url = process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   // every setting either form may touch, read on a fresh connection so nothing is left from another transaction
   const seen = async (s: CallerSettings, begin: (c: pg.Client) => Promise<unknown>) => {
@@ -77,8 +95,14 @@ test('the one-round-trip BEGIN sets exactly what the parameterised settings stat
     assert.equal(lean.settings['request.jwt.claims'], JSON.stringify(s.claims));
     const parameterised = await seen(s, async (c) => {
       await c.query('begin');
-      await c.query(CALLER_SETTINGS_SQL, callerSettingsValues(s));
+      await c.query(SERVER_SIDE_SETTINGS_SQL, serverSideSettingsValues(s));
     });
     assert.deepEqual(lean, parameterised, JSON.stringify(s));
+    const listed = await seen(s, async (c) => {
+      await c.query('begin');
+      const { text, values } = callerSettingsStatement(s);
+      await c.query({ name: `settings-${values.length}`, text, values });
+    });
+    assert.deepEqual(listed, parameterised, JSON.stringify(s));
   }
 });

@@ -1,8 +1,8 @@
-// Stage 4 of a request: the statement runs as the caller. Settings (CALLER_SETTINGS_SQL: role, claims,
+// Stage 4 of a request: the statement runs as the caller. Settings (the request context of @basalt/db: role, claims,
 // search_path, timeout, read-only, time zone) and statement go in one round trip; a plan whose rows must be
 // checked or counted before committing runs BEGIN, settings and statement in one round trip, then COMMIT.
 import type pg from 'pg';
-import { CALLER_SETTINGS_SQL, callerSettingsValues, ident } from '@basalt/db';
+import { callerSettingsStatement, ident } from '@basalt/db';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
@@ -45,12 +45,11 @@ export interface Result { body: string | null; n: number; total: number | null; 
 
 const BEGIN: Step = { text: 'begin', values: [] };
 
-const settingsStep = (c: Caller, readOnly: boolean): Step => ({
-  text: CALLER_SETTINGS_SQL,
-  values: callerSettingsValues({
-    role: c.role, claims: { ...c.claims, role: c.role }, method: c.method, path: c.path,
-    searchPath: `${ident(c.schema)}, extensions`, timeoutMs: c.timeoutMs, readOnly, timezone: c.timezone,
-  }),
+// the caller's settings, decided here and bound by name and value (the statement's text depends only on their
+// number), so Postgres spends about half what deciding them itself (json_each_text, coalesce) cost it per request
+const settingsStep = (c: Caller, readOnly: boolean): Step => callerSettingsStatement({
+  role: c.role, claims: { ...c.claims, role: c.role }, method: c.method, path: c.path,
+  searchPath: `${ident(c.schema)}, extensions`, timeoutMs: c.timeoutMs, readOnly, timezone: c.timezone,
 });
 
 const toResult = (r: Row | undefined): Result => ({
