@@ -25,6 +25,12 @@ export class ActiveCache {
     await subscriber.subscribe(this.#channel);
   }
 
+  /** The cached entry while fresh, without a promise; undefined: not cached, call get(). */
+  peek(ref: string, slug: string): ActiveFunction | null | undefined {
+    const hit = this.#entries.get(`${ref}/${slug}`);
+    return hit && performance.now() - hit.at < TTL_MS ? hit.fn : undefined;
+  }
+
   async get(ref: string, slug: string): Promise<ActiveFunction | null> {
     const key = `${ref}/${slug}`;
     const hit = this.#entries.get(key);

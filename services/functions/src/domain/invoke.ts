@@ -137,7 +137,8 @@ export function invoker(d: InvokeDeps) {
   };
 
   return async function invoke(project: Project, slug: string, rest: string, req: IncomingMessage, baseUrl: string): Promise<Invocation> {
-    const fn = await d.active.get(project.ref, slug);
+    const cached = d.active.peek(project.ref, slug);
+    const fn = cached === undefined ? await d.active.get(project.ref, slug) : cached;
     if (!fn) throw fnErrors.notFound(slug);
     let cronRun = false;
     if (fn.verify_jwt) {

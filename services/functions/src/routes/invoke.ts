@@ -46,7 +46,8 @@ export function invokeRoutes(invoke: ReturnType<typeof invoker>, registry: Proje
     const m = INVOCATION.exec(path);
     if (!m) throw errors.notFound(`route ${req.method} ${path}`);
     const ref = req.headers['x-basalt-ref'];
-    const project = typeof ref === 'string' ? await registry.get(ref) : null;
+    // the registry's cache without a promise in the common case
+    const project = typeof ref === 'string' ? (registry.peek(ref) ?? (await registry.get(ref))) : null;
     if (!project) throw fnErrors.projectNotFound();
     const base = projectBaseUrl(req.headers, publicUrl, project.ref);
     const out = await invoke(project, m[1], `${m[2] ?? ''}${q === -1 ? '' : req.url.slice(q)}`, req.raw, base);
