@@ -98,18 +98,6 @@ try {
     if (!r.ok) throw new Error(`${path} → ${r.status} ${await r.text()}`);
     return r.json() as Promise<{ access_token: string; refresh_token: string }>;
   };
-  /** CPU per request by process over one wrk run against the project (see cpuPerRequest). */
-  const measureCpu = async (run: () => WrkResult) => {
-    const projectDb = new pg.Client({ connectionString: await projectDatabaseUrl(bench.databaseUrl, project.ref) });
-    await projectDb.connect();
-    try {
-      const redisPid = Number(execFileSync('sh', ['-c', 'pidof redis-server || echo 0'], { encoding: 'utf8' }).trim().split(' ')[0]);
-      const pids = { auth: fleet.processes.get('auth')!.pid!, gateway: fleet.processes.get('gateway')!.pid!, redis: redisPid };
-      return await cpuPerRequest(pids, projectDb, run);
-    } finally {
-      await projectDb.end();
-    }
-  };
   const email = 'bench@example.com';
   const first = await call('/signup', { email, password: 'bench-password-1' });
 
@@ -142,21 +130,26 @@ try {
         local t = body:match('"refresh_token":"([^"]+)"')
         if t then token = t end
       end`;
-    const measured = await measureCpu(() => wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript, CONNS, SECONDS));
-    refresh = measured.result;
-    refreshCpu = measured.cpu_us_per_request;
+    const projectDb = new pg.Client({ connectionString: await projectDatabaseUrl(bench.databaseUrl, project.ref) });
+    await projectDb.connect();
+    try {
+      const redisPid = Number(execFileSync('sh', ['-c', 'pidof redis-server || echo 0'], { encoding: 'utf8' }).trim().split(' ')[0]);
+      const pids = { auth: fleet.processes.get('auth')!.pid!, gateway: fleet.processes.get('gateway')!.pid!, redis: redisPid };
+      const measured = await cpuPerRequest(pids, projectDb, () => wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript, CONNS, SECONDS));
+      refresh = measured.result;
+      refreshCpu = measured.cpu_us_per_request;
+    } finally {
+      await projectDb.end();
+    }
     process.stderr.write(`refreshes ${refresh.rps.toFixed(0)}/s p50 ${refresh.p50_ms} ms errors ${refresh.errors}; CPU µs per refresh ${JSON.stringify(refreshCpu)}\n`);
   }
 
   let getUser: WrkResult | null = null;
-  let getUserCpu: Record<string, number> | null = null;
   if (ONLY.has('user')) {
     const userScript = `wrk.method = "GET"; wrk.headers = ${headerLua({ apikey: project.anon_key, authorization: `Bearer ${first.access_token}` })}`;
     wrkScript(`${authUrl}/user`, userScript, 8, 2);
-    const measured = await measureCpu(() => wrkScript(`${authUrl}/user`, userScript, 32, SECONDS));
-    getUser = measured.result;
-    getUserCpu = measured.cpu_us_per_request;
-    process.stderr.write(`GET /user ${getUser.rps.toFixed(0)}/s p50 ${getUser.p50_ms} ms errors ${getUser.errors}; CPU µs per request ${JSON.stringify(getUserCpu)}\n`);
+    getUser = wrkScript(`${authUrl}/user`, userScript, 32, SECONDS);
+    process.stderr.write(`GET /user ${getUser.rps.toFixed(0)}/s p50 ${getUser.p50_ms} ms errors ${getUser.errors}\n`);
   }
   // The same request straight to the auth process (as the gateway forwards it), and the auth process's bare
   // /health: what the gateway hop costs, and what an Express process does on this machine with no work at all.
@@ -179,7 +172,6 @@ try {
     refreshes_per_s: refresh ? Math.round(refresh.rps) : null,
     refresh_cpu_us_per_request: refreshCpu,
     get_user_per_s: getUser ? Math.round(getUser.rps) : null,
-    get_user_cpu_us_per_request: getUserCpu,
     get_user_direct_per_s: getUserDirect ? Math.round(getUserDirect.rps) : null,
     health_direct_per_s: healthDirect ? Math.round(healthDirect.rps) : null,
     targets: { sign_in_vs_ceiling: '>= 0.8', refreshes_per_s: '>= 2000', get_user_per_s: '>= 4000' },

@@ -14,7 +14,7 @@ export interface AuthContext {
   project: Project;
   settings: AuthSettings;
   db: pg.Pool;
-  readonly ip: string;
+  ip: string;
   /** the project's public URL (gateway's x-basalt-base-url) */
   baseUrl: string;
   /** the `iss` of our tokens and the prefix of our links */
@@ -39,39 +39,6 @@ const OPEN = new Set(['/verify', '/callback', '/authorize', '/.well-known/jwks.j
 /** The project's pool; its connections are basalt_admin from session start (main.ts builds the pools with that role). */
 export const projectDb = (pools: ProjectPools) => (project: Project): pg.Pool => pools.get(project);
 
-/**
- * The context of one request. Its fields are assigned in one order, so every context shares one hidden class.
- * The caller's IP is resolved on first use: Fastify's req.ip walks the trust-proxy chain (ipaddr parsing) on
- * every read, and most routes (GET /user among them) never need it.
- */
-class RequestContext implements AuthContext {
-  readonly project: Project;
-  readonly settings: AuthSettings;
-  readonly db: pg.Pool;
-  readonly baseUrl: string;
-  readonly authUrl: string;
-  readonly userAgent: string | null;
-  readonly egress: EgressPolicy;
-  private readonly req: FastifyRequest;
-  private resolvedIp: string | null = null;
-
-  constructor(req: FastifyRequest, project: Project, db: pg.Pool, baseUrl: string, egress: EgressPolicy) {
-    const ua = req.headers['user-agent'];
-    this.project = project;
-    this.settings = authSettings(project);
-    this.db = db;
-    this.baseUrl = baseUrl;
-    this.authUrl = `${baseUrl}${AUTH_PREFIX}`;
-    this.userAgent = typeof ua === 'string' ? ua.slice(0, 512) : null;
-    this.egress = egress;
-    this.req = req;
-  }
-
-  get ip(): string {
-    return (this.resolvedIp ??= this.req.ip ?? this.req.socket.remoteAddress ?? 'unknown');
-  }
-}
-
 /** An onRequest hook: it needs only headers, so a request without a valid apikey is refused before its body is read. */
 export function resolveProject(registry: ProjectRegistry, db: (p: Project) => pg.Pool, publicUrl: string, egress: EgressPolicy) {
   return async (req: FastifyRequest) => {
@@ -85,6 +52,17 @@ export function resolveProject(registry: ProjectRegistry, db: (p: Project) => pg
         throw authErrors.noAuthorization();
       }
     }
-    req.ctx = new RequestContext(req, project, db(project), projectBaseUrl(req.headers, publicUrl, project.ref), egress);
+    const baseUrl = projectBaseUrl(req.headers, publicUrl, project.ref);
+    const ua = req.headers['user-agent'];
+    req.ctx = {
+      project,
+      settings: authSettings(project),
+      db: db(project),
+      ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      baseUrl,
+      authUrl: `${baseUrl}${AUTH_PREFIX}`,
+      userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+      egress,
+    };
   };
 }

@@ -50,12 +50,10 @@ const ROTATE_ACTIVE = {
 export const sessionsDb = {
   /** One round trip for an active token (see ROTATE_ACTIVE); null sends the caller down the locking path. */
   async rotateActive(db: Db, r: { hash: string; childHash: string; sealed: string }): Promise<{ user: UserRow; session: { id: string; aal: string }; amr: Amr } | null> {
-    const { rows } = await db.query<{ r: Record<string, unknown> }>({ name: ROTATE_ACTIVE.name, text: ROTATE_ACTIVE.text, values: [r.hash, r.childHash, r.sealed] });
+    const { rows } = await db.query<{ r: Record<string, unknown> }>({ ...ROTATE_ACTIVE, values: [r.hash, r.childHash, r.sealed] });
     if (!rows[0]) return null;
-    // The row is the user as it is: copying it without the three session columns (a rest pattern) would build a
-    // ~30-key object in dictionary mode per refresh; no reader of a UserRow looks at keys it does not name.
-    const user = userFromJson<{ session_id: string; session_aal: string; amr: Amr }>(rows[0].r);
-    return { user, session: { id: user.session_id, aal: user.session_aal }, amr: user.amr };
+    const { session_id: id, session_aal: aal, amr, ...user } = userFromJson<{ session_id: string; session_aal: string; amr: Amr }>(rows[0].r);
+    return { user, session: { id, aal }, amr };
   },
 
   /** Locks the session a refresh token belongs to (NOWAIT: a busy lock is an error the caller retries). */

@@ -115,24 +115,24 @@ const BY_PHONE = { name: 'auth_user_by_phone', text: `${USER} where u.phone = $1
 
 export const usersDb = {
   async byId(db: Db, id: string): Promise<UserRow | null> {
-    const { rows } = await db.query<UserRow>({ name: BY_ID.name, text: BY_ID.text, values: [id] });
+    const { rows } = await db.query<UserRow>({ ...BY_ID, values: [id] });
     return rows[0] ?? null;
   },
 
   /** With a session check folded in, for GET /user: one round trip per request. */
   async byIdWithSession(db: Db, id: string, sessionId: string | null): Promise<(UserRow & { session_ok: boolean }) | null> {
-    const { rows } = await db.query<{ r: Record<string, unknown> }>({ name: BY_ID_WITH_SESSION.name, text: BY_ID_WITH_SESSION.text, values: [id, sessionId] });
+    const { rows } = await db.query<{ r: Record<string, unknown> }>({ ...BY_ID_WITH_SESSION, values: [id, sessionId] });
     return rows[0] ? userFromJson<{ session_ok: boolean }>(rows[0].r) : null;
   },
 
   async byEmail(db: Db, email: string): Promise<UserRow | null> {
-    const { rows } = await db.query<UserRow>({ name: BY_EMAIL.name, text: BY_EMAIL.text, values: [email] });
+    const { rows } = await db.query<UserRow>({ ...BY_EMAIL, values: [email] });
     return rows[0] ?? null;
   },
 
   /** Numbers are stored as GoTrue stores them: E.164 digits without the +. */
   async byPhone(db: Db, phone: string): Promise<UserRow | null> {
-    const { rows } = await db.query<UserRow>({ name: BY_PHONE.name, text: BY_PHONE.text, values: [phone] });
+    const { rows } = await db.query<UserRow>({ ...BY_PHONE, values: [phone] });
     return rows[0] ?? null;
   },
 

@@ -43,10 +43,8 @@ const sealKey = (parent: string) => createHash('sha256').update(`basalt-refresh-
 export function seal(child: string, parent: string): string {
   const iv = random(12);
   const c = createCipheriv('aes-256-gcm', sealKey(parent), iv);
-  const ct = c.update(child, 'utf8');
-  const rest = c.final(); // empty for GCM, kept so the ciphertext is whole whatever the mode does
-  const body = rest.length ? Buffer.concat([ct, rest]) : ct;
-  return `${iv.toString('base64url')}.${c.getAuthTag().toString('base64url')}.${body.toString('base64url')}`;
+  const ct = Buffer.concat([c.update(child, 'utf8'), c.final()]);
+  return [iv, c.getAuthTag(), ct].map((b) => b.toString('base64url')).join('.');
 }
 export function unseal(sealed: string, parent: string): string | null {
   try {

@@ -1,22 +1,7 @@
 // The User, Identity and Factor objects exactly as GoTrue serialises them (omitempty fields absent, not null).
 import type { FactorRow, IdentityRow, UserRow } from '../db/users.js';
 
-// Postgres's json rendering of a timestamptz in UTC, e.g. 2026-12-03T15:31:06.123456+00:00.
-const PG_UTC = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?\+00(?::00)?$/;
-
-/**
- * A timestamp as Date.toISOString() writes it (milliseconds, truncated as Date parsing truncates, and Z). A Date
- * or a string in another zone goes through Date; a UTC string from json is rewritten directly, since parsing
- * and formatting through Date costs about a microsecond per timestamp and a user carries up to seventeen.
- */
-function iso(d: Date | string | null | undefined): string | undefined {
-  if (!d) return undefined;
-  if (typeof d !== 'string') return d.toISOString();
-  const m = PG_UTC.exec(d);
-  if (!m) return new Date(d).toISOString();
-  const ms = m[2] === undefined ? '000' : m[2].length >= 3 ? m[2].slice(0, 3) : m[2].padEnd(3, '0');
-  return `${m[1]}.${ms}Z`;
-}
+const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : undefined);
 
 export function identityJson(i: IdentityRow) {
   return {
@@ -68,8 +53,7 @@ export function userJson(u: UserRow) {
     app_metadata: u.raw_app_meta_data ?? {},
     user_metadata: u.raw_user_meta_data ?? {},
     identities: (u.identities ?? []).map(identityJson),
-    // absent without factors (undefined is left out of the JSON): one literal, so every user object shares a shape
-    factors: factors.length ? factors.map(factorJson) : undefined,
+    ...(factors.length ? { factors: factors.map(factorJson) } : {}),
     created_at: iso(u.created_at),
     updated_at: iso(u.updated_at),
     banned_until: iso(u.banned_until),
