@@ -1,13 +1,47 @@
 // Shared benchmark plumbing: a throwaway control database, wrk runs parsed into numbers, results written to bench/results/.
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
+
+/** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ) */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** a process's utime + stime in µs, all threads; null once it is gone (a Postgres backend that exited mid-run) */
+function ownCpuMicros(pid: number | string): { micros: number; parent: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name (which may hold spaces and parentheses): ppid is the 2nd, utime the 12th, stime the 13th
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { micros: ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS, parent: f[1] };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * µs of CPU (user + system) the processes have used so far, a process gone counting 0; with `children`, their
+ * child processes' too (the gateway's cluster workers). For CPU per request: req/s moves with whatever else the
+ * machine runs, the CPU a process spent on a run's requests much less.
+ */
+export function cpuMicros(pids: number | number[], o: { children?: boolean } = {}): number {
+  const wanted = Array.isArray(pids) ? pids : [pids];
+  let sum = 0;
+  for (const pid of wanted) sum += ownCpuMicros(pid)?.micros ?? 0;
+  if (!o.children) return sum;
+  const parents = new Set(wanted.map(String));
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || parents.has(d)) continue;
+    const own = ownCpuMicros(d);
+    if (own && parents.has(own.parent)) sum += own.micros;
+  }
+  return sum;
+}
 
 export interface WrkResult {
   rps: number;

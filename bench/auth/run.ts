@@ -5,13 +5,13 @@
 // BENCH_SECONDS (default 10) sets each run's length; BENCH_ONLY=refresh,user runs only those parts (of signin,
 // refresh, user, direct), for quick A/B runs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT } from '@basalt/fleet';
-import { benchFleet, projectDatabaseUrl, requireTool, toMs, writeResults, type WrkResult } from '../lib.js';
+import { benchFleet, cpuMicros, projectDatabaseUrl, requireTool, toMs, writeResults, type WrkResult } from '../lib.js';
 
 // bcrypt is the auth service's dependency; load the very same build it uses.
 const bcrypt = createRequire(join(ROOT, 'services/auth/package.json'))('bcrypt') as {
@@ -23,17 +23,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const COST = 10;
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'signin,refresh,user,direct').split(',').map((x) => x.trim()));
 requireTool('wrk', 'wrk');
-
-/** CPU microseconds (user + system) a process has used so far; 0 once it is gone. */
-function cpuMicros(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10_000; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * CPU per request by process over `run`: auth, gateway, Redis, and Postgres as every backend connected to the

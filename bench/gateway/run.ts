@@ -5,33 +5,18 @@
 //   npm run gateway --workspace bench   (or: node --import tsx bench/gateway/run.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHealth } from '@basalt/fleet';
 import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
-import { benchFleet, requireTool, writeResults, wrk } from '../lib.js';
+import { benchFleet, cpuMicros, requireTool, writeResults, wrk } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 requireTool('wrk', 'wrk');
 requireTool('nginx', 'nginx-light');
-
-/** CPU time (µs) of a process and its children (GATEWAY_WORKERS > 1), from /proc: req/s alone moves with what else runs */
-function cpuMicros(pid: number): number {
-  const stat = (p: number) => {
-    try {
-      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-    } catch {
-      return null;
-    }
-  };
-  const ticks = (f: string[] | null) => (f ? (Number(f[11]) + Number(f[12])) * 10_000 : 0); // utime + stime at 100 Hz
-  let sum = ticks(stat(pid));
-  for (const d of readdirSync('/proc')) if (/^\d+$/.test(d) && stat(Number(d))?.[1] === String(pid)) sum += ticks(stat(Number(d)));
-  return sum;
-}
 
 const upstreamPort = await freePort();
 const nginxPort = await freePort();
@@ -80,9 +65,9 @@ try {
   let gatewayCpuPerRequest = 0;
   for (const [name, t] of Object.entries(targets)) {
     wrk(t.url, { connections: 8, seconds: 2, headers: t.headers }); // warm-up: JIT, keep-alive pools, caches
-    const cpuBefore = cpuMicros(gatewayPid);
+    const cpuBefore = cpuMicros(gatewayPid, { children: true });
     const loaded = wrk(t.url, { connections: CONNECTIONS, seconds: SECONDS, headers: t.headers });
-    if (name === 'gateway') gatewayCpuPerRequest = (cpuMicros(gatewayPid) - cpuBefore) / (loaded.requests || loaded.rps * SECONDS);
+    if (name === 'gateway') gatewayCpuPerRequest = (cpuMicros(gatewayPid, { children: true }) - cpuBefore) / (loaded.requests || loaded.rps * SECONDS);
     const single = wrk(t.url, { connections: 1, seconds: Math.max(3, SECONDS / 2), headers: t.headers });
     results[name] = { loaded, single };
     process.stderr.write(`${name.padEnd(8)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);

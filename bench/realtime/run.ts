@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT } from '@basalt/fleet';
 import { hmacKey, signJwt } from '@basalt/jwt';
-import { benchFleet, writeResults } from '../lib.js';
+import { benchFleet, cpuMicros, writeResults } from '../lib.js';
 
 const req = createRequire(join(ROOT, 'services/realtime/package.json'));
 const WS_PATH = req.resolve('ws');
@@ -188,17 +188,6 @@ async function realtimeFanout(url: string) {
   return r;
 }
 
-/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * CPU the work costs, whatever else the machine runs meanwhile: the realtime process and every backend of the
  * project database (the writer's, whose trigger captures, and the service's listener and row checks).
@@ -210,18 +199,18 @@ function cpuMeter(realtimePid: number, db: pg.Client) {
   return {
     async begin() {
       writer ||= (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
-      start = { rt: cpuSeconds(realtimePid), pg: new Map((await backends()).map((pid) => [pid, cpuSeconds(pid)])) };
+      start = { rt: cpuMicros(realtimePid) / 1e6, pg: new Map((await backends()).map((pid) => [pid, cpuMicros(pid) / 1e6])) };
     },
     async end() {
       let pgCpu = 0, writerCpu = 0;
       for (const pid of await backends()) {
-        const used = cpuSeconds(pid) - (start.pg.get(pid) ?? 0);
+        const used = cpuMicros(pid) / 1e6 - (start.pg.get(pid) ?? 0);
         pgCpu += used;
         if (pid === writer) writerCpu = used;
       }
       const r = (n: number) => Math.round(n * 100) / 100;
       // writer: the benchmark's own inserts with the capture trigger they fire
-      return { realtime_cpu_s: r(cpuSeconds(realtimePid) - start.rt), postgres_cpu_s: r(pgCpu), of_which_writer_s: r(writerCpu) };
+      return { realtime_cpu_s: r(cpuMicros(realtimePid) / 1e6 - start.rt), postgres_cpu_s: r(pgCpu), of_which_writer_s: r(writerCpu) };
     },
   };
 }

@@ -1,20 +1,12 @@
 // bench/scheduler: lateness (started_at − scheduled_at) of cron runs with 1,000 jobs firing every second,
 // against the target p99 < 250 ms. Starts platform + scheduler on a fresh control database.
 //   node --import tsx bench/scheduler/run.ts   (BENCH_JOBS, BENCH_SECONDS to change the load)
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { benchFleet, writeResults } from '../lib.js';
+import { benchFleet, cpuMicros, writeResults } from '../lib.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const bench = await benchFleet('cron', ['platform', 'scheduler', 'gateway']);
-
-/** CPU milliseconds (user + system) a process has used so far. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in clock ticks (USER_HZ = 100)
-}
 
 try {
   const p = await bench.platform('/projects', { name: 'bench-cron' });
@@ -32,11 +24,11 @@ try {
   const startedAt = new Date(Date.now() + 2_000);
   const schedulerPid = bench.fleet.processes.get('scheduler')!.pid!;
   await new Promise((r) => setTimeout(r, 2000));
-  const cpuBefore = cpuMs(schedulerPid);
+  const cpuBefore = cpuMicros(schedulerPid) / 1000;
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   await control.query('update platform.cron_jobs set paused = true where ref = $1', [p.ref]);
   await new Promise((r) => setTimeout(r, 3_000));
-  const schedulerCpuMs = cpuMs(schedulerPid) - cpuBefore;
+  const schedulerCpuMs = cpuMicros(schedulerPid) / 1000 - cpuBefore;
   const { rows } = await control.query(
     `select extract(epoch from (r.started_at - r.scheduled_at)) * 1000 as lateness_ms,
             extract(epoch from (r.created_at - r.scheduled_at)) * 1000 as claim_ms, r.status, r.duration_ms

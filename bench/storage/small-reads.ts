@@ -6,21 +6,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { requireTool } from '../lib.js';
+import { cpuMicros, requireTool } from '../lib.js';
 
 const CONNECTIONS = 64;
 const FOLDER_OBJECTS = 1000;
 const SMALL = 4096;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
 export interface WrkRun {
   rps: number;
   p50_ms: number;
@@ -50,9 +40,9 @@ export function wrkRun(url: string, opts: { seconds: number; connections: number
 
 /** A wrk run with the CPU the given processes spent during it, per request. */
 function measured(pids: Record<string, number>, run: () => WrkRun) {
-  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMicros(pid) / 1000]));
   const r = run();
-  const perRequest = (name: string) => +((cpuMs(pids[name]) - before[name]) / Math.max(r.requests, 1)).toFixed(3);
+  const perRequest = (name: string) => +((cpuMicros(pids[name]) / 1000 - before[name]) / Math.max(r.requests, 1)).toFixed(3);
   return { ...r, rps: Math.round(r.rps), cpu_ms_per_request: Object.fromEntries(Object.keys(pids).map((n) => [n, perRequest(n)])) };
 }
 
