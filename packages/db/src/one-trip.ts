@@ -1,7 +1,7 @@
 // A caller's transaction in one round trip: begin, the caller's settings, the statements and commit sent as a
 // single simple-protocol query, the statements' parameters inlined as literals. For statements run on every request
-// or job (memory's embedding cache read and insert, a cron run's function call), where asCaller's begin / statement /
-// commit would be three round trips.
+// or job (memory's embedding cache read and insert), where asCaller's begin / statement / commit would be three round
+// trips. (Cron's function calls go several transactions to a trip: services/scheduler/src/jobs/db-function-trips.ts.)
 import pg from 'pg';
 import { beginAsCallerSql, type CallerSettings } from './request-context.js';
 
