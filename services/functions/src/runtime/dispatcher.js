@@ -10,11 +10,29 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 const PREFIX = 'x-basalt-runtime-';
 /** an entrypoint name no function exports */
 const LOAD_ONLY = '__basalt_load_probe__';
+/**
+ * Every this many requests an isolate runs a full collection (gc(), which workerd exposes with --expose-gc). Each
+ * request leaves a few KB of native memory (headers, request and response objects) behind JS wrappers that outlive
+ * the young generation; V8 does not count that memory, so its own heuristics never collect it: under a steady load
+ * a process grew ~3.6 KB a request (past its memory budget in seconds) and spent more CPU on the bigger heap.
+ * Collected every 500 requests, a process serving one busy function stays near 70 MB and uses less CPU per request.
+ * The prelude does the same in every function isolate.
+ */
+const COLLECT_EVERY = 500;
+const collect = globalThis.gc;
+let requests = 0;
+const counted = () => {
+  if (++requests === COLLECT_EVERY) {
+    requests = 0;
+    collect?.();
+  }
+};
 const relay = (status, code, message) =>
   Response.json({ code, message }, { status, headers: { 'x-relay-error': 'true', 'x-basalt-runtime-error': code } });
 
 export class Egress extends WorkerEntrypoint {
   async fetch(request) {
+    counted();
     const headers = new Headers(request.headers);
     for (const k of [...headers.keys()]) if (k.startsWith(PREFIX)) headers.delete(k);
     headers.set(`${PREFIX}token`, this.env.TOKEN);
@@ -28,6 +46,7 @@ export class Egress extends WorkerEntrypoint {
 
 export default {
   async fetch(request, env, ctx) {
+    counted();
     if (request.headers.get(`${PREFIX}token`) !== env.TOKEN) return relay(403, 'forbidden', 'not the functions service');
     const url = new URL(request.url);
     if (url.pathname === '/__basalt/ping') return new Response('pong');

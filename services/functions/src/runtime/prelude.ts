@@ -3,6 +3,11 @@
 // The values of Deno.env come from globalThis.__BASALT_ENV__, set when the isolate is created.
 export const PRELUDE = String.raw`
 import { AsyncLocalStorage } from 'node:async_hooks';
+// the runtime's gc() (workerd runs with --expose-gc): taken away from the function's code, and run every 500
+// invocations, as the dispatcher does (see dispatcher.js for why)
+const collect = globalThis.gc;
+globalThis.gc = undefined; // writable but not configurable in workerd's global scope
+let invocations = 0;
 const env = Object.freeze({ ...(globalThis.__BASALT_ENV__ ?? {}) });
 delete globalThis.__BASALT_ENV__;
 const logs = new AsyncLocalStorage();
@@ -18,6 +23,10 @@ globalThis.Deno = {
 let current = null;
 globalThis.EdgeRuntime = { waitUntil: (p) => current?.waitUntil(p) };
 globalThis.__basaltDispatch = (mod, req, bindings, ctx) => {
+  if (++invocations === 500) {
+    invocations = 0;
+    collect?.();
+  }
   const buf = [];
   return logs.run(buf, async () => {
     current = ctx;

@@ -36,6 +36,9 @@ const config :Workerd.Config = (
     (name = "nowhere", network = (allow = [])),
   ],
   sockets = [(name = "http", address = "unix:${socketPath}", http = (), service = "dispatcher")],
+  # gc() for the dispatcher and the prelude's periodic collection (see dispatcher.js); the prelude hides it from
+  # function code
+  v8Flags = ["--expose-gc"],
 );
 `;
 
