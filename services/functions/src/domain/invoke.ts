@@ -110,24 +110,45 @@ export function invoker(d: InvokeDeps) {
   const concurrency = new Map<string, number>();
   // the shared limiter: one Redis script, and a Redis outage fails open in bounded time instead of a 500
   const limiter = new RateLimiter(d.redis, { prefix: d.redisPrefix, onError: d.onRateLimitError });
-  async function rateLimit(project: Project, slug: string): Promise<void> {
-    const s = (project.settings.functions ?? {}) as { rps?: number; function_rps?: number };
-    // per-second budgets leased from Redis in slices (as the gateway's): most invocations ask Redis nothing
-    if (!(await limiter.take(`fn:${project.ref}`, s.rps ?? d.limits.projectRps))) throw fnErrors.rateLimited();
-    if (!(await limiter.take(`fn:${project.ref}:${slug}`, s.function_rps ?? d.limits.functionRps))) throw fnErrors.rateLimited();
-  }
-
   /**
-   * The plan's fn_invocations_per_day: a counter per project and UTC day in Redis (the invocation log is pruned by
-   * count, so it cannot count a busy day), failing open like every limit here.
+   * The per-second budgets of the project and of the function, then the plan's fn_invocations_per_day: leased
+   * from Redis in slices (as the gateway's), so most invocations ask Redis nothing and get no promise here. The
+   * daily quota is a counter per project and UTC day (the invocation log is pruned by count, so it cannot count a
+   * busy day). Every limit fails open like the rest.
    */
-  async function dailyQuota(project: Project): Promise<void> {
+  function admit(project: Project, slug: string): void | Promise<void> {
+    const s = (project.settings.functions ?? {}) as { rps?: number; function_rps?: number };
+    const own = limiter.take(`fn:${project.ref}`, s.rps ?? d.limits.projectRps);
+    if (own !== true) return admitLater(project, slug, own, 0);
+    const fn = limiter.take(`fn:${project.ref}:${slug}`, s.function_rps ?? d.limits.functionRps);
+    if (fn !== true) return admitLater(project, slug, fn, 1);
     const quota = project.quotas.fn_invocations_per_day;
     if (quota === null) return;
-    // leased like the per-second limits: most invocations ask Redis nothing
-    if (await limiter.take(`fn:day:${project.ref}`, quota, 86_400)) return;
+    const day = limiter.take(`fn:day:${project.ref}`, quota, 86_400);
+    if (day !== true) return admitLater(project, slug, day, 2);
+  }
+
+  /** admit's checks from `step` on, once one of them has to wait for Redis (or has refused) */
+  async function admitLater(project: Project, slug: string, pending: boolean | Promise<boolean>, step: number): Promise<void> {
+    const s = (project.settings.functions ?? {}) as { rps?: number; function_rps?: number };
+    if (step === 0 && !(await pending)) throw fnErrors.rateLimited();
+    if (step <= 1 && !(await (step === 1 ? pending : limiter.take(`fn:${project.ref}:${slug}`, s.function_rps ?? d.limits.functionRps)))) throw fnErrors.rateLimited();
+    const quota = project.quotas.fn_invocations_per_day;
+    if (quota === null) return;
+    if (await (step === 2 ? pending : limiter.take(`fn:day:${project.ref}`, quota, 86_400))) return;
     throw fnErrors.invocationQuota(quota, Math.max(1, 86_400 - (Math.floor(Date.now() / 1000) % 86_400)));
   }
+
+  /** the origin of a project's base URL (a function sees its request under it), parsed once per base URL */
+  const origins = new Map<string, string>();
+  const originOf = (baseUrl: string): string => {
+    let origin = origins.get(baseUrl);
+    if (origin === undefined) {
+      if (origins.size >= 10_000) origins.clear();
+      origins.set(baseUrl, (origin = new URL(baseUrl).origin));
+    }
+    return origin;
+  };
 
   /** The isolate's spec, read only when a process has not loaded this version yet. */
   const specFor = (project: Project, fn: ActiveFunction, baseUrl: string) => async (): Promise<IsolateSpec> => {
@@ -151,8 +172,8 @@ export function invoker(d: InvokeDeps) {
     } else {
       cronRun = isCronCall(tryClaims(project, requestToken(req.headers)));
     }
-    await rateLimit(project, slug);
-    await dailyQuota(project);
+    const admitted = admit(project, slug);
+    if (admitted) await admitted;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > d.limits.requestBytes) throw fnErrors.tooLarge('request', d.limits.requestBytes);
     const running = concurrency.get(project.ref) ?? 0;
@@ -199,7 +220,7 @@ export function invoker(d: InvokeDeps) {
       const body = hasBody ? limitBody(req, d.limits.requestBytes, deadline) : null;
       const dispatch = {
         isolate, version, ref: project.ref, spec: specFor(project, fn, baseUrl),
-        url: `${new URL(baseUrl).origin}/${slug}${rest}`, method: req.method ?? 'GET', headers, body,
+        url: `${originOf(baseUrl)}/${slug}${rest}`, method: req.method ?? 'GET', headers, body,
         cpuMs,
       };
       // where an invocation runs: a local workerd process, or the project's remote target
