@@ -2,6 +2,7 @@
 // (no per-request log line), JSON and form bodies with size and depth limits, zod validation, /health, /ready,
 // /metrics, and one error handler that renders every failure as a BasaltError in the service's wire shape.
 import { randomUUID } from 'node:crypto';
+import { createServer, type ServerOptions } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BasaltError, errors, fromPgError } from '@basalt/errors';
@@ -10,6 +11,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';
 import { LazyLogger } from './lazy-logger.js';
+import { fastRouting, type FastRoute, type FastRouter } from './fast-routes.js';
 
 /** Renders an error in the wire shape of the API a service is compatible with. */
 export type WireShape = (e: BasaltError, req: FastifyRequest) => unknown;
@@ -36,10 +38,18 @@ export interface Service {
   metrics: Metrics;
   /** flips /ready to 503 while the process drains */
   setDraining: () => void;
+  /** answers some requests before Fastify (fast-routes.ts); those it declines reach Fastify unchanged */
+  fastRoute: (route: FastRoute) => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** the gateway's request id when it is a sane one, else a new one */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
 
 function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
   if (err instanceof BasaltError) return err;
@@ -75,14 +85,36 @@ function readOff(body: IncomingMessage): Promise<void> {
 }
 
 export function createService(opts: ServiceOptions): Service {
+  const metrics = createMetrics(opts.name);
+  const fast: FastRouter = { routes: [], enabled: true };
+  const fastHooks = {
+    requestId: requestIdOf,
+    observe: (method: string, group: string, status: number, seconds: number) => metrics.requests.observe(method, group, status, seconds),
+    fail: (req: IncomingMessage, res: ServerResponse, id: string, err: unknown) => {
+      const e = toBasaltError(err, opts);
+      if (e.status >= 500) opts.log.error({ err: e.cause ?? err, code: e.code, reqId: id }, 'request failed');
+      // the wire shapes read the method, URL and headers, which the raw request has too
+      const body = JSON.stringify(opts.errorShape(e, req as unknown as FastifyRequest));
+      res.writeHead(e.status, { ...e.headers, 'x-request-id': id, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    },
+  };
   const app = Fastify({
+    // the server Fastify would make, with the fast routes (if any) in front of its handler
+    serverFactory: (handler, given) => {
+      // Fastify's options with its defaults applied
+      const o = given as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
+      const server = createServer(o.http ?? {}, fastRouting(fast, fastHooks, handler));
+      server.keepAliveTimeout = o.keepAliveTimeout;
+      server.requestTimeout = o.requestTimeout;
+      server.setTimeout(o.connectionTimeout);
+      if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
+      return server;
+    },
     loggerInstance: opts.log,
     // no log line per request on the hot path: access logs are the gateway's (ACCESS_LOG)
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
     // made only if the request logs something (most never do)
     childLoggerFactory: (logger, bindings, childOpts, raw) => new LazyLogger(logger, bindings, childOpts, raw as IncomingMessage),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
@@ -101,7 +133,6 @@ export function createService(opts: ServiceOptions): Service {
   useJsonBodies(app, opts.json);
   if (opts.forms) useFormBodies(app);
 
-  const metrics = createMetrics(opts.name);
   let draining = false;
   // Every request passes these two, so they take Fastify's callback form: an async hook costs each request a
   // promise and a microtask hop before routing goes on.
@@ -147,5 +178,14 @@ export function createService(opts: ServiceOptions): Service {
     if (e.headers) reply.headers(e.headers);
     return reply.code(e.status).type(JSON_TYPE).send(opts.errorShape(e, req));
   });
-  return { app: app as unknown as App, metrics, setDraining: () => void (draining = true) };
+
+  // once closing, Fastify answers everything (503s while it drains)
+  app.addHook('preClose', (done) => {
+    fast.enabled = false;
+    done();
+  });
+  return {
+    app: app as unknown as App, metrics, setDraining: () => void (draining = true),
+    fastRoute: (route) => void fast.routes.push(route),
+  };
 }

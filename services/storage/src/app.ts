@@ -21,7 +21,7 @@ import { resumableDomain } from './domain/resumable.js';
 import { s3Domain } from './domain/s3.js';
 import { s3KeysDomain } from './domain/s3-keys.js';
 import { vectorDomain } from './domain/vectors.js';
-import { assetAdminRoutes, assetSiteRoutes, ownerErrors } from './routes/assets.js';
+import { assetAdminRoutes, assetFastRoute, assetSiteRoutes, ownerErrors } from './routes/assets.js';
 import { cdnRoutes } from './routes/cdn.js';
 import { s3Api } from './routes/s3.js';
 import { s3KeyRoutes } from './routes/s3-keys.js';
@@ -111,6 +111,8 @@ export function createApp(deps: Deps) {
     registerRoutes(admin, assetAdminRoutes(assets));
   }, { prefix: '/assets/admin/v1' });
   registerRoutes(app, assetSiteRoutes(assets));
+  // a cached site read is answered before Fastify; every other one goes to the route above
+  service.fastRoute(assetFastRoute(assets));
   registerRoutes(app, cdnRoutes({ registry: deps.registry, objects, cdnMaxTokenSeconds: c.STORAGE_CDN_MAX_TOKEN_SECONDS }));
   return service;
 }

@@ -100,6 +100,46 @@ test('a publish, a new version, a settings change and a removal are seen by the 
   assert.equal((await read(one, a, 'next.txt')).statusCode, 404);
 });
 
+test('a read answered from the caches before Fastify (assetFastRoute) is the one the route gives: 200, HEAD, 304, fallback', async () => {
+  await publish(one, a, [{ path: 'fast/page.html', content: '<p>fast</p>' }, { path: 'fast/app.4f3a9c2b.js', content: 'js()' }]);
+  const rid = (n: number) => ({ 'x-request-id': `fast-${n}` });
+  let n = 0;
+  const without = (h: Record<string, unknown>) => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'date' && k !== 'x-request-id'));
+  for (const path of ['fast/page.html', 'fast/app.4f3a9c2b.js', 'fast/page.html?v=1']) {
+    // the first read fills the caches through the Fastify route; the second is answered from them
+    const slow = await read(one, a, path, rid(++n));
+    const fast = await read(one, a, path, rid(++n));
+    assert.equal(fast.statusCode, 200);
+    assert.equal(fast.body, slow.body);
+    assert.deepEqual(without(fast.headers), without(slow.headers), path);
+    assert.equal(fast.headers['x-request-id'], `fast-${n}`);
+    assert.equal(fast.headers['x-content-type-options'], 'nosniff');
+    const head = await read(one, a, path, rid(++n), 'HEAD');
+    assert.deepEqual([head.statusCode, head.body], [200, '']);
+    assert.deepEqual(without(head.headers), without(slow.headers), `HEAD ${path}`);
+    const conditions: Record<string, string>[] = [{ 'if-none-match': slow.headers.etag as string }, { 'if-modified-since': slow.headers['last-modified'] as string }];
+    for (const cond of conditions) {
+      const notModified = await read(one, a, path, { ...rid(++n), ...cond });
+      assert.equal(notModified.statusCode, 304, JSON.stringify(cond));
+      const expected = without(slow.headers);
+      delete expected['content-length'];
+      assert.deepEqual(without(notModified.headers), expected);
+    }
+  }
+  assert.equal(without((await read(one, a, 'fast/page.html', { 'if-none-match': '"other"' })).headers)['content-length'], '11');
+  // the SPA fallback and "nothing there" (declined: the route renders the 404)
+  await admin(one, a, 'PATCH', '/settings', { spa_fallback: true });
+  await publish(one, a, [{ path: 'index.html', content: '<p>app</p>' }]);
+  const first = await read(one, a, 'fast/route');
+  const again = await read(one, a, 'fast/route');
+  assert.deepEqual([again.statusCode, again.body, again.headers['cache-control']], [200, '<p>app</p>', 'public, max-age=0, must-revalidate']);
+  assert.deepEqual(without(again.headers), without(first.headers));
+  await admin(one, a, 'PATCH', '/settings', { spa_fallback: false });
+  for (let i = 0; i < 2; i++) assert.equal((await read(one, a, 'fast/nothing.txt')).statusCode, 404);
+  const metrics = (await one.app.inject({ url: '/metrics' })).body;
+  assert.match(metrics, /basalt_http_request_duration_seconds_count\{service="storage",method="GET",group="\/assets\/v1\/\*",status="304"\} \d+/);
+});
+
 test("another replica sees a publish and a removal once the change's message arrives", async () => {
   // both replicas here and the fleet's have cached the miss
   assert.equal((await read(two, a, 'elsewhere.html')).statusCode, 404);

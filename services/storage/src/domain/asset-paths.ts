@@ -36,6 +36,12 @@ export class AssetPaths<T> {
     await subscriber.subscribe(this.#channel);
   }
 
+  /** The cached value while fresh, else undefined (nothing is loaded). */
+  peek(ref: string, path: string): T | undefined {
+    const hit = this.#byRef.get(ref)?.get(path);
+    return hit && performance.now() - hit.at < this.opts.ttlMs ? hit.value : undefined;
+  }
+
   /** The cached value while fresh; else `load`'s, one load however many reads miss at once. */
   get(ref: string, path: string, load: () => Promise<T>): T | Promise<T> {
     const hit = this.#byRef.get(ref)?.get(path);

@@ -174,6 +174,12 @@ export function assetsDomain(control: pg.Pool, backend: Backend, caches: AssetCa
       return caches.paths.get(ref, path, () => lookup(ref, path, candidates));
     },
 
+    /** What `resolve` gives for the path when that is cached (no lookup, no promise), else undefined. */
+    cachedResolve: (ref: string, rawPath: string): ResolvedAsset | null | undefined => caches.paths.peek(ref, rawPath.replace(/^\/+/, '')),
+
+    /** A small file's bytes when they are in memory (no read), else undefined. */
+    cachedRead: (ref: string, row: AssetRow): Buffer | undefined => (caches.blobs.fits(row.size) ? caches.blobs.peek(ref, row.sha256) : undefined),
+
     /** The file's bytes for a response: a small file from memory; else a whole-file range, read in one buffer of its size. */
     read: (ref: string, row: AssetRow) => {
       const key = assetKey(ref, row.sha256);

@@ -29,14 +29,20 @@ export class BlobCache {
     return this.#bytes;
   }
 
+  /** The cached bytes (as read now), or undefined (nothing is loaded). */
+  peek(ref: string, sha256: string): Buffer | undefined {
+    const key = `${ref}/${sha256}`;
+    const hit = this.#entries.get(key);
+    if (hit) this.#touch(key, hit);
+    return hit;
+  }
+
   /** The cached bytes, or `load`'s (one load however many reads miss at once), kept when they have `size` bytes. */
   get(ref: string, sha256: string, size: number, load: () => Promise<Buffer>): Buffer | Promise<Buffer> {
     const key = `${ref}/${sha256}`;
     const hit = this.#entries.get(key);
     if (hit) {
-      // most recently read last: Map keeps insertion order, so the first entry is the one to evict
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
+      this.#touch(key, hit);
       return hit;
     }
     let pending = this.#loading.get(key);
@@ -48,6 +54,12 @@ export class BlobCache {
       }, () => undefined);
     }
     return pending;
+  }
+
+  /** most recently read last: Map keeps insertion order, so the first entry is the one to evict */
+  #touch(key: string, hit: Buffer): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, hit);
   }
 
   #add(key: string, bytes: Buffer): void {
