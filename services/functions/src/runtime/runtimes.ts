@@ -497,6 +497,9 @@ export class Runtimes {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#watch);
+    // A process still starting (a shard restarting after a kill) is installed once it listens: wait for it (a few
+    // seconds at most), so it is retired with the rest instead of outliving the service.
+    await Promise.race([Promise.allSettled([...this.#starting.values()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
     await Promise.all(this.#all().map((w) => w.retire(2000)));
     await new Promise((r) => this.#host.close(r));
     this.#host.closeAllConnections();
