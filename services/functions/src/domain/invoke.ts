@@ -111,32 +111,35 @@ export function invoker(d: InvokeDeps) {
   // the shared limiter: one Redis script, and a Redis outage fails open in bounded time instead of a 500
   const limiter = new RateLimiter(d.redis, { prefix: d.redisPrefix, onError: d.onRateLimitError });
   /**
-   * The per-second budgets of the project and of the function, then the plan's fn_invocations_per_day: leased
-   * from Redis in slices (as the gateway's), so most invocations ask Redis nothing and get no promise here. The
-   * daily quota is a counter per project and UTC day (the invocation log is pruned by count, so it cannot count a
-   * busy day). Every limit fails open like the rest.
+   * The invocation's limits in order: the project's per-second budget, the function's, then the plan's
+   * fn_invocations_per_day (a counter per project and UTC day: the invocation log is pruned by count, so it cannot
+   * count a busy day). Each is leased from Redis in slices (as the gateway's), so most invocations ask Redis nothing
+   * and get no promise here; every limit fails open like the rest.
    */
-  function admit(project: Project, slug: string): void | Promise<void> {
+  const LIMITS = 3;
+  function take(project: Project, slug: string, limit: number): boolean | Promise<boolean> {
     const s = (project.settings.functions ?? {}) as { rps?: number; function_rps?: number };
-    const own = limiter.take(`fn:${project.ref}`, s.rps ?? d.limits.projectRps);
-    if (own !== true) return admitLater(project, slug, own, 0);
-    const fn = limiter.take(`fn:${project.ref}:${slug}`, s.function_rps ?? d.limits.functionRps);
-    if (fn !== true) return admitLater(project, slug, fn, 1);
+    if (limit === 0) return limiter.take(`fn:${project.ref}`, s.rps ?? d.limits.projectRps);
+    if (limit === 1) return limiter.take(`fn:${project.ref}:${slug}`, s.function_rps ?? d.limits.functionRps);
     const quota = project.quotas.fn_invocations_per_day;
-    if (quota === null) return;
-    const day = limiter.take(`fn:day:${project.ref}`, quota, 86_400);
-    if (day !== true) return admitLater(project, slug, day, 2);
+    return quota === null || limiter.take(`fn:day:${project.ref}`, quota, 86_400);
   }
-
-  /** admit's checks from `step` on, once one of them has to wait for Redis (or has refused) */
-  async function admitLater(project: Project, slug: string, pending: boolean | Promise<boolean>, step: number): Promise<void> {
-    const s = (project.settings.functions ?? {}) as { rps?: number; function_rps?: number };
-    if (step === 0 && !(await pending)) throw fnErrors.rateLimited();
-    if (step <= 1 && !(await (step === 1 ? pending : limiter.take(`fn:${project.ref}:${slug}`, s.function_rps ?? d.limits.functionRps)))) throw fnErrors.rateLimited();
-    const quota = project.quotas.fn_invocations_per_day;
-    if (quota === null) return;
-    if (await (step === 2 ? pending : limiter.take(`fn:day:${project.ref}`, quota, 86_400))) return;
-    throw fnErrors.invocationQuota(quota, Math.max(1, 86_400 - (Math.floor(Date.now() / 1000) % 86_400)));
+  function refused(project: Project, limit: number): BasaltError {
+    if (limit < 2) return fnErrors.rateLimited();
+    const quota = project.quotas.fn_invocations_per_day!;
+    return fnErrors.invocationQuota(quota, Math.max(1, 86_400 - (Math.floor(Date.now() / 1000) % 86_400)));
+  }
+  /** The limits from `from` on: throws at the first refusal; a promise only once one has to wait for Redis. */
+  function admit(project: Project, slug: string, from = 0): void | Promise<void> {
+    for (let limit = from; limit < LIMITS; limit++) {
+      const granted = take(project, slug, limit);
+      if (granted === true) continue;
+      if (granted === false) throw refused(project, limit);
+      return granted.then((ok) => {
+        if (!ok) throw refused(project, limit);
+        return admit(project, slug, limit + 1);
+      });
+    }
   }
 
   /** the origin of a project's base URL (a function sees its request under it), parsed once per base URL */
