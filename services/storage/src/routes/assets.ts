@@ -32,10 +32,11 @@ const fileJson = (base: string, f: AssetRow) => ({
 });
 
 /** The raw path after `prefix`, decoded; null when it does not decode. */
-function pathAfter(req: FastifyRequest, prefix: string): string | null {
-  const q = req.url.indexOf('?');
+/** The decoded path of a raw request URL below `prefix`, without the query; null when it does not decode. */
+function pathAfter(url: string, prefix: string): string | null {
+  const q = url.indexOf('?');
   try {
-    return decodeURIComponent((q === -1 ? req.url : req.url.slice(0, q)).slice(prefix.length));
+    return decodeURIComponent((q === -1 ? url : url.slice(0, q)).slice(prefix.length));
   } catch {
     return null;
   }
@@ -53,7 +54,7 @@ export const assetAdminRoutes = ({ assets, maxUploadBytes, publicUrl }: AssetRou
     defineRoute({
       method: 'DELETE', url: '/files/*',
       handler: async (req) => {
-        const path = pathAfter(req, '/assets/admin/v1/files/');
+        const path = pathAfter(req.url, '/assets/admin/v1/files/');
         if (path === null) throw errors.validation('invalid asset path');
         if (!(await assets.remove(req.ref, path))) throw errors.notFound(`asset ${path}`);
         return { deleted: path };
@@ -122,7 +123,7 @@ export const assetSiteRoutes = ({ assets, registry }: AssetRouteDeps) => {
   }
   function serve(req: FastifyRequest, reply: FastifyReply, project: Project | null): FastifyReply | Promise<FastifyReply> {
     if (!project) throw ownerErrors.projectNotFound();
-    const path = pathAfter(req, '/assets/v1');
+    const path = pathAfter(req.url, '/assets/v1');
     const found = path === null ? null : assets.resolve(project.ref, path);
     return isPromise(found) ? found.then((f) => respond(req, reply, project.ref, f)) : respond(req, reply, project.ref, found);
   }
@@ -163,13 +164,8 @@ export const assetFastRoute = ({ assets, registry }: Pick<AssetRouteDeps, 'asset
     const project = registry.peek(ref);
     const url = req.url!;
     if (!project || url.length > MAX_URL) return false;
-    const q = url.indexOf('?');
-    let path: string;
-    try {
-      path = decodeURIComponent(q === -1 ? url.slice(SITE.length - 1) : url.slice(SITE.length - 1, q));
-    } catch {
-      return false;
-    }
+    const path = pathAfter(url, '/assets/v1');
+    if (path === null) return false;
     const found = assets.cachedResolve(project.ref, path);
     if (!found) return false;
     const s = servedAs(found);
