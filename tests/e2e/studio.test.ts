@@ -100,6 +100,8 @@ test('Studio: the tour in Chromium, with no console error', { timeout: 110_000 }
     // a function: deploy, invoke, read its logs
     if (up('functions')) {
       await page.getByRole('link', { name: 'Functions' }).click();
+      // the list's arrival moves the form down: a click aimed before it lands beside the button
+      await page.getByText('No functions yet.').waitFor();
       await page.getByRole('button', { name: 'Deploy' }).click();
       await page.getByRole('status').filter({ hasText: 'Deployed hello.' }).waitFor({ timeout: 60_000 });
       await page.getByRole('button', { name: 'Invoke' }).click();
