@@ -79,3 +79,37 @@ test('an upstream that answers before the body is sent (a 413) reaches the clien
     await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
   }
 });
+
+test('a request with a body is not replayed when a pooled connection closes under it: the client gets a 503 at once', async () => {
+  const http = await import('node:http');
+  const net = await import('node:net');
+  // upstream: answers a GET and keeps the connection; reads a POST whole and closes without a word
+  const upstream = net.createServer((socket) => {
+    let buf = '';
+    socket.on('data', (c) => {
+      buf += c.toString('latin1');
+      if (buf.startsWith('GET') && buf.includes('\r\n\r\n')) {
+        buf = '';
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      } else if (buf.startsWith('POST') && buf.endsWith('hello')) socket.destroy();
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
+  const front = http.createServer((req, res) => rawForward(req, res, {
+    pool, path: '/', headers: req.headers['content-length'] ? `content-length: ${req.headers['content-length']}\r\n` : '', responseHeaders: [], timeoutMs: 30_000,
+    onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
+  }));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(front.address() as { port: number }).port}/`;
+  try {
+    assert.equal((await fetch(url)).status, 200);
+    // the POST goes out on the pooled connection, which the upstream closes once it has read it
+    const r = await fetch(url, { method: 'POST', body: 'hello', signal: AbortSignal.timeout(5_000) });
+    assert.equal(r.status, 503);
+  } finally {
+    pool.destroy();
+    front.closeAllConnections();
+    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
+  }
+});

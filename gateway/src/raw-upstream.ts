@@ -62,6 +62,8 @@ class Exchange {
   gotBytes = false;
   sent = 0;
   upstreamRef: string | null = null;
+  /** the request has a body: it is read once, so it cannot be sent again on a retry */
+  readonly hasBody: boolean;
   requestSent: boolean;
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly o: RawForward, readonly attempt: number) {
@@ -72,7 +74,8 @@ class Exchange {
     this.method = req.method ?? 'GET';
     const cl = req.headers['content-length'];
     this.chunkedIn = cl === undefined && req.headers['transfer-encoding'] !== undefined;
-    this.requestSent = !(cl !== undefined && cl !== '0') && !this.chunkedIn;
+    this.hasBody = (cl !== undefined && cl !== '0') || this.chunkedIn;
+    this.requestSent = !this.hasBody;
   }
 
   start(): void {
@@ -138,7 +141,7 @@ class Exchange {
   upstreamClosed(): void {
     if (this.finished) return;
     // A pooled socket the upstream had just closed: retry once when the request had no body and nothing came back.
-    if (this.reused && !this.gotBytes && this.attempt === 0 && this.requestSent && !this.res.headersSent) {
+    if (this.reused && !this.gotBytes && this.attempt === 0 && !this.hasBody && !this.res.headersSent) {
       this.finished = true;
       this.#cleanup();
       return rawForward(this.req, this.res, this.o, 1);
