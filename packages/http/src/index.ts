@@ -7,6 +7,7 @@ export { projectBaseUrl } from './base-url.js';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-body.js';
 export { createService, type App, type Service, type ServiceOptions, type WireShape } from './service.js';
 export { type FastRoute } from './fast-routes.js';
+export { closeAfterAnswer } from './lingering-close.js';
 export { defineRoute, registerRoutes, type RouteDef, type RouteRequest, type RouteSchema } from './routes.js';
 export { parseJson, useJsonBodies, useFormBodies, invalidJson, type JsonOptions } from './body-parsers.js';
 export { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';

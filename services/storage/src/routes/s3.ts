@@ -3,7 +3,7 @@
 // bypassed); in session-token mode (access key id = project ref, secret = anon key, x-amz-security-token = a
 // user's JWT) it acts as that user and RLS decides, as on the REST API. Errors are S3's XML.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '@basalt/http';
+import { closeAfterAnswer, type App } from '@basalt/http';
 import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import { SERVICE } from '../db/tx.js';
 import { projectOf } from '../domain/caller.js';
@@ -73,7 +73,7 @@ export const s3Api = (deps: S3RouteDeps) => async (api: App) => {
   api.removeAllContentTypeParsers();
   api.addContentTypeParser('*', (_req, _payload, done) => done(null));
   api.setErrorHandler(async (err, req, reply) => {
-    if (!req.raw.complete) reply.header('connection', 'close');
+    if (!req.raw.complete) closeAfterAnswer(reply); // the unread body is not drained, and the answer not lost
     return sendS3Error(req, reply, err);
   });
   api.addHook('onRequest', async (req) => {

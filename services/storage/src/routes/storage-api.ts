@@ -1,7 +1,7 @@
 // /storage/v1 as one plugin: the project hook and Storage's error shape for every route, then four groups by
 // what a route needs: a caller or not, and a JSON body or an upload streamed from req.raw.
 import type { IncomingMessage } from 'node:http';
-import { registerRoutes, type App } from '@basalt/http';
+import { closeAfterAnswer, registerRoutes, type App } from '@basalt/http';
 import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import type { bucketDomain } from '../domain/buckets.js';
 import type { ObjectDomain } from '../domain/objects.js';
@@ -55,8 +55,9 @@ export const storageApi = (deps: StorageApiDeps) => async (api: App) => {
       reply.removeHeader('connection');
       await readOff(req.raw);
     } else if (!req.raw.complete) {
-      // A refused upload's unread body is not drained (it may be gigabytes): the connection closes after the answer.
-      reply.header('connection', 'close');
+      // A refused upload's unread body is not drained (it may be gigabytes): the connection closes after the answer,
+      // lingering so the answer is not lost to a reset
+      closeAfterAnswer(reply);
     }
     throw toStorageError(err); // rendered by the service's error handler, in Storage's shape
   });
