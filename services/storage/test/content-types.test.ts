@@ -2,6 +2,7 @@
 // TUS metadata) and refused when they are not one type/subtype; only the parsed type is stored, checked against
 // the bucket's allow-list and served; rows stored before the rule are served as bytes; nosniff everywhere.
 import { before, test } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { createProject, rawHttp, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
@@ -61,6 +62,29 @@ test('a content type that is not one type/subtype is refused on every upload pat
   assert.equal(JSON.parse(list.body.toString()).error, 'invalid_mime_type');
   assert.deepEqual((await s.from('strict').list()).data, []);
   assert.deepEqual(await p.sql(`select id from storage.resumable_uploads where bucket_id = 'strict'`), []);
+});
+
+test('a refused upload\'s answer reaches a client still sending its body, which reads only afterwards', async () => {
+  // Storage answers from the head and closes; the client's late body bytes must not reset the connection, or the
+  // reset takes the unread answer with it (the gateway lost 400s this way under load)
+  await admin().createBucket('linger');
+  const { hostname, port } = new URL(env.services.storage);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => undefined);
+  const closed = new Promise((r) => socket.once('close', r));
+  socket.pause();
+  await new Promise((r) => socket.once('connect', r));
+  socket.write(`POST /storage/v1/object/linger/x.html HTTP/1.1\r\nhost: storage\r\nx-basalt-ref: ${p.ref}\r\nauthorization: Bearer ${p.serviceKey}\r\n`
+    + `content-type: /html\r\ncontent-length: 200000\r\n\r\n${'a'.repeat(1000)}`);
+  await new Promise((r) => setTimeout(r, 200)); // the answer arrives, unread
+  for (let i = 0; i < 20; i++) socket.write(Buffer.alloc(9950, 'b'));
+  await new Promise((r) => setTimeout(r, 200));
+  let got = '';
+  socket.on('data', (c) => (got += c));
+  socket.resume();
+  await closed;
+  assert.match(got, /^HTTP\/1\.1 400 /);
+  assert.match(got, /invalid_mime_type/);
 });
 
 test('the parsed, lower-cased type is what is stored, checked against the allow-list and served', async () => {
