@@ -5,7 +5,7 @@
 // BENCH_SECONDS (default 10) sets each run's length; BENCH_ONLY=refresh,user runs only those parts (of signin,
 // refresh, user, direct), for quick A/B runs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,26 +26,30 @@ requireTool('wrk', 'wrk');
 
 /**
  * CPU per request by process over `run`: auth, gateway, Redis, and Postgres as every backend connected to the
- * project database plus the WAL writer (the commits' flushes), whatever else the machine runs meanwhile.
+ * project database plus the WAL writer (the commits' flushes), whatever else the machine runs meanwhile; and wrk,
+ * the load generator, which shares the machine (from this process's reaped children: wrk is the only one).
  */
 async function cpuPerRequest(pids: { auth: number; gateway: number; redis: number }, projectDb: pg.Client, run: () => WrkResult) {
   const pgPids = async () => (await projectDb.query<{ pid: number }>(
     `select pid from pg_stat_activity where datname = current_database() or backend_type = 'walwriter'`)).rows.map((r) => r.pid);
   const before = new Map([...Object.entries(pids), ...(await pgPids()).map((p) => [`pg${p}`, p] as const)].map(([k, p]) => [k, { pid: p, us: cpuMicros(p) }]));
+  const reaped = () => readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').slice(13, 15).reduce((n, t) => n + Number(t) * 10_000, 0);
+  const wrkBefore = reaped();
   const result = run();
+  const wrkUsed = reaped() - wrkBefore;
   for (const p of await pgPids()) if (!before.has(`pg${p}`)) before.set(`pg${p}`, { pid: p, us: 0 });
   const per = (used: number) => Math.round(used / (result.requests || 1));
   const used = (k: string) => cpuMicros(before.get(k)!.pid) - before.get(k)!.us;
   const postgres = [...before.keys()].filter((k) => k.startsWith('pg')).reduce((n, k) => n + used(k), 0);
-  return { result, cpu_us_per_request: { postgres: per(postgres), auth: per(used('auth')), gateway: per(used('gateway')), redis: per(used('redis')) } };
+  return { result, cpu_us_per_request: { postgres: per(postgres), auth: per(used('auth')), gateway: per(used('gateway')), redis: per(used('redis')), wrk: per(wrkUsed) } };
 }
 
-/** wrk with a Lua script; -t = -c so each thread owns one connection (and, for refresh, one token chain). */
-function wrkScript(url: string, script: string, connections: number, seconds: number): WrkResult {
+/** wrk with a Lua script; -t = -c (each thread owns one connection) unless `threads` is given. */
+function wrkScript(url: string, script: string, connections: number, seconds: number, threads = connections): WrkResult {
   const dir = mkdtempSync(join(tmpdir(), 'basalt-bench-auth-'));
   const file = join(dir, 'script.lua');
   writeFileSync(file, script);
-  const out = execFileSync('wrk', ['-t', String(connections), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' });
+  const out = execFileSync('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' });
   const pick = (re: RegExp) => re.exec(out)?.[1] ?? '';
   return {
     rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
@@ -106,25 +110,48 @@ try {
   let refreshCpu: Record<string, number> | null = null;
   if (ONLY.has('refresh')) {
     const CONNS = 16;
-    const chains: string[] = [];
-    for (let i = 0; i < CONNS; i++) chains.push((await call('/token?grant_type=password', { email, password: 'bench-password-1' })).refresh_token);
-    const refreshScript = `
-      local tokens = {${chains.map(lua).join(',')}}
-      local n = 0
-      function setup(thread) n = n + 1; thread:set("token", tokens[n]) end
+    const THREADS = 2;
+    // Every connection rotates a chain of its own session, one refresh at a time: a thread keeps its chains'
+    // next tokens in a queue, takes one for each request and queues the child its response brings. A thread
+    // holds one token more than it has connections, for the request wrk builds once to check the script (it is
+    // never sent); a spare token simply waits its turn. Two wrk threads, not one per connection: the client shares
+    // the two cores with the fleet, and sixteen threads cost it ~100 µs of CPU per refresh.
+    const chains = async () => {
+      const tokens: string[] = [];
+      for (let i = 0; i < CONNS + THREADS; i++) tokens.push((await call('/token?grant_type=password', { email, password: 'bench-password-1' })).refresh_token);
+      return tokens;
+    };
+    const refreshScript = (tokens: string[]) => `
+      local tokens = {${tokens.map(lua).join(',')}}
+      local threads, n = ${THREADS}, 0
+      function setup(thread)
+        n = n + 1
+        local mine = {}
+        for i = n, #tokens, threads do mine[#mine + 1] = tokens[i] end
+        thread:set("mine", table.concat(mine, " "))
+      end
+      local queue = nil
       function request()
+        if queue == nil then
+          queue = {}
+          for t in string.gmatch(mine or "", "%S+") do queue[#queue + 1] = t end
+        end
+        local token = table.remove(queue, 1) or ""
         return wrk.format("POST", nil, ${headerLua(headers)}, '{"refresh_token":"' .. token .. '"}')
       end
       function response(status, hdrs, body)
         local t = body:match('"refresh_token":"([^"]+)"')
-        if t then token = t end
+        if t then queue[#queue + 1] = t end
       end`;
+    // Warm up as the other parts do: the first seconds after start run slower (JIT, first plans, caches).
+    wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript(await chains()), CONNS, 2, THREADS);
+    const measuredChains = await chains();
     const projectDb = new pg.Client({ connectionString: await projectDatabaseUrl(bench.databaseUrl, project.ref) });
     await projectDb.connect();
     try {
       const redisPid = Number(execFileSync('sh', ['-c', 'pidof redis-server || echo 0'], { encoding: 'utf8' }).trim().split(' ')[0]);
       const pids = { auth: fleet.processes.get('auth')!.pid!, gateway: fleet.processes.get('gateway')!.pid!, redis: redisPid };
-      const measured = await cpuPerRequest(pids, projectDb, () => wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript, CONNS, SECONDS));
+      const measured = await cpuPerRequest(pids, projectDb, () => wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript(measuredChains), CONNS, SECONDS, THREADS));
       refresh = measured.result;
       refreshCpu = measured.cpu_us_per_request;
     } finally {
