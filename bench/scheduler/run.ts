@@ -47,7 +47,7 @@ try {
     jobs: JOBS, seconds: SECONDS, runs: rows.length, expected_runs_about: expected,
     succeeded: rows.filter((r) => r.status === 'succeeded').length,
     lateness_ms: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1) },
-    /** slot → run row committed by the claim transaction */
+    /** slot → start of the claim transaction that recorded the run (negative: claimed ahead of the slot) */
     claimed_after_ms: { p50: pick(claim, 0.5), p99: pick(claim, 0.99) },
     /** started_at → finished_at of a run, as recorded */
     run_duration_ms: { p50: pick(duration, 0.5), p99: pick(duration, 0.99) },

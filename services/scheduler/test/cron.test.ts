@@ -33,7 +33,7 @@ async function cron(p: TestProject, path: string, init: { method?: string; json?
 }
 
 const job = (name: string, target: unknown, schedule = '* * * * * *', timeout_ms?: number) => ({ name, schedule, target, ...(timeout_ms ? { timeout_ms } : {}) });
-const runs = async (p: TestProject, id: string) => (await cron(p, `/jobs/${id}/runs`)).body as { status: string; scheduled_at: string; duration_ms: number | null; error: string | null }[];
+const runs = async (p: TestProject, id: string) => (await cron(p, `/jobs/${id}/runs`)).body as { status: string; scheduled_at: string; started_at: string | null; duration_ms: number | null; error: string | null }[];
 
 test('only the service_role key or a platform token may manage jobs', async () => {
   const list = await cron(a, '/jobs');
@@ -68,6 +68,9 @@ test('a db function every second runs once per slot with its arguments, and keep
   assert.equal(created.status, 201);
   const id = created.body.id;
   await eventually(async () => (await runs(a, id)).filter((r) => r.status === 'succeeded').length >= 3, 8_000, 200);
+  // runs are claimed up to two ticks ahead of their slot, and must still not start before it
+  const early = (await runs(a, id)).filter((r) => r.started_at !== null && new Date(r.started_at) < new Date(r.scheduled_at));
+  assert.deepEqual(early, [], 'no run starts before its slot');
   await cron(a, `/jobs/${id}`, { method: 'DELETE' });
   await new Promise((r) => setTimeout(r, 300));
   const gone = await cron(a, `/jobs/${id}/runs`);

@@ -17,29 +17,37 @@ export interface ClaimedRun {
   scheduled_at: Date;
 }
 
-/** Locks due jobs so no other replica sees them until this transaction ends (SKIP LOCKED: never wait). */
-export async function lockDueJobs(client: pg.PoolClient, limit: number): Promise<DueJob[]> {
+/**
+ * Locks the jobs due by `aheadMs` from now so no other replica sees them until this transaction ends (SKIP
+ * LOCKED: never wait).
+ */
+export async function lockDueJobs(client: pg.PoolClient, limit: number, aheadMs = 0): Promise<DueJob[]> {
   const { rows } = await client.query<DueJob>(
     `select id, schedule, next_run_at from platform.cron_jobs
-      where not paused and next_run_at <= now()
+      where not paused and next_run_at <= now() + make_interval(secs => $2::float / 1000)
       order by next_run_at for update skip locked limit $1`,
-    [limit],
+    [limit, aheadMs],
   );
   return rows;
 }
 
+export interface RecordedRun {
+  id: string;
+  scheduled_at: Date;
+}
+
 /** One run row per (job, slot) — the unique key makes a second insert for the same slot a no-op. */
-export async function recordRuns(client: pg.PoolClient, jobIds: string[], slots: Date[], nextRunAts: Date[]): Promise<string[]> {
-  const { rows } = await client.query<{ id: string }>(
+export async function recordRuns(client: pg.PoolClient, jobIds: string[], slots: Date[], nextRunAts: Date[]): Promise<RecordedRun[]> {
+  const { rows } = await client.query<{ id: string; scheduled_at: Date }>(
     `insert into platform.cron_runs (job_id, scheduled_at)
-     select * from unnest($1::uuid[], $2::timestamptz[]) on conflict (job_id, scheduled_at) do nothing returning id`,
+     select * from unnest($1::uuid[], $2::timestamptz[]) on conflict (job_id, scheduled_at) do nothing returning id, scheduled_at`,
     [jobIds, slots],
   );
   await client.query(
     `update platform.cron_jobs j set next_run_at = v.next from unnest($1::uuid[], $2::timestamptz[]) as v(id, next) where j.id = v.id`,
     [jobIds, nextRunAts],
   );
-  return rows.map((r) => String(r.id));
+  return rows.map((r) => ({ id: String(r.id), scheduled_at: r.scheduled_at }));
 }
 
 /** Only the worker that moves a run from queued to running executes it (at-least-once delivery, exactly-once effect). */
