@@ -44,12 +44,19 @@ async function cpuPerRequest(pids: { auth: number; gateway: number; redis: numbe
   return { result, cpu_us_per_request: { postgres: per(postgres), auth: per(used('auth')), gateway: per(used('gateway')), redis: per(used('redis')), wrk: per(wrkUsed) } };
 }
 
-/** wrk with a Lua script; -t = -c (each thread owns one connection) unless `threads` is given. */
-function wrkScript(url: string, script: string, connections: number, seconds: number, threads = connections): WrkResult {
+/**
+ * wrk runs two threads: the load generator shares the two cores with the fleet, and a thread per connection cost it
+ * enough CPU to take ~10% off GET /user (4,489 and 4,569/s on 32 threads, 5,122 and 4,821 on 2) and 20-30 µs of CPU
+ * per refresh.
+ */
+const WRK_THREADS = 2;
+
+/** wrk with a Lua script */
+function wrkScript(url: string, script: string, connections: number, seconds: number): WrkResult {
   const dir = mkdtempSync(join(tmpdir(), 'basalt-bench-auth-'));
   const file = join(dir, 'script.lua');
   writeFileSync(file, script);
-  const out = execFileSync('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' });
+  const out = execFileSync('wrk', ['-t', String(WRK_THREADS), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' });
   const pick = (re: RegExp) => re.exec(out)?.[1] ?? '';
   return {
     rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
@@ -110,20 +117,18 @@ try {
   let refreshCpu: Record<string, number> | null = null;
   if (ONLY.has('refresh')) {
     const CONNS = 16;
-    const THREADS = 2;
     // Every connection rotates a chain of its own session, one refresh at a time: a thread keeps its chains'
     // next tokens in a queue, takes one for each request and queues the child its response brings. A thread
     // holds one token more than it has connections, for the request wrk builds once to check the script (it is
-    // never sent); a spare token simply waits its turn. Two wrk threads, not one per connection: the client shares
-    // the two cores with the fleet, and sixteen threads cost it ~100 µs of CPU per refresh.
+    // never sent); a spare token simply waits its turn.
     const chains = async () => {
       const tokens: string[] = [];
-      for (let i = 0; i < CONNS + THREADS; i++) tokens.push((await call('/token?grant_type=password', { email, password: 'bench-password-1' })).refresh_token);
+      for (let i = 0; i < CONNS + WRK_THREADS; i++) tokens.push((await call('/token?grant_type=password', { email, password: 'bench-password-1' })).refresh_token);
       return tokens;
     };
     const refreshScript = (tokens: string[]) => `
       local tokens = {${tokens.map(lua).join(',')}}
-      local threads, n = ${THREADS}, 0
+      local threads, n = ${WRK_THREADS}, 0
       function setup(thread)
         n = n + 1
         local mine = {}
@@ -144,14 +149,14 @@ try {
         if t then queue[#queue + 1] = t end
       end`;
     // Warm up as the other parts do: the first seconds after start run slower (JIT, first plans, caches).
-    wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript(await chains()), CONNS, 2, THREADS);
+    wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript(await chains()), CONNS, 2);
     const measuredChains = await chains();
     const projectDb = new pg.Client({ connectionString: await projectDatabaseUrl(bench.databaseUrl, project.ref) });
     await projectDb.connect();
     try {
       const redisPid = Number(execFileSync('sh', ['-c', 'pidof redis-server || echo 0'], { encoding: 'utf8' }).trim().split(' ')[0]);
       const pids = { auth: fleet.processes.get('auth')!.pid!, gateway: fleet.processes.get('gateway')!.pid!, redis: redisPid };
-      const measured = await cpuPerRequest(pids, projectDb, () => wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript(measuredChains), CONNS, SECONDS, THREADS));
+      const measured = await cpuPerRequest(pids, projectDb, () => wrkScript(`${authUrl}/token?grant_type=refresh_token`, refreshScript(measuredChains), CONNS, SECONDS));
       refresh = measured.result;
       refreshCpu = measured.cpu_us_per_request;
     } finally {
