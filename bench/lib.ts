@@ -12,17 +12,25 @@ import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
 /** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ) */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
-/** a process's utime + stime in µs, all threads; null once it is gone (a Postgres backend that exited mid-run) */
-function ownCpuMicros(pid: number | string): { micros: number; parent: string } | null {
+/**
+ * a process's utime + stime in µs, all threads, and cutime + cstime (its children it has waited for); null once it
+ * is gone (a Postgres backend that exited mid-run)
+ */
+function ownCpuMicros(pid: number | string): { micros: number; reapedMicros: number; parent: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the fields after the command name (which may hold spaces and parentheses): ppid is the 2nd, utime the 12th, stime the 13th
+    // the fields after the command name (which may hold spaces and parentheses): ppid is the 2nd, utime the 12th,
+    // stime the 13th, cutime the 14th, cstime the 15th
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { micros: ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS, parent: f[1] };
+    const us = (a: string, b: string) => ((Number(a) + Number(b)) * 1e6) / CLOCK_TICKS;
+    return { micros: us(f[11], f[12]), reapedMicros: us(f[13], f[14]), parent: f[1] };
   } catch {
     return null;
   }
 }
+
+/** µs of CPU used by this process's children that have exited and been waited for (wrk after execFileSync) */
+export const reapedChildrenCpuMicros = (): number => ownCpuMicros(process.pid)!.reapedMicros;
 
 /**
  * µs of CPU (user + system) the processes have used so far, a process gone counting 0; with `children`, their

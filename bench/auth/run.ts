@@ -5,13 +5,13 @@
 // BENCH_SECONDS (default 10) sets each run's length; BENCH_ONLY=refresh,user runs only those parts (of signin,
 // refresh, user, direct), for quick A/B runs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT } from '@basalt/fleet';
-import { benchFleet, cpuMicros, projectDatabaseUrl, requireTool, toMs, writeResults, type WrkResult } from '../lib.js';
+import { benchFleet, cpuMicros, projectDatabaseUrl, reapedChildrenCpuMicros, requireTool, toMs, writeResults, type WrkResult } from '../lib.js';
 
 // bcrypt is the auth service's dependency; load the very same build it uses.
 const bcrypt = createRequire(join(ROOT, 'services/auth/package.json'))('bcrypt') as {
@@ -33,10 +33,9 @@ async function cpuPerRequest(pids: { auth: number; gateway: number; redis: numbe
   const pgPids = async () => (await projectDb.query<{ pid: number }>(
     `select pid from pg_stat_activity where datname = current_database() or backend_type = 'walwriter'`)).rows.map((r) => r.pid);
   const before = new Map([...Object.entries(pids), ...(await pgPids()).map((p) => [`pg${p}`, p] as const)].map(([k, p]) => [k, { pid: p, us: cpuMicros(p) }]));
-  const reaped = () => readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').slice(13, 15).reduce((n, t) => n + Number(t) * 10_000, 0);
-  const wrkBefore = reaped();
+  const wrkBefore = reapedChildrenCpuMicros();
   const result = run();
-  const wrkUsed = reaped() - wrkBefore;
+  const wrkUsed = reapedChildrenCpuMicros() - wrkBefore;
   for (const p of await pgPids()) if (!before.has(`pg${p}`)) before.set(`pg${p}`, { pid: p, us: 0 });
   const per = (used: number) => Math.round(used / (result.requests || 1));
   const used = (k: string) => cpuMicros(before.get(k)!.pid) - before.get(k)!.us;
