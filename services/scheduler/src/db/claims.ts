@@ -21,7 +21,7 @@ export interface ClaimedRun {
  * Locks the jobs due by `aheadMs` from now so no other replica sees them until this transaction ends (SKIP
  * LOCKED: never wait).
  */
-export async function lockDueJobs(client: pg.PoolClient, limit: number, aheadMs = 0): Promise<DueJob[]> {
+export async function lockDueJobs(client: pg.PoolClient, limit: number, aheadMs: number): Promise<DueJob[]> {
   const { rows } = await client.query<DueJob>(
     `select id, schedule, next_run_at from platform.cron_jobs
       where not paused and next_run_at <= now() + make_interval(secs => $2::float / 1000)

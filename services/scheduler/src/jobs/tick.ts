@@ -28,7 +28,7 @@ export interface TickOptions {
   batch: number;
 }
 
-export async function claimDueRuns(control: pg.Pool, batch: number, aheadMs = 0): Promise<RecordedRun[]> {
+export async function claimDueRuns(control: pg.Pool, batch: number, aheadMs: number): Promise<RecordedRun[]> {
   return withTransaction(control, async (client) => {
     const due = await lockDueJobs(client, batch, aheadMs);
     if (due.length === 0) return [];
@@ -77,15 +77,18 @@ export function startTicking(o: TickOptions): { stop: () => Promise<void> } {
    * releases on its 100 ms clock (hz 10), 80 ms late on average. */
   const release = async (runs: RecordedRun[]) => {
     const now = Date.now();
+    // runs already due go out together, BATCH to a message, whatever their slots (a catch-up has many)
+    const due: string[] = [];
     for (const [at, ids] of bySlot(runs)) {
       if (at <= now) {
-        await send(ids);
+        due.push(...ids);
         continue;
       }
       // +1: a timer may fire a fraction of a millisecond early by Date.now()
       const sent: Promise<void> = new Promise<void>((r) => setTimeout(r, at - now + 1)).then(() => send(ids)).finally(() => waiting.delete(sent));
       waiting.add(sent);
     }
+    await send(due);
   };
 
   const tick = async () => {
