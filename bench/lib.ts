@@ -167,7 +167,9 @@ export async function benchFleet(name: string, only: string[], extraEnv: Record<
       BASALT_MASTER_KEY: randomBytes(32).toString('hex'),
       BASALT_PLATFORM_TOKEN: token,
       BASALT_PUBLIC_URL: `http://localhost:${base}`,
-      BASALT_REDIS_PREFIX: `bench-${name}-${base}:`,
+      // unique per run: ports repeat between runs, and a queue left under the same prefix keeps its last 1,000
+      // completed jobs, whose ids (cron's `runs-<first run id>-<n>`, run ids restarting at 1) make BullMQ drop new ones
+      BASALT_REDIS_PREFIX: `bench-${name}-${base}-${randomBytes(4).toString('hex')}:`,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       ...extraEnv,
     },
