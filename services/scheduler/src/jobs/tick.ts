@@ -59,8 +59,10 @@ async function enqueue(queue: Queue<RunMessage>, runIds: string[]): Promise<void
   if (runIds.length === 0) return;
   const batches: string[][] = [];
   for (let i = 0; i < runIds.length; i += BATCH) batches.push(runIds.slice(i, i + BATCH));
-  // A run enqueued twice (the sweep after a slow enqueue) is harmless: only one worker can start it.
-  await queue.addBulk(batches.map((ids) => ({ name: 'runs', data: { runIds: ids }, opts: { jobId: `runs-${ids[0]}-${ids.length}` } })));
+  // A run enqueued twice (the sweep after a slow enqueue) is harmless: only one worker can start it. So messages
+  // take BullMQ's own ids: ids made from run ids repeat once the control database's run ids do (a restore, a new
+  // database on the same Redis), and BullMQ silently drops a message whose id a kept completed job still holds.
+  await queue.addBulk(batches.map((ids) => ({ name: 'runs', data: { runIds: ids } })));
 }
 
 export function startTicking(o: TickOptions): { stop: () => Promise<void> } {
