@@ -174,6 +174,8 @@ test('Studio: the tour in Chromium, with no console error', { timeout: 110_000 }
     // documents: a collection, a document, its rules saved and tested
     if (up('documents')) {
       await page.getByRole('link', { name: 'Documents' }).click();
+      // as with functions: the list's arrival moves the form down, and an early click lands beside the button
+      await page.getByText('No collections yet.').waitFor();
       await page.getByLabel('Collection name').fill('todos');
       await page.getByRole('button', { name: 'Open collection' }).click();
       await page.getByLabel('New document (JSON)').fill('{"title":"from studio"}');
