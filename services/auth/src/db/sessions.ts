@@ -1,5 +1,5 @@
 // SQL of sessions and their refresh-token chains. Refresh tokens are stored as SHA-256 hashes.
-import { selectUser, userFromJson, type Db, type UserRow } from './users.js';
+import type { Db } from './users.js';
 
 export interface SessionRow {
   id: string;
@@ -20,42 +20,12 @@ export interface RefreshRow {
   sealed: string | null;
 }
 
-type Amr = { method: string; timestamp: number }[];
+export type Amr = { method: string; timestamp: number }[];
 /** The session's amr claim, newest first, for the session id `session` (an SQL expression). */
-const amrOf = (session: string) => `coalesce((select json_agg(json_build_object('method', authentication_method, 'timestamp',
+export const amrOf = (session: string) => `coalesce((select json_agg(json_build_object('method', authentication_method, 'timestamp',
   extract(epoch from updated_at)::bigint) order by updated_at desc) from auth.mfa_amr_claims where session_id = ${session}), '[]')`;
 
-// The common refresh in one autocommit statement: lock the session (NOWAIT, first, as the locking path does, so
-// the two never deadlock), revoke the presented token only if it is still active, add the child, touch the
-// session, and return the user, session and amr for the new access token. The revoking UPDATE re-reads the
-// token's newest version, so of two racing refreshes exactly one revokes it; the other gets no row and takes the
-// locking path. So does every other case (unknown, revoked, expired session, deleted or banned user). The row
-// comes back as one json column (see userFromJson).
-const ROTATE_ACTIVE = {
-  name: 'auth_rotate_active_refresh',
-  text: `with presented as (
-      select rt.id from auth.refresh_tokens rt join auth.sessions s on s.id = rt.session_id join auth.users pu on pu.id = s.user_id
-       where rt.token = $1 and not rt.revoked and (s.not_after is null or s.not_after > now())
-         and pu.deleted_at is null and (pu.banned_until is null or pu.banned_until <= now())
-         for update of s nowait),
-    revoked as (update auth.refresh_tokens set revoked = true, updated_at = now()
-       where id = (select id from presented) and not revoked returning session_id, user_id),
-    child as (insert into auth.refresh_tokens (token, user_id, session_id, parent, sealed) select $2, user_id, session_id, $1, $3 from revoked),
-    touched as (update auth.sessions set refreshed_at = now(), updated_at = now() where id = (select session_id from revoked)
-       returning id, aal, user_id)
-    select row_to_json(r) as r from (
-      ${selectUser(`, t.id as session_id, t.aal as session_aal, ${amrOf('t.id')} as amr`, 'touched t join auth.users u on u.id = t.user_id')}) r`,
-};
-
 export const sessionsDb = {
-  /** One round trip for an active token (see ROTATE_ACTIVE); null sends the caller down the locking path. */
-  async rotateActive(db: Db, r: { hash: string; childHash: string; sealed: string }): Promise<{ user: UserRow; session: { id: string; aal: string }; amr: Amr } | null> {
-    const { rows } = await db.query<{ r: Record<string, unknown> }>({ ...ROTATE_ACTIVE, values: [r.hash, r.childHash, r.sealed] });
-    if (!rows[0]) return null;
-    const { session_id: id, session_aal: aal, amr, ...user } = userFromJson<{ session_id: string; session_aal: string; amr: Amr }>(rows[0].r);
-    return { user, session: { id, aal }, amr };
-  },
-
   /** Locks the session a refresh token belongs to (NOWAIT: a busy lock is an error the caller retries). */
   async lockByRefresh(db: Db, hash: string): Promise<SessionRow | null> {
     const { rows } = await db.query<SessionRow>({

@@ -4,13 +4,15 @@
 //    the last response; we recover the child from its sealed copy, which only the parent's holder can open);
 //  - revoked within the reuse interval → issue another child (concurrent refreshes from several tabs);
 //  - otherwise → reuse of a stolen token: the session and every token of its family are ended.
-// An active token, by far the common case, rotates in one statement (sessionsDb.rotateActive: one round trip,
-// where the locking path below takes six). Every other case, and an active token another refresh revoked first,
-// takes the locking path: the session row is locked FOR UPDATE NOWAIT; a busy lock closes the transaction and
-// retries shortly after, so waiting refreshes do not each hold a pooled connection.
+// An active token, by far the common case, rotates in one statement (db/rotations.ts: one round trip, shared with
+// the refreshes waiting at the same moment, where the locking path below takes six). Every other case, and an
+// active token another refresh revoked first or whose session another transaction holds, takes the locking path:
+// the session row is locked FOR UPDATE NOWAIT; a busy lock closes the transaction and retries shortly after, so
+// waiting refreshes do not each hold a pooled connection.
 import { hashToken } from '@basalt/crypto';
 import { withTransaction } from '@basalt/db';
 import type { AuthContext } from '../context.js';
+import { rotateActive } from '../db/rotations.js';
 import { sessionsDb } from '../db/sessions.js';
 import { usersDb } from '../db/users.js';
 import { authErrors } from '../errors.js';
@@ -27,7 +29,7 @@ export async function refreshSession(ctx: AuthContext, token: unknown): Promise<
   for (;;) {
     try {
       const next = newRefreshToken();
-      const fast = await sessionsDb.rotateActive(ctx.db, { hash, childHash: hashToken(next), sealed: seal(next, token) });
+      const fast = await rotateActive(ctx.db, { hash, childHash: hashToken(next), sealed: seal(next, token) });
       if (fast) return sessionJson(ctx, fast.user, fast.session, fast.amr, next);
       const result = await rotateLocked(ctx, token, hash);
       // The family is revoked in a committed transaction before the error goes out.
