@@ -51,6 +51,9 @@ export function cpuMicros(pids: number | number[], o: { children?: boolean } = {
   return sum;
 }
 
+/** the middle value (the upper of the two middle ones for an even count) */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 export interface WrkResult {
   rps: number;
   p50_ms: number;

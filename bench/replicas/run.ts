@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { withClient } from '@basalt/db';
 import { startLocalCluster } from '@basalt/fleet';
-import { benchFleet, requireTool, wrk, wrkAsync, writeResults } from '../lib.js';
+import { benchFleet, median, requireTool, wrk, wrkAsync, writeResults } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 requireTool('wrk', 'wrk');
@@ -72,7 +72,6 @@ try {
     rounds.push({ R: R.rps, P: P.rps });
     process.stderr.write(`round ${i + 1}: replica ${R.rps.toFixed(0)} req/s (p99 ${R.p99_ms} ms), primary ${P.rps.toFixed(0)} req/s (p99 ${P.p99_ms} ms)\n`);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
   // reads on R while a writer inserts through REST
   let acknowledged = 0;

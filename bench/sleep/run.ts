@@ -5,12 +5,11 @@
 // (isolate loaded again).
 //   node --import tsx bench/sleep/run.ts   (BENCH_ROUNDS to change the number of rounds)
 import pg from 'pg';
-import { benchFleet, writeResults } from '../lib.js';
+import { benchFleet, median, writeResults } from '../lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const bench = await benchFleet('sleep', ['platform', 'gateway', 'rest', 'functions', 'realtime']);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pick = (xs: number[], f: number) => +[...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(f * xs.length))].toFixed(1);
 const summary = (xs: number[]) => ({ p50: pick(xs, 0.5), p90: pick(xs, 0.9), max: pick(xs, 1) });
 

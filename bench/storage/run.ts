@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { SERVICES } from '@basalt/fleet';
-import { benchFleet, requireTool, writeResults, wrk } from '../lib.js';
+import { benchFleet, median, requireTool, writeResults, wrk } from '../lib.js';
 import { smallReads } from './small-reads.js';
 
 const MB = 1024 * 1024;
@@ -132,7 +132,6 @@ end
 
   // the disk ceiling moves a lot between rounds (page cache, write-back): each round is compared with its own
   // ceiling, the faster of dd and the Node stream copy
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const ceiling = copy.map((c, i) => Math.max(c, nodeCopy[i]));
   const summary = {
     object_mb: SIZE / MB,

@@ -92,6 +92,19 @@ test('metrics count requests by route pattern, not by raw path', async () => {
   assert.match(text, /basalt_http_request_duration_seconds_count\{service="demo",method="POST",group="\/v1\/echo\/:id",status="201"\} 2/);
 });
 
+test('failures and unknown routes carry the request id and are counted like any answer', async () => {
+  const { app } = build();
+  for (const [url, status] of [['/v1/boom', 500], ['/v1/teapot', 418], ['/v1/nothing', 404]] as const) {
+    const r = await app.inject({ url, headers: { 'x-request-id': `id-${status}` } });
+    assert.equal(r.statusCode, status, url);
+    assert.equal(r.headers['x-request-id'], `id-${status}`, url);
+  }
+  const text = (await app.inject({ url: '/metrics' })).body;
+  assert.match(text, /_count\{service="demo",method="GET",group="\/v1\/boom",status="500"\} 1/);
+  assert.match(text, /_count\{service="demo",method="GET",group="\/v1\/teapot",status="418"\} 1/);
+  assert.match(text, /_count\{service="demo",method="GET",group="unmatched",status="404"\} 1/);
+});
+
 test('a URL the router cannot decode is a 400 in the wire shape, with the request id', async () => {
   const { app } = build();
   const r = await app.inject({ url: '/v1/echo/%E0%A4%A', headers: { 'x-request-id': 'bad-url-1' } });
