@@ -68,6 +68,11 @@ test('an error rolls back; switchCaller changes the role mid-transaction', async
   assert.deepEqual(after, { email: '', meta: '', sub: 'b', back: 'a@example.com' });
 });
 
+function freeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object') freeze(v);
+  return Object.freeze(o);
+}
+
 test('the one-round-trip BEGIN and the statement of listed settings set exactly what the parameterised settings statement sets', async () => {
   const url = process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   // every setting either form may touch, read on a fresh connection so nothing is left from another transaction
@@ -90,6 +95,10 @@ test('the one-round-trip BEGIN and the statement of listed settings set exactly 
     { role: 'postgres', claims: { sub: 'u-1', role: 'authenticated', email: "o'b\\x@y", 'Bad-Key': 1, n: 1.5, ok: true, none: null, app_metadata: { a: [1, 'x'] }, aal: 'aal1' }, method: 'GET', path: '/rest/v1/t?x=1' },
     { role: 'postgres', claims: { role: 'service_role', ref: 'abcd' }, timeoutMs: 2500, readOnly: true, searchPath: 'public, extensions', timezone: 'Europe/Paris' },
   ];
+  // a verified token's claims come deep-frozen, and what they decide is kept per object: the second use of the same
+  // object (another request with the token) must set what the first did, with this request's own method and path
+  const frozen = freeze({ sub: 'u-2', role: 'authenticated', amr: [{ method: 'password', timestamp: 1 }], user_metadata: { name: "d'Arc" } });
+  cases.push({ role: 'authenticated', claims: frozen, method: 'GET', path: '/a' }, { role: 'authenticated', claims: frozen, method: 'POST', path: '/b', readOnly: true });
   for (const s of cases) {
     const lean = await seen(s, (c) => c.query(beginAsCallerSql(s)));
     assert.equal(lean.settings['request.jwt.claims'], JSON.stringify(s.claims));

@@ -32,16 +32,42 @@ export function callerSettingsEntries(s: CallerSettings): [string, string | null
   if (s.searchPath) out.push(['search_path', s.searchPath]);
   const timeoutMs = Math.trunc(s.timeoutMs ?? 0);
   if (timeoutMs !== 0) out.push(['statement_timeout', `${timeoutMs}ms`]);
-  out.push(['role', s.role], ['request.jwt.claims', JSON.stringify(s.claims)], ['request.jwt.claim.sub', typeof s.claims.sub === 'string' ? s.claims.sub : ''],
-    ['request.jwt.claim.role', s.role], ['request.method', s.method ?? ''], ['request.path', s.path ?? '']);
+  const claims = claimSettings(s.claims);
+  out.push(['role', s.role], claims.whole, claims.sub, ['request.jwt.claim.role', s.role], ['request.method', s.method ?? ''], ['request.path', s.path ?? '']);
   if (s.readOnly) out.push(['transaction_read_only', 'on']);
   if (s.timezone) out.push(['timezone', s.timezone]);
-  for (const [k, v] of Object.entries(s.claims)) {
-    if (v === undefined || typeof v === 'function' || !CLAIM_NAME.test(k)) continue;
-    out.push([`request.jwt.claim.${k}`, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
-  }
+  for (const e of claims.each) out.push(e);
   return out;
 }
+
+interface ClaimSettings {
+  whole: [string, string];
+  sub: [string, string];
+  each: [string, string | null][];
+}
+
+// A verified token's claims are a frozen object shared by every request that presents the token (see
+// @basalt/tenancy's verifiedClaims): what they decide is worked out once per such object, not per request.
+const decided = new WeakMap<object, ClaimSettings>();
+
+function claimSettings(claims: Record<string, unknown>): ClaimSettings {
+  const known = decided.get(claims);
+  if (known) return known;
+  const made: ClaimSettings = {
+    whole: ['request.jwt.claims', JSON.stringify(claims)],
+    sub: ['request.jwt.claim.sub', typeof claims.sub === 'string' ? claims.sub : ''],
+    each: [],
+  };
+  for (const [k, v] of Object.entries(claims)) {
+    if (v === undefined || typeof v === 'function' || !CLAIM_NAME.test(k)) continue;
+    made.each.push([`request.jwt.claim.${k}`, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+  }
+  // a deep-frozen object only: one that can change (or whose nested values can) is decided afresh each time
+  if (Object.isFrozen(claims) && Object.values(claims).every((v) => v === null || typeof v !== 'object' || deepFrozen(v))) decided.set(claims, made);
+  return made;
+}
+
+const deepFrozen = (v: object): boolean => Object.isFrozen(v) && Object.values(v).every((x) => x === null || typeof x !== 'object' || deepFrozen(x));
 
 /**
  * The settings as a parameterised statement whose text depends only on how many there are (names and values are

@@ -63,8 +63,14 @@ export function verifiedClaims(project: Project, token: string | null, tolerance
   if (claims.ref !== undefined && claims.ref !== project.ref) throw new AuthError('wrong_project', 'token belongs to another project');
   if (!cache) verified.set(project, (cache = new Map()));
   if (cache.size >= VERIFIED_PER_PROJECT) cache.delete(cache.keys().next().value as string);
-  cache.set(token, Object.freeze(claims));
+  cache.set(token, deepFreeze(claims));
   return claims;
+}
+
+/** frozen through and through: a cached token's claims (app_metadata, amr, …) are shared by every request */
+function deepFreeze<T extends object>(o: T): Readonly<T> {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
 }
 
 export function authenticate(project: Project, token: string | null): Principal {

@@ -48,7 +48,8 @@ const BEGIN: Step = { text: 'begin', values: [] };
 // the caller's settings, decided here and bound by name and value (the statement's text depends only on their
 // number), so Postgres spends about half what deciding them itself (json_each_text, coalesce) cost it per request
 const settingsStep = (c: Caller, readOnly: boolean): Step => callerSettingsStatement({
-  role: c.role, claims: { ...c.claims, role: c.role }, method: c.method, path: c.path,
+  // the verified claims themselves when they name the role (their settings are then decided once per token)
+  role: c.role, claims: c.claims.role === c.role ? c.claims : { ...c.claims, role: c.role }, method: c.method, path: c.path,
   searchPath: `${ident(c.schema)}, extensions`, timeoutMs: c.timeoutMs, readOnly, timezone: c.timezone,
 });
 
