@@ -93,6 +93,7 @@ test('the one-round-trip BEGIN and the statement of listed settings set exactly 
   const cases: CallerSettings[] = [
     { role: 'postgres', claims: {} },
     { role: 'postgres', claims: { sub: 'u-1', role: 'authenticated', email: "o'b\\x@y", 'Bad-Key': 1, n: 1.5, ok: true, none: null, app_metadata: { a: [1, 'x'] }, aal: 'aal1' }, method: 'GET', path: '/rest/v1/t?x=1' },
+    { role: 'postgres', claims: { sub: 42, role: 'postgres' } },
     { role: 'postgres', claims: { role: 'service_role', ref: 'abcd' }, timeoutMs: 2500, readOnly: true, searchPath: 'public, extensions', timezone: 'Europe/Paris' },
   ];
   // a verified token's claims come deep-frozen, and what they decide is kept per object: the second use of the same

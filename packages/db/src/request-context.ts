@@ -28,22 +28,39 @@ const CLAIM_NAME = /^[a-z_][a-z0-9_]*$/;
  * read-only (over its db_bytes quota) then refuses the write itself with 25006, as PostgREST reports it.
  */
 export function callerSettingsEntries(s: CallerSettings): [string, string | null][] {
+  const flat = callerSettingsFlat(s);
   const out: [string, string | null][] = [];
-  if (s.searchPath) out.push(['search_path', s.searchPath]);
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+/** callerSettingsEntries as one list, name, value, name, value, …: the parameters of the settings statement */
+function callerSettingsFlat(s: CallerSettings): (string | null)[] {
+  const out: (string | null)[] = [];
+  if (s.searchPath) out.push('search_path', s.searchPath);
   const timeoutMs = Math.trunc(s.timeoutMs ?? 0);
-  if (timeoutMs !== 0) out.push(['statement_timeout', `${timeoutMs}ms`]);
+  if (timeoutMs !== 0) out.push('statement_timeout', `${timeoutMs}ms`);
   const claims = claimSettings(s.claims);
-  out.push(['role', s.role], claims.whole, claims.sub, ['request.jwt.claim.role', s.role], ['request.method', s.method ?? ''], ['request.path', s.path ?? '']);
-  if (s.readOnly) out.push(['transaction_read_only', 'on']);
-  if (s.timezone) out.push(['timezone', s.timezone]);
-  for (const e of claims.each) out.push(e);
+  out.push('role', s.role, 'request.jwt.claims', claims.whole, 'request.jwt.claim.sub', claims.sub, 'request.jwt.claim.role', s.role,
+    'request.method', s.method ?? '', 'request.path', s.path ?? '');
+  if (s.readOnly) out.push('transaction_read_only', 'on');
+  if (s.timezone) out.push('timezone', s.timezone);
+  const each = claims.each;
+  for (let i = 0; i < each.length; i++) out.push(each[i]!);
+  // the claim's own role, when it differs from the role the caller runs as, is the one that stays (it comes later)
+  if (claims.role !== undefined && claims.role !== s.role) out.push('request.jwt.claim.role', claims.role);
   return out;
 }
 
 interface ClaimSettings {
-  whole: [string, string];
-  sub: [string, string];
-  each: [string, string | null][];
+  /** request.jwt.claims */
+  whole: string;
+  /** request.jwt.claim.sub */
+  sub: string;
+  /** the per-claim settings, name, value, name, value, …, but for a string sub and the role (set anyway) */
+  each: (string | null)[];
+  /** request.jwt.claim.role as the role claim sets it; undefined without one */
+  role: string | null | undefined;
 }
 
 // A verified token's claims are a frozen object shared by every request that presents the token (see
@@ -53,17 +70,17 @@ const decided = new WeakMap<object, ClaimSettings>();
 function claimSettings(claims: Record<string, unknown>): ClaimSettings {
   const known = decided.get(claims);
   if (known) return known;
-  const made: ClaimSettings = {
-    whole: ['request.jwt.claims', JSON.stringify(claims)],
-    sub: ['request.jwt.claim.sub', typeof claims.sub === 'string' ? claims.sub : ''],
-    each: [],
-  };
+  const made: ClaimSettings = { whole: JSON.stringify(claims), sub: typeof claims.sub === 'string' ? claims.sub : '', each: [], role: undefined };
   for (const [k, v] of Object.entries(claims)) {
     if (v === undefined || typeof v === 'function' || !CLAIM_NAME.test(k)) continue;
-    made.each.push([`request.jwt.claim.${k}`, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+    const text = v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    // request.jwt.claim.sub and .role are set before the per-claim ones: a string sub is already there as it is,
+    // and the role is settled per caller (callerSettingsFlat)
+    if (k === 'role') made.role = text;
+    else if (!(k === 'sub' && typeof v === 'string')) made.each.push(`request.jwt.claim.${k}`, text);
   }
   // a deep-frozen object only: one that can change (or whose nested values can) is decided afresh each time
-  if (Object.isFrozen(claims) && Object.values(claims).every((v) => v === null || typeof v !== 'object' || deepFrozen(v))) decided.set(claims, made);
+  if (deepFrozen(claims)) decided.set(claims, made);
   return made;
 }
 
@@ -75,8 +92,8 @@ const deepFrozen = (v: object): boolean => Object.isFrozen(v) && Object.values(v
  * than with json_each_text, a regex and coalesce on the server halves the server's CPU for them.
  */
 export function callerSettingsStatement(s: CallerSettings): { text: string; values: (string | null)[] } {
-  const entries = callerSettingsEntries(s);
-  return { text: settingsText(entries.length), values: entries.flat() };
+  const values = callerSettingsFlat(s);
+  return { text: settingsText(values.length / 2), values };
 }
 
 const settingsTexts: string[] = [];
