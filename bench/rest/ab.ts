@@ -1,7 +1,8 @@
 // On demand: two builds of the rest service side by side on one fleet and one project database, GET by key straight
 // to each, alternated round by round, with each one's CPU per request (and its Postgres backends') from /proc.
 //   REST_AB_OLD=/path/to/old/services/rest/src/main.ts node --import tsx bench/rest/ab.ts
-// (the old tree needs the workspace's services/rest/node_modules beside its src/, a symlink will do)
+// (the old tree needs the workspace's services/rest/node_modules beside its src/, a symlink will do); REST_AB_OLD
+// may also be a bundle (npm run build, then REST_AB_OLD=dist/rest.mjs) to compare built output with tsx
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
@@ -32,7 +33,8 @@ try {
   const pids: Record<string, number> = {};
   for (const [name, main] of Object.entries(variants)) {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { ...process.env, ...bench.fleet.env, PORT: String(port), LOG_LEVEL: 'warn', REST_TIMEOUT_ANON_MS: '10000' }, stdio: 'inherit' });
+    // a built bundle (npm run build: dist/rest.mjs) runs as plain JavaScript, a source entry under tsx
+    const child = spawn(process.execPath, main.endsWith('.mjs') ? [main] : ['--import', 'tsx', main], { env: { ...process.env, ...bench.fleet.env, PORT: String(port), LOG_LEVEL: 'warn', REST_TIMEOUT_ANON_MS: '10000' }, stdio: 'inherit' });
     children.push(child);
     await waitForHealth(`http://127.0.0.1:${port}`, 20_000, child);
     urls[name] = `http://127.0.0.1:${port}/rest/v1${PATH}`;
