@@ -16,6 +16,7 @@
 // (one of the two rotates it, the other finds its child there). A batch that fails resolves all of its refreshes
 // null, so one refresh's failure is never another's: each then goes the locking path on its own.
 import type pg from 'pg';
+import { batchSize, coalesced } from '@basalt/db';
 import { amrOf, type Amr } from './sessions.js';
 import { selectUser, userFromJson, type UserRow } from './users.js';
 
@@ -48,64 +49,10 @@ const statement = (size: number): pg.QueryConfig => ({
     select row_to_json(r) as r from (
       ${selectUser(`, t.id as session_id, t.aal as session_aal, ${amrOf('t.id')} as amr, rv.n`, 'touched t join revoked rv on rv.session_id = t.id join auth.users u on u.id = t.user_id')}) r`,
 });
-const STATEMENTS = new Map(SIZES.map((size) => [size, statement(size)]));
+const STATEMENTS = new Map<number, pg.QueryConfig>(SIZES.map((size) => [size, statement(size)]));
 
-interface Waiting extends Rotation {
-  resolve: (r: Rotated | null) => void;
-}
-
-/**
- * The rotations of one project database. One statement at a time while it keeps up: what arrives meanwhile waits and
- * goes in the next one. Only a queue longer than a full batch starts another (at most one per pooled connection).
- */
-class Rotations {
-  #queue: Waiting[] = [];
-  #workers = 0;
-
-  constructor(private readonly pool: pg.Pool, private readonly maxWorkers: number) {}
-
-  rotate(r: Rotation): Promise<Rotated | null> {
-    return new Promise((resolve) => {
-      this.#queue.push({ ...r, resolve });
-      if (this.#workers === 0 || (this.#queue.length > MAX_BATCH && this.#workers < this.maxWorkers)) {
-        this.#workers++;
-        void this.#work();
-      }
-    });
-  }
-
-  /** Takes a connection, then every refresh queued by then (up to 16), until the queue is empty. */
-  async #work(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        let client: pg.PoolClient;
-        try {
-          client = await this.pool.connect();
-        } catch {
-          // no connection: each refresh tries the locking path, which reports the failure as its own
-          for (const w of this.#queue.splice(0, MAX_BATCH)) w.resolve(null);
-          continue;
-        }
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        let failed: Error | undefined;
-        try {
-          if (batch.length > 0) await rotateBatch(client, batch);
-        } catch (e) {
-          failed = e as Error;
-          for (const w of batch) w.resolve(null);
-        } finally {
-          // a connection whose statement failed is closed, not given back: it may be the connection that broke
-          client.release(failed);
-        }
-      }
-    } finally {
-      this.#workers--;
-    }
-  }
-}
-
-async function rotateBatch(client: pg.PoolClient, batch: Waiting[]): Promise<void> {
-  const size = SIZES.find((s) => s >= batch.length)!;
+async function rotateBatch(client: pg.PoolClient, batch: readonly Rotation[]): Promise<(Rotated | null)[]> {
+  const size = batchSize(SIZES, batch.length);
   const values: string[] = [];
   for (let i = 0; i < size; i++) {
     const w = batch[i];
@@ -118,17 +65,14 @@ async function rotateBatch(client: pg.PoolClient, batch: Waiting[]): Promise<voi
     const { session_id: id, session_aal: aal, amr, n, ...user } = userFromJson<{ session_id: string; session_aal: string; amr: Amr; n: number }>(r);
     done[n] = { user, session: { id, aal }, amr };
   }
-  batch.forEach((w, i) => w.resolve(done[i]!));
+  return done;
 }
 
-const byPool = new WeakMap<pg.Pool, Rotations>();
+// one statement at a time per project database while it keeps up (see the top of this file)
+const rotations = coalesced({ maxBatch: MAX_BATCH, workers: 1, run: rotateBatch });
 
 /**
  * Rotates an active refresh token into the child `childHash` (see the top of this file); null when it is not simply
  * active, and the caller takes the locking path.
  */
-export function rotateActive(pool: pg.Pool, r: Rotation): Promise<Rotated | null> {
-  let rotations = byPool.get(pool);
-  if (!rotations) byPool.set(pool, (rotations = new Rotations(pool, Math.max(1, pool.options.max ?? 10))));
-  return rotations.rotate(r);
-}
+export const rotateActive = (pool: pg.Pool, r: Rotation): Promise<Rotated | null> => rotations(pool, r);

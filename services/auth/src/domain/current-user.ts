@@ -2,6 +2,7 @@
 // Changing the password ends every other session of the user (GoTrue PR #806).
 import { withTransaction } from '@basalt/db';
 import type { AuthContext } from '../context.js';
+import { currentUser } from '../db/current-users.js';
 import { identitiesDb } from '../db/identities.js';
 import { oneTimeTokensDb } from '../db/one-time-tokens.js';
 import { sessionsDb } from '../db/sessions.js';
@@ -16,7 +17,7 @@ import { userJson, type UserJson } from './user-json.js';
 import { parseEmail, parseMetadata } from './validate.js';
 
 export async function loadCurrentUser(ctx: AuthContext, p: UserPrincipal): Promise<UserRow> {
-  const user = await usersDb.byIdWithSession(ctx.db, p.userId, p.sessionId);
+  const user = await currentUser(ctx.db, p.userId, p.sessionId);
   if (!user || user.deleted_at) throw authErrors.userNotFound();
   if (p.sessionId && !user.session_ok) throw authErrors.sessionNotFound();
   return user;

@@ -1,0 +1,94 @@
+// Requests that arrive together served by one statement: what waits for a connection of the pool goes in the next
+// statement, up to a full batch, instead of each taking a round trip of its own. Every round trip costs Postgres a
+// statement's fixed work (and a write its commit) and both processes a wake-up, which on this kind of machine is
+// most of a small statement's cost; a lone request still goes at once, as a batch of one.
+//
+// A batch answers each of its inputs, or null for one it did not serve, whose caller then takes its own path (the
+// statement for one input): a batch that fails answers null to all of its inputs, so one input's failure is never
+// another's, and each caller meets its own error on its own path.
+import type pg from 'pg';
+
+export interface CoalesceOptions<I, O> {
+  /** inputs to a statement at most */
+  maxBatch: number;
+  /**
+   * statements at once while they keep up; more (up to the pool's size) only when the queue outgrows a full batch.
+   * One for statements that contend with each other (rows they lock), more for reads.
+   */
+  workers: number;
+  /** runs one batch on the connection: the answer to each input, in order, null for one it did not serve */
+  run: (client: pg.PoolClient, batch: readonly I[]) => Promise<(O | null)[]>;
+}
+
+interface Waiting<I, O> {
+  input: I;
+  resolve: (o: O | null) => void;
+}
+
+class Queue<I, O> {
+  #queue: Waiting<I, O>[] = [];
+  #workers = 0;
+  readonly #most: number;
+
+  constructor(private readonly pool: pg.Pool, private readonly o: CoalesceOptions<I, O>) {
+    this.#most = Math.max(o.workers, pool.options.max ?? 10);
+  }
+
+  submit(input: I): Promise<O | null> {
+    return new Promise((resolve) => {
+      this.#queue.push({ input, resolve });
+      if (this.#workers < this.o.workers || (this.#queue.length > this.o.maxBatch && this.#workers < this.#most)) {
+        this.#workers++;
+        void this.#work();
+      }
+    });
+  }
+
+  /** Takes a connection, then every input queued by then (up to a batch), until the queue is empty. */
+  async #work(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        let client: pg.PoolClient;
+        try {
+          client = await this.pool.connect();
+        } catch {
+          // no connection: each caller tries its own path, which reports the failure as its own
+          for (const w of this.#queue.splice(0, this.o.maxBatch)) w.resolve(null);
+          continue;
+        }
+        const batch = this.#queue.splice(0, this.o.maxBatch);
+        let failed: Error | undefined;
+        try {
+          if (batch.length > 0) {
+            const out = await this.o.run(client, batch.map((w) => w.input));
+            batch.forEach((w, i) => w.resolve(out[i] ?? null));
+          }
+        } catch (e) {
+          failed = e as Error;
+          for (const w of batch) w.resolve(null);
+        } finally {
+          // a connection whose statement failed is closed, not given back: it may be the connection that broke
+          client.release(failed);
+        }
+      }
+    } finally {
+      this.#workers--;
+    }
+  }
+}
+
+/**
+ * A function that serves each input through the pool's queue of batches (see the top of this file): the batch's
+ * answer to it, or null when no batch served it and the caller takes its own path.
+ */
+export function coalesced<I, O>(o: CoalesceOptions<I, O>): (pool: pg.Pool, input: I) => Promise<O | null> {
+  const queues = new WeakMap<pg.Pool, Queue<I, O>>();
+  return (pool, input) => {
+    let q = queues.get(pool);
+    if (!q) queues.set(pool, (q = new Queue(pool, o)));
+    return q.submit(input);
+  };
+}
+
+/** The smallest of `sizes` (ascending) that holds n: a batch is padded up to it, so a connection prepares few statements. */
+export const batchSize = (sizes: readonly number[], n: number): number => sizes.find((s) => s >= n) ?? sizes[sizes.length - 1]!;
