@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHealth } from '@basalt/fleet';
 import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
-import { benchFleet, cpuMicros, median, requireTool, writeResults, wrk } from '../lib.js';
+import { benchFleet, cpuMicros, median, medianRun, requireTool, writeResults, wrk } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -84,8 +84,7 @@ try {
     ratios.push(runs.gateway!.at(-1)!.rps / runs.nginx!.at(-1)!.rps);
   }
   for (const [name, t] of Object.entries(targets)) {
-    const byRps = [...runs[name]!].sort((a, b) => a.rps - b.rps);
-    const loaded = byRps[Math.floor(byRps.length / 2)]!;
+    const loaded = medianRun(runs[name]!);
     const single = wrk(t.url, { connections: 1, seconds: 3, headers: t.headers });
     results[name] = { loaded, rounds: runs[name]!.map((r) => r.rps), single };
     process.stderr.write(`${name.padEnd(8)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);

@@ -5,7 +5,7 @@
 // project database's backends, and of the minimal server. Writes bench/results/rest.json.
 //   node --import tsx bench/rest/run.ts
 import { execFileSync } from 'node:child_process';
-import { benchFleet, median, projectDatabaseUrl, requireTool, startMinimalServer, wrk, writeResults, type WrkResult } from '../lib.js';
+import { benchFleet, median, medianRun, projectDatabaseUrl, requireTool, startMinimalServer, wrk, writeResults, type WrkResult } from '../lib.js';
 import { backendPids, withCpu } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -64,9 +64,8 @@ try {
     process.stderr.write(`round ${i + 1}: GET by key ${getByKey.rps.toFixed(0)} req/s p99 ${getByKey.p99_ms} ms, minimal ${minimalPg.rps.toFixed(0)} req/s\n`);
   }
   minimal.kill();
-  const middle = <T extends { rps: number }>(runs: T[]) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
-  results.getByKey = middle(rounds.map((r) => r.getByKey));
-  results.minimalPg = middle(rounds.map((r) => r.minimalPg));
+  results.getByKey = medianRun(rounds.map((r) => r.getByKey));
+  results.minimalPg = medianRun(rounds.map((r) => r.minimalPg));
   results.getByKeyRounds = rounds.map((r) => ({ rps: r.getByKey.rps, p99_ms: r.getByKey.p99_ms, minimal_rps: r.minimalPg.rps }));
   // The same request straight to the rest service, to separate the gateway hop from the service's own cost.
   results.getByKeyDirect = await withCpu(cpu, SECONDS, () => wrk(`${bench.fleet.urls.rest}/rest/v1/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers: { ...headers, 'x-basalt-ref': project.ref } }));
