@@ -13,11 +13,14 @@ export interface CoalesceOptions<I, O> {
   maxBatch: number;
   /**
    * statements at once while they keep up; more (up to the pool's size) only when the queue outgrows a full batch.
-   * One for statements that contend with each other (rows they lock), more for reads.
+   * One for statements that contend with each other (rows they lock), more for reads; 'pool' for the pool's size.
    */
-  workers: number;
-  /** runs one batch on the connection: the answer to each input, in order, null for one it did not serve */
-  run: (client: pg.PoolClient, batch: readonly I[]) => Promise<(O | null)[]>;
+  workers: number | 'pool';
+  /**
+   * runs one batch on the connection: the answer to each input, in order, null for one it did not serve; `answer`
+   * gives one input its answer before the batch is over (a later answer to it is ignored)
+   */
+  run: (client: pg.PoolClient, batch: readonly I[], answer: (i: number, o: O) => void) => Promise<(O | null)[]>;
 }
 
 interface Waiting<I, O> {
@@ -28,16 +31,19 @@ interface Waiting<I, O> {
 class Queue<I, O> {
   #queue: Waiting<I, O>[] = [];
   #workers = 0;
+  readonly #eager: number;
   readonly #most: number;
 
   constructor(private readonly pool: pg.Pool, private readonly o: CoalesceOptions<I, O>) {
-    this.#most = Math.max(o.workers, pool.options.max ?? 10);
+    const size = pool.options.max ?? 10;
+    this.#eager = o.workers === 'pool' ? size : o.workers;
+    this.#most = Math.max(this.#eager, size);
   }
 
   submit(input: I): Promise<O | null> {
     return new Promise((resolve) => {
       this.#queue.push({ input, resolve });
-      if (this.#workers < this.o.workers || (this.#queue.length > this.o.maxBatch && this.#workers < this.#most)) {
+      if (this.#workers < this.#eager || (this.#queue.length > this.o.maxBatch && this.#workers < this.#most)) {
         this.#workers++;
         void this.#work();
       }
@@ -60,7 +66,7 @@ class Queue<I, O> {
         let failed: Error | undefined;
         try {
           if (batch.length > 0) {
-            const out = await this.o.run(client, batch.map((w) => w.input));
+            const out = await this.o.run(client, batch.map((w) => w.input), (i, o) => batch[i]!.resolve(o));
             batch.forEach((w, i) => w.resolve(out[i] ?? null));
           }
         } catch (e) {

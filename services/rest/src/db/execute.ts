@@ -1,12 +1,13 @@
 // Stage 4 of a request: the statement runs as the caller. Settings (the request context of @basalt/db: role, claims,
-// search_path, timeout, read-only, time zone) and statement go in one round trip; a plan whose rows must be
-// checked or counted before committing runs BEGIN, settings and statement in one round trip, then COMMIT.
+// search_path, timeout, read-only, time zone) and statement go in one round trip, shared by the reads waiting for
+// the project's pool at the same moment (readTogether); a plan whose rows must be checked or counted before
+// committing runs BEGIN, settings and statement in one round trip, then COMMIT.
 import type pg from 'pg';
-import { callerSettingsStatement, ident } from '@basalt/db';
+import { callerSettingsStatement, coalesced, ident } from '@basalt/db';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
-import { deallocateSql, runPipeline, type PipelineError, type Row, type Step } from './pipeline.js';
+import { deallocateSql, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
 
 export interface Caller {
   pool: pg.Pool;
@@ -73,7 +74,54 @@ async function dropPrepared(client: pg.PoolClient, e: unknown): Promise<void> {
 }
 const isPgError = (e: unknown) => !!(e as PipelineError)?.severity;
 
+// Reads that wait for a connection of the same project's pool at the same moment share one round trip: up to 8 of
+// them as one transaction, each inside the same savepoint, rolled back to once its rows are in, so that whatever
+// one request set (its role and claims, and any setting its policies or functions made) is gone before the next
+// one's settings are made, as between two transactions. A lone read goes as before (settings and statement, one
+// implicit transaction).
+const READS_PER_TRIP = 8;
+const SAVEPOINT: Step = { text: 'savepoint basalt_read', values: [] };
+const BACK: Step = { text: 'rollback to savepoint basalt_read', values: [] };
+const END: Step = { text: 'commit', values: [] };
+
+interface Read { c: Caller; main: Step }
+type ReadOutcome = { rows: Row[] } | { error: unknown };
+
+async function readTogether(client: pg.PoolClient, batch: readonly Read[], answer: (i: number, o: ReadOutcome) => void): Promise<(ReadOutcome | null)[]> {
+  if (batch.length === 1) {
+    const [{ c, main }] = batch as [Read];
+    const { rows, failed } = await runPlanned(client, [settingsStep(c, true), { ...main, into: 0 }]);
+    if (failed) await dropPrepared(client, failed);
+    return [failed ? { error: failed } : { rows: rows[0]! }];
+  }
+  const steps: Planned[] = [BEGIN, SAVEPOINT];
+  const firstStepOf: number[] = [];
+  batch.forEach(({ c, main }, i) => {
+    firstStepOf.push(steps.length);
+    steps.push(settingsStep(c, true), { ...main, into: i }, BACK);
+  });
+  steps.push(END);
+  // each read is answered as soon as its statement has completed, not when the last one has
+  const { rows, failed } = await runPlanned(client, steps, (i, got) => answer(i, { rows: got }));
+  if (!failed) return batch.map((_, i) => ({ rows: rows[i]! }));
+  // the transaction is aborted: out of it first (a connection that cannot is closed by the caller)
+  await client.query('rollback');
+  await dropPrepared(client, failed);
+  // the reads before the failed one have their rows, the failed one its error; the ones after go on their own
+  const at = firstStepOf.findLastIndex((first) => first <= failed.step);
+  return batch.map((_, i) => (i < at ? { rows: rows[i]! } : i === at ? { error: failed } : null));
+}
+
+const reads = coalesced<Read, ReadOutcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether });
+
 async function oneRoundTrip(c: Caller, exec: Execution, s: Statements): Promise<Result> {
+  if (exec.readOnly) {
+    const out = await reads(c.pool, { c, main: s.main });
+    if (out) {
+      if ('error' in out) throw out.error;
+      return toResult(out.rows[0]);
+    }
+  }
   const client = await c.pool.connect();
   let rows: Row[];
   try {

@@ -1,6 +1,7 @@
 // The pipelined round trip against real Postgres, since it drives node-pg's private Connection API (pg is pinned):
 // settings and statement go out with one Sync and come back with one ReadyForQuery, an error mid-pipeline leaves
-// the connection usable with nothing prepared twice, and named statements stop at the per-connection cap.
+// the connection usable with nothing prepared twice, named statements stop at the per-connection cap, and reads of
+// different callers that share a round trip each see their own settings and nothing another made.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -96,4 +97,43 @@ test('named statements stop at the per-connection cap; past it statements still 
   } finally {
     c.release();
   }
+});
+
+// Reads of different callers, queued for the one connection, go together (execute.ts)
+const callerOf = (i: number): Caller => ({
+  ...caller, path: `/t/${i}`,
+  claims: i % 3 === 0 ? { sub: `user-${i}`, email: `u${i}@example.com` } : { sub: `user-${i}` },
+  timezone: i % 4 === 0 ? 'Asia/Tokyo' : null,
+});
+
+// what a reader sees of the settings; a writer sets a transaction-local setting, as a policy or function may
+const SEEN = `select json_build_object('sub', current_setting('request.jwt.claim.sub', true), 'email', current_setting('request.jwt.claim.email', true),
+  'path', current_setting('request.path', true), 'tz', current_setting('TimeZone'), 'leak', current_setting('test.leak', true))::text as body`;
+const WRITE = `select set_config('test.leak', $1, true) as body`;
+
+test('reads that go together each see their own settings and none another made', async () => {
+  const { rows: [{ tz: sessionZone }] } = await pool.query(`select current_setting('TimeZone') as tz`);
+  const n = 40;
+  const [results, trips] = await roundTrips(() => Promise.all(Array.from({ length: n }, (_, i) =>
+    execute(callerOf(i), once, i % 2 ? step(WRITE, [`leak-from-${i}`]) : step(SEEN)))));
+  assert.ok(trips < n / 2, `${trips} round trips for ${n} reads`);
+  for (let i = 0; i < n; i += 2) {
+    const seen = JSON.parse(results[i]!.body!);
+    assert.equal(seen.sub, `user-${i}`, `read ${i}`);
+    assert.ok(seen.email === (i % 3 === 0 ? `u${i}@example.com` : '') || (i % 3 !== 0 && seen.email === null), `read ${i}: email ${seen.email}`);
+    assert.equal(seen.path, `/t/${i}`);
+    assert.equal(seen.tz, i % 4 === 0 ? 'Asia/Tokyo' : sessionZone, `read ${i}: time zone`);
+    assert.ok(!seen.leak, `read ${i} saw ${seen.leak}`);
+  }
+});
+
+test('a read that fails fails alone; the ones with it get their rows', async () => {
+  const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) =>
+    execute(callerOf(i), once, i === 5 ? step('select (1 / 0)::text as body') : step(SEEN))));
+  results.forEach((r, i) => {
+    if (i === 5) assert.equal(r.status, 'rejected', 'the failing read');
+    else assert.equal(r.status === 'fulfilled' && JSON.parse(r.value.body!).sub, `user-${i}`, `read ${i}: ${r.status === 'rejected' ? r.reason : ''}`);
+  });
+  // the connection is usable afterwards, out of any transaction
+  assert.equal((await pool.query('select 1 as one')).rows[0].one, 1);
 });

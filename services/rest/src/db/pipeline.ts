@@ -21,33 +21,44 @@ interface Connection {
 export interface Step { text: string; values: unknown[] }
 export type Row = Record<string, string | null>;
 
-/** A failed pipeline names the statements it prepared: they may or may not exist now (see deallocateSql). */
-export type PipelineError = Error & { severity?: string; prepared: string[] };
+/**
+ * A failed pipeline names the statements it prepared (they may or may not exist now, see deallocateSql), and the
+ * step whose statement failed.
+ */
+export type PipelineError = Error & { severity?: string; prepared: string[]; step: number };
+
+/** A step whose rows are wanted names the list they go to. */
+export type Planned = Step & { into?: number };
 
 class Pipeline {
   #fields: string[] = [];
-  #rows: Row[] = [];
+  readonly #rows: Row[][] = [];
   #completed = 0;
   #failed = false;
   #connection: Connection | null = null;
   readonly prepared: string[] = [];
-  constructor(private readonly steps: Step[], private readonly done: (err: unknown, rows: Row[]) => void) {}
+  constructor(
+    private readonly steps: Planned[], private readonly done: (err: unknown, rows: Row[][]) => void,
+    private readonly each?: (into: number, rows: Row[]) => void,
+  ) {
+    for (const s of steps) if (s.into !== undefined) this.#rows[s.into] = [];
+  }
 
   submit(connection: Connection): null {
     this.#connection = connection;
     connection.stream.cork?.();
     try {
-      this.steps.forEach((s, i) => {
+      for (const s of this.steps) {
         const { name, parse } = restStatements.claim(connection, s.text);
         if (parse) {
           connection.parse({ text: s.text, name });
           if (name) this.prepared.push(name);
         }
         connection.bind({ statement: name, values: s.values, valueMapper: utils.prepareValue });
-        // Only the last step's rows are wanted, so only its row description is asked for.
-        if (i === this.steps.length - 1) connection.describe({ type: 'P' });
+        // only the wanted steps' row descriptions are asked for
+        if (s.into !== undefined) connection.describe({ type: 'P' });
         connection.execute({});
-      });
+      }
       connection.sync();
     } finally {
       connection.stream.uncork?.();
@@ -59,9 +70,12 @@ class Pipeline {
     this.#fields = msg.fields.map((f) => f.name);
   }
   handleDataRow(msg: { fields: (string | null)[] }) {
-    if (this.#completed === this.steps.length - 1) this.#rows.push(Object.fromEntries(this.#fields.map((f, i) => [f, msg.fields[i]])));
+    const into = this.steps[this.#completed]?.into;
+    if (into !== undefined) this.#rows[into]!.push(Object.fromEntries(this.#fields.map((f, i) => [f, msg.fields[i]])));
   }
   handleCommandComplete() {
+    const into = this.steps[this.#completed]?.into;
+    if (into !== undefined) this.each?.(into, this.#rows[into]!);
     this.#completed++;
   }
   handleEmptyQuery() {}
@@ -71,7 +85,7 @@ class Pipeline {
   handleError(err: unknown) {
     this.#failed = true;
     if (this.#connection) restStatements.forget(this.#connection, this.prepared);
-    this.done(Object.assign(err as object, { prepared: this.prepared }), []);
+    this.done(Object.assign(err as object, { prepared: this.prepared, step: this.#completed }), this.#rows);
   }
   handleReadyForQuery() {
     if (!this.#failed) this.done(null, this.#rows);
@@ -80,8 +94,32 @@ class Pipeline {
 
 /** Runs the steps in one round trip; resolves the last step's rows, every field as text. */
 export function runPipeline(client: pg.ClientBase, steps: Step[]): Promise<Row[]> {
+  const planned: Planned[] = steps.map((s, i) => (i === steps.length - 1 ? { ...s, into: 0 } : s));
   return new Promise((resolve, reject) => {
-    const p = new Pipeline(steps, (err, rows) => (err ? reject(err) : resolve(rows)));
+    const p = new Pipeline(planned, (err, rows) => (err ? reject(err) : resolve(rows[0]!)));
+    (client as unknown as { query: (q: unknown) => void }).query(p);
+  });
+}
+
+export interface PlannedRun {
+  /** the rows of each list (`into`); those of the steps before a failed one are complete */
+  rows: Row[][];
+  /** a Postgres error, at `step`: the steps after it did not run */
+  failed: PipelineError | null;
+}
+
+/**
+ * Runs the steps in one round trip, their rows into the lists they name; `each` has a list as soon as its step has
+ * completed. A Postgres error is answered, not thrown (the steps before it have their rows); any other failure (the
+ * connection's) rejects.
+ */
+export function runPlanned(client: pg.ClientBase, steps: Planned[], each?: (into: number, rows: Row[]) => void): Promise<PlannedRun> {
+  return new Promise((resolve, reject) => {
+    const p = new Pipeline(steps, (err, rows) => {
+      if (!err) resolve({ rows, failed: null });
+      else if ((err as PipelineError).severity) resolve({ rows, failed: err as PipelineError });
+      else reject(err);
+    }, each);
     (client as unknown as { query: (q: unknown) => void }).query(p);
   });
 }
