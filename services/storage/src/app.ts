@@ -11,7 +11,7 @@ import { authorizeProjectOwner, capped, pingControlPlane, type Project, type Pro
 import type { Backend } from './backend/index.js';
 import type { Config } from './config.js';
 import { s3KeysDb } from './db/s3-keys.js';
-import { projectTx } from './db/tx.js';
+import { projectRead, projectTx } from './db/tx.js';
 import type { AssetCaches } from './domain/asset-caches.js';
 import { assetsDomain } from './domain/assets.js';
 import { bucketDomain } from './domain/buckets.js';
@@ -77,7 +77,7 @@ export function createApp(deps: Deps) {
   });
 
   const objects = perProject((project) =>
-    objectDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, maxFileSize: c.STORAGE_MAX_FILE_SIZE }));
+    objectDomain({ tx: projectTx(deps.pools, project), read: projectRead(deps.pools, project), project, backend: deps.backend, maxFileSize: c.STORAGE_MAX_FILE_SIZE }));
   const buckets = perProject((project) => bucketDomain(projectTx(deps.pools, project), c.STORAGE_MAX_FILE_SIZE));
   const resumable = perProject((project) =>
     resumableDomain({ tx: projectTx(deps.pools, project), project, backend: deps.backend, objects: objects(project) }));

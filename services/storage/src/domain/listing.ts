@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { storageErrors } from '../errors.js';
 import { bucketId } from '../keys.js';
-import { asService, type Actor, type Tx } from '../db/tx.js';
+import { asService, type Actor, type Read, type Tx } from '../db/tx.js';
 import type { ObjectRow } from './objects.js';
 import { findBucket } from './buckets.js';
 
@@ -16,7 +16,7 @@ async function requireBucket(c: pg.PoolClient, actor: Actor, id: string): Promis
   if (!(await asService(c, actor, () => findBucket(c, id)))) throw storageErrors.noSuchBucket();
 }
 
-export function listingDomain(tx: Tx) {
+export function listingDomain(tx: Tx, read: Read) {
   return {
     /**
      * One folder level as the JSON text of its page, rendered by Postgres: a page of rows parsed into objects (Dates
@@ -35,8 +35,7 @@ export function listingDomain(tx: Tx) {
       // search matches the start of an entry's name, case-insensitively, as Supabase's storage.search does
       const search = typeof body.search === 'string' && body.search !== '' ? likePrefix(body.search) : null;
       const orderBy = `${column === 'name' ? 'name collate "C"' : column} ${order}, name collate "C" asc`;
-      return tx(actor, async (c) => {
-        const { rows: [{ page }] } = await c.query<{ page: string }>(
+      const [{ page }] = await read<{ page: string }>(actor,
           `with objs as (
              select o.path_tokens[$3] as part, array_length(o.path_tokens, 1) = $3 as is_file, o.*
              from storage.objects o
@@ -57,10 +56,9 @@ export function listingDomain(tx: Tx) {
                   order by ${orderBy}), '[]')::text as page
            from page`,
           [bucket, folder === '' ? '%' : `${likePrefix(folder)}/%`, level, search, limit, offset]);
-        // a page with entries proves the bucket exists; only an empty one needs the look-up (as the service)
-        if (page === '[]') await requireBucket(c, actor, bucket);
-        return page;
-      });
+      // a page with entries proves the bucket exists; only an empty one needs the look-up (as the service)
+      if (page === '[]') await tx(actor, (c) => requireBucket(c, actor, bucket));
+      return page!;
     },
 
     /**

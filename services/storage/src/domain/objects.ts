@@ -10,7 +10,7 @@ import { objectKey, type Backend, type ByteRange } from '../backend/index.js';
 import type { Download } from '../backend/download.js';
 import { storageErrors } from '../errors.js';
 import { bucketId, mimeAllowed, objectName } from '../keys.js';
-import { asService, type Actor, type Tx } from '../db/tx.js';
+import { asService, type Actor, type Read, type Tx } from '../db/tx.js';
 import { ownerColumns } from './caller.js';
 import { etagOf } from './etag.js';
 import { findBucket, type BucketRow } from './buckets.js';
@@ -79,6 +79,8 @@ async function currentVersion(c: pg.PoolClient, bucket: string, name: string): P
 
 export interface ObjectDeps {
   tx: Tx;
+  /** a single read in one round trip */
+  read: Read;
   project: Project;
   backend: Backend;
   maxFileSize: number;
@@ -86,7 +88,7 @@ export interface ObjectDeps {
 
 export type Owner = { sub?: string };
 
-export function objectDomain({ tx, project, backend, maxFileSize: serviceMax }: ObjectDeps) {
+export function objectDomain({ tx, read, project, backend, maxFileSize: serviceMax }: ObjectDeps) {
   const key = (version: string) => objectKey(project.ref, version);
   // The plan's max_object_bytes lowers the service's ceiling; its storage_bytes bounds all objects together.
   const planMax = project.quotas.max_object_bytes;
@@ -229,13 +231,14 @@ export function objectDomain({ tx, project, backend, maxFileSize: serviceMax }: 
     async find(actor: Actor, bucket: string, name: string, opts: { publicOnly?: boolean } = {}): Promise<ObjectRow> {
       bucketId(bucket);
       objectName(name);
-      const row = await tx(actor, async (c) => {
-        if (opts.publicOnly) {
+      const text = `select ${COLUMNS} from storage.objects where bucket_id = $1 and name = $2`;
+      const row = opts.publicOnly
+        ? await tx(actor, async (c) => {
           const b = await findBucket(c, bucket);
           if (!b?.public) throw storageErrors.noSuchBucket();
-        }
-        return (await c.query<ObjectRow>(`select ${COLUMNS} from storage.objects where bucket_id = $1 and name = $2`, [bucket, name])).rows[0];
-      });
+          return (await c.query<ObjectRow>(text, [bucket, name])).rows[0];
+        })
+        : (await read<ObjectRow>(actor, text, [bucket, name]))[0];
       if (!row || !row.version) throw storageErrors.noSuchKey();
       return row;
     },
@@ -247,7 +250,7 @@ export function objectDomain({ tx, project, backend, maxFileSize: serviceMax }: 
     download: (row: ObjectRow, range?: ByteRange) =>
       backendCall<Readable | Download>(backend.download ? backend.download(key(row.version!), range ?? whole(row)) : backend.get(key(row.version!), range)),
 
-    ...listingDomain(tx),
+    ...listingDomain(tx, read),
 
     /**
      * Copy and move write the destination as an upload would: its bucket's size limit and MIME allow-list, and
