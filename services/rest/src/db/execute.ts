@@ -7,7 +7,7 @@ import { callerSettingsStatement, coalesced, ident } from '@basalt/db';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
-import { deallocateSql, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
+import { deallocateSql, isPgError, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
 
 export interface Caller {
   pool: pg.Pool;
@@ -72,7 +72,6 @@ function check(exec: Execution, r: Result): void {
 async function dropPrepared(client: pg.PoolClient, e: unknown): Promise<void> {
   for (const n of (e as PipelineError).prepared ?? []) await client.query(deallocateSql(n)).catch(() => undefined);
 }
-const isPgError = (e: unknown) => !!(e as PipelineError)?.severity;
 
 // Reads that wait for a connection of the same project's pool at the same moment share one round trip: up to 8 of
 // them as one transaction, each inside the same savepoint, rolled back to once its rows are in, so that whatever
@@ -85,15 +84,18 @@ const BACK: Step = { text: 'rollback to savepoint basalt_read', values: [] };
 const END: Step = { text: 'commit', values: [] };
 
 interface Read { c: Caller; main: Step }
-type ReadOutcome = { rows: Row[] } | { error: unknown };
+/** a statement's rows, or the Postgres error it met */
+type Outcome = { rows: Row[] } | { error: unknown };
 
-async function readTogether(client: pg.PoolClient, batch: readonly Read[], answer: (i: number, o: ReadOutcome) => void): Promise<(ReadOutcome | null)[]> {
-  if (batch.length === 1) {
-    const [{ c, main }] = batch as [Read];
-    const { rows, failed } = await runPlanned(client, [settingsStep(c, true), { ...main, into: 0 }]);
-    if (failed) await dropPrepared(client, failed);
-    return [failed ? { error: failed } : { rows: rows[0]! }];
-  }
+/** Settings and statement in one round trip on the client (one implicit transaction); what it prepared is dropped on an error. */
+async function settingsAndStatement(client: pg.PoolClient, c: Caller, readOnly: boolean, main: Step): Promise<Outcome> {
+  const { rows, failed } = await runPlanned(client, [settingsStep(c, readOnly), { ...main, into: 0 }]);
+  if (failed) await dropPrepared(client, failed);
+  return failed ? { error: failed } : { rows: rows[0]! };
+}
+
+async function readTogether(client: pg.PoolClient, batch: readonly Read[], answer: (i: number, o: Outcome) => void): Promise<(Outcome | null)[]> {
+  if (batch.length === 1) return [await settingsAndStatement(client, batch[0]!.c, true, batch[0]!.main)];
   const steps: Planned[] = [BEGIN, SAVEPOINT];
   const firstStepOf: number[] = [];
   batch.forEach(({ c, main }, i) => {
@@ -112,27 +114,26 @@ async function readTogether(client: pg.PoolClient, batch: readonly Read[], answe
   return batch.map((_, i) => (i < at ? { rows: rows[i]! } : i === at ? { error: failed } : null));
 }
 
-const reads = coalesced<Read, ReadOutcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether });
+const reads = coalesced<Read, Outcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether });
 
-async function oneRoundTrip(c: Caller, exec: Execution, s: Statements): Promise<Result> {
-  if (exec.readOnly) {
-    const out = await reads(c.pool, { c, main: s.main });
-    if (out) {
-      if ('error' in out) throw out.error;
-      return toResult(out.rows[0]);
-    }
-  }
+/** A statement on a connection of its own. */
+async function alone(c: Caller, readOnly: boolean, main: Step): Promise<Outcome> {
   const client = await c.pool.connect();
-  let rows: Row[];
+  let out: Outcome;
   try {
-    rows = await runPipeline(client, [settingsStep(c, exec.readOnly), s.main]);
+    out = await settingsAndStatement(client, c, readOnly, main);
   } catch (e) {
-    if (isPgError(e)) await dropPrepared(client, e);
-    client.release(isPgError(e) ? undefined : (e as Error)); // not a Postgres error: the connection itself is suspect
+    client.release(e as Error); // not a Postgres error: the connection itself is suspect
     throw e;
   }
   client.release();
-  return toResult(rows[0]);
+  return out;
+}
+
+async function oneRoundTrip(c: Caller, exec: Execution, s: Statements): Promise<Result> {
+  const out = (exec.readOnly ? await reads(c.pool, { c, main: s.main }) : null) ?? await alone(c, exec.readOnly, s.main);
+  if ('error' in out) throw out.error;
+  return toResult(out.rows[0]);
 }
 
 async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise<Result> {

@@ -27,6 +27,9 @@ export type Row = Record<string, string | null>;
  */
 export type PipelineError = Error & { severity?: string; prepared: string[]; step: number };
 
+/** an error Postgres answered (the connection is fine), not a failure of the connection */
+export const isPgError = (e: unknown): e is PipelineError => !!(e as PipelineError)?.severity;
+
 /** A step whose rows are wanted names the list they go to. */
 export type Planned = Step & { into?: number };
 
@@ -117,7 +120,7 @@ export function runPlanned(client: pg.ClientBase, steps: Planned[], each?: (into
   return new Promise((resolve, reject) => {
     const p = new Pipeline(steps, (err, rows) => {
       if (!err) resolve({ rows, failed: null });
-      else if ((err as PipelineError).severity) resolve({ rows, failed: err as PipelineError });
+      else if (isPgError(err)) resolve({ rows, failed: err });
       else reject(err);
     }, each);
     (client as unknown as { query: (q: unknown) => void }).query(p);
