@@ -24,6 +24,11 @@ const schema = {
   GATEWAY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** bearer token a Prometheus scraper presents for the gateway's /metrics; empty: /metrics is not served */
   BASALT_METRICS_TOKEN: z.string().default(''),
+  /** published assets kept in memory per gateway process, all together (bytes; 0 turns the asset cache off), and the largest one kept */
+  GATEWAY_ASSET_CACHE_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+  GATEWAY_ASSET_CACHE_MAX_FILE_BYTES: z.coerce.number().int().min(0).default(128 * 1024),
+  /** how long a kept asset is trusted should a change message be lost (ms) */
+  GATEWAY_ASSET_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
   /** a JSON log line per request; off by default, as it costs a write per request on the hot path */
   ACCESS_LOG: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 };

@@ -9,6 +9,7 @@ import client from 'prom-client';
 import type { Logger } from '@basalt/http';
 import type { Meter } from '@basalt/metering';
 import { capped, verifiedClaims, type Project, type ProjectActivity, type ProjectRegistry } from '@basalt/tenancy';
+import type { AssetCache } from './asset-cache.js';
 import type { Config } from './config.js';
 import { answerPreflight, corsFor, corsHeaders, isPreflight } from './cors.js';
 import { quotaErrorBody, sendUpstreamFailure } from './errors.js';
@@ -43,6 +44,8 @@ export interface GatewayDeps {
   meter?: Meter;
   /** records each project's activity and wakes a sleeping one before its request goes on */
   activity?: ProjectActivity;
+  /** published assets answered here without the hop to storage (asset-cache.ts) */
+  assets?: AssetCache;
   ready: () => Promise<void>;
   log: Logger;
 }
@@ -60,6 +63,7 @@ class Reject {
 
 export function createGateway(deps: GatewayDeps) {
   const { config, registry, limiter, log } = deps;
+  const assets = deps.assets ?? null;
   const targets = upstreams(config);
   const pools = new Map(Object.entries(targets).map(([name, url]) => [name, new UpstreamPool({ host: url.hostname, port: Number(url.port || 80) })]));
   const base = new URL(config.BASALT_PUBLIC_URL);
@@ -188,13 +192,26 @@ export function createGateway(deps: GatewayDeps) {
       readonly req: IncomingMessage, readonly res: ServerResponse, readonly match: Match, readonly ref: string | null,
       readonly id: string, readonly started: number,
       readonly pool: UpstreamPool, readonly path: string, readonly headers: string, readonly responseHeaders: string[],
+      /** a published asset's path, kept in the asset cache if storage marks the answer shared */
+      readonly asset: string | null,
+      /** an asset admin write: the project's kept assets go once it is answered */
+      readonly changesAssets: boolean,
     ) {}
 
     get timeoutMs(): number {
       return config.UPSTREAM_TIMEOUT_MS;
     }
 
+    get keepBytes(): number {
+      return this.asset === null ? 0 : assets!.keepBytes;
+    }
+
+    keep(head: string[], body: Buffer): void {
+      assets!.keep(this.ref!, this.asset!, this.started, head, body);
+    }
+
     onDone(status: number, bytes: number, named: string | null): void {
+      if (this.changesAssets) assets!.drop(this.ref!);
       record(this.req, this.match, this.id, this.started, status, this.ref);
       metered?.exchange(this.match, this.ref, named, status, bytes);
     }
@@ -223,8 +240,21 @@ export function createGateway(deps: GatewayDeps) {
     // project's site shares that origin, so one project's script must not reach another's storage or cookies.
     const site = match.route === SITE_ROUTE || match.route.prefix === '/assets/v1';
     if (site && where.via !== 'subdomain' && where.via !== 'domain') headers = [...headers, 'content-security-policy', SHARED_ORIGIN_SANDBOX];
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    // a published file (storage ignores the query): answered from the asset cache when kept there
+    const asset = assets && project && site && read && req.headers.range === undefined ? match.path.split('?', 1)[0]! : null;
+    if (asset !== null) {
+      const kept = assets!.get(project!.ref, asset);
+      if (kept) {
+        const { status, bytes } = assets!.answer(req, res, kept, headers);
+        record(req, match, id, started, status, ref);
+        return void metered?.exchange(match, ref, null, status, bytes);
+      }
+    }
+    const changesAssets = assets !== null && project !== null && !read && match.route.prefix === '/assets/admin/v1';
     const lines = headerLines(req, ours(req, id, where, ref, swap));
-    rawForward(req, res, new Forwarding(req, res, match, ref, id, started, pools.get(match.route.service)!, swap?.path ?? match.path, lines, headers));
+    const pool = pools.get(match.route.service)!;
+    rawForward(req, res, new Forwarding(req, res, match, ref, id, started, pool, swap?.path ?? match.path, lines, headers, asset, changesAssets));
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, err: unknown, match: Match, id: string, extra: string[], started: number, ref: string | null): void {

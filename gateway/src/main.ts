@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import { createLogger, createRegistry, serve } from '@basalt/http';
 import { connectControlPlane, ProjectActivity } from '@basalt/tenancy';
+import { AssetCache } from './asset-cache.js';
 import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { RateLimiter } from '@basalt/rate-limit';
@@ -55,9 +56,19 @@ async function runWorker(): Promise<void> {
       lastActivityWarning = Date.now();
     },
   });
+  // published assets: changes are heard on a connection of the cache's own (a subscribed connection runs no commands)
+  const assets = new AssetCache({
+    maxBytes: config.GATEWAY_ASSET_CACHE_BYTES, maxFileBytes: config.GATEWAY_ASSET_CACHE_MAX_FILE_BYTES, ttlMs: config.GATEWAY_ASSET_CACHE_TTL_MS,
+  });
+  const assetSubscriber = redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true });
+  assetSubscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
+  await assetSubscriber.connect();
+  await assets.listen(assetSubscriber, config.BASALT_REDIS_PREFIX);
+  // a changed or deleted project's kept assets go too
+  registry.onInvalidate((ref) => assets.drop(ref));
   const meter = startMetering({ control, enabled: config.BASALT_METERING, intervalMs: config.METERING_FLUSH_INTERVAL_MS, log, registry: metrics });
   const gateway = createGateway({
-    config, registry, limiter, redis, log, metrics, meter, activity,
+    config, registry, limiter, redis, log, metrics, meter, activity, assets,
     ready: async () => {
       await control.query('select 1');
       await redis.ping();
@@ -75,6 +86,7 @@ async function runWorker(): Promise<void> {
       gateway.close();
       await meter.stop();
       activity.close();
+      assetSubscriber.disconnect();
       await plane.close();
     },
   });

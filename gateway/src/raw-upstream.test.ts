@@ -113,3 +113,46 @@ test('a request with a body is not replayed when a pooled connection closes unde
     await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
   }
 });
+
+test('an answer marked shared is handed to keep() whole, without the marker or date; others, HEADs and larger ones are not', async () => {
+  const net = await import('node:net');
+  const http = await import('node:http');
+  // upstream: a shared answer written in three pieces, a plain one, and a shared one larger than the limit
+  const upstream = net.createServer((socket) => {
+    socket.on('data', (c) => {
+      const [line] = c.toString('latin1').split('\r\n');
+      const [method, path] = line.split(' ');
+      const shared = path !== '/plain' ? 'X-Basalt-Shared-Cache: asset\r\n' : '';
+      const body = path === '/large' ? 'x'.repeat(40) : 'hello world';
+      socket.write(`HTTP/1.1 200 OK\r\nEtag: "e"\r\n${shared}Date: Thu, 01 Jan 2026 00:00:00 GMT\r\nContent-Length: ${body.length}\r\n\r\n`);
+      if (method === 'HEAD') return;
+      socket.write(body.slice(0, 3));
+      setTimeout(() => socket.write(body.slice(3, 6)), 10);
+      setTimeout(() => socket.write(body.slice(6)), 20);
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
+  const kept: { path: string; head: string[]; body: string }[] = [];
+  const front = http.createServer((req, res) => rawForward(req, res, {
+    pool, path: req.url!, headers: '', responseHeaders: ['x-request-id', 'ours'], timeoutMs: 30_000, keepBytes: 32,
+    keep: (head, body) => kept.push({ path: req.url!, head, body: body.toString() }),
+    onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
+  }));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(front.address() as { port: number }).port}`;
+  try {
+    const r = await fetch(`${url}/shared`);
+    assert.equal(await r.text(), 'hello world');
+    assert.equal(r.headers.get('x-basalt-shared-cache'), null);
+    assert.equal(r.headers.get('x-request-id'), 'ours');
+    assert.equal((await fetch(`${url}/shared`, { method: 'HEAD' })).status, 200);
+    assert.equal(await (await fetch(`${url}/plain`)).text(), 'hello world');
+    assert.equal((await (await fetch(`${url}/large`)).text()).length, 40);
+    assert.deepEqual(kept, [{ path: '/shared', head: ['Etag', '"e"', 'Content-Length', '11'], body: 'hello world' }]);
+  } finally {
+    pool.destroy();
+    front.closeAllConnections();
+    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
+  }
+});

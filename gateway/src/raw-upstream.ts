@@ -5,6 +5,7 @@
 // removed per exchange cost as much again.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { SHARED_CACHE_HEADER } from '@basalt/http';
 import { ChunkedDecoder, HeadReader, pipeBody, type UpstreamPool } from '@basalt/upstream';
 import { HOP_BY_HOP } from './proxy.js';
 
@@ -20,6 +21,10 @@ export interface RawForward {
   /** the client went away before the response was complete */
   onAbort?(bytes: number, ref: string | null): void;
   onFail(status: 503 | 504): void;
+  /** the largest answer the service marked shared (SHARED_CACHE_HEADER) to collect for keep(); 0 or absent: none */
+  keepBytes?: number;
+  /** a complete 200 to a GET that the service marked shared: its headers as forwarded (but date) and its body */
+  keep?(head: string[], body: Buffer): void;
 }
 
 type BodyMode = { kind: 'none' } | { kind: 'length'; left: number } | { kind: 'chunked'; decoder: ChunkedDecoder } | { kind: 'close' };
@@ -44,6 +49,13 @@ function onClientDrain(this: ServerResponse): void {
   (this as Carrier)[EXCHANGE]?.socket.resume();
 }
 
+/** [name, value, …] without the date header */
+function withoutDate(headers: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() !== 'date') out.push(headers[i], headers[i + 1]);
+  return out;
+}
+
 /** Proxies one exchange over a pooled socket; failures before the response starts go to onFail (503/504). */
 export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForward, attempt = 0): void {
   new Exchange(req, res, o, attempt).start();
@@ -62,6 +74,8 @@ class Exchange {
   gotBytes = false;
   sent = 0;
   upstreamRef: string | null = null;
+  /** a shared answer being collected for RawForward.keep: its headers, then its body's chunks */
+  kept: { head: string[]; chunks: Buffer[] } | null = null;
   /** the request has a body: it is read once, so it cannot be sent again on a retry */
   readonly hasBody: boolean;
   requestSent: boolean;
@@ -121,8 +135,10 @@ class Exchange {
     this.#cleanup();
     if (last && last.length) {
       this.sent += last.length;
+      this.kept?.chunks.push(last);
       this.res.end(last);
     } else this.res.end();
+    if (this.kept) this.o.keep!(this.kept.head, Buffer.concat(this.kept.chunks));
     if (this.reusable && this.requestSent) this.o.pool.release(this.socket);
     else this.socket.destroy();
     this.#discardRestOfBody();
@@ -163,6 +179,7 @@ class Exchange {
 
   #write(data: Buffer): void {
     this.sent += data.length;
+    this.kept?.chunks.push(data);
     if (data.length && !this.res.write(data) && !this.socket.isPaused()) {
       this.socket.pause();
       this.res.once('drain', onClientDrain);
@@ -202,6 +219,7 @@ class Exchange {
     this.reusable = parsed.keepAlive;
     const out: string[] = [];
     const f = parsed.fields;
+    let shared = false;
     for (let k = 0; k < f.length; k += 2) {
       const lower = f[k].toLowerCase();
       // a service that resolved the project itself (AI keys, mem0 tokens) names it for metering; clients never see it
@@ -209,10 +227,18 @@ class Exchange {
         this.upstreamRef = f[k + 1];
         continue;
       }
+      if (lower === SHARED_CACHE_HEADER) {
+        shared = true;
+        continue;
+      }
       // CORS and the request id are the gateway's own (added below), never a second copy from the service
       if (HOP_BY_HOP.has(lower) || lower.startsWith('access-control-') || lower === 'x-request-id') continue;
       if (chunked && lower === 'content-length') continue;
       out.push(f[k], f[k + 1]);
+    }
+    if (shared && status === 200 && this.method === 'GET' && !chunked && length > 0 && length <= (this.o.keepBytes ?? 0)) {
+      // kept without date: whoever is answered from it later gets the date of their own answer
+      this.kept = { head: withoutDate(out), chunks: [] };
     }
     for (const h of this.o.responseHeaders) out.push(h);
     this.socket.setTimeout(0); // streams (SSE, downloads) may idle once they started

@@ -11,3 +11,4 @@ export { closeAfterAnswer } from './lingering-close.js';
 export { defineRoute, registerRoutes, type RouteDef, type RouteRequest, type RouteSchema } from './routes.js';
 export { parseJson, useJsonBodies, useFormBodies, invalidJson, type JsonOptions } from './body-parsers.js';
 export { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';
+export { assetsChangedChannel, notModified, SHARED_CACHE_HEADER } from './shared-cache.js';

@@ -3,6 +3,7 @@
 // project's entries here at once and in every other replica over Redis pub/sub; the TTL bounds staleness should
 // a message be lost.
 import type { Redis } from 'ioredis';
+import { assetsChangedChannel } from '@basalt/http';
 
 export interface AssetPathsOptions {
   ttlMs: number;
@@ -25,7 +26,7 @@ export class AssetPaths<T> {
   #epoch = 0;
 
   constructor(private readonly publisher: Redis, prefix: string, private readonly opts: AssetPathsOptions) {
-    this.#channel = `${prefix}assets:changed`;
+    this.#channel = assetsChangedChannel(prefix);
   }
 
   /** Listens for other replicas' changes on a connection of its own (a subscribed connection runs no commands). */

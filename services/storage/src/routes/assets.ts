@@ -2,11 +2,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BasaltError, errors } from '@basalt/errors';
-import { defineRoute, projectBaseUrl, type FastRoute } from '@basalt/http';
+import { defineRoute, notModified, projectBaseUrl, SHARED_CACHE_HEADER, type FastRoute } from '@basalt/http';
 import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import { cacheControlFor, etagOf, type AssetRow, type AssetsDomain, type ResolvedAsset } from '../domain/assets.js';
 import { formatMediaType, storedMediaType } from '../domain/mime.js';
-import { notModified } from './http-cache.js';
 
 export interface AssetRouteDeps {
   assets: AssetsDomain;
@@ -93,6 +92,8 @@ function servedAs(found: ResolvedAsset): Served {
   const headers = {
     'content-type': type, etag, 'last-modified': lastModified.toUTCString(),
     'cache-control': fallback ? settings.html_cache_control : cacheControlFor(row.path, type, settings),
+    // the same answer for anyone who asks: the gateway may keep it until the project's assets change
+    [SHARED_CACHE_HEADER]: 'asset',
   };
   s = {
     type, etag, lastModified, headers,

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
-import { attachment, notModified, parseRange } from './http-cache.js';
+import { attachment, parseRange } from './http-cache.js';
 
 test('byte ranges: start-end, open-ended, suffix; unsatisfiable is null; anything else is the whole object', () => {
   assert.deepEqual(parseRange('bytes=0-99', 1000), { start: 0, end: 99 });
@@ -14,20 +13,6 @@ test('byte ranges: start-end, open-ended, suffix; unsatisfiable is null; anythin
   assert.equal(parseRange(undefined, 1000), undefined);
   assert.equal(parseRange('bytes=0-1,5-6', 1000), undefined);
   assert.equal(parseRange('items=0-1', 1000), undefined);
-});
-
-const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
-
-test('conditional requests: If-None-Match (weak, lists, *) wins over If-Modified-Since', () => {
-  const modified = new Date('2026-01-02T03:04:05.678Z');
-  assert.equal(notModified(req({ 'if-none-match': '"abc"' }), '"abc"', modified), true);
-  assert.equal(notModified(req({ 'if-none-match': 'W/"abc", "x"' }), '"abc"', modified), true);
-  assert.equal(notModified(req({ 'if-none-match': '*' }), '"abc"', modified), true);
-  assert.equal(notModified(req({ 'if-none-match': '"x"', 'if-modified-since': modified.toUTCString() }), '"abc"', modified), false);
-  assert.equal(notModified(req({ 'if-modified-since': modified.toUTCString() }), '"abc"', modified), true);
-  assert.equal(notModified(req({ 'if-modified-since': 'Thu, 01 Jan 2026 00:00:00 GMT' }), '"abc"', modified), false);
-  assert.equal(notModified(req({ 'if-modified-since': 'garbage' }), '"abc"', modified), false);
-  assert.equal(notModified(req({}), '"abc"', modified), false);
 });
 
 test('download names are quoted safely and carried in UTF-8', () => {

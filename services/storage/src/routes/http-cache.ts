@@ -1,21 +1,5 @@
-// Conditional requests and byte ranges, shared by object downloads and assets.
-import type { IncomingMessage } from 'node:http';
+// Byte ranges and download names for object downloads (conditional requests: @basalt/http's notModified).
 import type { ByteRange } from '../backend/index.js';
-
-/** True when the client's cached copy (If-None-Match, else If-Modified-Since) is still current. */
-export function notModified(req: IncomingMessage, etag: string, lastModified: Date): boolean {
-  const inm = req.headers['if-none-match'];
-  if (typeof inm === 'string') {
-    const bare = etag.replace(/^W\//, '');
-    return inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
-  }
-  const ims = req.headers['if-modified-since'];
-  if (typeof ims === 'string') {
-    const since = Date.parse(ims);
-    return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) <= Math.floor(since / 1000);
-  }
-  return false;
-}
 
 /** A single `bytes=` range: undefined when absent or not a single range (the whole object), null when unsatisfiable. */
 export function parseRange(header: string | undefined, size: number): ByteRange | null | undefined {

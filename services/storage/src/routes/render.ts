@@ -3,14 +3,13 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { defineRoute } from '@basalt/http';
+import { defineRoute, notModified } from '@basalt/http';
 import type { Project } from '@basalt/tenancy';
 import { SERVICE, type Actor } from '../db/tx.js';
 import { storedMediaType } from '../domain/mime.js';
 import type { ObjectDomain } from '../domain/objects.js';
 import { parseTransform, sniffImage, SNIFF_BYTES, transformFromKey, transformKey, variantOf, type renderer, type Transform } from '../domain/render.js';
 import { verifySigned } from '../domain/signing.js';
-import { notModified } from './http-cache.js';
 import { objectAt } from './object-path.js';
 import { setDownloadName } from './send-object.js';
 

@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { storageErrors } from '../errors.js';
 import type { ObjectDomain, ObjectRow } from '../domain/objects.js';
 import { SANDBOX_CSP, servedContentType } from '../domain/mime.js';
-import { attachment, notModified, parseRange } from './http-cache.js';
+import { notModified } from '@basalt/http';
+import { attachment, parseRange } from './http-cache.js';
 
 /** ?download=name saves under that name; a bare ?download under the object's own file name. */
 export function setDownloadName(req: FastifyRequest, reply: FastifyReply, objectName: string): void {
