@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.js';
 import type { App } from './service.js';
+import { pinTickObjectShape } from './tick-objects.js';
 
 export interface ServeOptions {
   port: number;
@@ -23,6 +24,7 @@ const isFastify = (app: unknown): app is App => typeof (app as App).inject === '
 /** A Fastify app (createService), or a raw node:http handler (the gateway's hot path). */
 export async function serve(app: App | ((req: IncomingMessage, res: ServerResponse) => void), opts: ServeOptions): Promise<Server> {
   const host = opts.host ?? '0.0.0.0';
+  pinTickObjectShape();
   let server: Server;
   let stopAccepting: () => Promise<unknown>;
   if (isFastify(app)) {
