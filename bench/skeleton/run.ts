@@ -1,6 +1,7 @@
 // bench/skeleton: each service's own /health (the @basalt/http Fastify skeleton with its hooks, request ids and
 // metrics) straight to the service, against a bare node:http handler answering the same JSON in the same run.
-// Goal: ≥ 0.7 of the bare handler, the median of BENCH_ROUNDS (3) pairs of BENCH_SECONDS (3 s) runs. Writes
+// Goal: ≥ 0.7 of the bare handler, the median of BENCH_ROUNDS (3) pairs of BENCH_SECONDS (3 s) runs, the rounds
+// going round-robin over the services once every process is warm. Writes
 // bench/results/skeleton.json.   node --import tsx bench/skeleton/run.ts
 import { spawn } from 'node:child_process';
 import { benchFleet, median, requireTool, wrk, writeResults } from '../lib.js';
@@ -26,24 +27,27 @@ const bench = await benchFleet('skeleton', ['platform', ...SERVICES.filter((s) =
 try {
   const results: Record<string, unknown> = {};
   const bareUrl = `http://127.0.0.1:${barePort}/health`;
-  wrk(bareUrl, { connections: CONNS, seconds: 2 });
-  // the bare handler is measured right before each run of a service, and each service in several short rounds whose
-  // median ratio counts: the shared machine drifts (±30 % between minutes here), which a single pair of long runs
-  // reads as a ratio moving by as much; both sides of each pair move alike
+  // every process warmed first: a service measured right after the fleet started would share the machine with the
+  // others' start-up work (JIT, first collections). Then the rounds go round-robin over the services, each run paired
+  // with a run of the bare handler right before it, and each service's median ratio counts: the shared machine
+  // drifts (±30 % between minutes here), which a single pair of long runs reads as a ratio moving by as much; both
+  // sides of each pair move alike
+  const urls = Object.fromEntries(SERVICES.map((name) => [name, `${bench.fleet.urls[name]}/health`]));
+  for (const url of [bareUrl, ...Object.values(urls)]) wrk(url, { connections: CONNS, seconds: 2 });
   const ratios: Record<string, number> = {};
   const bareRuns: number[] = [];
-  for (const name of SERVICES) {
-    const url = `${bench.fleet.urls[name]}/health`;
-    wrk(url, { connections: CONNS, seconds: 2 });
-    const rounds: { rps: number; bare_rps: number; ratio: number; p50_ms: number; p99_ms: number }[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
+  const rounds: Record<string, { rps: number; bare_rps: number; ratio: number; p50_ms: number; p99_ms: number }[]> = {};
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const name of SERVICES) {
       const base = wrk(bareUrl, { connections: CONNS, seconds: SECONDS });
-      const r = wrk(url, { connections: CONNS, seconds: SECONDS });
+      const r = wrk(urls[name]!, { connections: CONNS, seconds: SECONDS });
       bareRuns.push(base.rps);
-      rounds.push({ rps: r.rps, bare_rps: base.rps, ratio: Number((r.rps / base.rps).toFixed(3)), p50_ms: r.p50_ms, p99_ms: r.p99_ms });
+      (rounds[name] ??= []).push({ rps: r.rps, bare_rps: base.rps, ratio: Number((r.rps / base.rps).toFixed(3)), p50_ms: r.p50_ms, p99_ms: r.p99_ms });
     }
-    results[name] = rounds;
-    ratios[name] = Number(median(rounds.map((r) => r.ratio)).toFixed(2));
+  }
+  for (const name of SERVICES) {
+    results[name] = rounds[name];
+    ratios[name] = Number(median(rounds[name]!.map((r) => r.ratio)).toFixed(2));
   }
   results.bare = { rps_runs: bareRuns };
   const path = writeResults('skeleton', { seconds: SECONDS, rounds: ROUNDS, connections: CONNS, results, ratio_to_bare: ratios, goal: 0.7 });
