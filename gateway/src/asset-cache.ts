@@ -56,8 +56,8 @@ export class AssetCache {
   }
 
   /**
-   * Hears storage's changes on `subscriber` (a connection of its own: a subscribed connection runs no commands).
-   * Until this resolves, and whenever the connection is down, nothing is kept.
+   * Hears storage's changes on `subscriber`, a subscribed connection (the control plane's). Until this resolves,
+   * and whenever that connection is down, nothing is kept.
    */
   async listen(subscriber: Redis, redisPrefix: string): Promise<void> {
     const channel = assetsChangedChannel(redisPrefix);

@@ -37,7 +37,7 @@ async function runWorker(): Promise<void> {
   const plane = await connectControlPlane({
     service: 'gateway', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log,
   });
-  const { control, redis, registry } = plane;
+  const { control, redis, registry, subscriber } = plane;
   let lastRedisWarning = 0;
   const metrics = createRegistry('gateway');
   const limiter = new RateLimiter(redis, {
@@ -56,14 +56,10 @@ async function runWorker(): Promise<void> {
       lastActivityWarning = Date.now();
     },
   });
-  // published assets: changes are heard on a connection of the cache's own (a subscribed connection runs no commands)
   const assets = new AssetCache({
     maxBytes: config.GATEWAY_ASSET_CACHE_BYTES, maxFileBytes: config.GATEWAY_ASSET_CACHE_MAX_FILE_BYTES, ttlMs: config.GATEWAY_ASSET_CACHE_TTL_MS,
   });
-  const assetSubscriber = redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true });
-  assetSubscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
-  await assetSubscriber.connect();
-  await assets.listen(assetSubscriber, config.BASALT_REDIS_PREFIX);
+  await assets.listen(subscriber, config.BASALT_REDIS_PREFIX);
   // a changed or deleted project's kept assets go too
   registry.onInvalidate((ref) => assets.drop(ref));
   const meter = startMetering({ control, enabled: config.BASALT_METERING, intervalMs: config.METERING_FLUSH_INTERVAL_MS, log, registry: metrics });
@@ -86,7 +82,6 @@ async function runWorker(): Promise<void> {
       gateway.close();
       await meter.stop();
       activity.close();
-      assetSubscriber.disconnect();
       await plane.close();
     },
   });

@@ -26,6 +26,11 @@ export interface ControlPlane {
   control: pg.Pool;
   /** fail-fast commands: a Redis outage gives an error, never a hung request */
   redis: Redis;
+  /**
+   * The subscribed connection (the registry's and sleep's channels): a service subscribes its own channels here
+   * too, filtering 'message' by channel, rather than opening another (a subscribed connection runs no commands).
+   */
+  subscriber: Redis;
   registry: ProjectRegistry;
   secrets: SecretBox;
   /** readiness: the control database and Redis answer */
@@ -81,6 +86,7 @@ export async function connectControlPlane(o: ControlPlaneOptions): Promise<Contr
   return {
     control,
     redis,
+    subscriber,
     registry,
     secrets,
     ready: () => pingControlPlane(control, redis),

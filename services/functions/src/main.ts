@@ -27,10 +27,7 @@ const runtimes = new Runtimes({
 await runtimes.start();
 const db = functionsDb(plane.control);
 const active = new ActiveCache(db, plane.redis, config.BASALT_REDIS_PREFIX);
-const subscriber = plane.redis.duplicate({ lazyConnect: true });
-subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
-await subscriber.connect();
-await active.listen(subscriber);
+await active.listen(plane.subscriber);
 // a sleeping project's isolates and probation process go; what is left of them is reported (none, normally)
 plane.onSleep((ref) => ({ ...runtimes.release(ref), fn_isolates_left: runtimes.isolatesOf(ref) }));
 const meter = startMetering({ control: plane.control, enabled: config.BASALT_METERING, intervalMs: config.METERING_FLUSH_INTERVAL_MS, log });
@@ -50,7 +47,6 @@ await serve(app, {
     await runtimes.close();
     await db.flushInvocations();
     await meter.stop();
-    subscriber.disconnect();
     await plane.close();
   },
 });

@@ -18,10 +18,7 @@ await migrateDir(plane.control, 'storage', new URL('../migrations/', import.meta
 const backend = await createBackend(config);
 const pools = plane.projectPools({ maxPerProject: 5 });
 const assetCaches = makeAssetCaches(config, plane.redis);
-const assetSubscriber = plane.redis.duplicate({ lazyConnect: true });
-assetSubscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
-await assetSubscriber.connect();
-await assetCaches.paths.listen(assetSubscriber);
+await assetCaches.paths.listen(plane.subscriber);
 // a changed or deleted project's resolved paths go too (its site may be gone)
 plane.registry.onInvalidate((ref) => assetCaches.paths.drop(ref));
 
@@ -52,7 +49,6 @@ await serve(app, {
   setDraining,
   onClose: async () => {
     await sweeper.stop();
-    assetSubscriber.disconnect();
     await plane.close();
   },
 });

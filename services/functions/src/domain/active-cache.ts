@@ -17,7 +17,7 @@ export class ActiveCache {
     this.#channel = `${prefix}functions:changed`;
   }
 
-  /** Listens for other replicas' changes on a connection of its own (a subscribed connection runs no commands). */
+  /** Listens for other replicas' changes on a subscribed connection (the control plane's). */
   async listen(subscriber: Redis): Promise<void> {
     subscriber.on('message', (channel: string, ref: string) => {
       if (channel === this.#channel) this.#drop(ref);
