@@ -1,5 +1,6 @@
-// Per-process usage counters: count() and peak() only touch a Map (never I/O, never a throw), keyed by
-// (hour, project, service, metric); a timer flushes them as one batch every few seconds. A batch that fails to
+// Per-process usage counters: count() and peak() only touch memory (never I/O, never a throw), a cell per
+// (hour, project, service, metric) found without making a key string (the gateway counts twice per request);
+// a timer flushes them as one batch every few seconds. A batch that fails to
 // be written is kept as it was (same id, so the store applies it once even if only the acknowledgement was lost)
 // and tried again first; counts arriving meanwhile keep accumulating, and new keys beyond maxKeys are dropped
 // and counted rather than growing memory without bound.
@@ -39,13 +40,11 @@ export interface MeterOptions {
   now?: () => number;
 }
 
-interface Cell extends UsageRow {
-  key: string;
-}
-
 export class Meter {
   readonly enabled: boolean;
-  #pending = new Map<string, Cell>();
+  /** hour → project → its cells, a few per project (one per service and metric it was counted under) */
+  #pending = new Map<number, Map<string, UsageRow[]>>();
+  #cells = 0;
   #unsent: Batch | null = null;
   #flushing: Promise<void> | null = null;
   #failures = 0;
@@ -78,19 +77,26 @@ export class Meter {
 
   #add(ref: string, service: string, metric: Metric, value: number, kind: MetricKind): void {
     const hour = Math.floor(this.#o.now() / HOUR_MS);
-    const key = `${hour}\u0001${ref}\u0001${service}\u0001${metric}`;
-    const cell = this.#pending.get(key);
-    if (cell) {
-      cell.value = kind === 'max' ? Math.max(cell.value, value) : cell.value + value;
-      return;
+    const projects = this.#pending.get(hour);
+    const cells = projects?.get(ref);
+    if (cells) {
+      for (const cell of cells) {
+        if (cell.service !== service || cell.metric !== metric) continue;
+        cell.value = cell.kind === 'max' ? Math.max(cell.value, value) : cell.value + value;
+        return;
+      }
     }
-    if (this.#pending.size >= this.#o.maxKeys) return void this.#dropped.inc();
-    this.#pending.set(key, { key, ref, hour, service, metric, kind: METRICS[metric]?.kind ?? kind, value });
+    if (this.#cells >= this.#o.maxKeys) return void this.#dropped.inc();
+    const cell = { ref, hour, service, metric, kind: METRICS[metric]?.kind ?? kind, value };
+    if (cells) cells.push(cell);
+    else if (projects) projects.set(ref, [cell]);
+    else this.#pending.set(hour, new Map([[ref, [cell]]]));
+    this.#cells++;
   }
 
   /** keys not yet written (pending and a failed batch) */
   get pendingKeys(): number {
-    return this.#pending.size + (this.#unsent?.rows.length ?? 0);
+    return this.#cells + (this.#unsent?.rows.length ?? 0);
   }
 
   /** Writes what is pending; resolves when done (a failure is reported through onError and kept for later). */
@@ -102,12 +108,16 @@ export class Meter {
   async #flushOnce(): Promise<void> {
     if (this.#unsent && !(await this.#send(this.#unsent))) return;
     this.#unsent = null;
-    if (this.#pending.size === 0) return;
-    const cells = [...this.#pending.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (this.#cells === 0) return;
+    const cells = [...this.#pending.values()].flatMap((projects) => [...projects.values()].flat());
     this.#pending = new Map();
+    this.#cells = 0;
     // sorted keys give every writer the same lock order on the table; sums round to whole units only here
+    const key = (r: UsageRow) => `${r.hour}\u0001${r.ref}\u0001${r.service}\u0001${r.metric}`;
     const rows = cells
-      .map(({ key: _k, ...row }) => ({ ...row, value: Math.round(row.value) }))
+      .map((row) => ({ key: key(row), row }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ row }) => ({ ...row, value: Math.round(row.value) }))
       .filter((r) => r.kind === 'max' || r.value > 0);
     if (rows.length === 0) return;
     const batch = { id: randomUUID(), rows };
