@@ -1,11 +1,11 @@
-// The gateway's own 503/504 in each API's wire shape: what each client library parses as an error.
+// The gateway's own 502/503/504 in each API's wire shape: what each client library parses as an error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { sendUpstreamFailure, styleFor } from './errors.js';
+import { sendUpstreamFailure, styleFor, type UpstreamFailure } from './errors.js';
 import type { Service } from './routes.js';
 
-function capture(status: 503 | 504, service: Service, path: string) {
+function capture(status: UpstreamFailure, service: Service, path: string) {
   let head: { status: number; headers: string[] } | undefined;
   let body = '';
   const res = {
@@ -32,7 +32,7 @@ test('each API gets its own error shape', () => {
   assert.equal(styleFor('rest', '/rest/v1/x'), 'postgrest');
 });
 
-test('503 carries Retry-After; 504 does not', () => {
+test('503 carries Retry-After; 502 and 504 do not', () => {
   const down = capture(503, 'rest', '/rest/v1/todos');
   assert.equal(down.status, 503);
   assert.equal(down.headers.get('retry-after'), '5');
@@ -41,4 +41,9 @@ test('503 carries Retry-After; 504 does not', () => {
   assert.equal(slow.status, 504);
   assert.equal(slow.headers.get('retry-after'), undefined);
   assert.equal(slow.json.code, 'upstream_timeout');
+  const bad = capture(502, 'rest', '/rest/v1/todos');
+  assert.equal(bad.status, 502);
+  assert.equal(bad.headers.get('retry-after'), undefined);
+  assert.deepEqual(bad.json, { code: 'bad_gateway', message: 'The rest service sent an answer that could not be forwarded', details: null, hint: null });
+  assert.equal(capture(502, 'ai-gateway', '/v1/messages').json.error.type, 'api_error');
 });

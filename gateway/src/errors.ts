@@ -23,7 +23,7 @@ function body(style: ErrorStyle, status: number, code: string, message: string):
     case 'gotrue': return { code: status, error_code: code, msg: message };
     case 'storage': return { statusCode: String(status), error: code, message };
     case 'openai': return { error: { type: code, message, code } };
-    case 'anthropic': return { type: 'error', error: { type: status === 504 ? 'timeout_error' : 'overloaded_error', message } };
+    case 'anthropic': return { type: 'error', error: { type: status === 504 ? 'timeout_error' : status === 502 ? 'api_error' : 'overloaded_error', message } };
     case 'mem0': return { detail: message, code };
     case 'basalt': return { code, message };
   }
@@ -39,9 +39,17 @@ export function quotaErrorBody(service: Service, path: string, status: number, q
 /** Seconds a client should wait before retrying a service that is down: about one supervisor restart. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export function sendUpstreamFailure(res: ServerResponse, status: 503 | 504, service: Service, path: string, headers: string[]): void {
-  const down = status === 503;
-  const message = down ? `The ${service} service is unavailable; retry shortly` : `The ${service} service did not answer in time`;
-  const extra = down ? [...headers, 'retry-after', String(RETRY_AFTER_SECONDS)] : headers;
-  sendJson(res, status, body(styleFor(service, path), status, down ? 'service_unavailable' : 'upstream_timeout', message), extra);
+/** What the gateway answers for a service: 502 its answer could not be forwarded, 503 down, 504 timed out. */
+export type UpstreamFailure = 502 | 503 | 504;
+
+const FAILURES: Record<UpstreamFailure, { code: string; message: (service: Service) => string }> = {
+  502: { code: 'bad_gateway', message: (s) => `The ${s} service sent an answer that could not be forwarded` },
+  503: { code: 'service_unavailable', message: (s) => `The ${s} service is unavailable; retry shortly` },
+  504: { code: 'upstream_timeout', message: (s) => `The ${s} service did not answer in time` },
+};
+
+export function sendUpstreamFailure(res: ServerResponse, status: UpstreamFailure, service: Service, path: string, headers: string[]): void {
+  const { code, message } = FAILURES[status];
+  const extra = status === 503 ? [...headers, 'retry-after', String(RETRY_AFTER_SECONDS)] : headers;
+  sendJson(res, status, body(styleFor(service, path), status, code, message(service)), extra);
 }

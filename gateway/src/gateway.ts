@@ -13,7 +13,7 @@ import { capped, verifiedClaims, type Project, type ProjectActivity, type Projec
 import type { AssetCache } from './asset-cache.js';
 import type { Config } from './config.js';
 import { answerPreflight, corsFor, corsHeaders, isPreflight } from './cors.js';
-import { quotaErrorBody, sendUpstreamFailure } from './errors.js';
+import { quotaErrorBody, sendUpstreamFailure, type UpstreamFailure } from './errors.js';
 import { requestMeter } from './metering.js';
 import { isOpaqueKey, OpaqueKeyError, swapOpaqueKeys, type Swap } from './opaque-keys.js';
 import { UpstreamPool } from '@basalt/upstream';
@@ -221,7 +221,7 @@ export function createGateway(deps: GatewayDeps) {
       metered?.exchange(this.match, this.ref, named, 499, bytes);
     }
 
-    onFail(status: 503 | 504): void {
+    onFail(status: UpstreamFailure): void {
       sendUpstreamFailure(this.res, status, this.match.route.service, this.match.path, this.responseHeaders);
       record(this.req, this.match, this.id, this.started, status, this.ref);
     }

@@ -156,3 +156,33 @@ test('an answer marked shared is handed to keep() whole, without the marker or d
     await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
   }
 });
+
+test('an answer node:http will not send (a bad header name or value, a bad status) is a 502, and the process goes on', async () => {
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const answers = ['HTTP/1.1 200 OK\r\nbad name: x', 'HTTP/1.1 200 OK\r\nx-control: a\u0001b', 'HTTP/1.1 abc OK\r\nx-a: b', 'HTTP/1.1 200 OK\r\nx-spaced : kept'];
+  let next = 0;
+  const upstream = net.createServer((socket) => socket.on('data', () => socket.write(`${answers[next++]}\r\ncontent-length: 2\r\n\r\nok`, 'latin1')));
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
+  const failed: number[] = [];
+  const front = http.createServer((req, res) => rawForward(req, res, {
+    pool, path: '/', headers: '', responseHeaders: [], timeoutMs: 30_000,
+    onDone: () => undefined, onFail: (s) => void (failed.push(s), res.writeHead(s).end()),
+  }));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(front.address() as { port: number }).port}/`;
+  try {
+    for (const answer of answers.slice(0, 3)) assert.equal((await fetch(url)).status, 502, answer);
+    assert.deepEqual(failed, [502, 502, 502]);
+    // whitespace before a colon is dropped, as a proxy must (RFC 9112, section 5.1), and the answer goes through
+    const r = await fetch(url);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-spaced'), 'kept');
+    assert.equal(await r.text(), 'ok');
+  } finally {
+    pool.destroy();
+    front.closeAllConnections();
+    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
+  }
+});

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { SHARED_CACHE_HEADER } from '@basalt/http';
 import { ChunkedDecoder, HeadReader, pipeBody, type UpstreamPool } from '@basalt/upstream';
+import type { UpstreamFailure } from './errors.js';
 import { HOP_BY_HOP } from './proxy.js';
 
 export interface RawForward {
@@ -20,7 +21,7 @@ export interface RawForward {
   onDone(status: number, bytes: number, ref: string | null): void;
   /** the client went away before the response was complete */
   onAbort?(bytes: number, ref: string | null): void;
-  onFail(status: 503 | 504): void;
+  onFail(status: UpstreamFailure): void;
   /** the largest answer the service marked shared (SHARED_CACHE_HEADER) to collect for keep(); 0 or absent: none */
   keepBytes?: number;
   /** a complete 200 to a GET that the service marked shared: its headers as forwarded (but date) and its body */
@@ -56,7 +57,10 @@ function withoutDate(headers: string[]): string[] {
   return out;
 }
 
-/** Proxies one exchange over a pooled socket; failures before the response starts go to onFail (503/504). */
+/**
+ * Proxies one exchange over a pooled socket; failures before the response starts go to onFail: 502 for an answer
+ * that cannot be forwarded (a head past MAX_HEAD, a header node:http refuses to send), 503 and 504 as the pool's.
+ */
 export function rawForward(req: IncomingMessage, res: ServerResponse, o: RawForward, attempt = 0): void {
   new Exchange(req, res, o, attempt).start();
 }
@@ -145,7 +149,7 @@ class Exchange {
     this.o.onDone(this.status, this.sent, this.upstreamRef);
   }
 
-  fail(code: 503 | 504): void {
+  fail(code: UpstreamFailure): void {
     if (this.finished) return;
     this.finished = true;
     this.#cleanup();
@@ -201,7 +205,7 @@ class Exchange {
     try {
       done = body.decoder.push(data, (d: Buffer) => this.#write(d));
     } catch {
-      return this.fail(503);
+      return this.fail(502);
     }
     if (done) this.#finish();
   }
@@ -211,7 +215,7 @@ class Exchange {
     if (this.body) return this.#onBody(chunk);
     const got = this.reader.push(chunk);
     if (got === null) return;
-    if (got instanceof Error) return this.fail(503);
+    if (got instanceof Error) return this.fail(502);
     const { head: parsed, rest } = got;
     const status = (this.status = parsed.status);
     if (status >= 100 && status < 200) return rest.length ? this.data(rest) : undefined; // 100 Continue and friends
@@ -221,7 +225,7 @@ class Exchange {
     const f = parsed.fields;
     let shared = false;
     for (let k = 0; k < f.length; k += 2) {
-      const lower = f[k].toLowerCase();
+      const lower = parsed.names[k >> 1];
       // a service that resolved the project itself (AI keys, mem0 tokens) names it for metering; clients never see it
       if (lower === 'x-basalt-ref') {
         this.upstreamRef = f[k + 1];
@@ -241,8 +245,14 @@ class Exchange {
       this.kept = { head: withoutDate(out), chunks: [] };
     }
     for (const h of this.o.responseHeaders) out.push(h);
+    try {
+      this.res.writeHead(status, out);
+    } catch {
+      // a name or value node:http will not send (a space in a name, a control character): nothing has been written
+      this.kept = null;
+      return this.fail(502);
+    }
     this.socket.setTimeout(0); // streams (SSE, downloads) may idle once they started
-    this.res.writeHead(status, out);
     if (this.method === 'HEAD' || status === 204 || status === 304 || (!chunked && length === 0)) {
       this.body = { kind: 'none' };
       return this.#finish();

@@ -6,6 +6,8 @@ export interface ResponseHead {
   status: number;
   /** header fields as sent: name, value, name, value, … */
   fields: string[];
+  /** the fields' names in lower case, in order: names[k] is the name of fields[2k] */
+  names: string[];
   /** declared Content-Length, or -1 */
   length: number;
   chunked: boolean;
@@ -33,18 +35,30 @@ export class HeadReader {
 }
 
 function parseHead(text: string): ResponseHead {
-  const lines = text.split('\r\n');
-  const head: ResponseHead = { status: Number(lines[0].slice(9, 12)), fields: [], length: -1, chunked: false, keepAlive: !lines[0].startsWith('HTTP/1.0') };
-  for (let k = 1; k < lines.length; k++) {
-    const c = lines[k].indexOf(':');
-    if (c <= 0) continue;
-    const name = lines[k].slice(0, c);
-    const value = lines[k].slice(c + 1).trim();
+  let eol = text.indexOf('\r\n');
+  if (eol < 0) eol = text.length;
+  const head: ResponseHead = { status: Number(text.slice(9, 12)), fields: [], names: [], length: -1, chunked: false, keepAlive: !text.startsWith('HTTP/1.0') };
+  // one pass over the lines, slicing each name and value out of the head (no array of lines, no trim() copies)
+  for (let at = eol + 2; at < text.length; at = eol + 2) {
+    eol = text.indexOf('\r\n', at);
+    if (eol < 0) eol = text.length;
+    const c = text.indexOf(':', at);
+    if (c <= at || c > eol) continue;
+    let from = c + 1;
+    let to = eol;
+    while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+    while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+    // whitespace before the colon is not part of the name, and a proxy removes it (RFC 9112, section 5.1)
+    let end = c;
+    while (end > at && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+    const name = text.slice(at, end);
+    const value = text.slice(from, to);
     const lower = name.toLowerCase();
     if (lower === 'content-length') head.length = Number(value);
     else if (lower === 'transfer-encoding') head.chunked = /chunked/i.test(value);
     else if (lower === 'connection' && /close/i.test(value)) head.keepAlive = false;
     head.fields.push(name, value);
+    head.names.push(lower);
   }
   return head;
 }

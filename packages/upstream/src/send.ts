@@ -133,9 +133,9 @@ class Exchange {
   #respond(whole: Buffer | null): void {
     this.settled = true;
     const headers: Record<string, string> = {};
-    const f = this.parsed!.fields;
+    const { fields: f, names } = this.parsed!;
     for (let i = 0; i < f.length; i += 2) {
-      const k = f[i].toLowerCase();
+      const k = names[i >> 1];
       headers[k] = headers[k] === undefined ? f[i + 1] : `${headers[k]}, ${f[i + 1]}`;
     }
     if (whole === null) {

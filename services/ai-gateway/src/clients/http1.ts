@@ -150,7 +150,7 @@ function exchange(pool: UpstreamPool, head: string, r: Http1Request, fresh: bool
       if (status >= 100 && status < 200) return rest.length ? onData(rest) : undefined; // 100 Continue
       const headers = new Map<string, string>();
       for (let k = 0; k < parsed.fields.length; k += 2) {
-        const name = parsed.fields[k].trim().toLowerCase();
+        const name = parsed.names[k >> 1];
         const had = headers.get(name);
         headers.set(name, had === undefined ? parsed.fields[k + 1] : `${had}, ${parsed.fields[k + 1]}`);
       }
