@@ -1,5 +1,6 @@
 // bench/gateway: requests/s and p50/p99 for a small JSON response — straight to a minimal upstream, through nginx
-// in front of it, and through our gateway (project resolution, key verification, rate limit, proxy) — in one run,
+// in front of it, through a bare Node proxy (node-proxy.mjs: what any proxy written in Node costs on this machine)
+// and through our gateway (project resolution, key verification, rate limit, proxy) — in one run,
 // BENCH_ROUNDS (3) alternated rounds of BENCH_SECONDS (4 s) each, the gateway/nginx ratio the median of the rounds';
 // the gateway's CPU per proxied request (µs, from /proc, its workers included), which moves less than req/s with
 // what else the machine runs; plus HS256 verifications per second on one core. Writes bench/results/gateway.json.
@@ -9,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, waitForHealth } from '@basalt/fleet';
 import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
 import { benchFleet, cpuMicros, median, medianRun, requireTool, writeResults, wrk } from '../lib.js';
@@ -47,6 +49,8 @@ http {
   }
 }`);
 children.push(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' }));
+const nodeProxyPort = await freePort();
+children.push(spawn(process.execPath, [fileURLToPath(new URL('./node-proxy.mjs', import.meta.url)), String(nodeProxyPort), String(upstreamPort)], { stdio: 'inherit' }));
 
 // the gateway as `npm start` runs it (its defaults; ACCESS_LOG or GATEWAY_WORKERS from the environment if set)
 const bench = await benchFleet('gw', ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}` });
@@ -60,6 +64,7 @@ try {
   const targets = {
     direct: { url: `http://127.0.0.1:${upstreamPort}/mongo/v1/todos`, headers: {} },
     nginx: { url: `http://127.0.0.1:${nginxPort}/mongo/v1/todos`, headers: {} },
+    node_proxy: { url: `http://127.0.0.1:${nodeProxyPort}/mongo/v1/todos`, headers: {} },
     gateway: { url: `${fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } },
   };
   const results: Record<string, { loaded: ReturnType<typeof wrk>; rounds: number[]; single: ReturnType<typeof wrk> }> = {};
@@ -97,10 +102,15 @@ try {
   for (let i = 0; i < n; i++) verifyJwt(jwt, key);
   const verifiesPerSecond = Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9));
 
+  const added = (name: string) => results[name]!.single.p50_ms - results.direct!.single.p50_ms;
   const summary = {
     gateway_vs_nginx_rps: +median(ratios).toFixed(3),
     gateway_vs_nginx_rps_rounds: ratios.map((r) => +r.toFixed(3)),
-    gateway_added_p50_ms_one_connection: +(results.gateway.single.p50_ms - results.direct.single.p50_ms).toFixed(3),
+    gateway_added_p50_ms_one_connection: +(added('gateway')).toFixed(3),
+    // the same for nginx and the bare Node proxy: how much of the gateway's hop the machine and Node cost anyway
+    nginx_added_p50_ms_one_connection: +(added('nginx')).toFixed(3),
+    node_proxy_added_p50_ms_one_connection: +(added('node_proxy')).toFixed(3),
+    node_proxy_vs_nginx_rps: +(results.node_proxy!.loaded.rps / results.nginx!.loaded.rps).toFixed(3),
     gateway_cpu_us_per_request: +(gatewayCpu / gatewayRequests).toFixed(1),
     jwt_verifies_per_second_one_core: verifiesPerSecond,
     targets: { gateway_vs_nginx_rps: '>= 0.6', added_p50_ms: '<= 0.1', jwt_verifies: '>= 50000' }, // #11's lines
