@@ -92,7 +92,7 @@ try {
     const loaded = medianRun(runs[name]!);
     const single = wrk(t.url, { connections: 1, seconds: 3, headers: t.headers });
     results[name] = { loaded, rounds: runs[name]!.map((r) => r.rps), single };
-    process.stderr.write(`${name.padEnd(8)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);
+    process.stderr.write(`${name.padEnd(10)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);
   }
 
   const key = hmacKey(randomBytes(48).toString('base64url'));

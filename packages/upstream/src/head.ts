@@ -34,6 +34,9 @@ export class HeadReader {
   }
 }
 
+/** optional whitespace: a space or a tab */
+const ows = (code: number) => code === 32 || code === 9;
+
 function parseHead(text: string): ResponseHead {
   let eol = text.indexOf('\r\n');
   if (eol < 0) eol = text.length;
@@ -46,11 +49,11 @@ function parseHead(text: string): ResponseHead {
     if (c <= at || c > eol) continue;
     let from = c + 1;
     let to = eol;
-    while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
-    while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+    while (from < to && ows(text.charCodeAt(from))) from++;
+    while (to > from && ows(text.charCodeAt(to - 1))) to--;
     // whitespace before the colon is not part of the name, and a proxy removes it (RFC 9112, section 5.1)
     let end = c;
-    while (end > at && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+    while (end > at && ows(text.charCodeAt(end - 1))) end--;
     const name = text.slice(at, end);
     const value = text.slice(from, to);
     const lower = name.toLowerCase();
