@@ -172,7 +172,7 @@ export function createGateway(deps: GatewayDeps) {
       registryMetrics.metrics().then((body) => {
         res.writeHead(200, [...extra, 'content-type', registryMetrics.contentType]);
         res.end(body);
-      });
+      }).catch((err: unknown) => crashed(req, res, err));
       return true;
     }
     return false;
@@ -268,12 +268,31 @@ export function createGateway(deps: GatewayDeps) {
     record(req, match, id, started, 503, ref);
   }
 
+  /**
+   * A fault of the gateway's own (a bug, never a client's bad input): logged, and the client answered as Kong
+   * answers one, or cut off if its answer had begun. Thrown from a request listener or left as a rejected promise,
+   * it would end the process and every tenant's requests in flight with it.
+   */
+  function crashed(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    log.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'gateway fault');
+    if (res.headersSent || res.writableEnded) return void res.destroy();
+    sendJson(res, 500, { message: 'An unexpected error occurred' });
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      route(req, res);
+    } catch (err) {
+      crashed(req, res, err);
+    }
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const extra = [...corsHeaders(req), 'x-request-id', id];
-    if (isPreflight(req)) return void preflight(req, res);
+    if (isPreflight(req)) return void preflight(req, res).catch((err: unknown) => crashed(req, res, err));
     const url = req.url ?? '/';
     const qi = url.indexOf('?');
     const path = qi < 0 ? url : url.slice(0, qi);
@@ -303,7 +322,7 @@ export function createGateway(deps: GatewayDeps) {
     admission.then(
       (a) => forward(req, res, a, match, id, extra, started),
       (err: unknown) => refuse(req, res, err, match, id, extra, started, located.ref),
-    );
+    ).catch((err: unknown) => crashed(req, res, err));
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -328,7 +347,10 @@ export function createGateway(deps: GatewayDeps) {
         tunnel(req, socket, head, targets[match.route.service], swap?.path ?? match.path, upgradeHeaders(req, ours(req, id, where, ref, swap)));
       },
       (err: unknown) => (err instanceof Reject ? refuse(err.status, err.message) : refuse(404, 'Service unavailable')),
-    );
+    ).catch((err: unknown) => {
+      log.error({ err, path }, 'gateway fault');
+      socket.destroy();
+    });
   }
 
   return {
