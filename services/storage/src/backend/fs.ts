@@ -1,7 +1,7 @@
 // The local filesystem backend. Every key resolves strictly below the root, whatever it contains.
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, opendir, rename, rm, stat, truncate, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, opendir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -77,14 +77,16 @@ export class FsBackend implements Backend {
     return null;
   }
 
-  /** Written in place at its offset, so a retried part overwrites what an interrupted one left. */
+  /**
+   * Written in place at its offset, so a retried part overwrites what an interrupted one left. The file is never
+   * cut back to the part's end: an attempt that lost its offset to a longer retry of it (both in flight at once)
+   * would cut the winner's bytes off under an offset already recorded past them. Bytes past the recorded offset are
+   * harmless: no part writes beyond the upload's length, and the parts that reach it overwrite them all.
+   */
   async writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }> {
-    const file = this.path(key);
     const meter = new Meter(maxBytes);
-    await pipeline(body, meter, createWriteStream(file, { flags: 'r+', start: at.offset, highWaterMark: BLOCK }));
-    const { size } = meter.result();
-    await truncate(file, at.offset + size);
-    return { size, etag: '' };
+    await pipeline(body, meter, createWriteStream(this.path(key), { flags: 'r+', start: at.offset, highWaterMark: BLOCK }));
+    return { size: meter.result().size, etag: '' };
   }
 
   async completeParts(): Promise<void> {

@@ -1,10 +1,10 @@
 // The bytes of an S3 request body as its x-amz-content-sha256 declares them: a hex SHA-256 (checked as the bytes
 // pass; a mismatch fails the write before its row commits), UNSIGNED-PAYLOAD, or aws-chunked framing (chunk
-// signatures checked one by one; trailing checksums read off and not applied).
-import { createHash } from 'node:crypto';
+// signatures checked one by one, each as its chunk ends, the same way; trailing checksums read off and not applied).
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { BasaltError } from '@basalt/errors';
-import { chunkSignature, type ClientSignature } from './sigv4.js';
+import { chunkSignatureOf, type ClientSignature } from './sigv4.js';
 
 const s3Error = (status: number, code: string, message: string) => new BasaltError(status, code, message, { details: { statusCode: String(status), error: code } });
 
@@ -36,11 +36,12 @@ class ChunkDecoder extends Transform {
   #buf: Buffer = Buffer.alloc(0);
   #need = -1; // bytes of the current chunk still to come; -1 while a header line is expected
   #chunkSig: string | null = null;
-  #chunk: Buffer[] = [];
+  /** the SHA-256 of the current chunk so far: its bytes pass on as they come, never held whole (a chunk's size is the client's to claim) */
+  #chunkHash: Hash | null = null;
   #previous: string;
   #ended = false;
 
-  constructor(private readonly verify: ((previous: string, chunk: Buffer) => string) | null, seed: string) {
+  constructor(private readonly verify: ((previous: string, chunkSha256: string) => string) | null, seed: string) {
     super();
     this.#previous = seed;
   }
@@ -70,7 +71,7 @@ class ChunkDecoder extends Transform {
         if (this.verify && !m[2]) throw payloadErrors.chunkSignature();
         this.#need = parseInt(m[1], 16);
         this.#chunkSig = m[2] ?? null;
-        this.#chunk = [];
+        this.#chunkHash = this.verify ? createHash('sha256') : null;
         if (this.#need === 0) this.#finishChunk(true);
         continue;
       }
@@ -79,8 +80,8 @@ class ChunkDecoder extends Transform {
         const take = this.#buf.subarray(0, Math.min(this.#need, this.#buf.length));
         this.#buf = this.#buf.subarray(take.length);
         this.#need -= take.length;
-        if (this.verify) this.#chunk.push(take);
-        else this.push(take);
+        this.#chunkHash?.update(take);
+        this.push(take);
         if (this.#need > 0) return;
       }
       if (this.#buf.length < 2) return;
@@ -93,11 +94,9 @@ class ChunkDecoder extends Transform {
 
   #finishChunk(last: boolean) {
     if (this.verify) {
-      const data = Buffer.concat(this.#chunk);
-      const expected = this.verify(this.#previous, data);
+      const expected = this.verify(this.#previous, this.#chunkHash!.digest('hex'));
       if (expected !== this.#chunkSig) throw payloadErrors.chunkSignature();
       this.#previous = expected;
-      if (data.length) this.push(data);
     }
     // the last chunk: whatever follows (trailer lines, the closing CRLF) is not object data
     if (last) this.#ended = true;
@@ -126,12 +125,22 @@ export class Md5Tap extends Transform {
   }
 }
 
-/** `source` through a new tap; errors of the source end the tap. */
-export function md5Tap(source: Readable): Md5Tap {
-  const tap = new Md5Tap();
-  source.on('error', (e) => tap.destroy(e));
-  return source.pipe(tap);
+/**
+ * `source` piped into `into`, which a backend reads later: between the two, a route still awaits its checks (the
+ * bucket, RLS), and the body may fail meanwhile (bad framing, a hash mismatch, a client gone). Such an error is
+ * kept on `into` (destroyed with it; the backend's pipeline reads it from there) rather than emitted with no
+ * listener, which would end the process. A failing `into` does not destroy `source`: the request stays open for the
+ * error's answer, as with pipe().
+ */
+function feed<T extends Transform>(source: Readable, into: T): T {
+  into.on('error', () => undefined);
+  if (source.errored) into.destroy(source.errored);
+  else source.on('error', (e) => into.destroy(e));
+  return source.pipe(into);
 }
+
+/** `source` through a new tap; errors of the source end the tap. */
+export const md5Tap = (source: Readable): Md5Tap => feed(source, new Md5Tap());
 
 export interface Payload {
   stream: Readable;
@@ -145,15 +154,12 @@ export function s3Payload(body: Readable, headers: Record<string, string | strin
   const int = (v: unknown) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
   if (declared.startsWith('STREAMING-')) {
     const signed = declared.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD') && sig && key;
-    const decoder = new ChunkDecoder(signed ? (prev, chunk) => chunkSignature(key!, sig!, prev, chunk) : null, sig?.signature ?? '');
-    body.on('error', (e) => decoder.destroy(e));
-    return { stream: body.pipe(decoder), length: int(headers['x-amz-decoded-content-length']) };
+    const decoder = new ChunkDecoder(signed ? (prev, hash) => chunkSignatureOf(key!, sig!, prev, hash) : null, sig?.signature ?? '');
+    return { stream: feed(body, decoder), length: int(headers['x-amz-decoded-content-length']) };
   }
   const length = int(headers['content-length']);
   if (/^[0-9a-f]{64}$/.test(declared)) {
-    const check = new HashCheck(declared);
-    body.on('error', (e) => check.destroy(e));
-    return { stream: body.pipe(check), length };
+    return { stream: feed(body, new HashCheck(declared)), length };
   }
   return { stream: body, length };
 }

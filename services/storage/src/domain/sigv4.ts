@@ -151,6 +151,11 @@ export function verifySignature(sig: ClientSignature, secret: string, req: Signe
 
 /** The signature of one chunk of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body. */
 export function chunkSignature(key: Buffer, sig: ClientSignature, previous: string, chunk: Buffer): string {
-  const toSign = [`${ALGORITHM}-PAYLOAD`, sig.amzDate, sig.scope, previous, sha256(''), sha256(chunk)].join('\n');
+  return chunkSignatureOf(key, sig, previous, sha256(chunk));
+}
+
+/** The same from the chunk's SHA-256 (hex), which a decoder computes as the chunk's bytes pass. */
+export function chunkSignatureOf(key: Buffer, sig: ClientSignature, previous: string, chunkSha256: string): string {
+  const toSign = [`${ALGORITHM}-PAYLOAD`, sig.amzDate, sig.scope, previous, sha256(''), chunkSha256].join('\n');
   return createHmac('sha256', key).update(toSign).digest('hex');
 }

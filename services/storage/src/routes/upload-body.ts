@@ -2,7 +2,7 @@
 // contentType, metadata) come before the file part, or the raw bytes with cache-control, content-type and
 // x-metadata (base64 JSON) headers. Either way the bytes are handed on as a stream, never buffered.
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { storageErrors } from '../errors.js';
 import { objectContentType, parseMediaType } from '../domain/mime.js';
@@ -30,6 +30,22 @@ function userMetadata(json: string | undefined): Record<string, unknown> | null 
 export function declaredLength(req: IncomingMessage): number | undefined {
   const v = req.headers['content-length'];
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * The file part as the upload reads it. Busboy ends it with its own error when the form stops inside it (a 400 here:
+ * the client's body is malformed) and not at all when the client goes away mid-form, so a request that closes
+ * unfinished ends it as an interrupted transfer. Until the backend reads it (after the route's awaits) its error is
+ * kept on the stream, not emitted with no listener, which would end the process.
+ */
+function filePart(req: IncomingMessage, bb: busboy.Busboy, file: Readable): Readable {
+  const out = new PassThrough();
+  out.on('error', () => undefined);
+  file.on('error', (e) => out.destroy(e.message === 'aborted' ? e : storageErrors.invalidRequest(`Malformed multipart body: ${e.message}`)));
+  req.once('close', () => {
+    if (!req.complete) bb.destroy(new Error('aborted'));
+  });
+  return file.pipe(out);
 }
 
 export function readUploadBody(req: IncomingMessage): Promise<UploadBody> {
@@ -69,7 +85,7 @@ export function readUploadBody(req: IncomingMessage): Promise<UploadBody> {
             cacheControl: cacheControlOf(fields.cacheControl),
             userMetadata: userMetadata(fields.metadata ?? fields.userMetadata),
           },
-          stream,
+          stream: filePart(req, bb, stream),
         });
       } catch (e) {
         stream.resume();
