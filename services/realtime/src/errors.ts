@@ -28,6 +28,8 @@ export const rtErrors = {
 /** Channel join / push failures, as `<Code>: <message>` reasons in a phx_reply error. */
 export const reasons = {
   noTopic: 'You must provide a topic name',
+  topicTooLong: (max: number) => `TopicNameTooLong: Topic names are at most ${max} bytes`,
+  joinTooLarge: (max: number) => `InvalidJoinPayload: A join payload is at most ${max} bytes`,
   cannotRead: (topic: string) => `Unauthorized: You do not have permissions to read from this Channel topic: ${topic}`,
   cannotWrite: (topic: string) => `Unauthorized: You do not have permissions to write to this Channel topic: ${topic}`,
   tooManyChannels: 'ChannelRateLimitReached: Too many channels',

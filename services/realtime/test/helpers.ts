@@ -128,6 +128,7 @@ export async function secondReplica(): Promise<{ url: string; stop: () => Promis
   return {
     url,
     stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return; // it ended already (a crash a test provoked)
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },

@@ -256,6 +256,8 @@ export class Feed {
     for (const [schema, table] of wanted.values()) {
       if (!(await this.tables.get(schema, table))) continue; // no such table: nothing to capture (as Realtime: no error)
       await this.capture.claim(schema, table);
+      // unsubscribed meanwhile (the channel left mid-join): nothing else will release this claim
+      if (this.claims.get(ch) !== claimed) return this.capture.release(schema, table);
       claimed.push([schema, table]);
     }
   }
@@ -300,13 +302,15 @@ export class ChangeFeeds {
       this.detach(project.ref, ch);
       throw e;
     }
+    // the channel left while attaching (its socket closed mid-join): its detach came before this subscription
+    if (ch.closed) this.detach(project.ref, ch);
   }
 
   detach(ref: string, ch: Channel): void {
     const feed = this.#feeds.get(ref);
-    if (!feed || !feed.channels.delete(ch)) return;
+    if (!feed) return;
     feed.unsubscribe(ch);
-    if (feed.channels.size > 0) return;
+    if (!feed.channels.delete(ch) || feed.channels.size > 0) return;
     feed.idle = setTimeout(() => {
       if (feed.channels.size > 0) return;
       this.#feeds.delete(ref);

@@ -16,7 +16,8 @@ export interface Outbound {
   meta: string;
   /** the channel that sent it and asked not to hear it back (broadcast self:false) */
   exclude: number | null;
-  frames?: Partial<Record<Vsn, string | Buffer>>;
+  /** null: the message cannot be framed for that vsn */
+  frames?: Partial<Record<Vsn, string | Buffer | null>>;
 }
 
 export interface Listener {
@@ -25,24 +26,34 @@ export interface Listener {
   deliver: (m: Outbound) => void;
 }
 
-/** The frame a vsn's client gets for a message (cached on the message). */
-export function frameFor(m: Outbound, vsn: Vsn): string | Buffer {
+/**
+ * The frame a vsn's client gets for a message (cached on the message), or null when it has none: JSON nested too
+ * deep for JSON.stringify (a client's binary broadcast is only parsed on the way in) has no vsn 1 frame. Never
+ * throws: it runs inside the Redis subscriber's event handler, where a throw would end the process.
+ */
+export function frameFor(m: Outbound, vsn: Vsn): string | Buffer | null {
   const hit = m.frames?.[vsn];
   if (hit !== undefined) return hit;
-  let f: string | Buffer;
-  if (m.kind === 'presence_diff') {
-    f = encodeText({ joinRef: null, ref: null, topic: m.topic, event: 'presence_diff', payload: JSON.parse(m.bytes.toString()) }, vsn);
-  } else if (vsn === '2.0.0') {
-    f = encodeUserBroadcast(m.topic, m.userEvent, m.encoding, m.bytes, m.meta);
-  } else {
-    // vsn 1 has no binary frames: opaque bytes travel base64-encoded
-    const payload = m.encoding === 1 ? JSON.parse(m.bytes.toString()) : m.bytes.toString('base64');
-    const body: Record<string, unknown> = { type: 'broadcast', event: m.userEvent, payload };
-    if (m.meta) body.meta = JSON.parse(m.meta);
-    f = encodeText({ joinRef: null, ref: null, topic: m.topic, event: 'broadcast', payload: body }, vsn);
+  let f: string | Buffer | null;
+  try {
+    f = encodeFrame(m, vsn);
+  } catch {
+    f = null;
   }
   (m.frames ??= {})[vsn] = f;
   return f;
+}
+
+function encodeFrame(m: Outbound, vsn: Vsn): string | Buffer {
+  if (m.kind === 'presence_diff') {
+    return encodeText({ joinRef: null, ref: null, topic: m.topic, event: 'presence_diff', payload: JSON.parse(m.bytes.toString()) }, vsn);
+  }
+  if (vsn === '2.0.0') return encodeUserBroadcast(m.topic, m.userEvent, m.encoding, m.bytes, m.meta);
+  // vsn 1 has no binary frames: opaque bytes travel base64-encoded
+  const payload = m.encoding === 1 ? JSON.parse(m.bytes.toString()) : m.bytes.toString('base64');
+  const body: Record<string, unknown> = { type: 'broadcast', event: m.userEvent, payload };
+  if (m.meta) body.meta = JSON.parse(m.meta);
+  return encodeText({ joinRef: null, ref: null, topic: m.topic, event: 'broadcast', payload: body }, vsn);
 }
 
 export class Hub {

@@ -24,7 +24,8 @@ export class PresenceStore {
 
   async state(scope: string): Promise<PresenceMap> {
     const all = await this.redis.hgetall(this.#key(scope));
-    const out: PresenceMap = {};
+    // keys are the clients' own: one named toString or __proto__ must find no inherited member here
+    const out: PresenceMap = Object.create(null);
     for (const [field, value] of Object.entries(all)) {
       if (!this.replicas.isLive(field.slice(0, field.lastIndexOf(':')))) continue;
       const { key, meta } = JSON.parse(value) as { key: string; meta: Meta };

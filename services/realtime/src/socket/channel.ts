@@ -42,6 +42,8 @@ export class Channel implements Listener {
   /** private channels: the write check passed once for the current principal */
   mayWrite = false;
   bindings: Binding[] = [];
+  /** the presence track / untrack in progress (they run one after another) */
+  presenceOps: Promise<void> = Promise.resolve();
   expiry?: NodeJS.Timeout;
   closed = false;
 
@@ -61,7 +63,9 @@ export class Channel implements Listener {
   deliver(m: Outbound): void {
     if (this.closed) return;
     if (m.kind === 'presence_diff' && !this.opts.presenceEnabled) return;
-    this.owner.sendFrame(frameFor(m, this.vsn));
+    const frame = frameFor(m, this.vsn);
+    if (frame === null) return;
+    this.owner.sendFrame(frame);
     this.owner.delivered();
   }
 

@@ -19,6 +19,8 @@ export class Connection {
   readonly presenceBudget = new SecondBudget();
   lastSeen = Date.now();
   closed = false;
+  /** joins under way that hold no channel yet (they count toward the socket's channels) */
+  readonly joining = new Set<Message>();
 
   constructor(
     readonly ws: WebSocket,
@@ -86,18 +88,18 @@ export class Connection {
       this.deps.log.debug({ ref: this.ref }, 'undecodable realtime frame dropped');
       return;
     }
-    void this.#dispatch(m).catch((err: Error) => {
+    void this.#dispatch(m, data.length).catch((err: Error) => {
       this.deps.log.warn({ ref: this.ref, err: err.message, event: m.event }, 'realtime message failed');
       if (m.ref) this.replyError(m, reasons.unavailable);
     });
   }
 
-  async #dispatch(m: Message): Promise<void> {
+  async #dispatch(m: Message, frameBytes: number): Promise<void> {
     if (m.topic === 'phoenix') {
       if (m.event === 'heartbeat') return this.replyOk(m);
       return this.replyError(m, reasons.unknownEvent(m.event));
     }
-    if (m.event === 'phx_join') return joinChannel(this, m);
+    if (m.event === 'phx_join') return joinChannel(this, m, frameBytes);
     const ch = this.channels.get(m.topic);
     if (!ch) return this.replyError(m, reasons.unmatchedTopic);
     switch (m.event) {

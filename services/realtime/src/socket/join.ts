@@ -22,14 +22,34 @@ function channelPrincipal(conn: Connection, token: unknown): Principal | string 
   return reasons.invalidToken(tokenProblem(c));
 }
 
-export async function joinChannel(conn: Connection, m: Message): Promise<void> {
+/**
+ * Sub-topics are at most this long, as in REST broadcast: a topic is held by its channel, its Redis subscription and
+ * every frame sent on it, and a vsn 2 binary frame gives its length one byte.
+ */
+const MAX_SUBTOPIC_BYTES = 200;
+/** Join frames are at most this large: what one carries (presence key, bindings) is held as long as its channel. */
+const MAX_JOIN_BYTES = 64 * 1024;
+
+export async function joinChannel(conn: Connection, m: Message, frameBytes: number): Promise<void> {
   if (!m.topic.startsWith('realtime:')) return conn.replyError(m, reasons.unmatchedTopic);
   const subTopic = m.topic.slice('realtime:'.length);
   if (subTopic === '') return conn.replyError(m, reasons.noTopic);
-  const limits = conn.limits();
+  if (Buffer.byteLength(subTopic) > MAX_SUBTOPIC_BYTES) return conn.replyError(m, reasons.topicTooLong(MAX_SUBTOPIC_BYTES));
+  if (frameBytes > MAX_JOIN_BYTES) return conn.replyError(m, reasons.joinTooLarge(MAX_JOIN_BYTES));
   const existing = conn.channels.get(m.topic);
   if (existing) await leaveChannel(conn, existing); // a rejoin replaces the old channel, as Phoenix does
-  if (conn.channels.size >= conn.deps.config.REALTIME_MAX_CHANNELS_PER_SOCKET) return conn.replyError(m, reasons.tooManyChannels);
+  // Joins still in flight hold their slot: a burst of joins, all checked before any of them was set, would all pass.
+  if (conn.channels.size + conn.joining.size >= conn.deps.config.REALTIME_MAX_CHANNELS_PER_SOCKET) return conn.replyError(m, reasons.tooManyChannels);
+  conn.joining.add(m);
+  try {
+    await join(conn, m, subTopic);
+  } finally {
+    conn.joining.delete(m);
+  }
+}
+
+async function join(conn: Connection, m: Message, subTopic: string): Promise<void> {
+  const limits = conn.limits();
   if (!(await conn.deps.joins.take(`rt:joins:${conn.ref}`, limits.joinsPerSecond))) return conn.replyError(m, reasons.tooManyJoins);
 
   const payload = obj(m.payload);
@@ -57,6 +77,10 @@ export async function joinChannel(conn: Connection, m: Message): Promise<void> {
     principal,
   });
   ch.bindings = bindings;
+  // a join of the same topic that finished meanwhile is replaced, as a rejoin is (else it would join unseen, for good)
+  const prior = conn.channels.get(m.topic);
+  if (prior) conn.dropChannel(prior);
+  conn.joining.delete(m); // the slot is the channel's now
   conn.channels.set(m.topic, ch);
   try {
     await conn.deps.hub.join(ch.scope, ch);
@@ -65,6 +89,8 @@ export async function joinChannel(conn: Connection, m: Message): Promise<void> {
     await leaveChannel(conn, ch);
     throw e;
   }
+  // left while joining (a phx_leave, a later join of the topic, the socket closing): that leave undid the join
+  if (ch.closed) return;
   conn.replyOk(m, bindings.length ? { postgres_changes: replyBindings(bindings) } : {});
   scheduleExpiry(conn, ch);
   if (ch.opts.presenceEnabled) ch.push('presence_state', await conn.deps.presence.state(ch.scope));
@@ -103,7 +129,11 @@ function scheduleExpiry(conn: Connection, ch: Channel): void {
   const exp = ch.opts.principal.claims.exp;
   if (typeof exp !== 'number') return;
   const ms = Math.min(exp * 1000 - Date.now(), 2_147_000_000);
-  ch.expiry = setTimeout(() => void conn.shutdownChannel(ch, reasons.tokenExpired(0).replace('InvalidJWTToken: ', '')), Math.max(0, ms));
+  // a timer's promise: a failure (Redis away while its presence is untracked) is logged, never left unhandled
+  const expire = () => conn.shutdownChannel(ch, reasons.tokenExpired(0).replace('InvalidJWTToken: ', '')).catch((err: Error) => {
+    conn.deps.log.warn({ ref: conn.ref, err: err.message }, 'expired channel not shut down cleanly');
+  });
+  ch.expiry = setTimeout(expire, Math.max(0, ms));
   ch.expiry.unref();
 }
 

@@ -2,6 +2,7 @@
 // and presence track/untrack, each checked against the project's settings, rate limits and, on private
 // channels, the RLS write check on realtime.messages.
 import { reasons } from '../errors.js';
+import type { Limits } from '../domain/limits.js';
 import type { Channel } from './channel.js';
 import type { Connection } from './connection.js';
 import { isBinaryBroadcast, type Message } from './frames.js';
@@ -46,12 +47,21 @@ export async function clientBroadcast(conn: Connection, ch: Channel, m: Message)
 }
 
 export async function presenceEvent(conn: Connection, ch: Channel, m: Message): Promise<void> {
-  const p = obj(m.payload) ?? {};
   const limits = conn.limits();
   if (!conn.presenceBudget.take(limits.presencePerSecond)) {
     conn.replyError(m, reasons.tooManyPresence);
     return conn.shutdownChannel(ch, 'Too many presence messages per second');
   }
+  // One at a time per channel, in order, as a Phoenix channel process takes them: a track still being stored when
+  // the next track, an untrack or the leave runs would be left out of their leaves, a meta no one ever removes.
+  const run = ch.presenceOps.then(() => applyPresence(conn, ch, m, limits));
+  ch.presenceOps = run.catch(() => undefined);
+  return run;
+}
+
+async function applyPresence(conn: Connection, ch: Channel, m: Message, limits: Limits): Promise<void> {
+  if (ch.closed) return;
+  const p = obj(m.payload) ?? {};
   if (p.event === 'untrack') {
     if (ch.tracked) {
       const meta = ch.tracked;
@@ -65,6 +75,10 @@ export async function presenceEvent(conn: Connection, ch: Channel, m: Message): 
   if (!state) return conn.replyError(m, reasons.presenceNotMap);
   if (Buffer.byteLength(JSON.stringify(state)) > limits.maxPayloadBytes) return conn.shutdownChannel(ch, 'Track message size exceeded');
   if (!(await mayWrite(conn, ch, 'presence'))) return conn.replyError(m, reasons.cannotWrite(ch.opts.subTopic));
-  ch.tracked = await conn.deps.presence.track(ch.scope, ch.topic, ch.id, ch.opts.presenceKey, state, ch.tracked);
+  if (ch.closed) return;
+  const meta = await conn.deps.presence.track(ch.scope, ch.topic, ch.id, ch.opts.presenceKey, state, ch.tracked);
+  // the channel left (or its socket closed) while the meta was stored: its leave found nothing to untrack
+  if (ch.closed) return conn.deps.presence.untrack(ch.scope, ch.topic, ch.id, ch.opts.presenceKey, meta);
+  ch.tracked = meta;
   conn.replyOk(m);
 }

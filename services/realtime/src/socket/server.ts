@@ -58,19 +58,24 @@ export function attachSockets(server: Server, deps: SocketDeps) {
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node takes its own error listener off an upgrade's socket: without this one, a client that resets the
+    // connection while it is refused or admitted raises an 'error' nobody handles, and the process exits.
+    socket.on('error', () => undefined);
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
     if (!PATHS.has(path)) return refuse(socket, rtErrors.tenantNotFound());
-    socket.on('error', () => undefined);
     admit(req).then(
       ({ project, conn }) => {
-        if (socket.destroyed) return void deps.replicas.releaseSocket(project.ref).catch(() => undefined);
+        const release = () => void deps.replicas.releaseSocket(project.ref).catch(() => undefined);
+        if (socket.destroyed) return release();
+        // The admitted slot is the socket's until it closes, upgraded or not: ws answers a bad handshake (a bad
+        // Sec-WebSocket-Key, a half-closed socket) itself and never calls back, which would keep the slot forever.
+        socket.once('close', release);
         wss.handleUpgrade(req, socket, head, (ws) => {
           const c = conn(ws);
           connections.add(c);
           meterConnection(project.ref);
           ws.on('close', () => {
             connections.delete(c);
-            void deps.replicas.releaseSocket(project.ref).catch(() => undefined);
             void c.onClose();
           });
           ws.on('error', () => ws.terminate());
