@@ -27,6 +27,31 @@ const collOf = (cmd: Cmd, name: string) => {
   return checkCollectionName(c);
 };
 
+/** MongoDB's name of a value's BSON type, for TypeMismatch messages */
+const bsonType = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : v instanceof Long ? 'long' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'double') : typeof v);
+const wrongType = (field: string, v: unknown, expected: string) =>
+  docErrors.typeMismatch(`BSON field '${field}' is the wrong type '${bsonType(v)}', expected type '${expected}'`);
+
+const missingField = (field: string) => new BasaltError(400, 'IDLFailedToParse', `BSON field '${field}' is missing but a required field`, { details: { code: 40414, codeName: 'Location40414' } });
+
+/** the statements of a write (updates, deletes): an array of documents, as MongoDB's parser insists, before any runs */
+function statements(cmd: Cmd, name: string, field: string): Cmd[] {
+  const list: unknown = cmd[field] ?? [];
+  if (!Array.isArray(list)) throw wrongType(`${name}.${field}`, list, 'array');
+  list.forEach((st, i) => {
+    if (!isPlainObject(st)) throw wrongType(`${name}.${field}.${i}`, st, 'object');
+    if (!isPlainObject(st.q)) throw st.q === undefined ? missingField(`${name}.${field}.q`) : wrongType(`${name}.${field}.q`, st.q, 'object');
+  });
+  return list as Cmd[];
+}
+
+/** a cursor id as the driver sends it (int64; small ones may arrive as int32) */
+function cursorId(v: unknown, field: string): bigint {
+  if (v instanceof Long) return v.toBigInt();
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  throw wrongType(field, v, 'long');
+}
+
 function cursorReply(kind: 'firstBatch' | 'nextBatch', ns: string, batch: Doc[], id: bigint): Doc {
   return { cursor: { [kind]: batch, id: Long.fromBigInt(id), ns }, ok: 1 };
 }
@@ -60,13 +85,14 @@ export const COMMANDS: Record<string, Handler> = {
     return cursorReply('firstBatch', `${cmd.$db}.${collection}`, batch, id);
   },
   async getMore(cmd, s, _run, cursors) {
-    const id = cmd.getMore instanceof Long ? cmd.getMore.toBigInt() : BigInt(cmd.getMore);
+    const id = cursorId(cmd.getMore, 'getMore.getMore');
     const r = cursors.next(s.username, id, num(cmd.batchSize));
     if (!r) throw new BasaltError(404, 'CursorNotFound', `cursor id ${id} not found`, { details: { code: 43, codeName: 'CursorNotFound' } });
     return cursorReply('nextBatch', r.ns, r.batch, r.id);
   },
   async killCursors(cmd, s, _run, cursors) {
-    const ids: bigint[] = (cmd.cursors ?? []).map((c: unknown) => (c instanceof Long ? c.toBigInt() : BigInt(c as number)));
+    if (!Array.isArray(cmd.cursors)) throw cmd.cursors === undefined ? missingField('killCursors.cursors') : wrongType('killCursors.cursors', cmd.cursors, 'array');
+    const ids = cmd.cursors.map((c: unknown, i: number) => cursorId(c, `killCursors.cursors.${i}`));
     const killed = ids.filter((id) => cursors.kill(s.username, id));
     return { cursorsKilled: killed.map((id) => Long.fromBigInt(id)), cursorsNotFound: ids.filter((id) => !killed.includes(id)).map((id) => Long.fromBigInt(id)), cursorsAlive: [], cursorsUnknown: [], ok: 1 };
   },
@@ -108,7 +134,7 @@ export const COMMANDS: Record<string, Handler> = {
     let n = 0;
     let nModified = 0;
     const upserted: Doc[] = [];
-    const writeErrors = await writeEach<Cmd>(cmd.updates ?? [], cmd.ordered !== false, async (u, index) => {
+    const writeErrors = await writeEach(statements(cmd, 'update', 'updates'), cmd.ordered !== false, async (u, index) => {
       const replace = isPlainObject(u.u) && !Object.keys(u.u).some((k) => k.startsWith('$'));
       if (replace && u.multi) throw docErrors.failedToParse('multi update is not supported for replacement-style update');
       const r = await run((d) => d.update({ collection, filter: u.q, update: replace ? undefined : u.u, replacement: replace ? u.u : undefined, upsert: u.upsert === true }, replace ? 'replace' : u.multi ? 'many' : 'one'));
@@ -121,7 +147,7 @@ export const COMMANDS: Record<string, Handler> = {
   async delete(cmd, _s, run) {
     const collection = collOf(cmd, 'delete');
     let n = 0;
-    const writeErrors = await writeEach<Cmd>(cmd.deletes ?? [], cmd.ordered !== false, async (del) => {
+    const writeErrors = await writeEach(statements(cmd, 'delete', 'deletes'), cmd.ordered !== false, async (del) => {
       n += await run((d) => d.delete({ collection, filter: del.q }, num(del.limit) !== 1));
     });
     return { n, ...(writeErrors.length ? { writeErrors } : {}), ok: 1 };

@@ -27,46 +27,60 @@ export function parseMessage(msg: Buffer): Request {
 }
 
 function parseOpMsg(header: Header, msg: Buffer): Request {
+  if (msg.length < 21) throw new FrameError('OP_MSG without sections');
   const flags = msg.readUInt32LE(16);
   if (flags & 0xfffc & 0xffff) throw new FrameError('unknown required OP_MSG flag bits');
   const end = flags & 1 ? msg.length - 4 : msg.length;
   let pos = 20;
   let command: Record<string, unknown> | undefined;
-  const sequences: [string, unknown[]][] = [];
+  const sequences = new Map<string, unknown[]>();
   while (pos < end) {
     const kind = msg[pos++];
     if (kind === 0) {
-      const size = msg.readInt32LE(pos);
       if (command) throw new FrameError('more than one kind-0 section');
+      const size = lengthAt(msg, pos, end, 'BSON document');
       command = BSON.deserialize(msg.subarray(pos, pos + size), DESERIALIZE);
       pos += size;
     } else if (kind === 1) {
-      const size = msg.readInt32LE(pos);
-      const sectionEnd = pos + size;
+      const sectionEnd = pos + lengthAt(msg, pos, end, 'document sequence');
       const nul = msg.indexOf(0, pos + 4);
+      if (nul < 0 || nul >= sectionEnd) throw new FrameError('document sequence identifier not terminated within its section');
       const id = msg.toString('utf8', pos + 4, nul);
-      let p = nul + 1;
+      if (sequences.has(id)) throw new FrameError(`duplicate document sequence ${id}`);
       const docs: unknown[] = [];
-      while (p < sectionEnd) {
-        const dsize = msg.readInt32LE(p);
+      for (let p = nul + 1; p < sectionEnd;) {
+        const dsize = lengthAt(msg, p, sectionEnd, 'BSON document');
         docs.push(BSON.deserialize(msg.subarray(p, p + dsize), DESERIALIZE));
         p += dsize;
       }
-      sequences.push([id, docs]);
+      sequences.set(id, docs);
       pos = sectionEnd;
     } else throw new FrameError(`unknown OP_MSG section kind ${kind}`);
   }
   if (!command) throw new FrameError('OP_MSG without a kind-0 section');
-  for (const [id, docs] of sequences) command[id] = docs;
+  // defined, not assigned: an identifier such as __proto__ is a field like any other
+  for (const [id, docs] of sequences) Object.defineProperty(command, id, { value: docs, enumerable: true, writable: true, configurable: true });
   return { header, command, moreToCome: (flags & 2) !== 0, legacy: false };
+}
+
+/**
+ * The length at `pos` of a BSON document or a document sequence (both count their own 4 bytes), which must lie
+ * within [pos, limit). Every length is the client's claim: a negative or too small one would move the parser
+ * backwards or nowhere (a loop that never ends), one past the limit would read the next section or the checksum.
+ */
+function lengthAt(msg: Buffer, pos: number, limit: number, what: string): number {
+  const size = pos + 4 <= limit ? msg.readInt32LE(pos) : 0;
+  if (size < 5 || pos + size > limit) throw new FrameError(`invalid ${what} length ${size}`);
+  return size;
 }
 
 function parseOpQuery(header: Header, msg: Buffer): Request {
   let pos = 20; // flags
   const nul = msg.indexOf(0, pos);
+  if (nul < 0) throw new FrameError('OP_QUERY collection name not terminated');
   const collection = msg.toString('utf8', pos, nul);
   pos = nul + 1 + 8; // numberToSkip, numberToReturn
-  const size = msg.readInt32LE(pos);
+  const size = lengthAt(msg, pos, msg.length, 'BSON document');
   const command = BSON.deserialize(msg.subarray(pos, pos + size), DESERIALIZE);
   if (!collection.endsWith('.$cmd')) throw new FrameError('OP_QUERY is only accepted for commands');
   command.$db = collection.slice(0, -5);

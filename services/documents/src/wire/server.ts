@@ -83,6 +83,9 @@ export function startWireServer(deps: WireDeps, tlsOptions?: WireTls) {
   };
 }
 
+/** requests read and not yet answered on one socket before it is read no further */
+const MAX_PIPELINED = 16;
+
 function serveSocket(socket: net.Socket, deps: WireDeps, cursors: Cursors, connectionId: number): void {
   // chunks are kept apart until a whole message is there: concatenating on every chunk is quadratic for 16 MB
   let chunks: Buffer[] = [];
@@ -90,6 +93,7 @@ function serveSocket(socket: net.Socket, deps: WireDeps, cursors: Cursors, conne
   let session: Session | null = null;
   let conversation: Conversation | null = null;
   let queue = Promise.resolve();
+  let pending = 0;
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk) => {
@@ -105,10 +109,16 @@ function serveSocket(socket: net.Socket, deps: WireDeps, cursors: Cursors, conne
       const rest = all.subarray(len);
       chunks = rest.length ? [rest] : [];
       buffered = rest.length;
-      // one request at a time per socket, answered in order (the driver does not pipeline)
+      // one request at a time per socket, answered in order (the driver does not pipeline). A reply waits for the
+      // client to take the one before (handle), and past MAX_PIPELINED requests waiting nothing more is read: a
+      // client that pipelines requests and never reads its replies holds back its own sends instead of growing
+      // this process's buffers without bound. A driver, one request at a time, never pauses the socket
+      if (++pending === MAX_PIPELINED) socket.pause();
       queue = queue.then(() => handle(msg)).catch((err: Error) => {
         deps.log.warn({ err: err.message }, 'wire message failed');
         socket.destroy();
+      }).finally(() => {
+        if (--pending === MAX_PIPELINED - 1 && !socket.destroyed) socket.resume();
       });
     }
   });
@@ -124,7 +134,7 @@ function serveSocket(socket: net.Socket, deps: WireDeps, cursors: Cursors, conne
     }
     const reply = await answer(req);
     if (req.moreToCome || socket.destroyed) return;
-    socket.write(req.legacy ? opReply(req.header.requestId, reply) : opMsgReply(req.header.requestId, reply));
+    if (!socket.write(req.legacy ? opReply(req.header.requestId, reply) : opMsgReply(req.header.requestId, reply))) await drained(socket);
   }
 
   async function answer(req: Request): Promise<Record<string, unknown>> {
@@ -190,6 +200,15 @@ function serveSocket(socket: net.Socket, deps: WireDeps, cursors: Cursors, conne
     return { conversationId: 1, done: true, payload: new Binary(Buffer.from(final)), ok: 1 };
   }
 }
+
+/** once what was written has gone out to the client, or the socket is gone */
+const drained = (socket: Duplex) => new Promise<void>((resolve) => {
+  const done = () => {
+    socket.off('drain', done).off('close', done);
+    resolve();
+  };
+  socket.on('drain', done).on('close', done);
+});
 
 function payloadOf(p: unknown): Buffer {
   if (p instanceof Binary) return Buffer.from(p.buffer);
