@@ -8,6 +8,7 @@ const mongo = (status: number, codeName: string, code: number, message: string) 
 export const docErrors = {
   badValue: (message: string) => mongo(400, 'BadValue', 2, message),
   failedToParse: (message: string) => mongo(400, 'FailedToParse', 9, message),
+  invalidRegex: (message: string) => mongo(400, 'Location51091', 51091, `Regular expression is invalid: ${message}`),
   typeMismatch: (message: string) => mongo(400, 'TypeMismatch', 14, message),
   unknownOperator: (op: string, where = 'query') => mongo(400, 'BadValue', 2, `unknown ${where} operator: ${op}`),
   unsupported: (what: string) => mongo(400, 'NotImplemented', 238, `${what} is not supported`),

@@ -6,12 +6,14 @@ import { migrateDir } from '@basalt/db';
 import { createLogger, serve } from '@basalt/http';
 import { connectControlPlane } from '@basalt/tenancy';
 import { createApp } from './app.js';
+import { LINEAR_REGEXPS } from './engine/match.js';
 import { loadConfig } from './config.js';
 import { startTtlSweeper } from './jobs/ttl-sweeper.js';
 import { startWireServer } from './wire/server.js';
 
 const config = loadConfig();
 const log = createLogger('documents', config.LOG_LEVEL);
+if (!LINEAR_REGEXPS) log.warn('node runs without --enable-experimental-regexp-engine: tenants\' regular expressions in aggregation stages run on the backtracking engine, which a pattern such as ^(a+)+$ can hold for minutes');
 const plane = await connectControlPlane({
   service: 'documents', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 10,
 });

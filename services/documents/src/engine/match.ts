@@ -122,15 +122,50 @@ function typeMatches(x: unknown, t: string): boolean {
   return name === t;
 }
 
-function regexMatch(doc: unknown, path: string[], arg: unknown, options: unknown): boolean {
-  let re: RegExp;
+/**
+ * Whether this process runs tenants' patterns in V8's linear-time engine (node --enable-experimental-regexp-engine,
+ * as packages/fleet and the deploy files start the documents service). V8's default engine backtracks: a pattern
+ * like ^(a+)+$ takes time exponential in the subject's length, and runs on the thread every tenant shares.
+ */
+export const LINEAR_REGEXPS = (() => {
   try {
-    if (arg instanceof RegExp) re = options === undefined ? arg : new RegExp(arg.source, String(options));
-    else if (arg instanceof BSONRegExp) re = new RegExp(arg.pattern, String(options ?? arg.options).replace(/[^imsu]/g, ''));
-    else if (typeof arg === 'string') re = new RegExp(arg, String(options ?? '').replace(/[^imsu]/g, ''));
-    else throw docErrors.badValue('$regex has to be a string or a regular expression');
-  } catch (e) {
-    throw docErrors.badValue(`invalid regular expression: ${(e as Error).message}`);
+    const linear = 'l'; // a flag only that engine knows (and the linter does not)
+    return new RegExp('', linear).flags === linear;
+  } catch {
+    return false;
   }
-  return candidates(doc, path).some((x) => typeof x === 'string' && re.test(x));
+})();
+
+/** a compiled pattern and what it is tested against: the subject itself, or lower-cased (see tenantRegExp) */
+interface TenantRegExp {
+  re: RegExp;
+  folded: boolean;
+}
+
+/**
+ * A tenant's pattern for the stages evaluated here (a find's $regex runs in Postgres, bounded by the statement
+ * timeout). V8's linear engine takes neither the i nor the u flag: u is dropped (MongoDB calls it redundant), and
+ * i is had by lower-casing pattern and subject, unless the pattern holds an escape whose case means something
+ * (\W, \D, \S, \B, \P). Backreferences and lookaround cannot run in linear time at all; they, and such an i
+ * pattern, are refused as invalid.
+ */
+function tenantRegExp(source: string, flags: string): TenantRegExp {
+  const fold = LINEAR_REGEXPS && flags.includes('i');
+  if (fold && /\\[A-Z]/.test(source)) throw docErrors.invalidRegex(`/${source}/${flags}: case-insensitive with an upper-case escape cannot run in linear time`);
+  try {
+    const kept = LINEAR_REGEXPS ? flags.replace(/[^ms]/g, '') + 'l' : flags.replace(/[^imsu]/g, '');
+    return { re: new RegExp(fold ? source.toLowerCase() : source, kept), folded: fold };
+  } catch (e) {
+    throw docErrors.invalidRegex((e as Error).message);
+  }
+}
+
+function regexMatch(doc: unknown, path: string[], arg: unknown, options: unknown): boolean {
+  let t: TenantRegExp;
+  if (arg instanceof RegExp) t = tenantRegExp(arg.source, options === undefined ? arg.flags : String(options));
+  else if (arg instanceof BSONRegExp) t = tenantRegExp(arg.pattern, String(options ?? arg.options));
+  else if (typeof arg === 'string') t = tenantRegExp(arg, String(options ?? ''));
+  else throw docErrors.badValue('$regex has to be a string or a regular expression');
+  const { re, folded } = t;
+  return candidates(doc, path).some((x) => typeof x === 'string' && re.test(folded ? x.toLowerCase() : x));
 }
