@@ -1,12 +1,16 @@
 // Every error the REST service returns, with PostgREST's codes, statuses and message texts.
 import { BasaltError } from '@basalt/errors';
 
+/** A header value carries printable ASCII only: a JWT's message may quote its unverified header (an `alg` with a
+ * newline or a non-Latin-1 character), which Node refuses to send, and the 401 then left in Fastify's own shape. */
+const headerText = (s: string) => s.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
+
 const pgrst = (status: number, code: string, message: string, details: string | null = null, hint: string | null = null, headers?: Record<string, string>) =>
   new BasaltError(status, code, message, { details, hint, headers });
 
 export const restErrors = {
   projectNotFound: () => pgrst(404, 'PGRST125', 'Invalid path specified in request URL'),
-  jwtInvalid: (why: string) => pgrst(401, 'PGRST301', why, null, null, { 'www-authenticate': `Bearer error="invalid_token", error_description="${why.replace(/"/g, "'")}"` }),
+  jwtInvalid: (why: string) => pgrst(401, 'PGRST301', why, null, null, { 'www-authenticate': `Bearer error="invalid_token", error_description="${headerText(why)}"` }),
   jwtExpired: () => pgrst(401, 'PGRST303', 'JWT expired', null, null, { 'www-authenticate': 'Bearer error="invalid_token", error_description="JWT expired"' }),
   anonDisabled: () => pgrst(401, 'PGRST302', 'Anonymous access is disabled', null, null, { 'www-authenticate': 'Bearer' }),
   parse: (message: string, details: string | null = null) => pgrst(400, 'PGRST100', message, details),

@@ -12,6 +12,13 @@ export interface SelectStar { kind: 'star' }
 export interface SelectEmbed { kind: 'embed'; name: string; alias: string | null; hint: string | null; join: 'inner' | 'left' | null; spread: boolean; select: SelectItem[] }
 export type SelectItem = SelectField | SelectStar | SelectEmbed;
 
+/**
+ * Deepest parenthesised nesting a select list or logic tree may have. Each level is parsed by a recursive call that
+ * scans what is inside it again: past this, `select=a(a(a(…)))` or `or=(or(or(…)))` in a 16 KB URL was a stack
+ * overflow (a 500) after half a second of blocked event loop. Embeds stop at REST_MAX_EMBED_DEPTH long before.
+ */
+export const MAX_NESTING = 64;
+
 /** Splits on `sep` outside parentheses and double quotes (backslash escapes inside quotes). */
 export function splitTop(s: string, sep = ','): string[] {
   const out: string[] = [];
@@ -22,8 +29,9 @@ export function splitTop(s: string, sep = ','): string[] {
       if (ch === '\\' && i + 1 < s.length) { cur += ch + s[++i]; continue; }
       if (ch === '"') quoted = false;
     } else if (ch === '"') quoted = true;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
+    else if (ch === '(') {
+      if (++depth > MAX_NESTING) throw restErrors.parse(`"failed to parse" (${s.length > 200 ? `${s.slice(0, 200)}…` : s})`, `nested deeper than ${MAX_NESTING} levels`);
+    } else if (ch === ')') depth--;
     else if (ch === sep && depth === 0) { out.push(cur); cur = ''; continue; }
     if (depth < 0) throw restErrors.parse(`"failed to parse" (${s})`, 'unexpected ")"');
     cur += ch;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BasaltError } from '@basalt/errors';
+import { MAX_NESTING } from './grammar.js';
 import { parseRequest, type HttpRequest } from './parse.js';
 
 const http = (o: Partial<HttpRequest> & { search?: string }): HttpRequest => ({ method: 'GET', path: '/t', search: '', headers: {}, body: undefined, ...o });
@@ -93,4 +94,34 @@ test('malformed requests are PostgREST errors', () => {
     ['scalar rpc body', () => parseRequest(http({ method: 'POST', body: 'x' }), rpc), '400 PGRST102'],
   ];
   for (const [name, f, want] of cases) assert.equal(code(f), want, name);
+});
+
+test('parentheses nested past MAX_NESTING in select or a logic tree are PGRST100 (up to the largest URL Node takes)', () => {
+  const nest = (open: string, inner: string, n: number) => open.repeat(n) + inner + ')'.repeat(n);
+  const deep = [
+    `select=${nest('a(', 'b', 4000)}`, `select=${nest('...a(', 'b', 2600)}`, `or=(${nest('or(', 'id.eq.1', 3000)})`,
+    `or=(${nest('not.and(', 'id.eq.1', 1500)})`, `order=${nest('a(', 'b', 4000)}`, `id=in.(${nest('(', '1', 6500)})`,
+  ];
+  for (const search of deep) {
+    assert.ok(search.length > 12_000 && search.length < 16_384);
+    // before: a RangeError (stack overflow: 500) after up to 650 ms of blocked event loop, or a 200 after 400 ms
+    assert.equal(code(() => parseRequest(http({ search }), table)), '400 PGRST100', search.slice(0, 30));
+  }
+  // nesting a real request uses still parses
+  const ok = parseRequest(http({ search: `select=id,${nest('a(', 'b', 10)}&or=(${nest('and(', 'id.eq.1', MAX_NESTING - 1)})` }), table);
+  assert.equal(ok.query.spec.conds.get('')!.length, 1);
+});
+
+test('CSV bodies: quoting, NULLs, blank lines and line ends as before the one-pass reader', () => {
+  const cases: [string, unknown][] = [
+    ['id,name\n1,"a, b"\n2,', [{ id: '1', name: 'a, b' }, { id: '2', name: null }]],
+    ['a,b\r\n1,2\r\n', [{ a: '1', b: '2' }]], ['a,b\r1,2\r', [{ a: '1', b: '2' }]], ['a\n', []], ['a', []],
+    ['a\n"x""y"z\n', [{ a: 'x"yz' }]], ['a\nab"c,d"e\n', [{ a: 'abc,de' }]], ['a\n""\n', [{ a: '' }]], ['a,b\n,\n', [{ a: null, b: null }]],
+    ['a,b\n1,2\n\n3,4', [{ a: '1', b: '2' }, { a: '3', b: '4' }]], ['a\n"multi\nline"\n', [{ a: 'multi\nline' }]], ['"h,1",x\n1,2', [{ 'h,1': '1', x: '2' }]],
+  ];
+  const body = (b: string) => parseRequest(http({ method: 'POST', headers: { 'content-type': 'text/csv' }, body: b }), table).body;
+  for (const [csv, rows] of cases) assert.deepEqual(body(csv), rows, JSON.stringify(csv));
+  const proto = body('__proto__,b\n1,2') as Record<string, unknown>[];
+  assert.deepEqual(Object.keys(proto[0]), ['__proto__', 'b'], 'a column named __proto__ stays a key');
+  for (const bad of ['', 'a,,b\n1,2,3', 'a,b\n1\n', 'a\n"x', 'a\n"x"\n"']) assert.equal(code(() => body(bad)), '400 PGRST102', JSON.stringify(bad));
 });

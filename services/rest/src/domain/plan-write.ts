@@ -20,10 +20,17 @@ function checkColumns(t: Table, cols: string[]) {
   for (const c of cols) if (!t.columns.has(c)) throw restErrors.noColumn(c, t.name);
 }
 
+/** Every key of the rows, in first-seen order: one pass, not an array of every row's keys (a 10 MB body holds millions). */
+function keysOf(rows: Record<string, unknown>[]): string[] {
+  const keys = new Set<string>();
+  for (const r of rows) for (const k in r) if (Object.hasOwn(r, k)) keys.add(k);
+  return [...keys];
+}
+
 function planInsert(t: Table, body: unknown, q: ParsedQuery, prefer: Prefer): Mutation {
   const rows = Array.isArray(body) ? body : [body];
   if (!rows.every(isObject)) throw restErrors.badBody('All object keys must match');
-  const union = q.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const union = q.columns ?? keysOf(rows);
   checkColumns(t, union);
   if (!rows.length) {
     const col = [...t.columns.values()].find((c) => !c.generated);
@@ -39,10 +46,16 @@ function planInsert(t: Table, body: unknown, q: ParsedQuery, prefer: Prefer): Mu
     // of only the key columns still rewrites the row and returns it.
     conflict = { keys, update: prefer.resolution === 'ignore-duplicates' ? [] : union };
   }
+  // Without missing=default every row inserts every column (an absent key is NULL): one group, with no JSON text of
+  // each row's keys to group by, which cost 0.8 s for the million rows a 10 MB body holds.
+  if (prefer.missing !== 'default') {
+    if (!union.length && rows.length !== 1) throw restErrors.badBody('Rows without any column can only be inserted one at a time');
+    return { kind: 'insert', groups: [{ columns: union, rows }], emptyColumn: null, conflict };
+  }
   // missing=default: rows are grouped by the keys they carry, so an absent key takes the column default.
   const groups = new Map<string, InsertGroup>();
   for (const r of rows) {
-    const columns = prefer.missing === 'default' ? union.filter((c) => c in r) : union;
+    const columns = union.filter((c) => c in r);
     const k = JSON.stringify(columns);
     if (!groups.has(k)) groups.set(k, { columns, rows: [] });
     groups.get(k)!.rows.push(r);
