@@ -24,9 +24,21 @@ export const factorsDb = {
     return rows[0] ?? null;
   },
 
-  async countVerified(db: Db, userId: string): Promise<number> {
-    const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from auth.mfa_factors where user_id = $1 and status = 'verified'`, [userId]);
+  async count(db: Db, userId: string): Promise<number> {
+    const { rows } = await db.query<{ n: number }>('select count(*)::int as n from auth.mfa_factors where user_id = $1', [userId]);
     return rows[0].n;
+  },
+
+  /** In a transaction: serializes the user's enrollments (no key update: sign-ins inserting sessions are not held). */
+  async lockUser(db: Db, userId: string): Promise<void> {
+    await db.query('select 1 from auth.users where id = $1 for no key update', [userId]);
+  },
+
+  async removeExpiredUnverified(db: Db, userId: string, expirySeconds: number): Promise<void> {
+    await db.query(
+      `delete from auth.mfa_factors where user_id = $1 and status = 'unverified' and created_at < now() - make_interval(secs => $2)`,
+      [userId, expirySeconds],
+    );
   },
 
   async markVerified(db: Db, id: string): Promise<void> {

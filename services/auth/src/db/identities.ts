@@ -12,6 +12,19 @@ export const identitiesDb = {
     );
   },
 
+  /** As upsert, answering whose the identity is: another user's when a concurrent sign-in linked it first. */
+  async claim(db: Db, userId: string, provider: string, providerId: string, data: Record<string, unknown>): Promise<string> {
+    const { rows } = await db.query<{ user_id: string }>(
+      `insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at)
+       values ($1, $2, $3, $4, now())
+       on conflict (provider_id, provider) do update set identity_data = excluded.identity_data,
+         last_sign_in_at = now(), updated_at = now()
+       returning user_id`,
+      [providerId, userId, data, provider],
+    );
+    return rows[0].user_id;
+  },
+
   async find(db: Db, provider: string, providerId: string): Promise<{ user_id: string } | null> {
     const { rows } = await db.query<{ user_id: string }>(
       'select user_id from auth.identities where provider = $1 and provider_id = $2',

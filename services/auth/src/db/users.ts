@@ -177,12 +177,19 @@ export const usersDb = {
     await db.query(`update auth.users set ${sets.join(', ')}, updated_at = now() where id = $1`, params);
   },
 
-  async mergeMetadata(db: Db, id: string, column: 'raw_user_meta_data' | 'raw_app_meta_data', data: Record<string, unknown>): Promise<void> {
+  /**
+   * Merges `data` into the column; false, with nothing written, when the merged value would be longer than
+   * `maxChars` as JSON text (null: no bound). The bound is checked on the row as updated, so merges racing each
+   * other cannot add up past it.
+   */
+  async mergeMetadata(db: Db, id: string, column: 'raw_user_meta_data' | 'raw_app_meta_data', data: Record<string, unknown>, maxChars: number | null = null): Promise<boolean> {
     // Keys set to null are removed, as GoTrue does for metadata updates.
-    await db.query(
-      `update auth.users set ${column} = jsonb_strip_nulls(${column} || $2::jsonb), updated_at = now() where id = $1`,
-      [id, data],
+    const merged = `jsonb_strip_nulls(${column} || $2::jsonb)`;
+    const r = await db.query(
+      `update auth.users set ${column} = ${merged}, updated_at = now() where id = $1 and ($3::int is null or length(${merged}::text) <= $3)`,
+      [id, data, maxChars],
     );
+    return (r.rowCount ?? 0) > 0;
   },
 
 
@@ -212,6 +219,25 @@ export const usersDb = {
     return (r.rowCount ?? 0) > 0;
   },
 };
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
+
+/** Thrown where a race is seen without a unique violation (an identity linked meanwhile): it reads as one. */
+export const createdMeanwhile = () => Object.assign(new Error('created meanwhile by a concurrent request'), { code: '23505' });
+
+/**
+ * Runs `attempt` once more when it lost a race to create the same user (a unique violation on its address or
+ * number): two first requests for a new address both find no user and both insert one; the second try finds the
+ * user the winner created and goes on with it, as a request that came a moment later would.
+ */
+export async function onceMoreIfCreatedMeanwhile<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+    return attempt();
+  }
+}
 
 /** Marker for "set this column to now()" in usersDb.update. */
 export const NOW = Symbol('now');

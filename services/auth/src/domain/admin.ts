@@ -9,16 +9,22 @@ import { applyEmail } from './current-user.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
 import { userJson, type UserJson } from './user-json.js';
 import { parsePhone } from './phone.js';
-import { isUuid, parseEmail, parseMetadata } from './validate.js';
+import { isUuid, METADATA_MAX_CHARS, metadataTooLarge, parseEmail, parseMetadata } from './validate.js';
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's longest duration (2^63 - 1 ns, about 292 years): time.ParseDuration refuses more as an invalid duration. */
+const MAX_GO_DURATION_MS = 9_223_372_036_854;
 
 /** Go durations ("24h", "1h30m", "90s") as GoTrue's ban_duration; "none" lifts a ban. */
 export function banUntil(value: unknown): Date | null {
   if (value === 'none') return null;
-  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) throw authErrors.validation('invalid format for ban duration: time: invalid duration');
+  const invalid = () => authErrors.validation('invalid format for ban duration: time: invalid duration');
+  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) throw invalid();
   let ms = 0;
   for (const [, n, , unit] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * UNITS[unit];
+  // past it the date would not be one Postgres (or Date) can hold
+  if (!(ms <= MAX_GO_DURATION_MS)) throw invalid();
   return new Date(Date.now() + ms);
 }
 
@@ -103,8 +109,10 @@ export async function updateUserById(ctx: AuthContext, pw: Passwords, id: string
     if (body.phone_confirm === true && !user.phone_confirmed_at && user.phone) await usersDb.update(db, id, { phone_confirmed_at: NOW });
     if (hash) await usersDb.update(db, id, { encrypted_password: hash });
     if (body.role !== undefined) await usersDb.update(db, id, { role: String(body.role) });
-    if (body.user_metadata !== undefined) await usersDb.mergeMetadata(db, id, 'raw_user_meta_data', parseMetadata(body.user_metadata, 'user_metadata'));
-    if (body.app_metadata !== undefined) await usersDb.mergeMetadata(db, id, 'raw_app_meta_data', parseMetadata(body.app_metadata, 'app_metadata'));
+    for (const [field, column] of [['user_metadata', 'raw_user_meta_data'], ['app_metadata', 'raw_app_meta_data']] as const) {
+      if (body[field] === undefined) continue;
+      if (!(await usersDb.mergeMetadata(db, id, column, parseMetadata(body[field], field), METADATA_MAX_CHARS))) throw metadataTooLarge(field);
+    }
     if (banned !== undefined) {
       await usersDb.update(db, id, { banned_until: banned });
       if (banned) await sessionsDb.removeForUser(db, id, null);

@@ -14,7 +14,7 @@ import { changePhone, sendPhoneOtp } from './phone.js';
 import { parseChallenge, startEmailFlow } from './pkce.js';
 import type { UserPrincipal } from './principal.js';
 import { userJson, type UserJson } from './user-json.js';
-import { parseEmail, parseMetadata } from './validate.js';
+import { METADATA_MAX_CHARS, metadataTooLarge, parseEmail, parseMetadata } from './validate.js';
 
 export async function loadCurrentUser(ctx: AuthContext, p: UserPrincipal): Promise<UserRow> {
   const user = await currentUser(ctx.db, p.userId, p.sessionId);
@@ -59,7 +59,8 @@ export async function updateUser(ctx: AuthContext, pw: Passwords, p: UserPrincip
     newHash = await pw.hash(password);
   }
   await withTransaction(ctx.db, async (db) => {
-    if (data) await usersDb.mergeMetadata(db, user.id, 'raw_user_meta_data', data);
+    // each update is bounded, and so is what updates add up to
+    if (data && !(await usersDb.mergeMetadata(db, user.id, 'raw_user_meta_data', data, METADATA_MAX_CHARS))) throw metadataTooLarge('data');
     if (newHash) {
       await usersDb.update(db, user.id, { encrypted_password: newHash });
       await sessionsDb.removeForUser(db, user.id, p.sessionId);

@@ -4,7 +4,7 @@ import { withTransaction } from '@basalt/db';
 import type pg from 'pg';
 import type { AuthContext } from '../context.js';
 import { identitiesDb } from '../db/identities.js';
-import { usersDb, NOW, type UserRow } from '../db/users.js';
+import { onceMoreIfCreatedMeanwhile, usersDb, NOW, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { issueLink, sendAuthMail, type MailType } from './mailer.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
@@ -51,11 +51,13 @@ export async function sendOtp(ctx: AuthContext, body: Record<string, unknown>, r
   const email = parseEmail(body.email);
   const data = parseMetadata(body.data);
   parseChallenge(body);
-  const existing = await usersDb.byEmail(ctx.db, email);
-  if (!existing && (body.create_user === false || ctx.settings.disable_signup)) throw authErrors.otpDisabled();
-  await withTransaction(ctx.db, async (db) => {
-    const user = existing ?? (await createEmailUser(db, email, data));
-    await send(ctx, db, user, user.email_confirmed_at ? 'magiclink' : 'signup', redirectTo, body);
+  await onceMoreIfCreatedMeanwhile(async () => {
+    const existing = await usersDb.byEmail(ctx.db, email);
+    if (!existing && (body.create_user === false || ctx.settings.disable_signup)) throw authErrors.otpDisabled();
+    await withTransaction(ctx.db, async (db) => {
+      const user = existing ?? (await createEmailUser(db, email, data));
+      await send(ctx, db, user, user.email_confirmed_at ? 'magiclink' : 'signup', redirectTo, body);
+    });
   });
   return {};
 }
@@ -83,13 +85,13 @@ export async function resend(ctx: AuthContext, body: Record<string, unknown>, re
 export async function invite(ctx: AuthContext, body: Record<string, unknown>, redirectTo: string): Promise<UserJson> {
   const email = parseEmail(body.email);
   const data = parseMetadata(body.data);
-  const id = await withTransaction(ctx.db, async (db) => {
+  const id = await onceMoreIfCreatedMeanwhile(() => withTransaction(ctx.db, async (db) => {
     const existing = await usersDb.byEmail(db, email);
     if (existing?.email_confirmed_at) throw authErrors.emailExists();
     const user = existing ?? (await createEmailUser(db, email, data, { invited: true }));
     await send(ctx, db, user, 'invite', redirectTo, {});
     return user.id;
-  });
+  }));
   return userJson((await usersDb.byId(ctx.db, id))!);
 }
 

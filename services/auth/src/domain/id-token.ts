@@ -5,6 +5,7 @@ import { createHash, createPublicKey, verify as verifySignature, type JsonWebKey
 import { withTransaction } from '@basalt/db';
 import { EgressError, egressFetch, type EgressPolicy } from '@basalt/egress';
 import type { AuthContext } from '../context.js';
+import { onceMoreIfCreatedMeanwhile } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { PROVIDERS } from '../providers/index.js';
 import { linkProviderUser } from './oauth.js';
@@ -64,7 +65,8 @@ export async function signInWithIdToken(ctx: AuthContext, body: Record<string, u
     if (given !== claims.nonce) throw authErrors.badIdToken('nonces mismatch');
   }
   const email = typeof claims.email === 'string' ? claims.email : null;
-  return withTransaction(ctx.db, async (db) => {
+  // two first sign-ins of one account race to create its user: the loser signs in to the winner's
+  return onceMoreIfCreatedMeanwhile(() => withTransaction(ctx.db, async (db) => {
     const user = await linkProviderUser(db, name, {
       id: claims.sub as string, email, emailVerified: claims.email_verified === true || claims.email_verified === 'true',
       name: typeof claims.name === 'string' ? claims.name : undefined,
@@ -73,5 +75,5 @@ export async function signInWithIdToken(ctx: AuthContext, body: Record<string, u
     }, null);
     if (user.banned_until && user.banned_until > new Date()) throw authErrors.userBanned();
     return issueSession(ctx, db, user.id, 'oauth');
-  });
+  }));
 }

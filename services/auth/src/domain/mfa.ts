@@ -1,5 +1,6 @@
 // TOTP multi-factor authentication: enroll (secret, otpauth URI, QR code), challenge, verify (raises the
 // session to aal2 and adds `totp` to amr), unenroll. Removing a verified factor needs an aal2 session.
+import type pg from 'pg';
 import QRCode from 'qrcode';
 import type { SecretBox } from '@basalt/crypto';
 import { withTransaction } from '@basalt/db';
@@ -14,6 +15,27 @@ import { newTotpSecret, verifyTotp } from './totp.js';
 import { isUuid } from './validate.js';
 
 const CHALLENGE_TTL_S = 300;
+/** GoTrue's MFA_FACTOR_EXPIRY_DURATION: an enrollment not verified by then is abandoned, and dropped at the next one. */
+const FACTOR_EXPIRY_S = 300;
+/** what a QR code (version 40, error correction M) holds of an ASCII URI */
+const QR_MAX_BYTES = 2331;
+
+/**
+ * GoTrue's MFA_MAX_ENROLLED_FACTORS counts every factor, verified or not, so enrolling (which answers a secret and
+ * a QR code and needs no code) cannot add rows without end. The user's row is locked so enrollments racing each
+ * other count each other.
+ */
+async function addFactor(db: pg.PoolClient, userId: string, max: number, name: string | null, sealedSecret: string): Promise<string> {
+  await factorsDb.lockUser(db, userId);
+  await factorsDb.removeExpiredUnverified(db, userId, FACTOR_EXPIRY_S);
+  if ((await factorsDb.count(db, userId)) >= max) throw authErrors.mfaTooManyFactors();
+  try {
+    return await factorsDb.create(db, userId, 'totp', name, sealedSecret);
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw authErrors.mfaNameConflict();
+    throw e;
+  }
+}
 
 export function mfa(secrets: SecretBox) {
   async function factorOf(ctx: AuthContext, p: UserPrincipal, id: string) {
@@ -28,18 +50,13 @@ export function mfa(secrets: SecretBox) {
       if (body.factor_type !== 'totp') throw authErrors.validation422('factor_type needs to be totp (phone and webauthn are not enabled)');
       const user = await loadCurrentUser(ctx, p);
       const name = typeof body.friendly_name === 'string' && body.friendly_name ? body.friendly_name.slice(0, 255) : null;
-      if ((await factorsDb.countVerified(ctx.db, user.id)) >= ctx.settings.mfa_max_enrolled_factors) throw authErrors.mfaTooManyFactors();
       const issuer = typeof body.issuer === 'string' && body.issuer ? body.issuer.slice(0, 255) : new URL(ctx.baseUrl).host;
       const secret = newTotpSecret();
       const account = user.email || user.phone || user.id;
       const uri = `otpauth://totp/${encodeURIComponent(issuer)}:${encodeURIComponent(account)}?secret=${secret}&issuer=${encodeURIComponent(issuer)}`;
-      let id: string;
-      try {
-        id = await factorsDb.create(ctx.db, user.id, 'totp', name, secrets.encrypt(secret));
-      } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw authErrors.mfaNameConflict();
-        throw e;
-      }
+      // checked before anything is stored: past this the QR code cannot be drawn and the factor would be left behind
+      if (uri.length > QR_MAX_BYTES) throw authErrors.validation422('The issuer is too long for a QR code');
+      const id = await withTransaction(ctx.db, (db) => addFactor(db, user.id, ctx.settings.mfa_max_enrolled_factors, name, secrets.encrypt(secret)));
       const qr = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
       return { id, type: 'totp', friendly_name: name ?? undefined, totp: { qr_code: qr, secret, uri } };
     },

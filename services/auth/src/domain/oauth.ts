@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { AuthContext } from '../context.js';
 import { flowStateDb } from '../db/flow-state.js';
 import { identitiesDb } from '../db/identities.js';
-import { usersDb, type UserRow } from '../db/users.js';
+import { createdMeanwhile, onceMoreIfCreatedMeanwhile, usersDb, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { PROVIDERS, type OAuthProvider, type ProviderUser } from '../providers/index.js';
 import type { ProviderSettings } from './settings.js';
@@ -60,7 +60,12 @@ export async function linkProviderUser(db: pg.PoolClient, provider: string, pu: 
       appMetadata: { provider, providers: [provider] }, userMetadata: identityData,
     });
   }
-  await identitiesDb.upsert(db, userId, provider, pu.id, identityData);
+  const owner = await identitiesDb.claim(db, userId, provider, pu.id, identityData);
+  if (owner !== userId) {
+    if (linkTo) throw authErrors.identityExists();
+    // a sign-in racing this one linked the identity first: the user made here must not stay, without an identity
+    throw createdMeanwhile();
+  }
   const user = (await usersDb.byId(db, userId))!;
   const providers = new Set<string>((user.raw_app_meta_data.providers as string[] | undefined) ?? []);
   if (!providers.has(provider)) {
@@ -96,7 +101,8 @@ export async function finishOAuth(ctx: AuthContext, query: Record<string, unknow
     if (e instanceof EgressError) throw authErrors.egressBlocked(`The ${provider.name} provider's endpoint is not reachable`, e);
     throw Object.assign(authErrors.providerFailed(`Error getting user profile from external provider`), { cause: e });
   }
-  return withTransaction(ctx.db, async (db) => {
+  // two first sign-ins of one account race to create its user: the loser signs in to the winner's
+  return onceMoreIfCreatedMeanwhile(() => withTransaction(ctx.db, async (db) => {
     const user = await linkProviderUser(db, provider.name, pu, flow.user_id);
     if (user.banned_until && user.banned_until > new Date()) throw authErrors.userBanned();
     if (flow.code_challenge) {
@@ -107,5 +113,5 @@ export async function finishOAuth(ctx: AuthContext, query: Record<string, unknow
     session.provider_token = tokens.accessToken;
     if (tokens.refreshToken) session.provider_refresh_token = tokens.refreshToken;
     return { redirectTo, session };
-  });
+  }));
 }

@@ -12,7 +12,7 @@ import type { AuthContext } from '../context.js';
 import { identitiesDb } from '../db/identities.js';
 import { oneTimeTokensDb } from '../db/one-time-tokens.js';
 import { outboxDb } from '../db/outbox.js';
-import { usersDb, NOW, type UserRow } from '../db/users.js';
+import { onceMoreIfCreatedMeanwhile, usersDb, NOW, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
 import { newOtp, tokenHash } from './mailer.js';
 import { checkPasswordStrength, type Passwords } from './password.js';
@@ -138,11 +138,13 @@ export async function sendPhoneSignInOtp(ctx: AuthContext, body: Record<string, 
   requirePhone(ctx);
   const phone = parsePhone(body.phone);
   const data = parseMetadata(body.data);
-  const existing = await usersDb.byPhone(ctx.db, phone);
-  if (!existing && (body.create_user === false || ctx.settings.disable_signup)) throw authErrors.otpDisabled();
-  return withTransaction(ctx.db, async (db) => {
-    const user = existing ?? (await createPhoneUser(db, phone, data, { passwordHash: null, confirmed: false }));
-    return { message_id: await sendPhoneOtp(ctx, db, user, phone, 'confirmation') };
+  return onceMoreIfCreatedMeanwhile(async () => {
+    const existing = await usersDb.byPhone(ctx.db, phone);
+    if (!existing && (body.create_user === false || ctx.settings.disable_signup)) throw authErrors.otpDisabled();
+    return withTransaction(ctx.db, async (db) => {
+      const user = existing ?? (await createPhoneUser(db, phone, data, { passwordHash: null, confirmed: false }));
+      return { message_id: await sendPhoneOtp(ctx, db, user, phone, 'confirmation') };
+    });
   });
 }
 

@@ -13,10 +13,15 @@ export function parseEmail(value: unknown): string {
   return value.toLowerCase();
 }
 
+/** The most user_metadata or app_metadata holds, as JSON text: it travels in every access token of the user. */
+export const METADATA_MAX_CHARS = 64 * 1024;
+
+export const metadataTooLarge = (field: string) => authErrors.validation(`${field} is too large`);
+
 export function parseMetadata(value: unknown, field = 'data'): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw authErrors.validation(`${field} must be a JSON object`);
-  if (JSON.stringify(value).length > 64 * 1024) throw authErrors.validation(`${field} is too large`);
+  if (JSON.stringify(value).length > METADATA_MAX_CHARS) throw metadataTooLarge(field);
   return value as Record<string, unknown>;
 }
 

@@ -47,7 +47,8 @@ export async function verify(ctx: AuthContext, input: VerifyInput): Promise<Veri
   if (type === 'sms' || (type === 'phone_change' && input.phone !== undefined)) {
     return { session: await verifyPhone(ctx, type, input.phone, input.token), type };
   }
-  if (typeof type !== 'string' || !ACCEPTS[type]) throw authErrors.validation('Verify requires a verification type');
+  // own keys only: a type named like an Object.prototype member ("constructor") is no type
+  if (typeof type !== 'string' || !Object.hasOwn(ACCEPTS, type)) throw authErrors.validation('Verify requires a verification type');
   let hash: string;
   let pkce = false;
   if (typeof input.tokenHash === 'string' && input.tokenHash) {
