@@ -5,7 +5,7 @@ import { EJSON } from 'bson';
 import { docErrors } from '../errors.js';
 import { aggregate, checkPipeline } from '../engine/aggregate.js';
 import { Collection, listCollections, type Client, type CollectionMeta } from '../engine/collection.js';
-import { compareValues, valuesEqual } from '../engine/compare.js';
+import { compareValues, ValueSet } from '../engine/compare.js';
 import { createIndex, describeIndexes, dropIndex } from '../engine/indexes.js';
 import { pathValues } from '../engine/match.js';
 import { parseProjection, project } from '../engine/projection.js';
@@ -126,11 +126,9 @@ export class Documents {
     const filter = await this.readFilter(coll.name, objectOr(b.filter, 'filter'));
     const docs = await coll.find({ filter, limit: this.limits.maxScan + 1 });
     if (docs.length > this.limits.maxScan) throw docErrors.badValue(`distinct would scan more than ${this.limits.maxScan} documents; narrow the filter`);
-    const out: unknown[] = [];
-    for (const d of docs) {
-      for (const v of pathValues(d, path).flatMap((x) => (Array.isArray(x) ? x : [x]))) if (!out.some((x) => valuesEqual(x, v))) out.push(v);
-    }
-    return out.sort(compareValues);
+    const out = new ValueSet();
+    for (const d of docs) for (const v of pathValues(d, path).flatMap((x) => (Array.isArray(x) ? x : [x]))) out.add(v);
+    return out.values().sort(compareValues);
   }
 
   async aggregate(b: ActionBody): Promise<Doc[]> {

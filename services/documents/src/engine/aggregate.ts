@@ -3,7 +3,7 @@
 // runs in JS over the rows that prefix returned, bounded by maxScan.
 import { SqlParams } from '@basalt/db';
 import { docErrors } from '../errors.js';
-import { compareValues, valuesEqual } from './compare.js';
+import { compareValues, valueKey, ValueSet } from './compare.js';
 import type { Collection } from './collection.js';
 import { evalExpr, fieldRef } from './expressions.js';
 import { matches } from './match.js';
@@ -275,9 +275,9 @@ function accumulate(op: string, arg: unknown, docs: Doc[]): unknown {
     }
     case '$push': return vals().filter((v) => v !== undefined);
     case '$addToSet': {
-      const out: unknown[] = [];
-      for (const v of vals()) if (v !== undefined && !out.some((x) => valuesEqual(x, v))) out.push(v);
-      return out;
+      const out = new ValueSet();
+      for (const v of vals()) if (v !== undefined) out.add(v);
+      return out.values();
     }
     case '$first': return docs.length ? evalExpr(arg, docs[0]) ?? null : null;
     case '$last': return docs.length ? evalExpr(arg, docs[docs.length - 1]) ?? null : null;
@@ -293,16 +293,25 @@ async function lookup(docs: Doc[], spec: unknown, ctx: AggregateContext): Promis
     const v = fieldRef(d, `$${localField}`);
     return Array.isArray(v) ? v : [v ?? null];
   });
-  const uniq = locals.filter((v, i) => locals.findIndex((x) => valuesEqual(x, v)) === i);
-  const foreign = uniq.length ? await ctx.lookup(from as string, { [foreignField as string]: { $in: uniq } }) : [];
+  const uniq = new ValueSet();
+  for (const v of locals) uniq.add(v);
+  const foreign = locals.length ? await ctx.lookup(from as string, { [foreignField as string]: { $in: uniq.values() } }) : [];
+  // the foreign documents by each value they hold, so each local document finds its own in as many lookups as it
+  // has values, not by comparing them with every foreign document's
+  const byValue = new Map<string, number[]>();
+  foreign.forEach((f, i) => {
+    const fv = fieldRef(f, `$${foreignField}`);
+    for (const key of new Set((Array.isArray(fv) ? fv : [fv ?? null]).map(valueKey))) {
+      const at = byValue.get(key);
+      if (at) at.push(i);
+      else byValue.set(key, [i]);
+    }
+  });
   return docs.map((d) => {
     const lv = fieldRef(d, `$${localField}`);
-    const mine = Array.isArray(lv) ? lv : [lv ?? null];
-    const hits = foreign.filter((f) => {
-      const fv = fieldRef(f, `$${foreignField}`);
-      const theirs = Array.isArray(fv) ? fv : [fv ?? null];
-      return theirs.some((t) => mine.some((m) => valuesEqual(t, m)));
-    });
+    const found = new Set<number>();
+    for (const m of Array.isArray(lv) ? lv : [lv ?? null]) for (const i of byValue.get(valueKey(m)) ?? []) found.add(i);
+    const hits = [...found].sort((a, b) => a - b).map((i) => foreign[i]!); // in the foreign collection's order
     const out = structuredCloneDoc(d);
     setPath(out, parsePath(as as string), hits);
     return out;

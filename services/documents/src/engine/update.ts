@@ -2,7 +2,7 @@
 // rewrites keep `types` exact and let the same code build upserts.
 import { Decimal128, Double, Int32, Long, Timestamp } from 'bson';
 import { docErrors } from '../errors.js';
-import { compareValues, valuesEqual } from './compare.js';
+import { compareValues, valuesEqual, ValueSet } from './compare.js';
 import { fieldMatches, matches } from './match.js';
 import { parsePath } from './sql.js';
 import { asNumber, checkFieldNames, isPlainObject, type Doc } from './values.js';
@@ -90,7 +90,9 @@ function applyOne(doc: Doc, op: string, path: string[], arg: unknown, inserting:
       const items = each ? ((arg as Doc).$each as unknown[]) : [arg];
       if (op === '$addToSet') {
         if (each && Object.keys(arg as Doc).length > 1) throw docErrors.badValue('$addToSet takes only $each as a modifier');
-        for (const it of items) if (!arr.some((x) => valuesEqual(x, it))) arr.push(it);
+        const present = new ValueSet();
+        for (const x of arr) present.add(x);
+        for (const it of items) if (present.add(it)) arr.push(it);
       } else {
         push(arr, items, each ? (arg as Doc) : {});
       }
