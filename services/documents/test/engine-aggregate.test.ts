@@ -4,6 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Collection } from '../src/engine/collection.js';
 import { sweepTtl } from '../src/engine/indexes.js';
+import { Documents } from '../src/domain/documents.js';
+import { serviceGuard } from '../src/domain/guard.js';
 import { engineDb, ej, plain, type EngineDb } from './db.js';
 
 let db: EngineDb;
@@ -49,6 +51,19 @@ test('$group _id null: $count, $avg, $min, $max; $match + $sort first', async ()
     [{ _id: null, count: 8, avgQty: 7.875, minP: 5, maxP: 20 }]);
   assert.deepEqual(await agg('sales', [{ $match: { item: 'abc' } }, { $sort: { date: -1 } }, { $group: { _id: '$item', firstQty: { $first: '$quantity' }, qtys: { $push: '$quantity' }, prices: { $addToSet: '$price' } } }]),
     [{ _id: 'abc', firstQty: 5, qtys: [5, 10, 2], prices: [10] }]);
+});
+
+test('$unwind past the scan bound is refused as it grows; nested fields and a nested array index come out whole', async () => {
+  await db.docs.insert({ collection: 'unwound', documents: [{ _id: 1, meta: { tag: 'a', deep: { v: 1 } }, xs: Array.from({ length: 20 }, (_, i) => i) }] }, true);
+  const small = new Documents(db.client, serviceGuard, { maxPage: 1000, maxScan: 10 });
+  await assert.rejects(small.aggregate({ collection: 'unwound', pipeline: [{ $unwind: '$xs' }] }), /more than 10 documents/);
+  const two = await agg('unwound', [{ $unwind: { path: '$xs', includeArrayIndex: 'at.i' } }, { $limit: 2 }, { $set: { 'meta.deep.v': '$xs' } }]);
+  assert.deepEqual(two, [
+    { _id: 1, meta: { tag: 'a', deep: { v: 0 } }, xs: 0, at: { i: 0 } },
+    { _id: 1, meta: { tag: 'a', deep: { v: 1 } }, xs: 1, at: { i: 1 } },
+  ]);
+  const meta = await agg('unwound', [{ $unwind: '$meta.deep' }]);
+  assert.deepEqual(meta.map((d: any) => d.meta), [{ tag: 'a', deep: { v: 1 } }]);
 });
 
 test('$unwind, with and without preserveNullAndEmptyArrays', async () => {

@@ -166,7 +166,7 @@ async function runStage(docs: Doc[], name: string, spec: any, ctx: AggregateCont
         return out;
       });
     }
-    case '$unwind': return unwind(docs, spec);
+    case '$unwind': return unwind(docs, spec, ctx.maxScan);
     case '$group': return group(docs, spec);
     case '$lookup': return lookup(docs, spec, ctx);
     case '$facet': {
@@ -197,31 +197,48 @@ function projectStage(d: Doc, spec: unknown): Doc {
   return out;
 }
 
-function unwind(docs: Doc[], spec: unknown): Doc[] {
+/**
+ * `d` with the value at `path` replaced: the documents along the path are copied and everything else is shared
+ * (a stage that changes a document copies it first), so unwinding n elements costs n small copies rather than n
+ * copies of the whole document.
+ */
+function withValueAt(d: Doc, path: string[], value: unknown): Doc {
+  const top: Doc = { ...d };
+  let parent = top;
+  for (const key of path.slice(0, -1)) {
+    const next = parent[key];
+    if (!isPlainObject(next)) {
+      // through an array or a missing field: the general path
+      const whole = structuredCloneDoc(d);
+      setPath(whole, path, value);
+      return whole;
+    }
+    parent = parent[key] = { ...next };
+  }
+  parent[path[path.length - 1]!] = value;
+  return top;
+}
+
+function unwind(docs: Doc[], spec: unknown, maxScan: number): Doc[] {
   const o = typeof spec === 'string' ? { path: spec } : isPlainObject(spec) ? spec : null;
   if (!o || typeof o.path !== 'string' || !o.path.startsWith('$')) throw docErrors.badValue('$unwind needs a path starting with $');
   const path = parsePath(o.path.slice(1));
   const keep = o.preserveNullAndEmptyArrays === true;
   const idx = typeof o.includeArrayIndex === 'string' ? parsePath(o.includeArrayIndex) : null;
   const out: Doc[] = [];
+  const add = (c: Doc, i: number | null) => {
+    // refused as the output grows past the bound, not after it has all been built
+    if (out.length >= maxScan) throw docErrors.badValue(`this pipeline would hold more than ${maxScan} documents in memory`);
+    out.push(idx ? withValueAt(c, idx, i) : c);
+  };
   for (const d of docs) {
     const { found, value } = getPath(d, path);
-    if (Array.isArray(value) && value.length) {
-      value.forEach((el, i) => {
-        const c = structuredCloneDoc(d);
-        setPath(c, path, el);
-        if (idx) setPath(c, idx, i);
-        out.push(c);
-      });
-    } else if (found && value !== null && !Array.isArray(value)) {
-      const c = structuredCloneDoc(d);
-      if (idx) setPath(c, idx, null);
-      out.push(c);
-    } else if (keep) {
+    if (Array.isArray(value) && value.length) value.forEach((el, i) => add(withValueAt(d, path, el), i));
+    else if (found && value !== null && !Array.isArray(value)) add(d, null);
+    else if (keep) {
       const c = structuredCloneDoc(d);
       if (Array.isArray(value)) unsetPath(c, path);
-      if (idx) setPath(c, idx, null);
-      out.push(c);
+      add(c, null);
     }
   }
   return out;
