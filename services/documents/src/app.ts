@@ -83,7 +83,7 @@ export function documentsRunner(deps: Pick<Deps, 'config' | 'pools'>, db: Return
     const pe = e as { code?: string; constraint?: string };
     return pe.code === '42P07' || pe.code === '42710' || (pe.code === '23505' && (pe.constraint?.startsWith('pg_') ?? false));
   };
-  return async (project, guard, claims, fn, mode = 'tx') => {
+  const runDocuments: RunDocuments = async (project, guard, claims, fn, mode = 'tx') => {
     // a single-statement write is atomic by itself; a rules check after it would need the transaction
     if (mode === 'read' || (mode === 'single' && guard.bypass)) {
       try {
@@ -106,6 +106,17 @@ export function documentsRunner(deps: Pick<Deps, 'config' | 'pools'>, db: Return
       throw e;
     }
   };
+  return (project, guard, claims, fn, mode) => runDocuments(project, guard, claims, fn, mode).catch((e: unknown) => {
+    throw callerError(e);
+  });
+}
+
+/** A Postgres error the caller's own input caused, as MongoDB reports it; any other is left as it is (internal). */
+function callerError(e: unknown): unknown {
+  const pe = e as { code?: string; message?: string };
+  // a $regex pushed down whose pattern Postgres cannot compile
+  if (pe?.code === '2201B') return docErrors.invalidRegex(pe.message ?? 'invalid regular expression');
+  return e;
 }
 
 export function createApp(deps: Deps) {

@@ -46,4 +46,8 @@ test('backreferences and lookaround in a stage evaluated here are an invalid reg
   // a find's $regex runs in Postgres, which takes them (bounded there by the statement timeout)
   const found = await action(p, 'find', { collection: 'words', filter: { tags: { $regex: '(o)k' } } }, { key: p.serviceKey });
   assert.equal(found.status, 200, JSON.stringify(found.body));
+  // and one Postgres cannot compile is the caller's error, as in MongoDB, not an internal one
+  const broken = await action(p, 'find', { collection: 'words', filter: { tags: { $regex: 'a(' } } }, { key: p.serviceKey });
+  assert.equal(broken.status, 400, JSON.stringify(broken.body));
+  assert.equal(broken.body.error_code, 'Location51091');
 });
