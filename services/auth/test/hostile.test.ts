@@ -83,6 +83,14 @@ test('concurrent OTP requests for one new address all succeed, and leave one use
   assert.equal(rows[0].identities, 1);
 });
 
+test('concurrent admin generate_link calls for one new address all succeed, and leave one user', async () => {
+  const email = uniqueEmail('link-race');
+  const answers = await Promise.all(Array.from({ length: 6 }, () => raw(p, '/admin/generate_link', { method: 'POST', bearer: p.serviceKey, json: { type: 'magiclink', email } })));
+  assert.ok(answers.every((r) => r.status === 200), JSON.stringify(answers.map((r) => [r.status, r.body])));
+  assert.equal(new Set(answers.map((r) => r.body.id)).size, 1);
+  assert.equal((await p.sql(`select id from auth.users where email = '${email}'`)).length, 1);
+});
+
 test('concurrent SMS OTP requests for one new number all succeed', async () => {
   const phone = `1555${String(Date.now() % 10_000_000).padStart(7, '0')}`;
   const answers = await Promise.all(Array.from({ length: 6 }, () => raw(phoneProject, '/otp', { method: 'POST', json: { phone: `+${phone}` } })));

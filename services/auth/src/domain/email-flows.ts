@@ -105,7 +105,8 @@ export async function generateLink(ctx: AuthContext, pw: Passwords, body: Record
   const data = parseMetadata(body.data);
   const hash = type === 'signup' && body.password !== undefined ? await pw.hash(checkPasswordStrength(body.password, ctx.settings)) : null;
   const newEmail = type.startsWith('email_change') ? parseEmail(body.new_email) : null;
-  const { id, issued, verification } = await withTransaction(ctx.db, async (db) => {
+  // two first links for one new address race to create its user: the loser finds the winner's (as invite does)
+  const { id, issued, verification } = await onceMoreIfCreatedMeanwhile(() => withTransaction(ctx.db, async (db) => {
     let user = await usersDb.byEmail(db, email);
     if (type === 'signup' && user?.email_confirmed_at) throw authErrors.emailExists();
     if (type === 'invite' && user?.email_confirmed_at) throw authErrors.emailExists();
@@ -120,7 +121,7 @@ export async function generateLink(ctx: AuthContext, pw: Passwords, body: Record
       to = newEmail;
     }
     return { id: user.id, issued: await issueLink(ctx, db, user.id, mailType, to, redirectTo), verification: mailType };
-  });
+  }));
   const user = userJson((await usersDb.byId(ctx.db, id))!);
   return { ...user, action_link: issued.actionLink, email_otp: issued.otp, hashed_token: issued.hashedToken, verification_type: verification, redirect_to: redirectTo };
 }
