@@ -14,6 +14,8 @@ export interface Deps {
   redis: Redis;
   registry: ProjectRegistry;
   log: Logger;
+  /** CRON_MAX_JOBS_PER_PROJECT */
+  maxJobsPerProject: number;
 }
 
 export function createApp(deps: Deps) {
@@ -27,7 +29,7 @@ export function createApp(deps: Deps) {
   });
   service.app.register(async (api) => {
     api.addHook('onRequest', requireProjectOwner(deps.control, deps.registry));
-    registerRoutes(api, jobRoutes(jobsDomain(jobsDb(deps.control))));
+    registerRoutes(api, jobRoutes(jobsDomain(jobsDb(deps.control), deps.maxJobsPerProject)));
   }, { prefix: '/cron/admin/v1' });
   return service;
 }

@@ -12,6 +12,8 @@ const schema = {
   CRON_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** connections per project database the workers may hold (also capped by the project's role limit) */
   CRON_PROJECT_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(16),
+  /** jobs one project may have: each is claimed, run and kept with its history by every replica's tick */
+  CRON_MAX_JOBS_PER_PROJECT: z.coerce.number().int().min(1).default(100),
   /** run history kept per job */
   CRON_RUNS_KEPT: z.coerce.number().int().min(10).default(1000),
   /** runs older than this are pruned whatever their number */

@@ -34,7 +34,7 @@ const pruner = startHistoryPruner(control, [{
 }], { intervalMs: config.HISTORY_PRUNE_INTERVAL_MS, onError: (err, table) => log.warn({ err, table }, 'history pruning failed') });
 const ticker = startTicking({ control, queue, log, tickMs: config.CRON_TICK_MS, batch: config.CRON_CLAIM_BATCH });
 
-const { app, setDraining } = createApp({ control, redis, registry, log });
+const { app, setDraining } = createApp({ control, redis, registry, log, maxJobsPerProject: config.CRON_MAX_JOBS_PER_PROJECT });
 await serve(app, {
   port: config.PORT,
   log,

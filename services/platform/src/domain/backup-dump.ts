@@ -26,6 +26,9 @@ const COPY_PARALLEL = 4;
 export async function dumpProject(d: DumpDeps, p: ProjectDatabase, id: string, signal: AbortSignal) {
   const keys = backupKeys(p.ref, id);
   const client = new pg.Client({ connectionString: p.adminUrl, connectionTimeoutMillis: 10_000 });
+  // The connection sits idle while pg_dump runs: if it ends then (the project deleted, the server restarted), an
+  // 'error' event with no listener would end the process. The next query on it fails the backup instead.
+  client.on('error', () => undefined);
   await client.connect();
   let snapshot: { owners: OwnedObject[]; objects: ManifestObject[]; serverVersion: string; dbBytes: number };
   try {

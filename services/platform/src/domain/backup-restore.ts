@@ -22,6 +22,8 @@ const onDatabase = (adminUrl: string, db: string) => Object.assign(new URL(admin
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  // a connection ended between queries (the target deleted mid-restore) fails the next query, not the process
+  c.on('error', () => undefined);
   await c.connect();
   try {
     return await fn(c);

@@ -1,5 +1,6 @@
 // All SQL of cron jobs and runs in the control database.
 import type pg from 'pg';
+import { withTransaction } from '@basalt/db';
 
 export interface JobRecord {
   id: string;
@@ -32,13 +33,24 @@ export interface RunRecord {
 const JOB = 'id, ref, name, schedule, target, timeout_ms, paused, next_run_at, created_at, updated_at';
 
 export const jobsDb = (db: pg.Pool) => ({
-  async insert(j: { ref: string; name: string; schedule: string; target: Target; timeoutMs: number; nextRunAt: Date }): Promise<JobRecord | null> {
-    const { rows } = await db.query<JobRecord>(
-      `insert into platform.cron_jobs (ref, name, schedule, target, timeout_ms, next_run_at) values ($1, $2, $3, $4, $5, $6)
-       on conflict (ref, name) do nothing returning ${JOB}`,
-      [j.ref, j.name, j.schedule, JSON.stringify(j.target), j.timeoutMs, j.nextRunAt],
-    );
-    return rows[0] ?? null;
+  /**
+   * The new job, 'exists' when the name is taken, 'full' when the project has `max` jobs already. Creates of one
+   * project take turns (a transaction-scoped advisory lock), so racing ones cannot all pass the count.
+   */
+  async insert(
+    j: { ref: string; name: string; schedule: string; target: Target; timeoutMs: number; nextRunAt: Date }, max: number,
+  ): Promise<JobRecord | 'exists' | 'full'> {
+    return withTransaction(db, async (c) => {
+      await c.query(`select pg_advisory_xact_lock(hashtextextended('platform.cron_jobs:' || $1, 0))`, [j.ref]);
+      const { rows: [{ n }] } = await c.query<{ n: number }>('select count(*)::int as n from platform.cron_jobs where ref = $1', [j.ref]);
+      if (n >= max) return 'full';
+      const { rows } = await c.query<JobRecord>(
+        `insert into platform.cron_jobs (ref, name, schedule, target, timeout_ms, next_run_at) values ($1, $2, $3, $4, $5, $6)
+         on conflict (ref, name) do nothing returning ${JOB}`,
+        [j.ref, j.name, j.schedule, JSON.stringify(j.target), j.timeoutMs, j.nextRunAt],
+      );
+      return rows[0] ?? 'exists';
+    });
   },
   async list(ref: string): Promise<JobRecord[]> {
     const { rows } = await db.query<JobRecord>(`select ${JOB} from platform.cron_jobs where ref = $1 order by created_at`, [ref]);

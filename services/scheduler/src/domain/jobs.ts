@@ -28,7 +28,8 @@ const view = (j: JobRecord) => ({
   next_run_at: j.paused ? null : j.next_run_at.toISOString(), created_at: j.created_at.toISOString(), updated_at: j.updated_at.toISOString(),
 });
 
-export function jobsDomain(jobs: JobsDb) {
+/** `maxJobs`: jobs one project may have (CRON_MAX_JOBS_PER_PROJECT) */
+export function jobsDomain(jobs: JobsDb, maxJobs: number) {
   const mustGet = async (ref: string, id: string) => {
     const j = /^[0-9a-f-]{36}$/i.test(id) ? await jobs.get(ref, id) : null;
     if (!j) throw cronErrors.jobNotFound(id);
@@ -40,8 +41,9 @@ export function jobsDomain(jobs: JobsDb) {
       const j = await jobs.insert({
         ref, name: input.name, schedule: input.schedule.trim(), target: input.target as Target,
         timeoutMs: input.timeout_ms ?? 30_000, nextRunAt: nextSlot(input.schedule, new Date()),
-      });
-      if (!j) throw cronErrors.nameTaken(input.name);
+      }, maxJobs);
+      if (j === 'exists') throw cronErrors.nameTaken(input.name);
+      if (j === 'full') throw cronErrors.tooManyJobs(maxJobs);
       return view(j);
     },
     list: async (ref: string) => (await jobs.list(ref)).map(view),
