@@ -60,11 +60,12 @@ export function createApp(deps: Deps) {
   const onRedisError = (err: Error) => log.warn({ err: err.message }, 'ai budget counters unavailable; failing open');
   const limiter = new RateLimiter(deps.redis, { prefix: c.BASALT_REDIS_PREFIX, onError: onRedisError, registry: service.metrics.registry });
   const budgets = budgetRules({ redis: deps.redis, limiter, prefix: c.BASALT_REDIS_PREFIX, onError: onRedisError });
-  const send = upstreamClient(egressPolicy(c.BASALT_EGRESS_ALLOW));
+  const send = upstreamClient(egressPolicy(c.BASALT_EGRESS_ALLOW), c.AI_MAX_RESPONSE_BYTES);
   const meter = new UsageMeter(deps.usage, priceBook(c.AI_PRICES), budgets);
   const calls = proxy({
     config, budgets, send, meter,
     retries: c.AI_UPSTREAM_RETRIES, backoffMs: c.AI_RETRY_BACKOFF_MS, timeoutMs: c.AI_UPSTREAM_TIMEOUT_MS, defaultMaxTokens: c.AI_DEFAULT_MAX_TOKENS,
+    maxFrameBytes: c.AI_MAX_RESPONSE_BYTES,
   });
   const count = tokenCounter({ config, budgets, send, timeoutMs: c.AI_UPSTREAM_TIMEOUT_MS });
   const planTokens = tokenQuota({ usage: db.usage, registry: deps.registry, cacheMs: 1_000 });

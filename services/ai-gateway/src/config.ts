@@ -23,6 +23,11 @@ const schema = {
   PORT: z.coerce.number().int().default(8006),
   /** request bodies of /v1/* (images travel inline as base64); Anthropic's own cap is 32 MB */
   AI_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  /**
+   * the most the gateway reads of a provider's non-streamed answer, and of one event-stream frame: a provider a
+   * tenant runs may send an answer, or a line, that never ends. Embeddings of 2,048 inputs as JSON floats fit.
+   */
+  AI_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
   /** until the upstream's response headers, then the longest silence of its stream (a provider may override) */
   AI_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
   /** attempts on the same provider after a 429, 5xx or timeout, before its fallbacks are tried */

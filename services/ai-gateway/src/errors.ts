@@ -5,6 +5,16 @@ import { BasaltError } from '@basalt/errors';
 // A failure after the upstream may have spent tokens must not be retried by the SDK (it would bill twice).
 const NO_RETRY = { 'x-should-retry': 'false' };
 
+// A provider's Retry-After is passed on only as whole seconds up to a minute: openai 6.x and Anthropic 0.x clients
+// sleep for whatever they are told (a hostile provider's 99999999 stalls them for years), and a value with control
+// characters cannot be sent at all.
+const MAX_RETRY_AFTER = 60;
+function retryAfterSeconds(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? String(Math.min(MAX_RETRY_AFTER, Math.max(1, Math.ceil(seconds)))) : undefined;
+}
+
 export const aiErrors = {
   // management API (platform shape)
   unauthorized: () => new BasaltError(401, 'unauthorized', "The project's service_role key or a platform token is required"),
@@ -44,8 +54,11 @@ export const aiErrors = {
       headers: { 'retry-after': String(retryAfter), 'x-ratelimit-limit-tokens': String(quota), 'x-ratelimit-remaining-tokens': '0', ...NO_RETRY },
     }),
   /** an upstream answered an error we pass on (its 4xx, or the last 429/5xx when no fallback was left) */
-  upstream: (status: number, message: string, retryAfter?: string) => new BasaltError(status >= 500 ? 502 : status, status >= 500 ? 'upstream_error' : 'upstream_rejected',
-    message, { headers: retryAfter && status === 429 ? { 'retry-after': retryAfter } : undefined, details: { upstream_status: status } }),
+  upstream: (status: number, message: string, retryAfter?: string) => {
+    const wait = status === 429 ? retryAfterSeconds(retryAfter) : undefined;
+    return new BasaltError(status >= 500 ? 502 : status, status >= 500 ? 'upstream_error' : 'upstream_rejected',
+      message, { headers: wait ? { 'retry-after': wait } : undefined, details: { upstream_status: status } });
+  },
   upstreamUnreachable: (why: string) => new BasaltError(502, 'upstream_unreachable', `The model provider could not be reached: ${why}`),
   upstreamTimeout: () => new BasaltError(504, 'upstream_timeout', 'The model provider did not answer in time', { headers: NO_RETRY }),
   upstreamGarbage: (why: string) => new BasaltError(502, 'upstream_invalid', `The model provider answered something that is not its API: ${why}`, { headers: NO_RETRY }),

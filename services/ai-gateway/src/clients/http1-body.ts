@@ -5,6 +5,13 @@ import type net from 'node:net';
 // chunks held for a reader that lags before the socket is paused
 const HIGH_WATER = 16;
 
+/** a body (or one event-stream frame) past the size the gateway reads of a provider's answer */
+export class ResponseTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the answer is larger than ${limit} bytes`);
+  }
+}
+
 export class ResponseBody implements AsyncIterable<Uint8Array> {
   #chunks: Buffer[] = [];
   #ended = false;
@@ -46,9 +53,15 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     this.socket.resume();
   }
 
-  async text(): Promise<string> {
+  /** the whole body as text; past `maxBytes` the connection is given up and ResponseTooLarge thrown */
+  async text(maxBytes = Infinity): Promise<string> {
     const parts: Uint8Array[] = [];
-    for await (const chunk of this) parts.push(chunk);
+    let size = 0;
+    for await (const chunk of this) {
+      size += chunk.length;
+      if (size > maxBytes) throw new ResponseTooLarge(maxBytes); // leaving the loop cancels the body
+      parts.push(chunk);
+    }
     return Buffer.concat(parts).toString('utf8');
   }
 

@@ -3,6 +3,9 @@
 import { EgressError, type EgressPolicy } from '@basalt/egress';
 import type { Provider } from '../domain/routing.js';
 import { http1Client } from './http1.js';
+import { ResponseTooLarge } from './http1-body.js';
+
+export { ResponseTooLarge };
 
 export type UpstreamCall = 'chat' | 'embeddings' | 'responses' | 'messages' | 'count_tokens';
 
@@ -29,6 +32,7 @@ export interface UpstreamOptions {
 export interface UpstreamResponse {
   status: number;
   header(name: string): string | null;
+  /** the whole body, up to the client's maxResponseBytes (ResponseTooLarge past it) */
   text(): Promise<string>;
   body: AsyncIterable<Uint8Array>;
   /** drops a body nobody will read, so its connection goes back to the pool */
@@ -42,7 +46,7 @@ export class UpstreamFailure extends Error {
   }
 }
 
-export function upstreamClient(policy: EgressPolicy) {
+export function upstreamClient(policy: EgressPolicy, maxResponseBytes = Infinity) {
   const request = http1Client(policy);
   return async function send(p: Provider, call: UpstreamCall, body: unknown, o: UpstreamOptions): Promise<UpstreamResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: call === 'count_tokens' ? 'application/json' : 'application/json, text/event-stream', 'x-request-id': o.requestId };
@@ -55,7 +59,7 @@ export function upstreamClient(policy: EgressPolicy) {
       const r = await request({
         url: new URL(`${p.baseUrl}${PATHS[call]}`), headers, body: Buffer.from(JSON.stringify(body)), signal: o.signal, timeoutMs: p.timeoutMs ?? o.timeoutMs,
       });
-      return { status: r.status, header: r.header, text: () => r.body.text(), body: r.body, discard: () => r.body.discard() };
+      return { status: r.status, header: r.header, text: () => r.body.text(maxResponseBytes), body: r.body, discard: () => r.body.discard() };
     } catch (e) {
       if (e instanceof EgressError) throw new UpstreamFailure('refused', e.message);
       const message = (e as Error).message ?? String(e);

@@ -1,6 +1,6 @@
 // POST /v1/messages/count_tokens: asked of the provider when it is Anthropic (its count is exact), counted
 // here with the tokenizer for an OpenAI-format model. Counting spends nothing, so no usage row is written.
-import type { SendUpstream, UpstreamResponse } from '../clients/upstream.js';
+import { ResponseTooLarge, type SendUpstream, type UpstreamResponse } from '../clients/upstream.js';
 import { aiErrors } from '../errors.js';
 import type { AiConfig } from './ai-config.js';
 import type { Budgets } from './budgets.js';
@@ -27,7 +27,9 @@ export function tokenCounter(d: { config: AiConfig; budgets: Budgets; send: Send
     } catch (e) {
       throw aiErrors.upstreamUnreachable((e as Error).message);
     }
-    const text = await res.text();
+    const text = await res.text().catch((e: Error) => {
+      throw e instanceof ResponseTooLarge ? aiErrors.upstreamGarbage(e.message) : aiErrors.upstreamUnreachable(e.message);
+    });
     let json: Json;
     try {
       json = JSON.parse(text);
@@ -35,7 +37,7 @@ export function tokenCounter(d: { config: AiConfig; budgets: Budgets; send: Send
       throw aiErrors.upstreamGarbage('the response is not JSON');
     }
     if (res.status !== 200) throw aiErrors.upstream(res.status, String(json?.error?.message ?? `HTTP ${res.status}`));
-    if (typeof json.input_tokens !== 'number') throw aiErrors.upstreamGarbage('no input_tokens in the answer');
+    if (typeof json?.input_tokens !== 'number') throw aiErrors.upstreamGarbage('no input_tokens in the answer');
     return { input_tokens: json.input_tokens };
   };
 }

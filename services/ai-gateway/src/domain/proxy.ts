@@ -3,7 +3,7 @@
 // as they arrive. Nothing is retried once the client has been sent a byte. Every outcome is recorded once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BasaltError } from '@basalt/errors';
-import { UpstreamFailure, type SendUpstream, type UpstreamResponse } from '../clients/upstream.js';
+import { ResponseTooLarge, UpstreamFailure, type SendUpstream, type UpstreamResponse } from '../clients/upstream.js';
 import { aiErrors } from '../errors.js';
 import type { AiConfig } from './ai-config.js';
 import type { Budgets } from './budgets.js';
@@ -29,6 +29,8 @@ export interface ProxyDeps {
   backoffMs: number;
   timeoutMs: number;
   defaultMaxTokens: number;
+  /** one event-stream frame may hold this many characters */
+  maxFrameBytes: number;
 }
 
 const RETRYABLE = (status: number) => status === 408 || status === 429 || status >= 500;
@@ -40,6 +42,28 @@ async function upstreamMessage(res: UpstreamResponse): Promise<string> {
     return String(j?.error?.message ?? j?.message ?? text).slice(0, 2000);
   } catch {
     return text.slice(0, 500) || `HTTP ${res.status}`;
+  }
+}
+
+/**
+ * A non-streamed answer in the caller's format, its usage and (when it reports none) its output text. An answer
+ * that is JSON but not an object (null, a list) or not of the shape the translation reads is the provider's
+ * garbage, a 502 the SDK must not retry: it once threw here, a 500 the SDK retried, calling the provider again.
+ */
+function readAnswer(text: string, plan: Plan, endpoint: Endpoint) {
+  let json: Json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw aiErrors.upstreamGarbage('the response is not JSON');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw aiErrors.upstreamGarbage('the response is not a JSON object');
+  try {
+    const { body: converted, usage } = plan.convert(json);
+    const output = usage.reported || endpoint === 'embeddings' ? [] : textOf(json.choices ?? json.content ?? json.output ?? []);
+    return { converted, usage, output };
+  } catch (e) {
+    throw aiErrors.upstreamGarbage(`the response does not have the API's shape (${(e as Error).message})`);
   }
 }
 
@@ -61,7 +85,7 @@ export function proxy(d: ProxyDeps) {
       res.discard();
       throw aiErrors.upstreamGarbage(`expected an event stream, got ${type || 'no content type'}`);
     }
-    const rest = sseFrames(res.body)[Symbol.asyncIterator]();
+    const rest = sseFrames(res.body, d.maxFrameBytes)[Symbol.asyncIterator]();
     void plan;
     return { first: await rest.next(), rest };
   }
@@ -113,18 +137,14 @@ export function proxy(d: ProxyDeps) {
         return { kind: 'stream', frames: relay(call, plan, first, rest, m) };
       } catch (e) {
         if ((e as BasaltError).status === 502 && (e as BasaltError).code === 'upstream_invalid') throw e;
+        if (e instanceof ResponseTooLarge) throw aiErrors.upstreamGarbage(`an event-stream frame: ${e.message}`);
         return aiErrors.upstreamUnreachable(`the stream failed before its first event: ${(e as Error).message}`);
       }
     }
-    const text = await res.text().catch((e: Error) => { throw aiErrors.upstreamUnreachable(e.message); });
-    let json: Json;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw aiErrors.upstreamGarbage('the response is not JSON');
-    }
-    const { body: converted, usage } = plan.convert(json);
-    const output = usage.reported || endpoint === 'embeddings' ? [] : textOf(json.choices ?? json.content ?? json.output ?? []);
+    const text = await res.text().catch((e: Error) => {
+      throw e instanceof ResponseTooLarge ? aiErrors.upstreamGarbage(e.message) : aiErrors.upstreamUnreachable(e.message);
+    });
+    const { converted, usage, output } = readAnswer(text, plan, endpoint);
     m.finish(200, usage.reported ? usage : null, output, null);
     return { kind: 'json', body: converted ?? text };
   }

@@ -1,5 +1,7 @@
 // Server-sent events as both providers write them: frames split on a blank line, `event:` and `data:` fields
 // (one leading space stripped, several data lines joined with \n), `:` comment lines ignored.
+import { ResponseTooLarge } from '../clients/upstream.js';
+
 export interface SseFrame {
   event: string | null;
   data: string;
@@ -22,21 +24,31 @@ export function parseFrame(raw: string): SseFrame {
   return { event, data: data.join('\n'), raw };
 }
 
-const BOUNDARY = /\r?\n\r?\n/;
-
-/** Frames as they arrive; a trailing frame without its blank line is still yielded at the end. */
-export async function* sseFrames(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SseFrame> {
+/**
+ * Frames as they arrive; a trailing frame without its blank line is still yielded at the end. A frame longer than
+ * `maxChars` throws ResponseTooLarge: a provider's line that never ends would otherwise be held whole. Each chunk
+ * is searched for a boundary from where the last search stopped, not from the frame's start (which was quadratic:
+ * 64 MB without a blank line blocked the event loop for over a minute).
+ */
+export async function* sseFrames(chunks: AsyncIterable<Uint8Array>, maxChars = Infinity): AsyncGenerator<SseFrame> {
   const decoder = new TextDecoder();
+  const boundary = /\r?\n\r?\n/g; // this generator's own: lastIndex is state
   let buffer = '';
   for await (const chunk of chunks) {
+    // a boundary (at most 4 characters) may have begun in the last 3 characters searched
+    boundary.lastIndex = Math.max(0, buffer.length - 3);
     buffer += decoder.decode(chunk, { stream: true });
+    let start = 0;
     let m: RegExpExecArray | null;
-    while ((m = BOUNDARY.exec(buffer))) {
+    while ((m = boundary.exec(buffer))) {
       const end = m.index + m[0].length;
-      const raw = buffer.slice(0, end);
-      buffer = buffer.slice(end);
+      const raw = buffer.slice(start, end);
+      start = end;
       if (raw.trim() !== '') yield parseFrame(raw);
+      boundary.lastIndex = end;
     }
+    buffer = buffer.slice(start);
+    if (buffer.length > maxChars) throw new ResponseTooLarge(maxChars);
   }
   buffer += decoder.decode();
   if (buffer.trim() !== '') yield parseFrame(`${buffer}\n\n`);

@@ -11,7 +11,12 @@ export interface Usage {
   reported: boolean;
 }
 
-const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+// A provider's counts are believed up to what one usage row holds (its columns are 32-bit integers). Beyond it
+// (1e300, 5e18) the row was refused and dropped, and the process's metering batch, which carries every project's
+// counts, was refused as a bigint on every retry: no project's AI usage was metered again.
+const MAX_TOKENS = 2 ** 31 - 1;
+const cap = (v: number): number => Math.min(MAX_TOKENS, v);
+const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? cap(Math.floor(v)) : 0);
 
 export const emptyUsage = (): Usage => ({ input: 0, output: 0, cached: 0, cacheWrite: 0, reported: false });
 
@@ -37,7 +42,7 @@ interface AnthropicUsage {
 }
 
 export const fromAnthropic = (u: AnthropicUsage): Usage => ({
-  input: n(u.input_tokens) + n(u.cache_read_input_tokens) + n(u.cache_creation_input_tokens),
+  input: cap(n(u.input_tokens) + n(u.cache_read_input_tokens) + n(u.cache_creation_input_tokens)),
   output: n(u.output_tokens),
   cached: n(u.cache_read_input_tokens),
   cacheWrite: n(u.cache_creation_input_tokens),

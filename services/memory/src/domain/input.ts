@@ -12,6 +12,10 @@ const Content = z.union([
 export const Message = z.object({ role: z.string().max(64), content: Content.nullable(), name: z.string().optional() }).passthrough();
 const Id = z.string().min(1).max(256).nullable().optional();
 const DateString = z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'a date YYYY-MM-DD');
+// unix seconds a JavaScript date can hold (±8.64e15 ms): beyond them storing the memory threw, a 500 (and with
+// infer=true only after the model calls, on every attempt of the job)
+const MAX_UNIX_SECONDS = 8.64e12;
+const Timestamp = z.number().int().min(-MAX_UNIX_SECONDS).max(MAX_UNIX_SECONDS).nullable().optional();
 
 export const AddBody = z.object({
   messages: z.union([z.string(), z.array(Message)]),
@@ -23,7 +27,7 @@ export const AddBody = z.object({
   custom_instructions: z.string().max(10_000).nullable().optional(),
   categories: z.array(z.string().max(100)).max(50).optional(),
   memory_type: z.string().max(64).nullable().optional(),
-  timestamp: z.number().int().nullable().optional(),
+  timestamp: Timestamp,
   expiration_date: DateString.nullable().optional(),
   output_format: z.string().nullable().optional(),
 }).passthrough();
@@ -33,7 +37,7 @@ export const UpdateBody = z.object({
   text: z.string().optional(),
   memory: z.string().optional(),
   metadata: z.record(z.unknown()).nullable().optional(),
-  timestamp: z.number().int().nullable().optional(),
+  timestamp: Timestamp,
   expiration_date: DateString.nullable().optional(),
 }).passthrough();
 export type UpdateBody = z.infer<typeof UpdateBody>;
