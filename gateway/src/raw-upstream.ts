@@ -218,7 +218,6 @@ class Exchange {
     if (got instanceof Error) return this.fail(502);
     const { head: parsed, rest } = got;
     const status = (this.status = parsed.status);
-    if (status >= 100 && status < 200) return rest.length ? this.data(rest) : undefined; // 100 Continue and friends
     const { length, chunked } = parsed;
     this.reusable = parsed.keepAlive;
     const out: string[] = [];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeadReader, MAX_HEAD } from './head.js';
+import { HeadReader, MAX_HEAD, MAX_INTERIM } from './head.js';
 
 const wire = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nConnection: close\r\n\r\nhello';
 
@@ -31,4 +31,21 @@ test('values lose the whitespace around them, names the whitespace before the co
   assert.deepEqual(got.head.fields, ['X-A', 'one two', 'X-B', 'b', 'X-Empty', '', 'Content-Length', '0']);
   assert.deepEqual(got.head.names, ['x-a', 'x-b', 'x-empty', 'content-length']);
   assert.equal(got.head.length, 0);
+});
+
+test('interim answers are skipped, in one read or across reads; more than MAX_INTERIM of them, or a status line that is not HTTP, is an error', () => {
+  const final = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  const one = new HeadReader().push(Buffer.from(`HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\nX: y\r\n\r\n${final}`));
+  assert.ok(one && !(one instanceof Error));
+  assert.equal(one.head.status, 200);
+  assert.equal(one.rest.toString(), 'ok');
+  const split = new HeadReader();
+  assert.equal(split.push(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')), null);
+  const got = split.push(Buffer.from(final));
+  assert.ok(got && !(got instanceof Error) && got.head.status === 200);
+  // a read packed with thousands of them (each once a recursive call in the socket callback)
+  assert.ok(new HeadReader().push(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'.repeat(MAX_INTERIM + 1) + final)) instanceof Error);
+  for (const line of ['XYZZY nonsense', 'HTTP/1.1 abc OK', 'HTTP/2 200', 'HTTP/1.1 20 OK']) {
+    assert.ok(new HeadReader().push(Buffer.from(`${line}\r\n\r\n`)) instanceof Error, line);
+  }
 });

@@ -15,22 +15,53 @@ export interface ResponseHead {
   keepAlive: boolean;
 }
 
+/** interim (1xx) answers skipped before a final one: a server sends one 100 Continue at most */
+export const MAX_INTERIM = 16;
+
+const STATUS_LINE = /^HTTP\/1\.[01] \d{3}(?: |$)/;
+
 /**
- * Collects a response head across reads: push() gives the head and the bytes after it once the blank line that
- * ends it has arrived, null before, and an Error for a head past MAX_HEAD.
+ * Collects a response head across reads: push() gives the final head (interim 1xx answers skipped) and the bytes
+ * after it once the blank line that ends it has arrived, null before, and an Error for a head past MAX_HEAD, a
+ * status line that is not HTTP/1.x's or more than MAX_INTERIM interim answers. Reads are kept as they come and
+ * joined once the head is whole: joining on every read copied a head sent a byte at a time over and over.
  */
 export class HeadReader {
-  #buf: Buffer | null = null;
+  #chunks: Buffer[] = [];
+  #length = 0;
+  /** the last (up to) 3 bytes kept: the blank line may begin in them and end in the next read */
+  #tail: Buffer = Buffer.alloc(0);
+  #interim = 0;
 
   push(chunk: Buffer): { head: ResponseHead; rest: Buffer } | null | Error {
-    const buf = this.#buf ? Buffer.concat([this.#buf, chunk]) : chunk;
-    const end = buf.indexOf(CRLF2);
-    if (end < 0) {
-      this.#buf = buf;
-      return buf.length > MAX_HEAD ? new Error('response head too large') : null;
+    for (;;) {
+      const probe = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
+      const at = probe.indexOf(CRLF2);
+      if (at < 0) {
+        this.#keep(chunk);
+        return this.#length > MAX_HEAD ? new Error('response head too large') : null;
+      }
+      const end = this.#length - this.#tail.length + at;
+      const all = this.#chunks.length ? Buffer.concat([...this.#chunks, chunk]) : chunk;
+      this.#chunks = [];
+      this.#length = 0;
+      this.#tail = Buffer.alloc(0);
+      if (end > MAX_HEAD) return new Error('response head too large');
+      const text = all.toString('latin1', 0, end);
+      if (!STATUS_LINE.test(text)) return new Error('the response status line is not HTTP/1.x');
+      const head = parseHead(text);
+      const rest = all.subarray(end + 4);
+      if (head.status >= 200) return { head, rest };
+      if (++this.#interim > MAX_INTERIM) return new Error(`more than ${MAX_INTERIM} interim (1xx) responses`);
+      if (rest.length === 0) return null;
+      chunk = rest; // the next answer's head began in the same read
     }
-    this.#buf = null;
-    return { head: parseHead(buf.toString('latin1', 0, end)), rest: buf.subarray(end + 4) };
+  }
+
+  #keep(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+    this.#tail = chunk.length >= 3 ? chunk.subarray(chunk.length - 3) : Buffer.concat([this.#tail, chunk]).subarray(-3);
   }
 }
 

@@ -203,7 +203,6 @@ class Exchange {
     const got = this.reader.push(chunk);
     if (got === null) return;
     if (got instanceof Error) return this.fail(got);
-    if (got.head.status < 200) return got.rest.length ? this.data(got.rest) : undefined; // 100 Continue and friends
     const parsed = (this.parsed = got.head);
     const { length, chunked } = parsed;
     if (this.r.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (!chunked && length === 0)) return this.#end(true);

@@ -29,8 +29,6 @@ const INVALID_HEADER = /[\r\n\0]/;
 // below Node's default keepAliveTimeout (5 s), so a local provider never closes a socket as we reuse it
 const IDLE_MS = 4_000;
 const MAX_IDLE_PER_HOST = 256;
-// 1xx answers before the final one: a provider sends one 100 Continue at most, a hostile one sends them for ever
-const MAX_INTERIM = 16;
 // A host's checked address is reused this long: a DNS lookup (a thread-pool round trip) is not on every call's
 // path to the first token. The connection is still pinned to an address the policy allowed.
 const RESOLVED_MS = 10_000;
@@ -97,7 +95,6 @@ function exchange(pool: UpstreamPool, head: string, r: Http1Request, fresh: bool
     let gotBytes = false;
     let settled = false;
     let lastError: Error | null = null;
-    let interim = 0;
 
     const cleanup = () => {
       clearTimeout(deadline);
@@ -171,16 +168,11 @@ function exchange(pool: UpstreamPool, head: string, r: Http1Request, fresh: bool
     const onData = (chunk: Buffer) => {
       gotBytes = true;
       if (body) return onBody(chunk);
-      // interim answers (100 Continue) are skipped in a loop: a read packed with thousands of them once recursed
-      // once per answer, out of stack, in this socket callback (the process ended)
-      for (let got = reader.push(chunk); got !== null; got = reader.push(got.rest)) {
-        if (got instanceof Error) return fail(got);
-        const { status } = got.head;
-        if (!Number.isInteger(status) || status < 100 || status > 999) return fail(new Error('the response status line is not HTTP/1.1'));
-        if (status >= 200) return onHead(got.head, got.rest);
-        if (++interim > MAX_INTERIM) return fail(new Error(`more than ${MAX_INTERIM} interim (1xx) responses`));
-        if (got.rest.length === 0) return;
-      }
+      // the reader skips interim answers (100 Continue) and refuses a status line that is not HTTP's
+      const got = reader.push(chunk);
+      if (got === null) return;
+      if (got instanceof Error) return fail(got);
+      onHead(got.head, got.rest);
     };
 
     const deadline = setTimeout(() => fail(new Error(`outbound request timed out after ${r.timeoutMs} ms`)), r.timeoutMs);
