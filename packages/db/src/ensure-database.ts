@@ -7,6 +7,7 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
   const admin = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
+  admin.on('error', () => undefined); // a connection lost between queries fails the next query, not the process
   await admin.connect();
   try {
     const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);

@@ -20,6 +20,9 @@ export async function withClient<T>(
   connectionString: string, fn: (c: pg.Client) => Promise<T>, opts: { applicationName?: string; connectionTimeoutMillis?: number } = {},
 ): Promise<T> {
   const client = new pg.Client({ connectionString, application_name: opts.applicationName ?? 'basalt', connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5_000 });
+  // a connection ended between queries (its database dropped, the server restarted) fails the next query: without
+  // a listener its 'error' event would end the process
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await fn(client);

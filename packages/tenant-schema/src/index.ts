@@ -2,7 +2,7 @@
 // Tenant migrations (this package's migrations/) are applied to the template and to every existing project.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { ident, migrate, readMigrations } from '@basalt/db';
+import { ident, migrate, readMigrations, withClient } from '@basalt/db';
 
 export const TENANT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -35,16 +35,6 @@ const withDb = (url: string, db: string) => {
   u.pathname = `/${db}`;
   return u.toString();
 };
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Creates (once) and migrates the template database; returns its name. */
 export async function prepareTemplate(adminUrl: string, templateName: string): Promise<string[]> {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { ident } from '@basalt/db';
+import { ident, withClient as connectedClient } from '@basalt/db';
 import { objectVersionKey, type ObjectStore } from '@basalt/object-store';
 import { migrateTenantDatabase } from '@basalt/tenant-schema';
 import { feedPgTool, runPgTool } from '../clients/pg-tools.js';
@@ -20,17 +20,8 @@ const ALTER: Record<string, string> = {
 
 const onDatabase = (adminUrl: string, db: string) => Object.assign(new URL(adminUrl), { pathname: `/${db}` }).toString();
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  // a connection ended between queries (the target deleted mid-restore) fails the next query, not the process
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+/** a connection of the restore's own (its target may be dropped under it: @basalt/db's withClient listens for that) */
+const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => connectedClient(url, fn, { connectionTimeoutMillis: 10_000 });
 
 export async function restoreProject(d: DumpDeps, m: BackupManifest, target: ProjectDatabase, signal: AbortSignal): Promise<void> {
   const fresh = `${target.dbName}_restore_${randomBytes(4).toString('hex')}`;
