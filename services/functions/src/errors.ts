@@ -29,6 +29,8 @@ export const fnErrors = {
   invocationQuota: (quota: number, retryAfter: number) => new BasaltError(429, 'fn_invocations_per_day',
     `The project has used its plan's ${quota} function invocations for today (fn_invocations_per_day); it resets at 00:00 UTC`,
     { headers: { 'retry-after': String(retryAfter), 'x-ratelimit-limit': String(quota), 'x-ratelimit-remaining': '0' } }),
+  /** the client disconnected before the function answered (nginx's 499: only ever seen in the invocation log) */
+  clientClosed: () => new BasaltError(499, 'client_closed', 'The client disconnected before the function answered'),
   busy: (n: number) => new BasaltError(429, 'too_many_concurrent_invocations', `The project already runs ${n} invocations`, { headers: { 'retry-after': '1' } }),
   failed: (message: string) => new BasaltError(502, 'function_failed', `Function did not complete: ${message}`, { headers: relay }),
   crashed: (message: string) => new BasaltError(503, 'function_runtime_restarted', `The function runtime restarted during the call: ${message}`, { headers: relay }),

@@ -21,6 +21,7 @@ const runtimes = new Runtimes({
   memoryMb: config.FUNCTIONS_MEMORY_MB,
   cpuMs: config.FUNCTIONS_CPU_MS,
   subrequests: config.FUNCTIONS_MAX_SUBREQUESTS,
+  subrequestBytes: config.FUNCTIONS_MAX_REQUEST_BYTES,
   egress: { allowOrigins: [config.BASALT_PUBLIC_URL], allowList: config.BASALT_EGRESS_ALLOW },
   onEvent: (event, detail) => (event === 'workerd started' ? log.info(detail, event) : log.warn(detail, event)),
 });

@@ -246,3 +246,17 @@ test('a workerd process killed from outside is started again at once, and its fu
   const r = await fetch(`${b.url}/functions/v1/steady`);
   assert.equal(r.status, 200);
 });
+
+test('a loop left running after the answer (waitUntil) is killed and blamed on its function, not on the next call', async () => {
+  await deploy('tail-loop', `Deno.serve(() => { EdgeRuntime.waitUntil((async () => { await new Promise((r) => setTimeout(r, 50)); while (true) {} })()); return new Response('answered'); })`);
+  await deploy('tail-next', `Deno.serve(() => new Response('next'))`);
+  const left = await call('tail-loop');
+  assert.equal(left.status, 200, left.body);
+  assert.equal(left.body, 'answered');
+  // the loop now holds the thread of A's process, with no invocation of its own in flight
+  await new Promise((r) => setTimeout(r, 500));
+  const next = await call('tail-next');
+  assert.equal(next.status, 200, `another function of A pays for the loop: ${next.status} ${next.body}`);
+  assert.equal(next.body, 'next');
+  assert.equal((await lastLog('tail-next')).status, 200);
+});

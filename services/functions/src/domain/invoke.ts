@@ -1,6 +1,6 @@
 // One invocation: check verify_jwt and rate limits, find (or boot) the version's isolate, stream the request
 // in and the response out under the wall-time limit, and log status, duration and console output.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { Cancel, type UpstreamResponse } from '@basalt/upstream';
 import type { Redis } from 'ioredis';
@@ -93,8 +93,26 @@ function capBody(res: Readable, max: number): Readable {
     }
   });
   res.on('error', (e) => out.destroy(e));
+  // the client went away (Fastify destroys what it was sending): the function's stream, and with it the
+  // invocation's connection and slot, goes too; piped on, it would wait paused for a reader forever
+  out.once('close', () => res.destroy());
   res.pipe(out);
   return out;
+}
+
+/**
+ * The console lines the prelude put in x-basalt-logs. The header comes out of the tenant's isolate, which can
+ * write anything there: what is not the prelude's encoded JSON array is logged as the text it is.
+ */
+function logLines(raw: string | undefined): string {
+  if (typeof raw !== 'string') return '';
+  try {
+    const lines: unknown = JSON.parse(decodeURIComponent(raw));
+    if (Array.isArray(lines)) return lines.map(String).join('\n');
+  } catch {
+    /* not the prelude's */
+  }
+  return raw.slice(0, 4096);
 }
 
 async function readSome(res: UpstreamResponse, max: number): Promise<string> {
@@ -160,7 +178,8 @@ export function invoker(d: InvokeDeps) {
     return { code, env: mergedEnv(functionEnv(project, fn, baseUrl, await openSecrets(d.db, d.secrets, project.ref))) };
   };
 
-  return async function invoke(project: Project, slug: string, rest: string, req: IncomingMessage, baseUrl: string): Promise<Invocation> {
+  /** `reply`: the client's response, whose early close (the client gone) cancels the invocation */
+  return async function invoke(project: Project, slug: string, rest: string, req: IncomingMessage, baseUrl: string, reply?: ServerResponse): Promise<Invocation> {
     const cached = d.active.peek(project.ref, slug);
     const fn = cached === undefined ? await d.active.get(project.ref, slug) : cached;
     if (!fn) throw fnErrors.notFound(slug);
@@ -219,6 +238,12 @@ export function invoker(d: InvokeDeps) {
     // and its fn_cpu_ms the runtime's CPU watchdog
     const cpuMs = capped(d.limits.cpuMs, project.quotas.fn_cpu_ms);
     const timer = setTimeout(() => deadline.abort(fnErrors.timeout(wallMs)), wallMs);
+    // A client that goes away cancels the invocation (its connection to the isolate closes, and workerd cancels
+    // the request there), so a function that never answers holds its slot no longer than its caller waits.
+    const gone = () => {
+      if (!reply!.writableFinished) deadline.abort(fnErrors.clientClosed());
+    };
+    reply?.once('close', gone);
     try {
       const body = hasBody ? limitBody(req, d.limits.requestBytes, deadline) : null;
       const dispatch = {
@@ -231,8 +256,7 @@ export function invoker(d: InvokeDeps) {
       const res = await (remote ? remote(dispatch, deadline) : d.runtimes.dispatch(dispatch, deadline));
       clearTimeout(timer);
       const status = res.status;
-      const raw = res.headers['x-basalt-logs'];
-      const logs = typeof raw === 'string' ? (JSON.parse(decodeURIComponent(raw)) as string[]).join('\n') : '';
+      const logs = logLines(res.headers['x-basalt-logs']);
       const runtimeError = res.headers['x-basalt-runtime-error'];
       if (runtimeError !== undefined) {
         // the isolate could not start or did not finish: the dispatcher's relay error, logged with its reason
@@ -278,7 +302,7 @@ export function invoker(d: InvokeDeps) {
           generations.set(version, (generations.get(version) ?? 0) + 1);
           void d.runtimes.checkAfterTimeout(isolate);
           log(504, '', e.message);
-        } else if (e.code === 'payload_too_large' || e.code === 'response_too_large') log(e.status, '', e.message);
+        } else if (e.code === 'payload_too_large' || e.code === 'response_too_large' || e.code === 'client_closed') log(e.status, '', e.message);
         throw e;
       }
       if (e instanceof RuntimeError) {

@@ -50,7 +50,7 @@ export function invokeRoutes(invoke: ReturnType<typeof invoker>, registry: Proje
     const project = typeof ref === 'string' ? (registry.peek(ref) ?? (await registry.get(ref))) : null;
     if (!project) throw fnErrors.projectNotFound();
     const base = projectBaseUrl(req.headers, publicUrl, project.ref);
-    const out = await invoke(project, m[1], `${m[2] ?? ''}${q === -1 ? '' : req.url.slice(q)}`, req.raw, base);
+    const out = await invoke(project, m[1], `${m[2] ?? ''}${q === -1 ? '' : req.url.slice(q)}`, req.raw, base, reply.raw);
     reply.code(out.status);
     for (const [k, v] of out.headers) reply.header(k, v);
     return reply.send(out.body ?? undefined);

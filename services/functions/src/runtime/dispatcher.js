@@ -86,7 +86,13 @@ export default {
     forwarded.headers.delete(`${PREFIX}isolate`);
     forwarded.headers.delete(`${PREFIX}url`);
     try {
-      return await stub.getEntrypoint().fetch(forwarded);
+      const res = await stub.getEntrypoint().fetch(forwarded);
+      // x-basalt-runtime-error marks this dispatcher's own relay errors: a function that sets it would have its
+      // answer taken for a boot failure (and a fresh isolate loaded for each call), so it does not go out as given
+      if (!res.headers.has(`${PREFIX}error`)) return res;
+      const headers = new Headers(res.headers);
+      headers.delete(`${PREFIX}error`);
+      return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
     } catch (e) {
       const message = String(e?.message ?? e);
       // a request the isolate never finished (hung, cancelled, its stream broken) vs. one it could not start

@@ -15,6 +15,17 @@ const show = (v) => { if (typeof v === 'string') return v; if (v instanceof Erro
 for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
   console[level] = (...args) => { const buf = logs.getStore(); if (buf && buf.length < 1000) buf.push('[' + level + '] ' + args.map(show).join(' ')); };
 }
+// The lines as the header carries them, at most 48,000 characters: cut as text and encoded again, never cut
+// encoded (half an escape or half the JSON would be no header the service can read).
+const encodeLogs = (lines) => {
+  let out = encodeURIComponent(JSON.stringify(lines));
+  while (out.length > 48000) {
+    const text = lines.join('\n');
+    lines = [text.slice(0, Math.floor(text.length * Math.min(0.9, 48000 / out.length)))];
+    out = encodeURIComponent(JSON.stringify(lines));
+  }
+  return out;
+};
 let served = null;
 globalThis.Deno = {
   serve(a, b) { served = typeof a === 'function' ? a : typeof b === 'function' ? b : a?.handler ?? null; return { finished: Promise.resolve(), shutdown() {} }; },
@@ -43,7 +54,7 @@ globalThis.__basaltDispatch = (mod, req, bindings, ctx) => {
     // that name the function set itself)
     if (buf.length === 0 && !res.headers.has('x-basalt-logs')) return res;
     const headers = new Headers(res.headers);
-    headers.set('x-basalt-logs', encodeURIComponent(JSON.stringify(buf)).slice(0, 48000));
+    headers.set('x-basalt-logs', encodeLogs(buf));
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
   });
 };

@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { send, type Cancellation, type UpstreamResponse } from '@basalt/upstream';
 import { egressGuard, type EgressOptions } from './egress.js';
@@ -41,6 +41,11 @@ export interface RuntimeOptions {
   cpuMs: number;
   /** outbound requests (fetch) one invocation may make */
   subrequests: number;
+  /**
+   * largest body of one outbound request (default 20 MB): the egress path reads a body whole before it sends it
+   * (each redirect hop may send it again), so without a cap a body that never ends grows the service's memory
+   */
+  subrequestBytes?: number;
   egress: EgressOptions;
   /** a project's probation process stops after this long without invocations (default 10 s) */
   probationIdleMs?: number;
@@ -62,6 +67,9 @@ const MAX_PROBATION = 4;
 const TICK_MS = 25;
 /** request bodies up to this size are kept while they stream, so an invocation that never ran can be replayed */
 const REPLAY_BYTES = 1024 * 1024;
+/** how long after its answer an invocation's background work (EdgeRuntime.waitUntil) is watched, and blamed */
+const TAIL_MS = 30_000;
+const SUBREQUEST_BYTES = 20 * 1024 * 1024;
 
 export interface RuntimeStat {
   process: string;
@@ -110,6 +118,21 @@ export interface Dispatch {
   cpuMs?: number;
 }
 
+/** The body as it streams, failed once past max bytes (over() then says so). */
+function capStream(req: http.IncomingMessage, max: number): { stream: PassThrough; over: () => boolean } {
+  let seen = 0;
+  const stream = new PassThrough();
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > max && !stream.destroyed) {
+      req.unpipe(stream);
+      stream.destroy(new Error(`outbound request body larger than ${max} bytes`));
+    }
+  });
+  req.pipe(stream);
+  return { stream, over: () => seen > max };
+}
+
 export class Runtimes {
   /** process slots by name: shard-0…shard-N-1, probation, quarantine; each holds its current process */
   readonly #slots = new Map<string, Workerd>();
@@ -134,7 +157,7 @@ export class Runtimes {
   private readonly o: Required<RuntimeOptions>;
 
   constructor(options: RuntimeOptions) {
-    this.o = { probationIdleMs: PROBATION_IDLE_MS, ...options };
+    this.o = { probationIdleMs: PROBATION_IDLE_MS, subrequestBytes: SUBREQUEST_BYTES, ...options };
     this.#outbound = egressGuard(options.egress);
     this.#host = http.createServer((req, res) => void this.#serveHost(req, res));
     this.#host.keepAliveTimeout = 60_000;
@@ -246,6 +269,7 @@ export class Runtimes {
     this.#budgets.set(d.isolate, budget);
     const done = () => {
       w.inflight.delete(flight);
+      w.tails.set(d.isolate, performance.now() + TAIL_MS);
       if (--budget.inflight === 0) this.#budgets.delete(d.isolate);
       if (!w.loaded.has(d.isolate)) this.#releaseSpec(d.isolate);
     };
@@ -385,15 +409,18 @@ export class Runtimes {
         void w.retire(0);
         continue;
       }
-      if (w.inflight.size > 0 && w.pingSince === null) {
+      // watched while invocations run, and while the work some left behind (waitUntil) may still run
+      const busy = w.inflight.size > 0 || this.#tailing(w, now);
+      if (busy && w.pingSince === null) {
         w.pingSince = now;
         w.pingCpu = w.cpuMs();
         // no timeout of its own: while unanswered, pingSince says since when the process has been stuck
         void w.ping(600_000).then(() => {
           w.pingSince = null;
         });
-      } else if (w.pingSince !== null && w.inflight.size > 0 && this.#spinning(w, now)) {
+      } else if (w.pingSince !== null && busy && this.#spinning(w, now)) {
         w.kill('cpu', w.pingSince);
+        this.#blameTails(w);
         this.o.onEvent('workerd stuck', { process: w.name, pid: w.pid, blamed: w.blamed, inflight: w.inflight.size });
         continue;
       }
@@ -403,8 +430,28 @@ export class Runtimes {
       const rss = w.rssMb();
       if (rss > limit) {
         w.kill('memory', now - 100);
+        this.#blameTails(w);
         this.o.onEvent('workerd over memory', { process: w.name, pid: w.pid, rss_mb: Math.round(rss), limit_mb: limit, blamed: w.blamed, inflight: w.inflight.size });
       }
+    }
+  }
+
+  /** whether some isolate's background work may still run in the process (forgetting those past their time) */
+  #tailing(w: Workerd, now: number): boolean {
+    for (const [isolate, until] of w.tails) if (until <= now) w.tails.delete(isolate);
+    return w.tails.size > 0;
+  }
+
+  /**
+   * A kill blamed on work left behind by answered invocations (Workerd.kill): no invocation of theirs is waiting
+   * to be blamed, so their versions lose their place here, as a running one's would (#attempt).
+   */
+  #blameTails(w: Workerd): void {
+    for (const isolate of w.blamed) {
+      if ([...w.inflight].some((f) => f.isolate === isolate)) continue;
+      const version = isolate.slice(0, isolate.lastIndexOf('#'));
+      if (w.name.startsWith(SHARD)) this.#proven.delete(version);
+      else this.#suspects.add(version);
     }
   }
 
@@ -477,13 +524,20 @@ export class Runtimes {
       return void res.end(JSON.stringify({ code: 'subrequest_limit', message: `A function invocation may make at most ${this.o.subrequests} subrequests` }));
     }
     budget.left--;
+    const max = this.o.subrequestBytes;
+    if (Number(req.headers['content-length'] ?? 0) > max) return this.#tooLarge(req, res);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !k.startsWith('x-basalt-runtime-')) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    const body = hasBody ? capStream(req, max) : null;
     const out = await this.#outbound(new Request(url, {
       method: req.method, headers,
-      ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),
+      ...(body ? { body: Readable.toWeb(body.stream) as ReadableStream, duplex: 'half' } : {}),
     } as RequestInit));
+    if (body?.over()) {
+      await out.body?.cancel();
+      return this.#tooLarge(req, res);
+    }
     const head: Record<string, string[]> = {};
     out.headers.forEach((v, k) => {
       if (k !== 'transfer-encoding' && k !== 'connection' && k !== 'keep-alive') (head[k] ??= []).push(v);
@@ -491,6 +545,17 @@ export class Runtimes {
     res.writeHead(out.status, head);
     if (out.body) await pipeline(Readable.fromWeb(out.body as never), res);
     else res.end();
+  }
+
+  /**
+   * Refuses the body with a 413 and closes the connection: workerd hands an answer to the function only once its
+   * body is all sent, so the function's fetch fails at once ("Network connection lost") instead of sending on.
+   */
+  #tooLarge(req: http.IncomingMessage, res: http.ServerResponse): void {
+    req.unpipe();
+    req.pause();
+    res.writeHead(413, { 'content-type': 'application/json', 'x-basalt-egress': 'limited', connection: 'close' });
+    res.end(JSON.stringify({ code: 'subrequest_too_large', message: `An outbound request body may be at most ${this.o.subrequestBytes} bytes` }));
   }
 
   /** Stops every process (SIGKILL after the grace) and the host socket. */

@@ -68,6 +68,11 @@ export class Workerd {
   readonly exited: Promise<number | null>;
   readonly loaded = new Set<string>();
   readonly inflight = new Set<Flight>();
+  /**
+   * isolates whose invocations have answered, until when (performance.now()) their background work (waitUntil)
+   * may still run: such work holds the process's thread as an invocation does, with no invocation left to blame
+   */
+  readonly tails = new Map<string, number>();
   /** keep-alive sockets to the dispatcher */
   readonly pool: UpstreamPool;
   /** the dispatcher listens on its socket */
@@ -169,6 +174,8 @@ export class Workerd {
     if (!this.killedFor) this.killedFor = why;
     for (const f of this.inflight) f.killed ??= why;
     this.blamed = [...this.inflight].filter((f) => f.started < since).map((f) => f.isolate);
+    // nothing was running when it stopped answering: some isolate's work after its answer holds the thread
+    if (this.blamed.length === 0 && since !== Infinity) for (const [isolate, until] of this.tails) if (until > since) this.blamed.push(isolate);
     try {
       this.#child.kill('SIGKILL');
     } catch {
