@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { eventually } from '@basalt/testkit';
+import pg from 'pg';
+import { eventually, testEnv } from '@basalt/testkit';
 import { aiProject, call, type AiProject } from './setup.js';
 
 let p: AiProject;
@@ -62,6 +63,25 @@ test('a hanging provider times out as a 504 the SDK must not retry; garbage is a
   assert.equal(anth.status, 504);
   assert.deepEqual(Object.keys(anth.body).sort(), ['error', 'request_id', 'type']);
   assert.equal(anth.body.error.type, 'timeout_error');
+});
+
+test('a client that goes away before a non-streamed answer is billed its prompt (499), not nothing', async () => {
+  const db = new pg.Pool({ connectionString: testEnv().databaseUrl, max: 1 });
+  try {
+    const sent = calls(p.openaiFake, 'hang');
+    const controller = new AbortController();
+    const pending = p.openai().chat.completions.create({ model: 'hang-long', messages: [{ role: 'user', content: 'a prompt the provider read '.repeat(40) }] }, { signal: controller.signal, maxRetries: 0 });
+    await eventually(() => calls(p.openaiFake, 'hang') > sent);
+    controller.abort();
+    await assert.rejects(pending);
+    const row = await eventually(async () => {
+      const { rows } = await db.query(`select status, input_tokens from platform.ai_usage where ref = $1 and status = 499 and not stream`, [p.project.ref]);
+      return rows[0];
+    }, 10_000);
+    assert.ok(row.input_tokens > 100, JSON.stringify(row));
+  } finally {
+    await db.end();
+  }
 });
 
 test('a client that goes away aborts the upstream call', async () => {

@@ -87,6 +87,9 @@ export class UsageMeter {
       },
       fail(e: BasaltError) {
         if (done || UNRECORDED.has(e.code)) return;
+        // The client left while a provider held the prompt: it was most likely processed, and is counted (as a cut
+        // stream's is), else leaving just before the answer would be a way around the key's budget.
+        if (plan && call.clientGone()) return write(499, { input: plan.estimateInput(), output: 0, cached: 0, cacheWrite: 0, reported: false }, 'client closed the connection');
         write(e.status ?? 500, { input: 0, output: 0, cached: 0, cacheWrite: 0, reported: false }, e.message ?? String(e));
       },
     };
