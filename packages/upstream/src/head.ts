@@ -15,6 +15,9 @@ export interface ResponseHead {
   keepAlive: boolean;
 }
 
+/** An answer that arrived and cannot be read as HTTP: the server did answer (so the request was not lost unsent). */
+export class InvalidResponse extends Error {}
+
 /** interim (1xx) answers skipped before a final one: a server sends one 100 Continue at most */
 export const MAX_INTERIM = 16;
 
@@ -33,26 +36,26 @@ export class HeadReader {
   #tail: Buffer = Buffer.alloc(0);
   #interim = 0;
 
-  push(chunk: Buffer): { head: ResponseHead; rest: Buffer } | null | Error {
+  push(chunk: Buffer): { head: ResponseHead; rest: Buffer } | null | InvalidResponse {
     for (;;) {
       const probe = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
       const at = probe.indexOf(CRLF2);
       if (at < 0) {
         this.#keep(chunk);
-        return this.#length > MAX_HEAD ? new Error('response head too large') : null;
+        return this.#length > MAX_HEAD ? new InvalidResponse('response head too large') : null;
       }
       const end = this.#length - this.#tail.length + at;
       const all = this.#chunks.length ? Buffer.concat([...this.#chunks, chunk]) : chunk;
       this.#chunks = [];
       this.#length = 0;
       this.#tail = Buffer.alloc(0);
-      if (end > MAX_HEAD) return new Error('response head too large');
+      if (end > MAX_HEAD) return new InvalidResponse('response head too large');
       const text = all.toString('latin1', 0, end);
-      if (!STATUS_LINE.test(text)) return new Error('the response status line is not HTTP/1.x');
+      if (!STATUS_LINE.test(text)) return new InvalidResponse('the response status line is not HTTP/1.x');
       const head = parseHead(text);
       const rest = all.subarray(end + 4);
       if (head.status >= 200) return { head, rest };
-      if (++this.#interim > MAX_INTERIM) return new Error(`more than ${MAX_INTERIM} interim (1xx) responses`);
+      if (++this.#interim > MAX_INTERIM) return new InvalidResponse(`more than ${MAX_INTERIM} interim (1xx) responses`);
       if (rest.length === 0) return null;
       chunk = rest; // the next answer's head began in the same read
     }

@@ -6,5 +6,5 @@ export { Cancel, type Cancellation } from './cancel.js';
 export { UpstreamPool, type Connect, type UpstreamTarget } from './pool.js';
 export { ChunkedDecoder } from './chunked.js';
 export { pipeBody } from './body.js';
-export { HeadReader, type ResponseHead } from './head.js';
+export { HeadReader, InvalidResponse, type ResponseHead } from './head.js';
 export { fromIncoming, send, type UpstreamRequest, type UpstreamResponse } from './send.js';

@@ -2,7 +2,7 @@
 // in and the response out under the wall-time limit, and log status, duration and console output.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { Cancel, type UpstreamResponse } from '@basalt/upstream';
+import { Cancel, InvalidResponse, type UpstreamResponse } from '@basalt/upstream';
 import type { Redis } from 'ioredis';
 import { BasaltError } from '@basalt/errors';
 import type { Meter } from '@basalt/metering';
@@ -304,6 +304,11 @@ export function invoker(d: InvokeDeps) {
           log(504, '', e.message);
         } else if (e.code === 'payload_too_large' || e.code === 'response_too_large' || e.code === 'client_closed') log(e.status, '', e.message);
         throw e;
+      }
+      if (e instanceof InvalidResponse) {
+        // the function answered with what cannot be sent on (a head past 64 KB): its fault, run once
+        log(502, '', e.message);
+        throw fnErrors.failed(`its answer could not be read: ${e.message}`);
       }
       if (e instanceof RuntimeError) {
         generations.set(version, (generations.get(version) ?? 0) + 1);

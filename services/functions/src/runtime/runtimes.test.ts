@@ -91,6 +91,25 @@ test('a call after workerd has closed its idle connections (5 s) goes out on a l
   assert.ok(!events.includes('invocation replayed'), 'sent once: the closed socket was not handed out');
 });
 
+test('an answer whose head cannot be read (past 64 KB) fails once: the function is not run again', async (t) => {
+  const { rt, events } = await runtime(t);
+  // 2,000 headers of ~40 bytes: a head of ~80 KB, which arrives over several reads
+  const code = await bundle({ files: { 'index.ts': `let runs = 0; Deno.serve((req) => {
+    if (new URL(req.url).pathname === '/runs') return new Response(String(runs));
+    runs++;
+    const h = new Headers();
+    for (let i = 0; i < 2000; i++) h.set('x-h' + i, 'v'.repeat(32));
+    return new Response('big', { headers: h });
+  })` }, entrypoint: 'index.ts' }, 1_000_000);
+  const d = (path: string): Dispatch => ({
+    isolate: 'refbig/h/1/0#0', version: 'refbig/h/1/0', ref: 'refbig', url: `http://localhost${path}`, method: 'GET', headers: {}, body: null,
+    spec: async () => ({ code, env: {} }),
+  });
+  await assert.rejects(rt.dispatch(d('/big'), AbortSignal.timeout(15_000)), /response head too large/);
+  assert.ok(!events.includes('invocation replayed'), `sent once: ${events}`);
+  assert.equal((await rt.dispatch(d('/runs'), AbortSignal.timeout(15_000))).whole!.toString(), '1');
+});
+
 test('a busy function leaves its process no bigger: 20,000 calls, resident memory within 30 MB; gc() hidden from its code', async (t) => {
   const { rt, events } = await runtime(t);
   const code = await bundle({ files: { 'index.ts': `Deno.serve((req) => Response.json({ gc: typeof globalThis.gc, q: new URL(req.url).search }))` }, entrypoint: 'index.ts' }, 1_000_000);

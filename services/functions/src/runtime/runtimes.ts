@@ -21,7 +21,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { send, type Cancellation, type UpstreamResponse } from '@basalt/upstream';
+import { InvalidResponse, send, type Cancellation, type UpstreamResponse } from '@basalt/upstream';
 import { egressGuard, type EgressOptions } from './egress.js';
 import { Workerd, type Flight, type KillReason } from './workerd.js';
 
@@ -309,6 +309,8 @@ export class Runtimes {
     } catch (e) {
       done();
       if (signal.aborted) throw signal.reason;
+      // an answer came that cannot be read (a head past 64 KB): the function ran, and is not sent again
+      if (e instanceof InvalidResponse) throw e;
       // the process died under this invocation: killed by the supervisor, or crashed (give the exit a moment)
       if (!flight.killed) await Promise.race([w.exited, new Promise((r) => setTimeout(r, 500))]);
       const why = flight.killed ?? (w.alive ? null : w.killedFor ?? 'crashed');
