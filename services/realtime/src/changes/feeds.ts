@@ -246,8 +246,10 @@ export class Feed {
 
   async subscribe(ch: Channel): Promise<void> {
     const wanted = new Map<string, [string, string]>();
+    const listed = new Set<string>(); // a schema's tables are listed once, however many entries name all of them
     for (const b of ch.bindings) {
-      if (SYSTEM_SCHEMAS.has(b.schema)) continue;
+      if (SYSTEM_SCHEMAS.has(b.schema) || (b.table === '*' && listed.has(b.schema))) continue;
+      if (b.table === '*') listed.add(b.schema);
       const names = b.table === '*' ? await tablesOf(this.pool, b.schema) : [b.table];
       for (const t of names) wanted.set(`${b.schema}.${t}`, [b.schema, t]);
     }

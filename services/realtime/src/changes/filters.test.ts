@@ -1,7 +1,7 @@
 // The postgres_changes filter grammar and binding ids.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FilterError, matches, parseBindings, parseFilter, replyBindings } from './filters.js';
+import { FilterError, MAX_BINDINGS, matches, parseBindings, parseFilter, replyBindings } from './filters.js';
 
 describe('postgres_changes filters', () => {
   const row = { id: 5, name: 'bob', score: 2.5, tag: null, ok: true };
@@ -46,4 +46,10 @@ describe('postgres_changes filters', () => {
     assert.throws(() => parseFilter(','.repeat(200_000)), FilterError);
     assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
   });
+});
+
+it('a join carries at most MAX_BINDINGS postgres_changes entries', () => {
+  const entry = { event: '*', schema: 'public' };
+  assert.equal(parseBindings(Array.from({ length: MAX_BINDINGS }, () => entry)).length, MAX_BINDINGS);
+  assert.throws(() => parseBindings(Array.from({ length: MAX_BINDINGS + 1 }, () => entry)), FilterError);
 });

@@ -74,9 +74,16 @@ export function parseFilter(filter: string): Condition[] {
   });
 }
 
+/**
+ * postgres_changes entries one join may carry: each is matched against every change of its tables for as long as the
+ * channel lives, and each table it names is looked up (a whole schema listed) when it joins.
+ */
+export const MAX_BINDINGS = 100;
+
 export function parseBindings(raw: unknown): Binding[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new FilterError('postgres_changes must be a list');
+  if (raw.length > MAX_BINDINGS) throw new FilterError(`a channel may carry at most ${MAX_BINDINGS} postgres_changes entries`);
   return raw.map((b: unknown) => {
     if (!b || typeof b !== 'object') throw new FilterError('each postgres_changes binding must be an object');
     const o = b as Record<string, unknown>;
