@@ -4,6 +4,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { BasaltError } from '@basalt/errors';
+import { feed } from './feed.js';
 import { chunkSignatureOf, type ClientSignature } from './sigv4.js';
 
 const s3Error = (status: number, code: string, message: string) => new BasaltError(status, code, message, { details: { statusCode: String(status), error: code } });
@@ -125,21 +126,7 @@ export class Md5Tap extends Transform {
   }
 }
 
-/**
- * `source` piped into `into`, which a backend reads later: between the two, a route still awaits its checks (the
- * bucket, RLS), and the body may fail meanwhile (bad framing, a hash mismatch, a client gone). Such an error is
- * kept on `into` (destroyed with it; the backend's pipeline reads it from there) rather than emitted with no
- * listener, which would end the process. A failing `into` does not destroy `source`: the request stays open for the
- * error's answer, as with pipe().
- */
-function feed<T extends Transform>(source: Readable, into: T): T {
-  into.on('error', () => undefined);
-  if (source.errored) into.destroy(source.errored);
-  else source.on('error', (e) => into.destroy(e));
-  return source.pipe(into);
-}
-
-/** `source` through a new tap; errors of the source end the tap. */
+/** `source` through a new tap; errors of the source end the tap (see feed). */
 export const md5Tap = (source: Readable): Md5Tap => feed(source, new Md5Tap());
 
 export interface Payload {

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { storageErrors } from '../errors.js';
+import { feed } from '../domain/feed.js';
 import { objectContentType, parseMediaType } from '../domain/mime.js';
 import type { UploadHead } from '../domain/objects.js';
 
@@ -39,13 +40,10 @@ export function declaredLength(req: IncomingMessage): number | undefined {
  * kept on the stream, not emitted with no listener, which would end the process.
  */
 function filePart(req: IncomingMessage, bb: busboy.Busboy, file: Readable): Readable {
-  const out = new PassThrough();
-  out.on('error', () => undefined);
-  file.on('error', (e) => out.destroy(e.message === 'aborted' ? e : storageErrors.invalidRequest(`Malformed multipart body: ${e.message}`)));
   req.once('close', () => {
     if (!req.complete) bb.destroy(new Error('aborted'));
   });
-  return file.pipe(out);
+  return feed(file, new PassThrough(), (e) => (e.message === 'aborted' ? e : storageErrors.invalidRequest(`Malformed multipart body: ${e.message}`)));
 }
 
 export function readUploadBody(req: IncomingMessage): Promise<UploadBody> {
