@@ -1,9 +1,10 @@
 // POST /v1/messages/count_tokens: asked of the provider when it is Anthropic (its count is exact), counted
 // here with the tokenizer for an OpenAI-format model. Counting spends nothing, so no usage row is written.
-import { ResponseTooLarge, type SendUpstream, type UpstreamResponse } from '../clients/upstream.js';
+import type { SendUpstream, UpstreamResponse } from '../clients/upstream.js';
 import { aiErrors } from '../errors.js';
 import type { AiConfig } from './ai-config.js';
 import type { Budgets } from './budgets.js';
+import { answerText } from './proxy.js';
 import type { CallContext } from './usage-meter.js';
 import { resolveModel } from './routing.js';
 import { promptTokens } from './tokenizer.js';
@@ -27,9 +28,7 @@ export function tokenCounter(d: { config: AiConfig; budgets: Budgets; send: Send
     } catch (e) {
       throw aiErrors.upstreamUnreachable((e as Error).message);
     }
-    const text = await res.text().catch((e: Error) => {
-      throw e instanceof ResponseTooLarge ? aiErrors.upstreamGarbage(e.message) : aiErrors.upstreamUnreachable(e.message);
-    });
+    const text = await answerText(res);
     let json: Json;
     try {
       json = JSON.parse(text);

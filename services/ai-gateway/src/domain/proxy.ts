@@ -45,6 +45,13 @@ async function upstreamMessage(res: UpstreamResponse): Promise<string> {
   }
 }
 
+/** A non-streamed answer's text: past the size limit the provider's garbage (no retry), else unreachable. */
+export function answerText(res: UpstreamResponse): Promise<string> {
+  return res.text().catch((e: Error) => {
+    throw e instanceof ResponseTooLarge ? aiErrors.upstreamGarbage(e.message) : aiErrors.upstreamUnreachable(e.message);
+  });
+}
+
 /**
  * A non-streamed answer in the caller's format, its usage and (when it reports none) its output text. An answer
  * that is JSON but not an object (null, a list) or not of the shape the translation reads is the provider's
@@ -141,9 +148,7 @@ export function proxy(d: ProxyDeps) {
         return aiErrors.upstreamUnreachable(`the stream failed before its first event: ${(e as Error).message}`);
       }
     }
-    const text = await res.text().catch((e: Error) => {
-      throw e instanceof ResponseTooLarge ? aiErrors.upstreamGarbage(e.message) : aiErrors.upstreamUnreachable(e.message);
-    });
+    const text = await answerText(res);
     const { converted, usage, output } = readAnswer(text, plan, endpoint);
     m.finish(200, usage.reported ? usage : null, output, null);
     return { kind: 'json', body: converted ?? text };
