@@ -1,7 +1,7 @@
 // One invocation: check verify_jwt and rate limits, find (or boot) the version's isolate, stream the request
 // in and the response out under the wall-time limit, and log status, duration and console output.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Cancel, InvalidResponse, type UpstreamResponse } from '@basalt/upstream';
 import type { Redis } from 'ioredis';
 import { BasaltError } from '@basalt/errors';
@@ -13,6 +13,7 @@ import type { ActiveFunction, FunctionsDb } from '../db/functions.js';
 import type { ActiveCache } from './active-cache.js';
 import { functionEnv, mergedEnv, openSecrets } from './env.js';
 import { fnErrors } from '../errors.js';
+import { passUpTo } from '../runtime/byte-limit.js';
 import { RuntimeError, type IsolateSpec, type Runtimes } from '../runtime/runtimes.js';
 import type { RemotePublisher } from '../remote/publish.js';
 
@@ -65,38 +66,23 @@ export interface Invocation {
 
 /** The request body as the function will read it, cut off (413) past max bytes. */
 function limitBody(req: IncomingMessage, max: number, deadline: Cancel): Readable {
-  let seen = 0;
-  const out = new PassThrough();
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > max) {
-      req.unpipe(out);
-      req.resume(); // the rest is read and dropped, so the connection can carry the next request
-      deadline.abort(fnErrors.tooLarge('request', max));
-      out.destroy();
-    }
+  return passUpTo(req, max, (out) => {
+    req.resume(); // the rest is read and dropped, so the connection can carry the next request
+    deadline.abort(fnErrors.tooLarge('request', max));
+    out.destroy();
   });
-  req.pipe(out);
-  return out;
 }
 
 /** The response body streamed on, ended early past max bytes (the head has gone out by then). */
 function capBody(res: Readable, max: number): Readable {
-  let seen = 0;
-  const out = new PassThrough();
-  res.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > max) {
-      res.unpipe(out);
-      res.destroy();
-      out.destroy(new Error(`response larger than ${max} bytes`));
-    }
+  const out = passUpTo(res, max, (o) => {
+    res.destroy();
+    o.destroy(new Error(`response larger than ${max} bytes`));
   });
   res.on('error', (e) => out.destroy(e));
   // the client went away (Fastify destroys what it was sending): the function's stream, and with it the
   // invocation's connection and slot, goes too; piped on, it would wait paused for a reader forever
   out.once('close', () => res.destroy());
-  res.pipe(out);
   return out;
 }
 

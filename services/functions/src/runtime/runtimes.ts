@@ -19,9 +19,10 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidResponse, send, type Cancellation, type UpstreamResponse } from '@basalt/upstream';
+import { passUpTo } from './byte-limit.js';
 import { egressGuard, type EgressOptions } from './egress.js';
 import { Workerd, type Flight, type KillReason } from './workerd.js';
 
@@ -116,21 +117,6 @@ export interface Dispatch {
   body: Readable | null;
   /** the invocation's CPU cap: the runtime's own cpuMs, or the plan's fn_cpu_ms where that is lower */
   cpuMs?: number;
-}
-
-/** The body as it streams, failed once past max bytes (over() then says so). */
-function capStream(req: http.IncomingMessage, max: number): { stream: PassThrough; over: () => boolean } {
-  let seen = 0;
-  const stream = new PassThrough();
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > max && !stream.destroyed) {
-      req.unpipe(stream);
-      stream.destroy(new Error(`outbound request body larger than ${max} bytes`));
-    }
-  });
-  req.pipe(stream);
-  return { stream, over: () => seen > max };
 }
 
 export class Runtimes {
@@ -531,12 +517,16 @@ export class Runtimes {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !k.startsWith('x-basalt-runtime-')) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    const body = hasBody ? capStream(req, max) : null;
+    let tooLarge = false;
+    const body = hasBody ? passUpTo(req, max, (out) => {
+      tooLarge = true;
+      out.destroy(new Error(`outbound request body larger than ${max} bytes`));
+    }) : null;
     const out = await this.#outbound(new Request(url, {
       method: req.method, headers,
-      ...(body ? { body: Readable.toWeb(body.stream) as ReadableStream, duplex: 'half' } : {}),
+      ...(body ? { body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } : {}),
     } as RequestInit));
-    if (body?.over()) {
+    if (tooLarge) {
       await out.body?.cancel();
       return this.#tooLarge(req, res);
     }
