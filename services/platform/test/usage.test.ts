@@ -126,14 +126,16 @@ test('usage totals match the work done through the gateway, module by module', a
   const report = (await eventually(async () => {
     const r = await usage(p.ref, '?group_by=service');
     last = Object.fromEntries(Object.keys(expected).map((k) => [k, valueOf(r, ...(k.split('/') as [string, string]))]));
-    return Object.entries(expected).every(([k, v]) => last[k] === v) && r.totals.db_bytes > 0 && r.totals.realtime_peak_connections >= 1 ? r : null;
-  }, 60_000, 250).catch(() => assert.fail(`usage never matched: expected ${JSON.stringify(expected)}, last seen ${JSON.stringify(last)}`)))!;
+    // counted by the gateway as each answer ends, so they may land a flush after the services' own counters
+    const atLeast = { 'memory/requests': 2, 'storage/requests': 2, 'functions/egress_bytes': 2 };
+    for (const k of Object.keys(atLeast)) last[k] = valueOf(r, ...(k.split('/') as [string, string]));
+    return Object.entries(expected).every(([k, v]) => last[k] === v) && Object.entries(atLeast).every(([k, v]) => last[k] >= v)
+      && r.totals.db_bytes > 0 && r.totals.realtime_peak_connections >= 1 ? r : null;
+  }, 60_000, 250).catch(() => assert.fail(`usage never matched: expected ${JSON.stringify(expected)} (the mem0 calls and storage requests`
+    + ` named by their service), last seen ${JSON.stringify(last)}`)))!;
 
   assert.ok(report.totals.fn_duration_ms >= 0);
   assert.ok(report.totals.realtime_connections >= 1);
-  assert.ok(valueOf(report, 'memory', 'requests') >= 2, 'the mem0 calls were requests of the project (named by the service)');
-  assert.ok(valueOf(report, 'storage', 'requests') >= 2);
-  assert.ok(valueOf(report, 'functions', 'egress_bytes') >= 2);
   // the database's size is sampled from the cluster: the same order as what Postgres reports now
   const control = new pg.Client({ connectionString: testEnv().databaseUrl });
   await control.connect();
