@@ -9,6 +9,11 @@ export interface ChatCall {
   user: string;
 }
 
+/** a scripted chat answer that is an error in OpenAI's shape instead, e.g. 429 insufficient_quota */
+export class ChatRefusal {
+  constructor(readonly status: number, readonly type: string, readonly message: string) {}
+}
+
 export interface FakeModel {
   url: string;
   key: string;
@@ -16,7 +21,7 @@ export interface FakeModel {
   embeddings: string[];
   /** how many inputs each embedding call carried */
   embeddingCalls: number[];
-  /** what the next chat calls answer (a string is sent as the message content verbatim) */
+  /** what the next chat calls answer (a string is sent as the message content verbatim, a ChatRefusal as an error) */
   script: (fn: (call: ChatCall) => unknown) => void;
   close: () => Promise<void>;
 }
@@ -65,6 +70,7 @@ export async function fakeModel(key: string, dims = 64): Promise<FakeModel> {
         const call = { model: body.model, system: body.messages.find((m: any) => m.role === 'system')?.content ?? '', user: body.messages.filter((m: any) => m.role === 'user').map((m: any) => m.content).join('\n') };
         chats.push(call);
         const out = answer(call);
+        if (out instanceof ChatRefusal) return send(out.status, { error: { message: out.message, type: out.type, code: out.type } });
         const content = typeof out === 'string' ? out : JSON.stringify(out);
         return send(200, { id: 'chatcmpl-m', object: 'chat.completion', created: 1, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } });
       }

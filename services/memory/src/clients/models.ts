@@ -30,27 +30,33 @@ export function modelClient(o: ModelClientOptions) {
     return token;
   }
 
-  /** `transient`: the gateway or the upstream failed as a whole (unreachable, timed out, 5xx, 429), whatever the input */
-  const failure = (status: number, message: string, transient: boolean) => Object.assign(memErrors.model(status, message), { transient });
+  /**
+   * `transient`: the gateway or the upstream failed as a whole (unreachable, timed out, 5xx, 429, 402), whatever the input.
+   * `quota`: the call was refused for spend: a 429 (the gateway's per-minute limit, budget_exceeded and
+   * ai_tokens_per_day are all 429s, as is an upstream's own once the gateway's retries are spent) or an upstream's 402
+   */
+  const failure = (status: number, message: string, transient: boolean) =>
+    Object.assign(memErrors.model(status, message), { transient, quota: status === 429 || status === 402 });
 
-  async function post(project: Project, path: string, body: unknown): Promise<any> {
+  async function post(project: Project, path: string, body: unknown, signal?: AbortSignal): Promise<any> {
     let r: Response;
     try {
       r = await fetch(`${o.baseUrl}${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${tokenFor(project)}`, 'content-type': 'application/json', 'x-basalt-ref': project.ref },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(o.timeoutMs),
+        signal: signal ? AbortSignal.any([AbortSignal.timeout(o.timeoutMs), signal]) : AbortSignal.timeout(o.timeoutMs),
       });
     } catch (e) {
-      throw failure(0, (e as Error).name === 'TimeoutError' ? 'timed out' : 'the AI gateway is unreachable', true);
+      const why = (e as Error).name === 'TimeoutError' ? 'timed out' : signal?.aborted ? 'the request was cancelled' : 'the AI gateway is unreachable';
+      throw failure(0, why, true);
     }
     const text = await r.text();
     let parsed: any = null;
     try {
       parsed = JSON.parse(text);
     } catch { /* reported below */ }
-    if (!r.ok) throw failure(r.status, parsed?.error?.message ?? `status ${r.status}`, r.status >= 500 || r.status === 429);
+    if (!r.ok) throw failure(r.status, parsed?.error?.message ?? `status ${r.status}`, r.status >= 500 || r.status === 429 || r.status === 402);
     if (parsed === null) throw failure(502, 'the answer is not JSON', true);
     return parsed;
   }
@@ -74,9 +80,9 @@ export function modelClient(o: ModelClientOptions) {
       return out as Float32Array[];
     },
 
-    /** a JSON-mode chat completion; returns the message text */
-    async chat(project: Project, model: string, messages: ChatMessage[]): Promise<string> {
-      const res = await post(project, '/v1/chat/completions', { model, messages, temperature: 0, response_format: { type: 'json_object' } });
+    /** a JSON-mode chat completion; returns the message text. `signal` ends the call early (the caller went away). */
+    async chat(project: Project, model: string, messages: ChatMessage[], signal?: AbortSignal): Promise<string> {
+      const res = await post(project, '/v1/chat/completions', { model, messages, temperature: 0, response_format: { type: 'json_object' } }, signal);
       const content = res?.choices?.[0]?.message?.content;
       if (typeof content !== 'string') throw memErrors.modelOutput('no message content');
       return content;
@@ -111,3 +117,6 @@ function vectorOf(e: unknown): Float32Array | undefined {
 /** whether a model call was refused for what it carried (a 4xx, an unusable answer), not for an outage: its inputs
  *  sent one by one may fare differently */
 export const refusedInput = (e: unknown): boolean => (e as { transient?: unknown })?.transient === false;
+
+/** whether a model call was refused for spend (rate limit, budget, daily token quota, payment): the next call would be too */
+export const refusedForQuota = (e: unknown): boolean => (e as { quota?: unknown })?.quota === true;

@@ -10,6 +10,8 @@ export interface Ctx {
   caller: Caller;
   settings: MemorySettings;
   pool: pg.Pool;
+  /** aborted when the client goes away before its answer is sent; absent outside a request (the infer worker) */
+  signal?: AbortSignal;
 }
 
 /** who statements run as for the caller (RLS applies to a signed-in user) */

@@ -1,12 +1,20 @@
 // The optional rerank step of a search (mem0's `rerank: true`): when the project names a rerank model
-// (settings.memory.rerank_model, a chat model resolved through its AI routes), each retrieved memory is scored
-// for relevance to the query by that model, one call per memory, a few at a time, and the results are reordered
-// by that score. A call that fails or answers no score leaves that memory at a neutral 0.5, as mem0's LLM
-// reranker does; without a rerank model the retrieval order stands.
-import type { ModelClient } from '../clients/models.js';
+// (settings.memory.rerank_model, a chat model resolved through its AI routes), each of the first RERANKED retrieved
+// memories is scored for relevance to the query by that model, one call per memory, a few at a time, and those are
+// reordered by that score; the rest follow in retrieval order with no rerank_score (they were never scored). A call
+// that fails or answers no score leaves that memory at a neutral 0.5, as mem0's LLM reranker does; a refusal for
+// quota, or the client going away, ends the step: the memories not yet scored stay neutral.
+import { refusedForQuota, type ModelClient } from '../clients/models.js';
 import type { Ctx } from './context.js';
 
-const PARALLEL = 8;
+/**
+ * The most model calls one search makes. Without a bound, top_k 1000 was 1000 chat calls from one request,
+ * repeatable at will against the project's AI spend. mem0's own LLM reranker scores every result it is given; its
+ * performance guide sizes an LLM reranker's candidates at 20, which also covers our default top_k of 10 whole.
+ */
+export const RERANKED = 20;
+/** calls under way at once: also the most that can already be sent when a quota refusal arrives */
+export const PARALLEL = 8;
 const MAX_CHARS = 4000;
 const NEUTRAL = 0.5;
 
@@ -27,27 +35,38 @@ export function scoreOf(answer: string): number {
 }
 
 export function reranker(models: ModelClient) {
-  /** `items` reordered by the rerank model's scores, each with its rerank_score; called only with a rerank model set */
-  return async function rerank<T extends { memory: string }>(ctx: Ctx, model: string, query: string, items: T[]): Promise<(T & { rerank_score: number })[]> {
+  /** the model's score for each of `items` (at most RERANKED of them), NEUTRAL where it gave none */
+  async function scoresOf(ctx: Ctx, model: string, query: string, items: { memory: string }[]): Promise<number[]> {
     const scores = Array<number>(items.length).fill(NEUTRAL);
     let next = 0;
+    let refused = false;
+    const more = () => !refused && !ctx.signal?.aborted;
     await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) {
+      for (let i = next++; i < items.length && more(); i = next++) {
         try {
           const answer = await models.chat(ctx.caller.project, model, [
             { role: 'system', content: INSTRUCTIONS },
             { role: 'user', content: `Query: ${query.slice(0, MAX_CHARS)}\n\nMemory: ${items[i].memory.slice(0, MAX_CHARS)}` },
-          ]);
+          ], ctx.signal);
           scores[i] = scoreOf(answer);
-        } catch {
-          scores[i] = NEUTRAL;
+        } catch (e) {
+          // one refusal for quota says the next call would be refused too: calling on only spends the caller's limits
+          if (refusedForQuota(e)) refused = true;
         }
       }
     }));
+    return scores;
+  }
+
+  /** `items` with the first RERANKED reordered by the rerank model's scores, each of those with its rerank_score */
+  return async function rerank<T extends { memory: string }>(ctx: Ctx, model: string, query: string, items: T[]): Promise<(T & { rerank_score?: number })[]> {
+    const head = items.slice(0, RERANKED);
+    const scores = await scoresOf(ctx, model, query, head);
     // a stable sort: equal scores keep the retrieval order
-    return items.map((it, i) => ({ it, i, s: scores[i] }))
+    const ranked = head.map((it, i) => ({ it, i, s: scores[i] }))
       .sort((a, b) => b.s - a.s || a.i - b.i)
       .map(({ it, s }) => ({ ...it, rerank_score: s }));
+    return [...ranked, ...items.slice(RERANKED)];
   };
 }
 

@@ -1,5 +1,5 @@
 // onRequest: every memory route needs a caller; the project's settings and pool are bound to the request here,
-// so no statement can forget which project (and which user) it serves.
+// so no statement can forget which project (and which user) it serves, and so is the client's connection.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProjectPools } from '@basalt/db';
 import type { AccessControl } from '../domain/access.js';
@@ -16,5 +16,10 @@ export const bindContext = (access: AccessControl, pools: ProjectPools) => async
   const caller = await access.identify(req.headers);
   // the gateway meters the request for this project (a key names its project only here); it never reaches the client
   reply.header('x-basalt-ref', caller.project.ref);
-  req.memory = { caller, settings: memorySettings(caller.project), pool: pools.get(caller.project) };
+  // a client that goes away stops the model calls still to come for its request (the rerank step's, say)
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort(new Error('client closed the connection'));
+  });
+  req.memory = { caller, settings: memorySettings(caller.project), pool: pools.get(caller.project), signal: gone.signal };
 };
