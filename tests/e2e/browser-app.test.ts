@@ -33,9 +33,12 @@ const sb = createClient(BASALT.url, BASALT.anonKey);
   const text = await dl.data.text();
   const ins = await sb.from('notes').insert({ body: text }).select().single();
   if (ins.error) throw ins.error;
+  // the count comes in Content-Range, which the page reads only if the answer exposes it
+  const counted = await sb.from('notes').select('*', { count: 'exact', head: true });
+  if (counted.error) throw counted.error;
   const signed = await sb.storage.from('uploads').createSignedUrl(uid + '/hello.txt', 60);
   const viaSigned = await (await fetch(signed.data.signedUrl)).text();
-  window.RESULT = { uid, listed: list.data.map((f) => f.name), text, note: ins.data.body, viaSigned, intruded: !intrude.error };
+  window.RESULT = { uid, count: counted.count, listed: list.data.map((f) => f.name), text, note: ins.data.body, viaSigned, intruded: !intrude.error };
   document.title = 'done';
 })().catch((e) => { window.RESULT = { error: String((e && e.message) || e) }; document.title = 'failed'; });
 `;
@@ -82,6 +85,7 @@ test('a site published to the project runs in Chromium and uses auth, storage (R
   assert.deepEqual(result.listed, ['hello.txt']);
   assert.equal(result.text, 'hello from the browser');
   assert.equal(result.note, 'hello from the browser');
+  assert.equal(result.count, 1, 'Content-Range was readable cross-origin');
   assert.equal(result.viaSigned, 'hello from the browser');
   assert.equal(result.intruded, false, 'the folder policy refused an upload outside the user\'s folder');
   const [row] = await p.sql(`select owner::text, body from notes`);
