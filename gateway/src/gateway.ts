@@ -1,13 +1,12 @@
 // The gateway's request pipeline: CORS → own endpoints → route → project → key → rate limit → forward, or a
 // published asset answered from the asset cache (asset-cache.ts).
 // Plain node:http rather than Express on the hot path: it is the difference between ~8k and ~20k req/s here.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import client from 'prom-client';
-import type { Logger } from '@basalt/http';
+import { newRequestId, requestIdOf, type Logger } from '@basalt/http';
 import type { Meter } from '@basalt/metering';
 import { capped, verifiedClaims, type Project, type ProjectActivity, type ProjectRegistry } from '@basalt/tenancy';
 import type { AssetCache } from './asset-cache.js';
@@ -51,7 +50,6 @@ export interface GatewayDeps {
   log: Logger;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SHARED_ORIGIN_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 const TRAVERSAL = /(^|\/)(\.|%2e){1,2}(\/|$)|%2f|%5c|\\/i;
 
@@ -289,8 +287,7 @@ export function createGateway(deps: GatewayDeps) {
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const id = requestIdOf(req);
     const extra = [...corsHeaders(req), 'x-request-id', id];
     if (isPreflight(req)) return void preflight(req, res).catch((err: unknown) => crashed(req, res, err));
     const url = req.url ?? '/';
@@ -337,7 +334,7 @@ export function createGateway(deps: GatewayDeps) {
       socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     };
     if (!match) return refuse(404, 'No route matched');
-    const id = randomUUID();
+    const id = newRequestId();
     Promise.resolve().then(() => admit(req, located, match, new URLSearchParams(search))).then(
       ({ project, located: where, swap }) => {
         const ref = project?.ref ?? where.ref;

@@ -12,3 +12,4 @@ export { defineRoute, registerRoutes, type RouteDef, type RouteRequest, type Rou
 export { parseJson, useJsonBodies, useFormBodies, invalidJson, type JsonOptions } from './body-parsers.js';
 export { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';
 export { assetsChangedChannel, notModified, SHARED_CACHE_HEADER } from './shared-cache.js';
+export { newRequestId, requestIdOf } from './request-id.js';

@@ -1,7 +1,6 @@
 // The Fastify skeleton every service shares: request ids carried from the gateway, a child logger per request
 // (no per-request log line), JSON and form bodies with size and depth limits, zod validation, /health, /ready,
 // /metrics, and one error handler that renders every failure as a BasaltError in the service's wire shape.
-import { randomUUID } from 'node:crypto';
 import { createServer, type ServerOptions } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,6 +11,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { ValidationFailed, zodValidator, type ZodTypeProvider } from './zod-provider.js';
 import { LazyLogger } from './lazy-logger.js';
 import { fastRouting, type FastRoute, type FastRouter } from './fast-routes.js';
+import { requestIdOf } from './request-id.js';
 
 /** Renders an error in the wire shape of the API a service is compatible with. */
 export type WireShape = (e: BasaltError, req: FastifyRequest) => unknown;
@@ -42,14 +42,7 @@ export interface Service {
   fastRoute: (route: FastRoute) => void;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-/** the gateway's request id when it is a sane one, else a new one */
-function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
 
 function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
   if (err instanceof BasaltError) return err;
