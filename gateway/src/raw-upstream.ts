@@ -86,7 +86,7 @@ class Exchange {
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly o: RawForward, readonly attempt: number) {
     // a retry goes out on a new connection: the idle socket next in line may have been closed with the first
-    const { socket, reused } = o.pool.acquire(attempt > 0);
+    const { socket, reused } = o.pool.acquire(attempt > 0, o.timeoutMs);
     this.socket = socket;
     this.reused = reused;
     this.method = req.method ?? 'GET';
@@ -107,7 +107,6 @@ class Exchange {
     carrier[EXCHANGE] = this;
     (res as Carrier)[EXCHANGE] = this;
     if (this.attempt === 0) res.on('close', onClientClose);
-    socket.setTimeout(o.timeoutMs);
     const head = `${this.method} ${o.path} HTTP/1.1\r\nhost: ${o.pool.authority}\r\n${o.headers}${this.chunkedIn ? 'transfer-encoding: chunked\r\n' : ''}connection: keep-alive\r\n\r\n`;
     if (this.requestSent) return void socket.write(head);
     // the head goes out with the body's first bytes, in one write (see pipeBody)
@@ -251,12 +250,13 @@ class Exchange {
       this.kept = null;
       return this.fail(502);
     }
-    this.socket.setTimeout(0); // streams (SSE, downloads) may idle once they started
     if (this.method === 'HEAD' || status === 204 || status === 304 || (!chunked && length === 0)) {
       this.body = { kind: 'none' };
       return this.#finish();
     }
     this.body = chunked ? { kind: 'chunked', decoder: new ChunkedDecoder() } : length > 0 ? { kind: 'length', left: length } : { kind: 'close' };
     if (rest.length) this.#onBody(rest);
+    // streams (SSE, downloads) may idle once they started; a body that came whole with its head never waits
+    if (!this.finished) this.socket.setTimeout(0);
   }
 }

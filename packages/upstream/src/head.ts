@@ -1,4 +1,5 @@
 const CRLF2 = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 /** a response head larger than this is refused (node:http's own limit is 16 KB) */
 export const MAX_HEAD = 64 * 1024;
 
@@ -33,7 +34,7 @@ export class HeadReader {
   #chunks: Buffer[] = [];
   #length = 0;
   /** the last (up to) 3 bytes kept: the blank line may begin in them and end in the next read */
-  #tail: Buffer = Buffer.alloc(0);
+  #tail: Buffer = EMPTY;
   #interim = 0;
 
   push(chunk: Buffer): { head: ResponseHead; rest: Buffer } | null | InvalidResponse {
@@ -48,7 +49,7 @@ export class HeadReader {
       const all = this.#chunks.length ? Buffer.concat([...this.#chunks, chunk]) : chunk;
       this.#chunks = [];
       this.#length = 0;
-      this.#tail = Buffer.alloc(0);
+      this.#tail = EMPTY;
       if (end > MAX_HEAD) return new InvalidResponse('response head too large');
       const text = all.toString('latin1', 0, end);
       if (!STATUS_LINE.test(text)) return new InvalidResponse('the response status line is not HTTP/1.x');

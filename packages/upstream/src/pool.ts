@@ -23,16 +23,21 @@ export class UpstreamPool {
     this.authority = 'path' in target ? 'localhost' : `${target.host}:${target.port}`;
   }
 
-  /** An idle socket, or a new one; always a new one when fresh (a retry after a pooled socket turned out closed). */
-  acquire(fresh = false): { socket: net.Socket; reused: boolean } {
+  /**
+   * An idle socket, or a new one; always a new one when fresh (a retry after a pooled socket turned out closed).
+   * timeoutMs: the exchange's own idle timeout ('timeout' on the socket), set here in place of the pool's (0: none);
+   * one timer call per exchange instead of clearing the pool's and setting another.
+   */
+  acquire(fresh = false, timeoutMs = 0): { socket: net.Socket; reused: boolean } {
     while (!fresh && this.#idle.length) {
       const socket = this.#idle.pop()!;
       if (!socket.destroyed && socket.readable && socket.writable) {
-        socket.setTimeout(0); // in use, only its exchange's own timeout applies
+        socket.setTimeout(timeoutMs);
         return { socket, reused: true };
       }
     }
     const socket = this.connect(this.target);
+    if (timeoutMs > 0) socket.setTimeout(timeoutMs);
     socket.on('error', () => undefined); // reported through the exchange that owns it (its 'close')
     socket.on('close', () => this.#forget(socket));
     // An idle pooled socket is closed by us before the upstream's keep-alive timeout closes it under a request.
