@@ -11,6 +11,7 @@ import S3rver from 's3rver';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
 import { createProject, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 import { objectLifecycle, resumableLifecycle } from './lifecycle.js';
+import { tusRaces } from './tus-races.js';
 
 const env = testEnv();
 const dir = mkdtempSync(join(tmpdir(), 'basalt-s3rver-'));
@@ -18,6 +19,7 @@ let s3: S3rver;
 let s3Port = 0;
 const children: ChildProcess[] = [];
 let gatewayUrl = '';
+let storageUrl = '';
 let a: TestProject;
 let b: TestProject;
 
@@ -37,6 +39,7 @@ const startS3 = async (port: number) => {
 before(async () => {
   s3Port = await startS3(0);
   const [storagePort, gatewayPort] = [await freePort(), await freePort()];
+  storageUrl = `http://127.0.0.1:${storagePort}`;
   await start('services/storage/src/main.ts', storagePort, {
     STORAGE_BACKEND: 's3', S3_ENDPOINT: `http://127.0.0.1:${s3Port}`, S3_BUCKET: 'basalt-test', S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER',
   });
@@ -84,6 +87,10 @@ test('a large object goes up in parts and comes back byte for byte', async () =>
 test('resumable (TUS) uploads on the S3 backend go up as multipart parts', async () => {
   await resumableLifecycle(a.url, a.serviceKey, supabaseClient(a, { key: a.serviceKey }), 'tus');
 });
+
+for (const race of tusRaces) {
+  test(`TUS on the S3 backend: ${race.name}`, () => race.run({ origin: storageUrl, ref: a.ref, serviceKey: a.serviceKey }));
+}
 
 test('projects share the S3 bucket but never each other\'s objects', async () => {
   const sa = supabaseClient(a, { key: a.serviceKey }).storage;

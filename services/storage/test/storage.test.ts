@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readlinkSync, statSync, utimesSync,
 import { dirname, join } from 'node:path';
 import { createProject, eventually, rawHttp, supabaseClient, testEnv, type TestProject } from '@basalt/testkit';
 import { objectLifecycle, resumableLifecycle } from './lifecycle.js';
+import { tusRaces } from './tus-races.js';
 
 let a: TestProject;
 let b: TestProject;
@@ -60,6 +61,10 @@ test('resumable (TUS) uploads: chunks, resume after an interruption, termination
   const big = await create({ ...svc, 'upload-length': '1000', 'upload-metadata': meta('tus-small', 'x.bin') });
   assert.equal(((await big.json()) as { statusCode: string }).statusCode, '413');
 });
+
+for (const race of tusRaces) {
+  test(`TUS on the filesystem backend: ${race.name}`, () => race.run({ origin: env.services.storage, ref: a.ref, serviceKey: a.serviceKey }));
+}
 
 test('buckets: create, get, list, update, and the errors storage-js expects', async () => {
   const s = admin(a);

@@ -1,5 +1,5 @@
 // The local filesystem backend. Every key resolves strictly below the root, whatever it contains.
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, opendir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { storageErrors } from '../errors.js';
 import { Download } from './download.js';
 import { Meter } from './meter.js';
-import type { Backend, ByteRange, PartAt, Stored } from './types.js';
+import type { Backend, ByteRange, Stored, StagedPart } from './types.js';
 
 /** reads, writes and stream buffers move 1 MB at a time */
 const BLOCK = 1024 * 1024;
@@ -78,15 +78,30 @@ export class FsBackend implements Backend {
   }
 
   /**
-   * Written in place at its offset, so a retried part overwrites what an interrupted one left. The file is never
-   * cut back to the part's end: an attempt that lost its offset to a longer retry of it (both in flight at once)
-   * would cut the winner's bytes off under an offset already recorded past them. Bytes past the recorded offset are
-   * harmless: no part writes beyond the upload's length, and the parts that reach it overwrite them all.
+   * A chunk is streamed to a file of its own beside the object's, so one that loses its offset to another (both in
+   * flight at once) or outlives its upload never writes into the object. Placed, the first chunk becomes the object's
+   * file (a rename); a later one is copied to its offset, a second write of its bytes that keeps the object one file.
+   * Bytes past the recorded offset (a copy cut short) are harmless: the next chunk placed there overwrites them.
    */
-  async writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }> {
+  async stagePart(key: string, body: Readable, maxBytes: number): Promise<StagedPart> {
+    const file = this.path(key);
+    const staged = `${file}.${randomBytes(6).toString('hex')}.partial`;
     const meter = new Meter(maxBytes);
-    await pipeline(body, meter, createWriteStream(this.path(key), { flags: 'r+', start: at.offset, highWaterMark: BLOCK }));
-    return { size: meter.result().size, etag: '' };
+    try {
+      await pipeline(body, meter, createWriteStream(staged, { flags: 'wx', highWaterMark: BLOCK }));
+    } catch (e) {
+      await rm(staged, { force: true });
+      throw e;
+    }
+    return {
+      size: meter.result().size,
+      place: async (at) => {
+        if (at.offset === 0) await rename(staged, file);
+        else await pipeline(createReadStream(staged, { highWaterMark: BLOCK }), createWriteStream(file, { flags: 'r+', start: at.offset, highWaterMark: BLOCK }));
+        return { etag: '' };
+      },
+      discard: () => rm(staged, { force: true }),
+    };
   }
 
   async completeParts(): Promise<void> {

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { storageErrors } from '../errors.js';
 import { Meter } from './meter.js';
-import type { Backend, ByteRange, PartAt, Stored } from './types.js';
+import type { Backend, ByteRange, Stored, StagedPart } from './types.js';
 
 const PART_BYTES = 8 * 1024 * 1024;
 /** S3's smallest part but the last */
@@ -90,19 +90,29 @@ export class S3Backend implements Backend {
     return this.client.initiateNewMultipartUpload(this.bucket, key, {});
   }
 
-  /** A part is buffered (a TUS chunk, bounded by maxBytes) and sent as one S3 part. */
-  async writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }> {
+  /** A chunk is buffered whole (bounded by maxBytes) and sent as one S3 part when placed. */
+  async stagePart(key: string, body: Readable, maxBytes: number): Promise<StagedPart> {
     const meter = new Meter(maxBytes);
     body.on('error', (e) => meter.destroy(e));
     body.pipe(meter);
     const chunks: Buffer[] = [];
     for await (const c of meter as AsyncIterable<Buffer>) chunks.push(c);
-    const data = Buffer.concat(chunks);
-    if (!at.last && data.length < MIN_PART_BYTES) {
-      throw storageErrors.invalidRequest(`Every chunk but the last must be at least ${MIN_PART_BYTES / 1024 / 1024} MiB on this storage backend`);
-    }
-    const r = await this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: at.upload!, partNumber: at.part, headers: {} }, data);
-    return { size: data.length, etag: r.etag };
+    let data: Buffer | null = Buffer.concat(chunks);
+    const size = data.length;
+    return {
+      size,
+      place: async (at) => {
+        if (!data) throw new Error('a discarded part cannot be placed');
+        if (!at.last && size < MIN_PART_BYTES) {
+          throw storageErrors.invalidRequest(`Every chunk but the last must be at least ${MIN_PART_BYTES / 1024 / 1024} MiB on this storage backend`);
+        }
+        const r = await this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: at.upload!, partNumber: at.part, headers: {} }, data);
+        return { etag: r.etag };
+      },
+      discard: async () => {
+        data = null;
+      },
+    };
   }
 
   async completeParts(key: string, upload: string | null, parts: { part: number; etag: string }[]): Promise<void> {

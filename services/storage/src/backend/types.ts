@@ -15,6 +15,18 @@ export interface PartAt {
   last: boolean;
 }
 
+/**
+ * A TUS chunk received aside: the object is untouched until the chunk is placed, so a chunk that loses its offset
+ * to another (or whose upload finished meanwhile) leaves nothing behind but what `discard` removes.
+ */
+export interface StagedPart {
+  readonly size: number;
+  /** writes the chunk into the object at `at`; the caller holds the upload, so no other chunk is placed meanwhile */
+  place(at: PartAt): Promise<{ etag: string }>;
+  /** lets the chunk go, placed or not; safe to call twice */
+  discard(): Promise<void>;
+}
+
 export interface ByteRange {
   start: number;
   /** inclusive */
@@ -42,7 +54,8 @@ export interface Backend {
   removePrefix(prefix: string): Promise<void>;
   /** resumable writes (TUS): a key filled in parts; `upload` is the S3 multipart upload id, null on a filesystem */
   beginParts(key: string): Promise<string | null>;
-  writePart(key: string, at: PartAt, body: Readable, maxBytes: number): Promise<{ size: number; etag: string }>;
+  /** receives a chunk of key's upload, refusing it with EntityTooLarge past maxBytes */
+  stagePart(key: string, body: Readable, maxBytes: number): Promise<StagedPart>;
   completeParts(key: string, upload: string | null, parts: { part: number; etag: string }[]): Promise<void>;
   abortParts(key: string, upload: string | null): Promise<void>;
   /** every key under `<prefix>/` with its last modification, in no particular order */
