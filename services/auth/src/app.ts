@@ -16,6 +16,7 @@ import { rateLimiter } from './domain/rate-limit.js';
 import { authErrors } from './errors.js';
 import { JSON_TYPES, useAuthBodies } from './http/bodies.js';
 import { echoApiVersion, gotrueShape } from './http/wire.js';
+import { databaseCleanup } from './jobs/cleanup.js';
 import { adminRoutes, requireAdminHook } from './routes/admin.js';
 import { emailRoutes } from './routes/email.js';
 import { factorRoutes } from './routes/factors.js';
@@ -67,8 +68,13 @@ export function createApp(deps: Deps) {
   }, { prefix: '/platform/v1' });
 
   app.get(`${AUTH_PREFIX}/health`, async () => GOTRUE_HEALTH);
+  const cleanup = databaseCleanup(deps.log);
   app.register(async (api) => {
     api.addHook('onRequest', resolveProject(deps.registry, db, deps.config.BASALT_PUBLIC_URL, egressPolicy(deps.config.BASALT_EGRESS_ALLOW)));
+    // a project's database is cleaned as it is used (GoTrue cleans after requests too); a sleeping one needs none
+    api.addHook('onResponse', async (req) => {
+      if (req.ctx) cleanup.nudge(req.ctx.db, req.ctx.project.ref);
+    });
     // Thrown on, an error is rendered by the service's error handler (which also reads off an oversized body).
     api.setErrorHandler(async (err: { code?: unknown }) => {
       // A database error that reaches here is our bug, not the caller's: a 500, never a SQL message in a 4xx.

@@ -107,6 +107,35 @@ test('a disabled provider is 400; a forged or foreign state is refused', async (
   assert.match(cross.headers.get('location')!, /error_code=bad_oauth_state/);
 });
 
+test('each /authorize deletes expired flow states, so anonymous calls cannot grow the table; live flows stay', async () => {
+  const flow = (name: string, provider: string, created: string, codeIssued: string | null = null) => p.sql(
+    `insert into auth.flow_state (provider_type, authentication_method, redirect_to, created_at, auth_code, auth_code_issued_at)
+     values ('${provider}', 'oauth', 'expiry-test:${name}', now() - interval '${created}',
+       ${codeIssued ? `gen_random_uuid()::text, now() - interval '${codeIssued}'` : 'null, null'})`);
+  await flow('oauth-expired', 'github', '11 minutes');
+  await flow('code-expired', 'github', '8 minutes', '6 minutes');
+  await flow('email-expired', 'email', '25 hours');
+  await flow('oauth-live', 'github', '9 minutes');
+  await flow('code-live', 'github', '9 minutes', '4 minutes');
+  await flow('email-live', 'email', '23 hours');
+  const r = await fetch(`${p.url}/auth/v1/authorize?provider=github&redirect_to=http://app.test/cb`, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  const left = await p.sql(`select redirect_to from auth.flow_state where redirect_to like 'expiry-test:%' order by 1`);
+  assert.deepEqual(left.map((f) => f.redirect_to), ['expiry-test:code-live', 'expiry-test:email-live', 'expiry-test:oauth-live']);
+});
+
+test('an OAuth state older than its 10 minutes is refused at the callback', async () => {
+  fake.next.github = { id: '778', email: uniqueEmail('late'), verified: true, name: 'Late' };
+  const start = await fetch(`${p.url}/auth/v1/authorize?provider=github&redirect_to=http://app.test/cb`, { redirect: 'manual' });
+  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+  await p.sql(`update auth.flow_state set created_at = now() - interval '11 minutes' where id = '${state}'`);
+  const late = await fetch(`${p.url}/auth/v1/callback?code=x&state=${state}`, { redirect: 'manual' });
+  const back = new URL(late.headers.get('location')!);
+  // expired, or already deleted by a cleanup: either way no session
+  assert.match(back.hash, /error_code=(flow_state_expired|bad_oauth_state)/);
+  assert.doesNotMatch(back.hash, /access_token/);
+});
+
 test('manual linking: linkIdentity adds GitHub to an email user; unlinkIdentity removes it but never the last one', async () => {
   const sb = client(p);
   const email = uniqueEmail('linker');

@@ -16,6 +16,16 @@ export interface FlowStateRow {
   auth_code_issued_at: Date | null;
 }
 
+/** How long a flow may wait for its next step; past that it is refused, and deleted. */
+export interface FlowLifetimes {
+  /** an OAuth flow, from /authorize to /callback */
+  oauthMs: number;
+  /** an issued code, until its exchange */
+  codeMs: number;
+  /** an email flow, until its link is followed */
+  emailMs: number;
+}
+
 export const flowStateDb = {
   async create(db: Db, f: { providerType: string; method: string; codeChallenge: string | null; codeChallengeMethod: string | null; redirectTo: string; userId?: string | null }): Promise<string> {
     const { rows } = await db.query<{ id: string }>(
@@ -47,6 +57,25 @@ export const flowStateDb = {
 
   async remove(db: Db, id: string): Promise<void> {
     await db.query('delete from auth.flow_state where id = $1', [id]);
+  },
+
+  /**
+   * Deletes up to `limit` expired flows, oldest first, through flow_state_created_at_idx: every expired flow is
+   * older than the shortest lifetime (a code is issued after its flow began). Rows another transaction holds wait
+   * for a later pass.
+   */
+  async removeExpired(db: Db, l: FlowLifetimes, limit: number): Promise<number> {
+    const secs = (ms: number) => ms / 1000;
+    const r = await db.query(
+      `delete from auth.flow_state where id in (select id from auth.flow_state
+         where created_at < now() - make_interval(secs => $4)
+           and case when auth_code is not null then auth_code_issued_at < now() - make_interval(secs => $2)
+                    when provider_type = 'email' then created_at < now() - make_interval(secs => $3)
+                    else created_at < now() - make_interval(secs => $1) end
+         order by created_at limit $5 for update skip locked)`,
+      [secs(l.oauthMs), secs(l.codeMs), secs(l.emailMs), secs(Math.min(l.oauthMs, l.codeMs, l.emailMs)), limit],
+    );
+    return r.rowCount ?? 0;
   },
 };
 

@@ -1,10 +1,10 @@
 // The signed-in user's own endpoints: GET /user, PUT /user, POST /logout, GET /reauthenticate.
 // Changing the password ends every other session of the user (GoTrue PR #806).
-import { withTransaction } from '@basalt/db';
+import { withTransaction, type PoolClient } from '@basalt/db';
 import type { AuthContext } from '../context.js';
 import { currentUser } from '../db/current-users.js';
 import { identitiesDb } from '../db/identities.js';
-import { oneTimeTokensDb } from '../db/one-time-tokens.js';
+import { oneTimeTokensDb, type OneTimeTokenRow } from '../db/one-time-tokens.js';
 import { sessionsDb } from '../db/sessions.js';
 import { usersDb, NOW, type UserRow } from '../db/users.js';
 import { authErrors } from '../errors.js';
@@ -41,11 +41,24 @@ export async function applyEmail(db: Parameters<typeof usersDb.update>[0], user:
   else await identitiesDb.upsert(db, user.id, 'email', user.id, { sub: user.id, email, email_verified: true, phone_verified: false });
 }
 
+/**
+ * Taken in the transaction that changes the password: an update that fails gives the nonce back, and of two
+ * updates with one nonce the second waits on its row lock and then finds it gone.
+ */
+async function takeReauthNonce(ctx: AuthContext, db: PoolClient, userId: string, hash: string): Promise<void> {
+  checkReauthNonce(ctx, await oneTimeTokensDb.take(db, hash, ['reauthentication_token']), userId, hash);
+}
+
+function checkReauthNonce(ctx: AuthContext, t: OneTimeTokenRow | null, userId: string, hash: string): void {
+  if (!t || t.token_hash !== hash || t.user_id !== userId || Date.now() - t.created_at.getTime() > ctx.settings.otp_exp * 1000) throw authErrors.reauthInvalid();
+}
+
 export async function updateUser(ctx: AuthContext, pw: Passwords, p: UserPrincipal, body: Record<string, unknown>, redirectTo: string): Promise<UserJson> {
   const user = await loadCurrentUser(ctx, p);
   const data = body.data !== undefined ? parseMetadata(body.data) : null;
   const email = body.email !== undefined && body.email !== '' ? parseEmail(body.email) : null;
   let newHash: string | null = null;
+  let nonceHash: string | null = null;
   if (body.password !== undefined) {
     const password = checkPasswordStrength(body.password, ctx.settings);
     if (user.factors.some((f) => f.status === 'verified') && p.aal !== 'aal2') throw authErrors.insufficientAal();
@@ -53,12 +66,14 @@ export async function updateUser(ctx: AuthContext, pw: Passwords, p: UserPrincip
     if (ctx.settings.update_password_require_reauthentication) {
       const to = user.email ?? user.phone;
       if (typeof body.nonce !== 'string' || !to) throw authErrors.reauthNeeded();
-      const t = await oneTimeTokensDb.take(ctx.db, tokenHash(to, body.nonce), ['reauthentication_token']);
-      if (!t || t.user_id !== user.id || Date.now() - t.created_at.getTime() > ctx.settings.otp_exp * 1000) throw authErrors.reauthInvalid();
+      nonceHash = tokenHash(to, body.nonce);
+      // looked at before the password is hashed, so a wrong nonce costs no bcrypt; taken in the transaction below
+      checkReauthNonce(ctx, await oneTimeTokensDb.forUser(ctx.db, user.id, 'reauthentication_token'), user.id, nonceHash);
     }
     newHash = await pw.hash(password);
   }
   await withTransaction(ctx.db, async (db) => {
+    if (nonceHash) await takeReauthNonce(ctx, db, user.id, nonceHash);
     // each update is bounded, and so is what updates add up to
     if (data && !(await usersDb.mergeMetadata(db, user.id, 'raw_user_meta_data', data, METADATA_MAX_CHARS))) throw metadataTooLarge('data');
     if (newHash) {

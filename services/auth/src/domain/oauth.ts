@@ -11,12 +11,13 @@ import { createdMeanwhile, onceMoreIfCreatedMeanwhile, usersDb, type UserRow } f
 import { authErrors } from '../errors.js';
 import { PROVIDERS, type OAuthProvider, type ProviderUser } from '../providers/index.js';
 import type { ProviderSettings } from './settings.js';
-import { issueAuthCode, parseChallenge } from './pkce.js';
+import { FLOW_LIFETIMES, issueAuthCode, parseChallenge } from './pkce.js';
 import { redirectTarget } from './redirect.js';
 import { issueSession, type SessionJson } from './tokens.js';
 import { isUuid } from './validate.js';
 
-const FLOW_TTL_MS = 10 * 60_000;
+/** expired flows each /authorize deletes: more than it adds, so anonymous calls cannot outgrow the lifetime */
+const PRUNE_PER_START = 10;
 
 function providerFor(ctx: AuthContext, name: unknown): { provider: OAuthProvider; settings: ProviderSettings } {
   const provider = typeof name === 'string' ? PROVIDERS[name] : undefined;
@@ -32,6 +33,7 @@ export async function startOAuth(ctx: AuthContext, query: Record<string, unknown
   const { provider, settings } = providerFor(ctx, query.provider);
   const challenge = parseChallenge(query);
   const scopes = typeof query.scopes === 'string' && query.scopes.trim() ? query.scopes.trim().split(/\s+/) : [];
+  await flowStateDb.removeExpired(ctx.db, FLOW_LIFETIMES, PRUNE_PER_START);
   const flowId = await flowStateDb.create(ctx.db, {
     providerType: provider.name, method: 'oauth', codeChallenge: challenge?.codeChallenge ?? null,
     codeChallengeMethod: challenge?.method ?? null, redirectTo: redirectTarget(ctx, query.redirect_to), userId: linkTo,
@@ -82,7 +84,7 @@ export async function finishOAuth(ctx: AuthContext, query: Record<string, unknow
   const flow = await flowStateDb.byId(ctx.db, query.state);
   if (!flow || flow.auth_code || flow.provider_type === 'email') throw authErrors.badOAuthState();
   const redirectTo = redirectTarget(ctx, flow.redirect_to);
-  if (Date.now() - flow.created_at.getTime() > FLOW_TTL_MS) {
+  if (Date.now() - flow.created_at.getTime() > FLOW_LIFETIMES.oauthMs) {
     await flowStateDb.remove(ctx.db, flow.id);
     throw authErrors.flowStateExpired();
   }

@@ -4,11 +4,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { withTransaction } from '@basalt/db';
 import type pg from 'pg';
 import type { AuthContext } from '../context.js';
-import { flowStateDb } from '../db/flow-state.js';
+import { flowStateDb, type FlowLifetimes } from '../db/flow-state.js';
 import { authErrors } from '../errors.js';
 import { issueSession, type SessionJson } from './tokens.js';
 
-const FLOW_TTL_MS = 5 * 60_000;
+/**
+ * A code is exchanged within GoTrue's FLOW_STATE_EXPIRY_DURATION (5 minutes) of its issue; an OAuth flow gets 10
+ * minutes at the provider; an email flow lives as long as the longest email link (otp_exp is at most a day).
+ */
+export const FLOW_LIFETIMES: FlowLifetimes = { oauthMs: 10 * 60_000, codeMs: 5 * 60_000, emailMs: 24 * 3600_000 };
 
 export interface Challenge {
   codeChallenge: string;
@@ -45,7 +49,7 @@ export async function exchangePkce(ctx: AuthContext, authCode: unknown, verifier
   return withTransaction(ctx.db, async (db) => {
     const flow = await flowStateDb.takeByCode(db, authCode);
     if (!flow || !flow.user_id || !flow.code_challenge) throw authErrors.flowStateNotFound();
-    if (Date.now() - (flow.auth_code_issued_at ?? flow.created_at).getTime() > FLOW_TTL_MS) throw authErrors.flowStateExpired();
+    if (Date.now() - (flow.auth_code_issued_at ?? flow.created_at).getTime() > FLOW_LIFETIMES.codeMs) throw authErrors.flowStateExpired();
     const computed = flow.code_challenge_method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
     if (computed !== flow.code_challenge) throw authErrors.badCodeVerifier();
     const session = await issueSession(ctx, db, flow.user_id, flow.authentication_method);
