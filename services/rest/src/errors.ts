@@ -15,8 +15,13 @@ export const restErrors = {
   anonDisabled: () => pgrst(401, 'PGRST302', 'Anonymous access is disabled', null, null, { 'www-authenticate': 'Bearer' }),
   parse: (message: string, details: string | null = null) => pgrst(400, 'PGRST100', message, details),
   badBody: (message: string) => pgrst(400, 'PGRST102', message),
-  rangeNotSatisfiable: (offset: number, total: number) =>
+  rangeNotSatisfiable: (offset: bigint, total: number) =>
     pgrst(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`),
+  rangeInverted: () =>
+    pgrst(416, 'PGRST103', 'Requested range not satisfiable', 'The lower boundary must be lower than or equal to the upper boundary in the Range header.'),
+  /** PostgREST binds limit and offset as bigint and a JSON path index as int; Postgres answers a number they cannot
+   * hold with this (its int8in/int4in text). We answer it before any SQL is built. */
+  outOfRange: (value: string, type: 'bigint' | 'integer') => pgrst(400, '22003', `value "${value}" is out of range for type ${type}`),
   invalidSchema: (s: string, exposed: string[]) => pgrst(406, 'PGRST106', `Invalid schema: ${s}`, null, `Only the following schemas are exposed: ${exposed.join(', ')}`),
   mediaType: (accept: string) => pgrst(406, 'PGRST107', `None of these media types are available: ${accept}`),
   notEmbedded: (name: string) => pgrst(400, 'PGRST108', `'${name}' is not an embedded resource in this request`, null, `Verify that '${name}' is included in the 'select' query parameter.`),

@@ -27,7 +27,7 @@ export interface Execution {
   tx: boolean;
   rollback: boolean;
   /** PGRST124 before committing when more rows were written */
-  maxAffected: number | null;
+  maxAffected: bigint | null;
   /** PGRST116 before committing unless exactly one row */
   singular: boolean;
   /** count=planned (exactUpTo null) or estimated: the planner's row estimate, exact when at most exactUpTo */

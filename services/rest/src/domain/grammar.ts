@@ -1,6 +1,7 @@
 // PostgREST's URL grammar: select lists, filter values, logic trees and order terms, parsed into plain data.
 // Nothing here touches SQL; names stay names and values stay values until the builder quotes or binds them.
 import { restErrors } from '../errors.js';
+import { checkJsonIndex } from './integers.js';
 
 export type PathStep = { key: string; arrow: '->' | '->>' };
 export interface Field { name: string; path: PathStep[] }
@@ -65,6 +66,7 @@ export function parseField(raw: string): Field {
     for (let i = 1; i < parts.length; i += 2) {
       const key = unquote(parts[i + 1] ?? '');
       if (!key) throw restErrors.parse(`"failed to parse json path" (${raw})`);
+      checkJsonIndex(key);
       path.push({ arrow: parts[i] as '->' | '->>', key });
     }
   }

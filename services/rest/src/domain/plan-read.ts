@@ -44,7 +44,7 @@ export interface ReadNode {
   aggregates: boolean;
   /** rows of this level (db-max-rows applied); unused by to-one embeds */
   limit: number;
-  offset: number | null;
+  offset: bigint | null;
 }
 
 const JSON_TYPES = new Set(['json', 'jsonb']);

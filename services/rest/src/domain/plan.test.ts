@@ -88,7 +88,7 @@ test('the execution mode follows the request: one round trip unless rows must be
   assert.deepEqual(mode(plan('table', 'books', { method: 'POST', body })), [false, false, false, null, false]);
   assert.deepEqual(mode(plan('table', 'books', { method: 'POST', body, headers: { prefer: 'tx=rollback' } })), [false, true, true, null, false]);
   assert.deepEqual(mode(plan('table', 'books', { method: 'PATCH', body, search: 'id=eq.1', headers: { accept: 'application/vnd.pgrst.object+json' } })), [false, true, false, null, true]);
-  assert.deepEqual(mode(plan('table', 'books', { method: 'DELETE', headers: { prefer: 'handling=strict, max-affected=2' } })), [false, true, false, 2, false]);
+  assert.deepEqual(mode(plan('table', 'books', { method: 'DELETE', headers: { prefer: 'handling=strict, max-affected=2' } })), [false, true, false, 2n, false]);
   assert.deepEqual(plan('table', 'books', { headers: { prefer: 'count=estimated' } }).exec.estimate, { exactUpTo: 100 });
   assert.deepEqual(mode(plan('rpc', 'bump', { method: 'POST', body: {} })), [false, false, false, null, false]);
   assert.deepEqual(mode(plan('rpc', 'bump')), [true, false, false, null, false]); // GET is read-only, whatever the function
@@ -127,7 +127,7 @@ test('every kind of plan carries count, generation, body format and a complete e
   assert.deepEqual(full(plan('table', 'books', { headers: { prefer: 'count=planned', accept: 'text/csv' } })),
     { count: 'planned', generation: g, out: 'csv', kind: 'read', exec: exec({ readOnly: true, tx: true, estimate: { exactUpTo: null } }) });
   assert.deepEqual(full(plan('table', 'books', { method: 'PATCH', body: { title: 'x' }, search: 'id=eq.1', headers: { prefer: 'count=exact, handling=strict, max-affected=1' } })),
-    { count: 'exact', generation: g, out: 'json', kind: 'write', exec: exec({ tx: true, maxAffected: 1 }) });
+    { count: 'exact', generation: g, out: 'json', kind: 'write', exec: exec({ tx: true, maxAffected: 1n }) });
   assert.deepEqual(full(plan('rpc', 'add', { search: 'a=1&b=2' })), { count: null, generation: g, out: 'json', kind: 'call', exec: exec({ readOnly: true }) });
   assert.deepEqual(full(plan('rpc', 'books_after', { method: 'POST', body: { y: 1 }, headers: { prefer: 'count=estimated, tx=rollback' } })),
     { count: 'estimated', generation: g, out: 'json', kind: 'call', exec: exec({ readOnly: true, tx: true, rollback: true, estimate: { exactUpTo: 100 } }) });

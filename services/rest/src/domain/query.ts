@@ -3,14 +3,17 @@
 // prefix (`actors.order`, `roles.actors.limit`).
 import { restErrors } from '../errors.js';
 import { parseField, parseOpValue, parseOrder, parseSelect, parseTree, splitTop, type Cond, type OrderTerm, type SelectItem } from './grammar.js';
+import { BIGINT_MAX, bigintParam, toBigint } from './integers.js';
 
 export interface ReadSpec {
   select: SelectItem[];
   /** keyed by embed path ('' = root, 'actors', 'roles.actors') */
   conds: Map<string, Cond[]>;
   order: Map<string, OrderTerm[]>;
+  /** a number: the planner caps every limit at max rows (or refuses the root's), so past 2^53 it need not be exact */
   limit: Map<string, number>;
-  offset: Map<string, number>;
+  /** exact up to bigint: it goes into the SQL and comes back in Content-Range and PGRST103 as asked */
+  offset: Map<string, bigint>;
 }
 
 export interface Prefer {
@@ -19,7 +22,7 @@ export interface Prefer {
   resolution: 'merge-duplicates' | 'ignore-duplicates' | null;
   missing: 'default' | null;
   tx: 'commit' | 'rollback' | null;
-  maxAffected: number | null;
+  maxAffected: bigint | null;
   timezone: string | null;
   strict: boolean;
   applied: string[];
@@ -37,7 +40,9 @@ export function parsePrefer(header: string | string[] | undefined): Prefer {
   const invalid: string[] = [];
   for (const item of raw) {
     const [k, v = ''] = item.split('=').map((s) => s.trim().toLowerCase());
-    if (k === 'max-affected' && /^\d+$/.test(v)) { p.maxAffected = Number(v); continue; }
+    // past bigint (PostgREST's Int64) it is no number PostgREST can hold: an invalid preference
+    const maxAffected = k === 'max-affected' && /^\d+$/.test(v) ? toBigint(v) : null;
+    if (maxAffected !== null) { p.maxAffected = maxAffected; continue; }
     if (k === 'timezone') { p.timezone = item.slice(item.indexOf('=') + 1).trim(); continue; }
     if (!PREFER_VALUES[k]?.includes(v)) { invalid.push(item); continue; }
     if (k === 'handling') p.strict = v === 'strict';
@@ -60,9 +65,10 @@ export interface ParsedQuery {
   rest: [string, string][];
 }
 
-function nonNegative(v: string, what: string): number {
+/** `limit`/`offset`: digits only (no sign, fraction, exponent or blanks), else PGRST100; 22003 past bigint. */
+function rowCount(v: string, what: string): bigint {
   if (!/^\d+$/.test(v)) throw restErrors.parse(`"failed to parse ${what}" (${v})`);
-  return Number(v);
+  return bigintParam(v);
 }
 
 /** Splits a key on dots outside quotes: `roles.actors.order` → ['roles', 'actors', 'order']. */
@@ -89,8 +95,8 @@ export function parseQuery(search: URLSearchParams, mayBeArgs = false): ParsedQu
     const path = prefix.join('.');
     if (RESERVED.has(last)) {
       if (last === 'order') spec.order.set(path, [...(spec.order.get(path) ?? []), ...parseOrder(value)]);
-      else if (last === 'limit') spec.limit.set(path, nonNegative(value, 'limit'));
-      else if (last === 'offset') spec.offset.set(path, nonNegative(value, 'offset'));
+      else if (last === 'limit') spec.limit.set(path, Number(rowCount(value, 'limit')));
+      else if (last === 'offset') spec.offset.set(path, rowCount(value, 'offset'));
       else if (last === 'or' || last === 'and') add(spec.conds, path, parseTree(value, last === 'and', negate));
       else throw restErrors.parse(`"failed to parse" (${key})`);
       continue;
@@ -106,17 +112,19 @@ export function filterCond(parts: string[], value: string): Cond {
   return { kind: 'filter', field: parseField(parts[parts.length - 1]), embedPath: parts.slice(0, -1), op: parseOpValue(value) };
 }
 
-/** `Range: 0-19` (Range-Unit items) → offset/limit for the root. */
+/** `Range: 0-19` (Range-Unit items) → offset/limit for the root. As in PostgREST, the end is only arithmetic: the
+ * start (the offset) and the length (the limit) are what must fit bigint. */
 export function applyRange(spec: ReadSpec, header: string | undefined): void {
   if (!header) return;
   const m = /^(?:items=)?\s*(\d+)-(\d*)\s*$/.exec(header);
   if (!m) return;
-  const from = Number(m[1]);
+  const from = bigintParam(m[1]);
   if (!spec.offset.has('')) spec.offset.set('', from);
-  if (m[2] !== '') {
-    const to = Number(m[2]);
-    if (to < from) throw restErrors.rangeNotSatisfiable(from, 0);
-    const lim = to - from + 1;
-    spec.limit.set('', Math.min(lim, spec.limit.get('') ?? lim));
-  }
+  if (m[2] === '') return;
+  const to = BigInt(m[2]);
+  if (to < from) throw restErrors.rangeInverted();
+  const length = to - from + 1n;
+  if (length > BIGINT_MAX) throw restErrors.outOfRange(String(length), 'bigint');
+  const lim = Number(length);
+  spec.limit.set('', Math.min(lim, spec.limit.get('') ?? lim));
 }

@@ -27,14 +27,14 @@ export function singular(body: string, n: number): string {
  * statement wrote as Postgres text. */
 export const csvBody = (keys: string[], rows: string, n: number) => `${n ? keys.join(',') : ''}\n${rows}`;
 
-export function contentRange(offset: number, n: number, total: number | null): string {
+export function contentRange(offset: bigint, n: number, total: number | null): string {
   const t = total === null ? '*' : String(total);
-  return n > 0 ? `${offset}-${offset + n - 1}/${t}` : `*/${t}`;
+  return n > 0 ? `${offset}-${offset + BigInt(n) - 1n}/${t}` : `*/${t}`;
 }
 
-export function readStatus(offset: number, n: number, total: number | null): number {
+export function readStatus(offset: bigint, n: number, total: number | null): number {
   if (total === null) return 200;
-  if (offset > total && !(offset === 0 && total === 0)) throw restErrors.rangeNotSatisfiable(offset, total);
+  if (offset > total && !(offset === 0n && total === 0)) throw restErrors.rangeNotSatisfiable(offset, total);
   return n < total ? 206 : 200;
 }
 
@@ -42,7 +42,7 @@ const shaped = (media: Media, body: string, n: number, keys: string[]) => (media
 
 /** A page of rows: 200, or 206 when the total says there are more (416 past the end). */
 function page(req: ApiRequest, node: ReadNode, r: Result, headers: Record<string, string> = {}): Response {
-  const offset = node.offset ?? 0;
+  const offset = node.offset ?? 0n;
   const status = readStatus(offset, r.n, r.total);
   return { status, headers: { 'content-range': contentRange(offset, r.n, r.total), ...headers }, body: shaped(req.media, r.body ?? '[]', r.n, node.keys), type: contentType(req.media) };
 }
@@ -71,7 +71,7 @@ function written(req: ApiRequest, plan: Extract<Plan, { kind: 'write' }>, r: Res
 function called(req: ApiRequest, plan: Extract<Plan, { kind: 'call' }>, r: Result): Response {
   const { media, prefer } = req;
   // A function that returns no set is one row: PostgREST answers its range (and the count asked for) too.
-  const headers: Record<string, string> = { 'content-range': contentRange(0, 1, prefer.count ? 1 : null) };
+  const headers: Record<string, string> = { 'content-range': contentRange(0n, 1, prefer.count ? 1 : null) };
   if (prefer.count) headers['preference-applied'] = `count=${prefer.count}`;
   const none: Response = { status: 204, headers, body: null, type: contentType(media) };
   if (plan.shape.kind === 'void' || prefer.return === 'minimal') return none;

@@ -18,8 +18,12 @@ export class Sql {
 export { ident };
 export const qualified = (schema: string, name: string) => `${ident(schema)}.${ident(name)}`;
 
-/** A LIMIT/OFFSET value we parsed as a non-negative integer. */
-export const int = (n: number) => String(Math.trunc(n));
+/** A LIMIT, OFFSET or JSON index the parser checked against its Postgres type. Anything else reaching SQL text is a
+ * bug, and a 500 rather than `Infinity` or `1e+21` spelled into the statement. */
+export function int(n: number | bigint): string {
+  if (typeof n === 'number' && !Number.isSafeInteger(n)) throw new Error(`not an integer for SQL text: ${n}`);
+  return String(n);
+}
 
 /** CSV rows as PostgREST writes them: each row's record text output without its parentheses (Postgres' own text
  * of every value, quoted when it holds whitespace, commas, quotes or parentheses), one per line. */
