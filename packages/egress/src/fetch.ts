@@ -1,10 +1,12 @@
 // fetch() for requests made on a tenant's behalf: every hop's host is resolved and checked by the policy, the
 // connection is pinned to the checked address (Host and TLS SNI stay the name), and redirects are followed
-// here, a bounded number of times, each one checked again.
+// here, a bounded number of times, each one checked again. The body is read only once the first hop is allowed,
+// and streamed past REPLAY_BYTES (body.ts).
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
+import { dropUnread, isStreamed, isUnread, loadedChunks, pump, REPLAY_BYTES, settle, streamChunks, unread, type Body, type Chunks } from './body.js';
 import { EgressError, resolveAllowed, type EgressPolicy, type Resolved } from './policy.js';
 
 export interface EgressInit extends RequestInit {
@@ -21,7 +23,7 @@ interface Hop {
   method: string;
   /** lower-case names */
   headers: Record<string, string>;
-  body: Buffer | null;
+  body: Body;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -52,25 +54,44 @@ function toResponse({ res, url, method }: EgressResponse): Response {
  */
 interface Cancel {
   req: http.ClientRequest | null;
+  /** the body's source while it is read or streamed */
+  source: Chunks | null;
   reason: Error | null;
 }
 
 function cancelWith(c: Cancel, reason: Error): void {
   c.reason ??= reason;
+  c.source?.drop(c.reason);
   c.req?.destroy(c.reason);
+}
+
+/** A streamed upload no hop will finish: its source dropped, its connection (mid-body, so not reusable) closed. */
+function dropUpload(c: Cancel, reason: Error): void {
+  if (!c.source) return;
+  c.source.drop(reason);
+  c.source = null;
+  c.req?.destroy();
 }
 
 function send(hop: Hop, to: Resolved, cancel: Cancel, idleMs: number): Promise<http.IncomingMessage> {
   const client = hop.url.protocol === 'https:' ? https : http;
   const headers = { ...hop.headers };
   for (const h of HOP_HEADERS) delete headers[h];
-  if (hop.body) headers['content-length'] = String(hop.body.length);
+  const body = hop.body; // settled: bytes, a stream or none
+  if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
+  // A stream is framed by the length it declared (pump holds it to it) or chunked, whatever the method: node sends
+  // a DELETE's or an OPTIONS' body unframed otherwise, and the upstream would read it as the next request.
+  else if (isStreamed(body)) {
+    if (body.length === null) headers['transfer-encoding'] = 'chunked';
+    else headers['content-length'] = String(body.length);
+  }
   return new Promise((resolve, reject) => {
     const req = client.request(hop.url, { method: hop.method, headers, lookup: pinnedLookup(to), timeout: idleMs }, resolve);
     cancel.req = req;
     req.on('timeout', () => req.destroy(new Error(`outbound request to ${hop.url.host} timed out`)));
     req.on('error', reject);
-    req.end(hop.body ?? undefined);
+    if (isStreamed(body)) void pump(req, body);
+    else req.end(Buffer.isBuffer(body) ? body : undefined);
   });
 }
 
@@ -93,9 +114,15 @@ function nextHop(hop: Hop, status: number, location: string): Hop {
 // Request; it is read through the same fields.
 const isRequestLike = (x: unknown): x is Request => typeof x === 'object' && x !== null && !(x instanceof URL) && 'url' in x && 'method' in x;
 
-async function copyForeign(r: Request, init: RequestInit): Promise<Request> {
-  const body = r.body ? await r.arrayBuffer() : null;
-  return new Request(r.url, { method: r.method, headers: [...r.headers], body, redirect: r.redirect, ...init });
+/** A foreign Request's body stays in it, unread, until the hop is allowed (unless init gives another). */
+function foreignHop(r: Request, init: RequestInit): Hop {
+  const own = init.body != null;
+  const request = new Request(r.url, { method: r.method, headers: [...r.headers], redirect: r.redirect, ...init, ...(own ? { duplex: 'half' } : { body: null }) } as RequestInit);
+  const headers = Object.fromEntries(request.headers);
+  const source = own ? request.body : r.body;
+  const readable = typeof (source as { getReader?: unknown } | null)?.getReader === 'function';
+  const open = (): Chunks => (readable ? streamChunks(source!) : loadedChunks(() => r.arrayBuffer()));
+  return { url: new URL(request.url), method: request.method, headers, body: source ? unread(open, headers) : null };
 }
 
 /** A plain object of headers is read as is (names lower-cased); anything else goes through Headers. */
@@ -109,7 +136,7 @@ function headerRecord(init: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
-async function firstHop(input: string | URL | Request, init: RequestInit): Promise<Hop> {
+function firstHop(input: string | URL | Request, init: RequestInit): Hop {
   // The common call (a URL, a string or byte body, plain headers) needs no Request object: building one (and
   // reading its body back) costs more than the request itself on a loopback upstream.
   const b = init.body;
@@ -121,10 +148,12 @@ async function firstHop(input: string | URL | Request, init: RequestInit): Promi
     if (typeof b === 'string' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain;charset=UTF-8';
     return { url: new URL(input), method, headers, body };
   }
-  const native = !isRequestLike(input) || input instanceof Request;
-  const request = native ? new Request(input, { ...init, duplex: 'half' } as RequestInit) : await copyForeign(input as Request, init);
-  const body = request.body ? Buffer.from(await request.arrayBuffer()) : null;
-  return { url: new URL(request.url), method: request.method, headers: Object.fromEntries(request.headers), body };
+  if (isRequestLike(input) && !(input instanceof Request)) return foreignHop(input, init);
+  // Building the Request reads nothing of its body.
+  const request = new Request(input, { ...init, duplex: 'half' } as RequestInit);
+  const headers = Object.fromEntries(request.headers);
+  const stream = request.body;
+  return { url: new URL(request.url), method: request.method, headers, body: stream ? unread(() => streamChunks(stream), headers) : null };
 }
 
 const defaultPort = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
@@ -169,17 +198,24 @@ export async function egressRequest(input: string | URL | Request, init: EgressI
   const trusted = allowOrigins.length === 0 ? null : new Set(allowOrigins.map((o) => new URL(o).origin));
   const mode = rest.redirect ?? (isRequestLike(input) ? input.redirect : 'follow');
   // The caller's signal cancels the body too; the deadline only runs until the final response's headers.
-  const cancel: Cancel = { req: null, reason: null };
+  const cancel: Cancel = { req: null, source: null, reason: null };
   const stop = () => cancelWith(cancel, callerSignal!.reason instanceof Error ? callerSignal!.reason : new Error('outbound request aborted'));
   callerSignal?.addEventListener('abort', stop, { once: true });
   if (callerSignal?.aborted) stop();
   const deadline = setTimeout(() => cancelWith(cancel, new Error(`outbound request timed out after ${timeoutMs} ms`)), timeoutMs);
+  let hop: Hop | null = null;
   try {
-    let hop = await firstHop(input, rest);
+    hop = firstHop(input, rest);
     for (let redirects = 0; ; redirects++) {
       if (hop.url.protocol !== 'http:' && hop.url.protocol !== 'https:') throw new EgressError(`Outbound requests over ${hop.url.protocol} are not allowed`);
       const to = await resolveAllowed(hop.url.hostname, defaultPort(hop.url), policy, trusted?.has(hop.url.origin) ?? false);
       if (cancel.reason) throw cancel.reason;
+      if (isUnread(hop.body)) {
+        const source = (cancel.source = hop.body.open());
+        hop.body = await settle(source, hop.body.length);
+        if (cancel.reason) throw cancel.reason;
+        if (Buffer.isBuffer(hop.body)) cancel.source = null;
+      }
       const res = await send(hop, to, cancel, timeoutMs);
       const status = res.statusCode ?? 502;
       const location = res.headers.location;
@@ -190,10 +226,19 @@ export async function egressRequest(input: string | URL | Request, init: EgressI
       res.resume(); // drained, so the connection is reused
       if (mode === 'error') throw new TypeError(`fetch failed: redirect from ${hop.url} with redirect: "error"`);
       if (redirects >= maxRedirects) throw new EgressError(`Outbound request refused: more than ${maxRedirects} redirects`);
-      hop = nextHop(hop, status, location);
+      const next = nextHop(hop, status, location);
+      if (isStreamed(hop.body)) {
+        if (next.body !== null) throw new TypeError(`fetch failed: a ${status} redirect sends the body again, and a body over ${REPLAY_BYTES} bytes is streamed, not kept`);
+        dropUpload(cancel, new Error(`outbound request redirected with ${status}`));
+      }
+      hop = next;
     }
   } catch (e) {
     callerSignal?.removeEventListener('abort', stop);
+    const reason = e instanceof Error ? e : new Error(String(e));
+    // A refused request's body, never opened, is dropped too (body.ts: DRAIN_BYTES), so its sender stops waiting on it.
+    if (hop && isUnread(hop.body) && !cancel.source) dropUnread(hop.body, reason);
+    dropUpload(cancel, reason);
     throw cancel.reason ?? e;
   } finally {
     clearTimeout(deadline);
