@@ -157,3 +157,24 @@ test('a body whose stream fails while it is read is that failure, and no request
   await assert.rejects(egressFetch(`${site.origin}/broken`, { policy, method: 'POST', body: failing, duplex: 'half' } as never), /the body broke/);
   assert.equal(site.seen.length, before);
 });
+
+// bodies fetch knows the length of keep it past REPLAY_BYTES (S3 refuses a presigned PUT sent chunked), and a Blob
+// is read again for a 307 as fetch reads it again
+const LONG = 2 * REPLAY_BYTES;
+for (const [name, make] of [
+  ['an ArrayBuffer', () => new ArrayBuffer(LONG)],
+  ['a typed array view', () => new Uint16Array(new ArrayBuffer(LONG + 8), 8, LONG / 2)],
+  ['a Blob', () => new Blob([new Uint8Array(LONG)], { type: 'application/x-test' })],
+] as const) {
+  test(`${name} over REPLAY_BYTES is sent with its length and again after a 307`, async () => {
+    const before = site.seen.length;
+    const to = `${site.origin}/known-${LONG}`;
+    const r = await egressFetch(`${site.origin}/r?to=${encodeURIComponent(to)}`, { policy, method: 'PUT', body: make() });
+    assert.equal(await r.text(), 'ok');
+    // (an earlier test's refused request may still arrive meanwhile)
+    const ours = site.seen.slice(before).filter((s) => s.url.includes(`known-${LONG}`));
+    const sent = ours.map((s) => [s.url, s.bytes, s.headers['content-length'], s.headers['transfer-encoding']]);
+    assert.deepEqual(sent, [[`/r?to=${encodeURIComponent(to)}`, LONG, String(LONG), undefined], [`/known-${LONG}`, LONG, String(LONG), undefined]]);
+    if (name === 'a Blob') assert.equal(ours[1]!.headers['content-type'], 'application/x-test');
+  });
+}

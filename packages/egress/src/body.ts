@@ -21,11 +21,15 @@ export interface Chunks {
   drop(reason: Error): void;
 }
 
-/** Not read yet. `length`: the content-length its sender declared, if any. */
-export interface Unread { kind: 'unread'; open: () => Chunks; length: number | null }
+/**
+ * Not read yet. `length`: the content-length its sender declared, if any. `again`: open() may be called once more
+ * for the same bytes (a Blob), so a redirect can send a streamed body again, as fetch does with a Blob.
+ */
+export interface Unread { kind: 'unread'; open: () => Chunks; length: number | null; again?: boolean }
 
-/** Longer than REPLAY_BYTES: the chunks read to find that out, and the rest still in the source. */
-export interface Streamed { kind: 'streamed'; head: Buffer[]; rest: Chunks; length: number | null }
+/** Longer than REPLAY_BYTES: the chunks read to find that out, and the rest still in the source; `again`: where
+ * the same bytes can be read from once more, if anywhere */
+export interface Streamed { kind: 'streamed'; head: Buffer[]; rest: Chunks; length: number | null; again: Unread | null }
 
 export type Body = Buffer | Unread | Streamed | null;
 
@@ -100,19 +104,25 @@ export function unread(open: () => Chunks, headers: Record<string, string>): Unr
 
 /** Drops a body never opened; one that cannot be opened (its stream taken already) is its sender's. */
 export function dropUnread(body: Unread, reason: Error): void {
+  if (body.again) return; // a Blob: no sender waits on it
   try {
     body.open().drop(reason);
   } catch { /* nothing of it is ours to drop */ }
 }
 
-/** Reads up to REPLAY_BYTES: the whole body, or what was read of a longer one and the rest. */
-export async function settle(source: Chunks, length: number | null): Promise<Buffer | Streamed> {
+/** A Blob: its size is its length (fetch declares it), and it can be read again for a redirect. */
+export function blobBody(blob: Blob): Unread {
+  return { kind: 'unread', open: () => streamChunks(blob.stream()), length: blob.size, again: true };
+}
+
+/** Reads up to REPLAY_BYTES of `body` (opened as `source`): the whole of it, or what was read of a longer one and the rest. */
+export async function settle(body: Unread, source: Chunks): Promise<Buffer | Streamed> {
   const head: Buffer[] = [];
   let size = 0;
   for (let c = await source.next(); c !== null; c = await source.next()) {
     head.push(c);
     size += c.length;
-    if (size > REPLAY_BYTES) return { kind: 'streamed', head, rest: source, length };
+    if (size > REPLAY_BYTES) return { kind: 'streamed', head, rest: source, length: body.length, again: body.again ? body : null };
   }
   return Buffer.concat(head, size);
 }

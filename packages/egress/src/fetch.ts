@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
-import { dropUnread, isStreamed, isUnread, loadedChunks, pump, REPLAY_BYTES, settle, streamChunks, unread, type Body, type Chunks } from './body.js';
+import { blobBody, dropUnread, isStreamed, isUnread, loadedChunks, pump, REPLAY_BYTES, settle, streamChunks, unread, type Body, type Chunks, type Unread } from './body.js';
 import { EgressError, resolveAllowed, type EgressPolicy, type Resolved } from './policy.js';
 
 export interface EgressInit extends RequestInit {
@@ -136,16 +136,38 @@ function headerRecord(init: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
+/** fetch's own Content-Type for a body that carries one (a string, a Blob's type, form parameters) */
+function typeOf(b: unknown): string | null {
+  if (typeof b === 'string') return 'text/plain;charset=UTF-8';
+  if (b instanceof URLSearchParams) return 'application/x-www-form-urlencoded;charset=UTF-8';
+  if (b instanceof Blob) return b.type || null;
+  return null;
+}
+
+/**
+ * The bodies fetch knows the length of, as we send them: bytes (copied, as fetch copies them), or a Blob read when
+ * sent. A stream or FormData is undefined here: a Request reads it.
+ */
+function knownLength(b: unknown): Buffer | Unread | null | undefined {
+  if (b == null) return null;
+  if (typeof b === 'string' || b instanceof URLSearchParams) return Buffer.from(String(b));
+  if (ArrayBuffer.isView(b)) return Buffer.from(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+  if (b instanceof ArrayBuffer) return Buffer.from(new Uint8Array(b));
+  if (b instanceof Blob) return blobBody(b);
+  return undefined;
+}
+
 function firstHop(input: string | URL | Request, init: RequestInit): Hop {
-  // The common call (a URL, a string or byte body, plain headers) needs no Request object: building one (and
-  // reading its body back) costs more than the request itself on a loopback upstream.
-  const b = init.body;
-  if ((typeof input === 'string' || input instanceof URL) && (b == null || typeof b === 'string' || b instanceof Uint8Array)) {
+  // The common call (a URL, a body of known length, plain headers) needs no Request object: building one (and
+  // reading its body back) costs more than the request itself on a loopback upstream, and would make a Blob a
+  // stream of unknown length.
+  const body = typeof input === 'string' || input instanceof URL ? knownLength(init.body) : undefined;
+  if (body !== undefined) {
     const method = (init.method ?? 'GET').toUpperCase();
-    if (b != null && (method === 'GET' || method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
+    if (body !== null && (method === 'GET' || method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
     const headers = headerRecord(init.headers);
-    const body = b == null ? null : Buffer.from(b as string | Uint8Array);
-    if (typeof b === 'string' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain;charset=UTF-8';
+    const type = typeOf(init.body);
+    if (type !== null && headers['content-type'] === undefined) headers['content-type'] = type;
     return { url: new URL(input), method, headers, body };
   }
   if (isRequestLike(input) && !(input instanceof Request)) return foreignHop(input, init);
@@ -212,7 +234,7 @@ export async function egressRequest(input: string | URL | Request, init: EgressI
       if (cancel.reason) throw cancel.reason;
       if (isUnread(hop.body)) {
         const source = (cancel.source = hop.body.open());
-        hop.body = await settle(source, hop.body.length);
+        hop.body = await settle(hop.body, source);
         if (cancel.reason) throw cancel.reason;
         if (Buffer.isBuffer(hop.body)) cancel.source = null;
       }
@@ -228,7 +250,9 @@ export async function egressRequest(input: string | URL | Request, init: EgressI
       if (redirects >= maxRedirects) throw new EgressError(`Outbound request refused: more than ${maxRedirects} redirects`);
       const next = nextHop(hop, status, location);
       if (isStreamed(hop.body)) {
-        if (next.body !== null) throw new TypeError(`fetch failed: a ${status} redirect sends the body again, and a body over ${REPLAY_BYTES} bytes is streamed, not kept`);
+        // a Blob is read again; any other body sent as it streamed is gone
+        if (next.body !== null && !hop.body.again) throw new TypeError(`fetch failed: a ${status} redirect sends the body again, and a body over ${REPLAY_BYTES} bytes is streamed, not kept`);
+        if (next.body !== null) next.body = hop.body.again;
         dropUpload(cancel, new Error(`outbound request redirected with ${status}`));
       }
       hop = next;
