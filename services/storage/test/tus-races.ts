@@ -94,12 +94,18 @@ async function held(t: RaceTarget, path: string, offset: number, body: Buffer): 
 
 /** The upload's row locked from outside, as a PATCH placing its chunk holds it; released by `unlock`. */
 async function lockRow(t: RaceTarget, path: string): Promise<{ unlock: () => Promise<void> }> {
-  const c = new pg.Client({ connectionString: Object.assign(new URL(testEnv().databaseUrl), { pathname: `/proj_${t.ref}` }).toString() });
-  await c.connect();
+  const c = await projectDb(t);
   await c.query('begin');
   const { rowCount } = await c.query('select 1 from storage.resumable_uploads where id = $1 for update', [path.split('/').pop()]);
   assert.equal(rowCount, 1);
   return { unlock: async () => void (await c.query('rollback'), await c.end()) };
+}
+
+/** The project's database, as the test's own superuser connection. */
+async function projectDb(t: RaceTarget): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: Object.assign(new URL(testEnv().databaseUrl), { pathname: `/proj_${t.ref}` }).toString() });
+  await c.connect();
+  return c;
 }
 
 export const tusRaces: { name: string; run: (t: RaceTarget) => Promise<void> }[] = [
@@ -158,6 +164,28 @@ export const tusRaces: { name: string; run: (t: RaceTarget) => Promise<void> }[]
       }
       assert.equal(await del(), 204);
       assert.equal((await fetch(`${t.origin}${path}`, { method: 'HEAD', headers: { ...auth(t), 'tus-resumable': '1.0.0' } })).status, 404);
+    },
+  },
+  {
+    name: 'an empty PATCH at the final offset while the last chunk is being committed is 404: the upload finishes once',
+    run: async (t) => {
+      const body = bytes(1000, 11);
+      const path = await create(t, 'finishes-once.bin', body.length);
+      // the object's name taken from outside, uncommitted: the finishing PATCH waits in its commit until it is let go
+      const c = await projectDb(t);
+      await c.query('begin');
+      await c.query('insert into storage.objects (bucket_id, name) values ($1, $2)', [BUCKET, 'finishes-once.bin']);
+      const last = patch(t, path, 0, body);
+      const id = path.split('/').pop();
+      const waiting = async () => ((await c.query('select 1 from storage.resumable_uploads where id = $1 and upload_offset = 0', [id])).rowCount ?? 0) === 0;
+      while (!(await waiting())) await new Promise((r) => setTimeout(r, 20)); // the chunk is placed: it is committing
+      const again = patch(t, path, body.length, Buffer.alloc(0));
+      await new Promise((r) => setTimeout(r, 200)); // time for a second finish to begin, were one let through
+      await c.query('rollback');
+      await c.end();
+      assert.deepEqual(await last, { status: 204, offset: String(body.length) });
+      assert.equal((await again).status, 404);
+      assert.ok((await download(t, 'finishes-once.bin')).equals(body), 'the object keeps its bytes');
     },
   },
   {

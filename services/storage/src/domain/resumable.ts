@@ -67,6 +67,10 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
    * client's own retry would also be locked out by its stalled first attempt. Staging first is what that costs: the
    * chunk in memory on S3 (a part is sent whole anyway), a second local write of every chunk but the first on a
    * filesystem. (Session advisory locks would pin a connection the same way; a claim column is a schema change.)
+   *
+   * The chunk that completes the upload removes its row here, in the same transaction: the finish is that PATCH's
+   * alone. Left in place until the object was committed, the row let an empty PATCH at the final offset finish the
+   * upload a second time, and a second commit of the same version drops its bytes.
    */
   async function place(c: pg.PoolClient, row: ResumableRow, offset: number, staged: StagedPart) {
     const now = await uploads.claim(c, row.id);
@@ -81,18 +85,22 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
       const { etag } = await staged.place(at).catch(writeFailure);
       if (backend.kind === 's3') parts = [...parts, { part, etag }];
     }
-    await uploads.advance(c, row.id, next, parts);
+    if (next === row.upload_length) await uploads.remove(c, row.id);
+    else await uploads.advance(c, row.id, next, parts);
     return { next, parts };
   }
 
+  /** Makes the upload's bytes the object (its row is gone already); a failure ends the upload, its parts given up. */
   async function finish(actor: Actor & Owner, row: ResumableRow, parts: ResumableRow['parts']): Promise<void> {
-    await backend.completeParts(key(row.version), row.s3_upload_id, parts);
-    const head = { contentType: row.content_type, cacheControl: row.cache_control, userMetadata: row.user_metadata };
     try {
-      await objects.commit(actor, row.bucket_id, row.name, row.version, row.upload_length, head, row.upsert);
-    } finally {
-      await tx(SERVICE, (c) => uploads.remove(c, row.id));
+      await backend.completeParts(key(row.version), row.s3_upload_id, parts);
+    } catch (e) {
+      await backend.abortParts(key(row.version), row.s3_upload_id).catch(() => undefined);
+      throw e;
     }
+    const head = { contentType: row.content_type, cacheControl: row.cache_control, userMetadata: row.user_metadata };
+    // a commit that fails drops the version's bytes itself
+    await objects.commit(actor, row.bucket_id, row.name, row.version, row.upload_length, head, row.upsert);
   }
 
   return {
@@ -127,7 +135,8 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
       try {
         placed = await tx(SERVICE, (c) => place(c, row, offset, staged));
       } finally {
-        await staged.discard();
+        // a staged copy that cannot be removed costs disk, never the answer
+        await staged.discard().catch(() => undefined);
       }
       if (placed.next === row.upload_length) await finish(actor, row, placed.parts);
       return placed.next;
@@ -135,15 +144,14 @@ export function resumableDomain({ tx, project, backend, objects }: ResumableDeps
 
     /**
      * Terminates an upload: its row goes first, with no chunk being placed (423 while one is), and only then its bytes,
-     * so no PATCH writes after them. One whose last byte is in is finishing and is not touched: on a filesystem its
-     * bytes are about to be the object's.
+     * so no PATCH writes after them. One whose last byte is in has no row any more: it is finishing, and not touched.
      */
     async remove(actor: Actor & Owner, id: string): Promise<void> {
       const row = await load(actor, id);
       await tx(SERVICE, async (c) => {
         const now = await uploads.claim(c, row.id);
         if (now === 'locked') throw tusErrors.locked();
-        if (!now || now.upload_offset === row.upload_length) throw tusErrors.notFound();
+        if (!now) throw tusErrors.notFound();
         await uploads.remove(c, row.id);
       });
       await backend.abortParts(key(row.version), row.s3_upload_id);
