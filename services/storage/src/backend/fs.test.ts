@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -57,6 +57,28 @@ test('a download reuses its two buffers without overwriting a chunk before the d
     const part = await collect({ start: 1_000_000, end: 3_500_000 });
     assert.ok(part.equals(data.subarray(1_000_000, 3_500_001)));
     await assert.rejects(fs.download('ref/o/missing'), /Object not found/, 'a missing file fails before anything is piped');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('files are staged in one directory, never listed as keys; those a dead process left are removed once old', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'basalt-fs-'));
+  try {
+    const fs = new FsBackend(root);
+    await fs.put('ref/a/00ff', Readable.from([Buffer.from('blob')]), 100, { shared: true });
+    // a TUS chunk staged and dropped, and two files left by a process killed mid-write: one old, one recent
+    await (await fs.stagePart('ref/o/0123abcd', Readable.from([Buffer.from('chunk')]), 100)).discard();
+    const staging = join(root, '.staging');
+    writeFileSync(join(staging, 'old.partial'), 'x');
+    writeFileSync(join(staging, 'new.partial'), 'y');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(join(staging, 'old.partial'), hourAgo, hourAgo);
+    const keys: string[] = [];
+    for await (const { key } of fs.list('')) keys.push(key);
+    assert.deepEqual(keys, ['ref/a/00ff']);
+    assert.equal(await fs.removeStaged(Date.now() - 60_000), 1);
+    assert.deepEqual(readdirSync(staging), ['new.partial']);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 // The local filesystem backend. Every key resolves strictly below the root, whatever it contains.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, opendir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { link, mkdir, open, opendir, readdir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { storageErrors } from '../errors.js';
@@ -13,6 +13,8 @@ import type { Backend, ByteRange, Stored, StagedPart } from './types.js';
 /** reads, writes and stream buffers move 1 MB at a time */
 const BLOCK = 1024 * 1024;
 const SAFE_KEY = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+/** where files are written before they are renamed into place: one directory, so what a dead process left is found */
+const STAGING = '.staging';
 const missingIsNoSuchKey = (e: NodeJS.ErrnoException): never => {
   throw e.code === 'ENOENT' ? storageErrors.noSuchKey() : e;
 };
@@ -21,6 +23,14 @@ export class FsBackend implements Backend {
   readonly kind = 'fs' as const;
 
   constructor(readonly root: string) {}
+
+  #staging: Promise<string> | null = null;
+
+  /** a new file name in the staging directory (on the root's filesystem, so a rename places it) */
+  async #stagedName(): Promise<string> {
+    this.#staging ??= mkdir(join(this.root, STAGING), { recursive: true }).then(() => join(this.root, STAGING));
+    return join(await this.#staging, `${randomBytes(12).toString('hex')}.partial`);
+  }
 
   /** The file of a key. Service keys are plain ASCII segments; anything else is a programming error, not a path. */
   path(key: string): string {
@@ -58,7 +68,7 @@ export class FsBackend implements Backend {
     const meter = new Meter(maxBytes);
     // A version key is new and unread until its row commits: written in place ('wx' refuses a collision).
     // A shared key is written aside and renamed over, so its readers never see a partial file.
-    const target = opts.shared ? `${file}.${randomBytes(6).toString('hex')}.partial` : file;
+    const target = opts.shared ? await this.#stagedName() : file;
     try {
       await pipeline(body, meter, createWriteStream(target, { flags: 'wx', highWaterMark: BLOCK }));
       if (opts.shared) await rename(target, file);
@@ -85,7 +95,7 @@ export class FsBackend implements Backend {
    */
   async stagePart(key: string, body: Readable, maxBytes: number): Promise<StagedPart> {
     const file = this.path(key);
-    const staged = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    const staged = await this.#stagedName();
     const meter = new Meter(maxBytes);
     try {
       await pipeline(body, meter, createWriteStream(staged, { flags: 'wx', highWaterMark: BLOCK }));
@@ -137,7 +147,22 @@ export class FsBackend implements Backend {
     await Promise.all(keys.map((k) => rm(this.path(k), { force: true })));
   }
 
-  /** Keys come back without the fan-out directory; partial files of uploads in flight are skipped. */
+  /** Staged files last written before `before` (ms since the epoch): what a process that died mid-write left. */
+  async removeStaged(before: number): Promise<number> {
+    const dir = join(this.root, STAGING);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names) {
+      const st = await stat(join(dir, name)).catch(() => null);
+      if (st && st.mtimeMs < before) {
+        await rm(join(dir, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Keys come back without the fan-out directory; staged files (being written, or left by a crash) are not keys. */
   async *list(prefix: string): AsyncIterable<{ key: string; modified: Date }> {
     if (prefix !== '' && !SAFE_KEY.test(prefix)) throw new Error(`unsafe storage prefix: ${JSON.stringify(prefix)}`);
     const walk = async function* (dir: string, parts: string[]): AsyncGenerator<{ key: string; modified: Date }> {
@@ -149,7 +174,9 @@ export class FsBackend implements Backend {
       }
       for await (const e of entries) {
         const path = `${dir}/${e.name}`;
-        if (e.isDirectory()) yield* walk(path, [...parts, e.name]);
+        if (e.isDirectory()) {
+          if (e.name !== STAGING) yield* walk(path, [...parts, e.name]);
+        }
         else if (e.isFile() && !e.name.endsWith('.partial')) {
           const st = await stat(path).catch(() => null);
           // parts end with the two-character fan-out directory, which is not part of the key

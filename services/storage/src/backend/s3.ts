@@ -146,6 +146,11 @@ export class S3Backend implements Backend {
     if (keys.length) await this.client.removeObjects(this.bucket, keys);
   }
 
+  /** nothing is staged outside memory here (a TUS chunk is held until it is sent as a part) */
+  async removeStaged(): Promise<number> {
+    return 0;
+  }
+
   async *list(prefix: string): AsyncIterable<{ key: string; modified: Date }> {
     for await (const item of this.client.listObjectsV2(this.bucket, prefix === '' ? '' : `${prefix}/`, true) as AsyncIterable<{ name?: string; lastModified?: Date }>) {
       if (item.name) yield { key: item.name, modified: item.lastModified ?? new Date() };

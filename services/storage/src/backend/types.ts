@@ -58,6 +58,8 @@ export interface Backend {
   stagePart(key: string, body: Readable, maxBytes: number): Promise<StagedPart>;
   completeParts(key: string, upload: string | null, parts: { part: number; etag: string }[]): Promise<void>;
   abortParts(key: string, upload: string | null): Promise<void>;
+  /** removes files staged for a write and left by a process that died (last written before `before`, ms); how many */
+  removeStaged(before: number): Promise<number>;
   /** every key under `<prefix>/` with its last modification, in no particular order */
   list(prefix: string): AsyncIterable<{ key: string; modified: Date }>;
 }

@@ -59,7 +59,11 @@ export function orphanSweeper(d: SweeperDeps) {
   async function sweep(): Promise<number> {
     const cutoff = Date.now() - d.minAgeMs;
     const pending = new Map<string, string[]>();
-    let removed = 0;
+    // what a process killed mid-write left staged (a TUS chunk, a shared blob) is nobody's
+    let removed = await d.backend.removeStaged(cutoff).catch((err: Error) => {
+      d.log.warn({ err: err.message }, 'removing stale staged files failed');
+      return 0;
+    });
     const flush = async (group: string) => {
       const ids = pending.get(group)!;
       pending.delete(group);
