@@ -178,3 +178,13 @@ for (const [name, make] of [
     if (name === 'a Blob') assert.equal(ours[1]!.headers['content-type'], 'application/x-test');
   });
 }
+
+test('another fetch implementation\'s Request whose body never loads: the caller\'s abort ends the call', async () => {
+  const abort = new AbortController();
+  const never = { url: `${site.origin}/never`, method: 'POST', headers: new Map(), body: {}, redirect: 'follow', arrayBuffer: () => new Promise<ArrayBuffer>(() => undefined) };
+  const call = egressFetch(never as never, { policy, signal: abort.signal }).catch((e: unknown) => e);
+  setTimeout(() => abort.abort(new Error('caller gave up')), 50);
+  const e = await call;
+  assert.ok(e instanceof Error && /caller gave up/.test(e.message), String(e));
+  assert.ok(!site.seen.some((s) => s.url === '/never'));
+});

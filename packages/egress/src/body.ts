@@ -83,15 +83,23 @@ export function streamChunks(stream: { getReader(): Reader }): Chunks {
 /** A body only loadable whole (a foreign Request without a stream): one chunk, loaded once asked for. */
 export function loadedChunks(load: () => Promise<ArrayBuffer>): Chunks {
   let state: 'unread' | 'read' | Error = 'unread';
+  // a load under way ends with drop(): an abort or the deadline does not wait for a body that may never end
+  let interrupt: ((e: Error) => void) | null = null;
   return {
     async next() {
       if (state instanceof Error) throw state;
       if (state === 'read') return null;
       state = 'read';
-      return bytes(await load());
+      const loaded = await new Promise<ArrayBuffer>((resolve, reject) => {
+        interrupt = reject;
+        load().then(resolve, reject);
+      });
+      interrupt = null;
+      return bytes(loaded);
     },
     drop(reason) {
       if (state === 'unread') state = reason;
+      interrupt?.(reason);
     },
   };
 }
