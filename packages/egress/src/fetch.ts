@@ -136,24 +136,18 @@ function headerRecord(init: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
-/** fetch's own Content-Type for a body that carries one (a string, a Blob's type, form parameters) */
-function typeOf(b: unknown): string | null {
-  if (typeof b === 'string') return 'text/plain;charset=UTF-8';
-  if (b instanceof URLSearchParams) return 'application/x-www-form-urlencoded;charset=UTF-8';
-  if (b instanceof Blob) return b.type || null;
-  return null;
-}
-
 /**
- * The bodies fetch knows the length of, as we send them: bytes (copied, as fetch copies them), or a Blob read when
- * sent. A stream or FormData is undefined here: a Request reads it.
+ * fetch's "extract a body" for the bodies it knows the length of: the bytes as we send them (copied, as fetch copies
+ * them, or a Blob read when sent) and the Content-Type fetch gives them. A stream or FormData is undefined here: a
+ * Request reads it.
  */
-function knownLength(b: unknown): Buffer | Unread | null | undefined {
-  if (b == null) return null;
-  if (typeof b === 'string' || b instanceof URLSearchParams) return Buffer.from(String(b));
-  if (ArrayBuffer.isView(b)) return Buffer.from(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-  if (b instanceof ArrayBuffer) return Buffer.from(new Uint8Array(b));
-  if (b instanceof Blob) return blobBody(b);
+function extract(b: unknown): { body: Buffer | Unread | null; type: string | null } | undefined {
+  if (b == null) return { body: null, type: null };
+  if (typeof b === 'string') return { body: Buffer.from(b), type: 'text/plain;charset=UTF-8' };
+  if (b instanceof URLSearchParams) return { body: Buffer.from(String(b)), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  if (ArrayBuffer.isView(b)) return { body: Buffer.from(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)), type: null };
+  if (b instanceof ArrayBuffer) return { body: Buffer.from(new Uint8Array(b)), type: null };
+  if (b instanceof Blob) return { body: blobBody(b), type: b.type || null };
   return undefined;
 }
 
@@ -161,14 +155,14 @@ function firstHop(input: string | URL | Request, init: RequestInit): Hop {
   // The common call (a URL, a body of known length, plain headers) needs no Request object: building one (and
   // reading its body back) costs more than the request itself on a loopback upstream, and would make a Blob a
   // stream of unknown length.
-  const body = typeof input === 'string' || input instanceof URL ? knownLength(init.body) : undefined;
-  if (body !== undefined) {
+  const known = typeof input === 'string' || input instanceof URL ? extract(init.body) : undefined;
+  if (known !== undefined) {
+    const { body, type } = known;
     const method = (init.method ?? 'GET').toUpperCase();
     if (body !== null && (method === 'GET' || method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
     const headers = headerRecord(init.headers);
-    const type = typeOf(init.body);
     if (type !== null && headers['content-type'] === undefined) headers['content-type'] = type;
-    return { url: new URL(input), method, headers, body };
+    return { url: new URL(input as string | URL), method, headers, body };
   }
   if (isRequestLike(input) && !(input instanceof Request)) return foreignHop(input, init);
   // Building the Request reads nothing of its body.
