@@ -17,6 +17,7 @@ import { authErrors } from './errors.js';
 import { JSON_TYPES, useAuthBodies } from './http/bodies.js';
 import { echoApiVersion, gotrueShape } from './http/wire.js';
 import { databaseCleanup } from './jobs/cleanup.js';
+import { plannerStatistics } from './jobs/statistics.js';
 import { adminRoutes, requireAdminHook } from './routes/admin.js';
 import { emailRoutes } from './routes/email.js';
 import { factorRoutes } from './routes/factors.js';
@@ -69,11 +70,15 @@ export function createApp(deps: Deps) {
 
   app.get(`${AUTH_PREFIX}/health`, async () => GOTRUE_HEALTH);
   const cleanup = databaseCleanup(deps.log);
+  const statistics = plannerStatistics(deps.log);
   app.register(async (api) => {
     api.addHook('onRequest', resolveProject(deps.registry, db, deps.config.BASALT_PUBLIC_URL, egressPolicy(deps.config.BASALT_EGRESS_ALLOW)));
-    // a project's database is cleaned as it is used (GoTrue cleans after requests too); a sleeping one needs none
+    // a project's database is cleaned as it is used (GoTrue cleans after requests too), and its statistics kept
+    // in step with its growth; a sleeping one needs neither
     api.addHook('onResponse', async (req) => {
-      if (req.ctx) cleanup.nudge(req.ctx.db, req.ctx.project.ref);
+      if (!req.ctx) return;
+      cleanup.nudge(req.ctx.db, req.ctx.project.ref);
+      statistics.nudge(req.ctx.db, req.ctx.project.ref);
     });
     // Thrown on, an error is rendered by the service's error handler (which also reads off an oversized body).
     api.setErrorHandler(async (err: { code?: unknown }) => {

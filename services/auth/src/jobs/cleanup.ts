@@ -6,6 +6,7 @@ import type { Logger } from '@basalt/http';
 import { cleanupDb } from '../db/cleanup.js';
 import { flowStateDb } from '../db/flow-state.js';
 import { FLOW_LIFETIMES } from '../domain/pkce.js';
+import { perDatabase } from './per-database.js';
 
 const EVERY_MS = 10_000;
 
@@ -44,22 +45,5 @@ export async function cleanProjectDatabase(pool: pg.Pool, state: CleanupState, l
   await drain(l.rounds, l.batch, () => flowStateDb.removeExpired(pool, FLOW_LIFETIMES, l.batch));
 }
 
-export function databaseCleanup(log: Logger) {
-  // keyed by pool: a pool the project cache drops takes its entry with it
-  const projects = new WeakMap<pg.Pool, CleanupState & { next: number }>();
-  return {
-    /** Starts a run for the project's database unless one ran within the interval (or still runs). */
-    nudge(pool: pg.Pool, ref: string): void {
-      const now = Date.now();
-      const state = projects.get(pool) ?? { after: '0', next: 0 };
-      if (now < state.next) return;
-      state.next = Number.POSITIVE_INFINITY;
-      projects.set(pool, state);
-      cleanProjectDatabase(pool, state)
-        .catch((err: Error) => log.warn({ ref, err: err.message }, 'auth cleanup failed'))
-        .finally(() => {
-          state.next = Date.now() + EVERY_MS;
-        });
-    },
-  };
-}
+/** GoTrue's cleanup, at most every 10 s per project database. */
+export const databaseCleanup = (log: Logger) => perDatabase('auth cleanup', EVERY_MS, (): CleanupState => ({ after: '0' }), cleanProjectDatabase, log);

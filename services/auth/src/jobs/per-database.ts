@@ -1,0 +1,26 @@
+// A job over each project database this process serves, nudged by the requests that use it: it runs at most once
+// per interval per database, after the response and on no request's path, and never twice at once.
+import type pg from 'pg';
+import type { Logger } from '@basalt/http';
+
+export function perDatabase<S>(what: string, everyMs: number, initial: () => S, run: (pool: pg.Pool, state: S) => Promise<void>, log: Logger) {
+  // keyed by pool: a pool the project cache drops takes its entry with it
+  const databases = new WeakMap<pg.Pool, { state: S; next: number }>();
+  return {
+    /** Starts a run for the project's database unless one ran within the interval (or still runs). */
+    nudge(pool: pg.Pool, ref: string): void {
+      const now = Date.now();
+      let entry = databases.get(pool);
+      if (entry && now < entry.next) return;
+      entry ??= { state: initial(), next: 0 };
+      entry.next = Number.POSITIVE_INFINITY;
+      databases.set(pool, entry);
+      const done = entry;
+      run(pool, entry.state)
+        .catch((err: Error) => log.warn({ ref, err: err.message }, `${what} failed`))
+        .finally(() => {
+          done.next = Date.now() + everyMs;
+        });
+    },
+  };
+}
