@@ -35,6 +35,24 @@ test('request ids are carried or made, and echoed', async () => {
   assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
 });
 
+test('headersFor: the headers it gives for a URL are on every answer there, errors and 404s included', async () => {
+  const service = createService({
+    name: 'demo', log: createLogger('demo', 'silent'), errorShape: errorShapes.postgrest,
+    headersFor: (url) => (url.startsWith('/files') ? { 'x-content-type-options': 'nosniff' } : null),
+  });
+  registerRoutes(service.app, [
+    defineRoute({ method: 'GET', url: '/files/ok', handler: async () => ({ ok: true }) }),
+    defineRoute({ method: 'GET', url: '/files/boom', handler: async () => { throw new BasaltError(418, 'teapot', 'I am a teapot'); } }),
+  ]);
+  for (const [url, status] of [['/files/ok', 200], ['/files/boom', 418], ['/files/none', 404]] as const) {
+    const r = await service.app.inject({ url });
+    assert.equal(r.statusCode, status, url);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff', url);
+    assert.ok(r.headers['x-request-id'], url);
+  }
+  assert.equal((await service.app.inject({ url: '/health' })).headers['x-content-type-options'], undefined);
+});
+
 test('readiness follows the dependency check and draining', async () => {
   let up = false;
   const { app, setDraining } = build(async () => { if (!up) throw new Error('postgres down'); });

@@ -31,6 +31,11 @@ export interface ServiceOptions {
   json?: JsonOptions;
   /** parse application/x-www-form-urlencoded bodies too */
   forms?: boolean;
+  /**
+   * Headers every answer of some requests carries, errors and 404s included (storage's nosniff): set as each
+   * request arrives, with the request id, at no hook's cost.
+   */
+  headersFor?: (url: string) => Record<string, string> | null;
 }
 
 export interface Service {
@@ -60,17 +65,19 @@ function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
 
 /**
  * What every request passes, at the two calls Fastify makes on each one anyway (its LogController, whose request
- * log lines are off): the request id set on the reply as it arrives, and the request counted in the metrics once
+ * log lines are off): the request id (and the service's headersFor) set on the reply as it arrives, and the request counted in the metrics once
  * answered. As an onRequest and an onResponse hook they cost every request two hook runners (a closure and a
  * callback chain each), and a service with no hooks of its own none at all.
  */
 class RequestObserver extends LogController {
-  constructor(private readonly metrics: Metrics) {
+  constructor(private readonly metrics: Metrics, private readonly headersFor: ServiceOptions['headersFor']) {
     super({ disableRequestLogging: true, requestIdLogLabel: 'reqId' });
   }
 
   override incomingRequest(req: FastifyRequest, reply: FastifyReply): void {
     reply.header('x-request-id', req.id);
+    const headers = this.headersFor?.(req.url);
+    if (headers) reply.headers(headers);
   }
 
   override requestCompleted(_err: unknown, req: FastifyRequest, reply: FastifyReply): void {
@@ -126,7 +133,7 @@ export function createService(opts: ServiceOptions): Service {
     },
     loggerInstance: opts.log,
     // no log line per request on the hot path: access logs are the gateway's (ACCESS_LOG)
-    logController: new RequestObserver(metrics),
+    logController: new RequestObserver(metrics, opts.headersFor),
     genReqId: requestIdOf,
     // made only if the request logs something (most never do)
     childLoggerFactory: (logger, bindings, childOpts, raw) => new LazyLogger(logger, bindings, childOpts, raw as IncomingMessage),

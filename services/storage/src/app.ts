@@ -50,6 +50,7 @@ declare module 'fastify' {
 
 /** Every storage and assets response, files, 304s and errors alike, is read as exactly the type it declares. */
 const NOSNIFF = /^\/(?:storage\/v1|assets|cdn)(?:[/?]|$)/;
+const NOSNIFF_HEADERS = { 'x-content-type-options': 'nosniff' };
 
 /** Each project's domain objects are built once per Project (the registry replaces the object when it changes). */
 function perProject<T>(make: (project: Project) => T): (project: Project) => T {
@@ -68,13 +69,9 @@ export function createApp(deps: Deps) {
     log: deps.log,
     errorShape: (e: BasaltError, req: FastifyRequest) => (req.url.startsWith('/storage/') ? errorShapes.storage(e) : errorShapes.basalt(e)),
     ready: () => pingControlPlane(deps.control, deps.redis),
+    headersFor: (url) => (NOSNIFF.test(url) ? NOSNIFF_HEADERS : null),
   });
   const { app } = service;
-  // callback form: on every request (/health too), an async hook would cost a promise and a microtask hop
-  app.addHook('onRequest', (req, reply, done) => {
-    if (NOSNIFF.test(req.url)) reply.header('x-content-type-options', 'nosniff');
-    done();
-  });
 
   const objects = perProject((project) =>
     objectDomain({ tx: projectTx(deps.pools, project), read: projectRead(deps.pools, project), project, backend: deps.backend, maxFileSize: c.STORAGE_MAX_FILE_SIZE }));

@@ -71,7 +71,7 @@ interface Served {
   headers: Record<string, string>;
   /**
    * The same answer as a prepared header list for the fast route (assetFastRoute), in the order the Fastify route
-   * sends it: x-request-id (slot 1 is the request's), nosniff (app.ts's hook), the headers above, then
+   * sends it: x-request-id (slot 1 is the request's), nosniff (app.ts), the headers above, then
    * content-length, which a 304 leaves off.
    */
   head: string[];
