@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { currentUser } from './current-users.js';
 import { usersDb } from './users.js';
-import { testDatabase } from './test-database.js';
+import { testDatabase } from '@basalt/testkit';
 
 const db = testDatabase('basalt_current_users_test');
 

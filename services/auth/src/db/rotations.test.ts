@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { eventually } from '@basalt/testkit';
 import pg from 'pg';
 import { rotateActive, type Rotation } from './rotations.js';
-import { testDatabase } from './test-database.js';
+import { testDatabase } from '@basalt/testkit';
 
 const db = testDatabase('basalt_rotations_test');
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { beforeEach, test } from 'node:test';
 import type { AuthContext } from '../context.js';
-import { testDatabase } from '../db/test-database.js';
+import { testDatabase } from '@basalt/testkit';
 import { refreshSession } from '../domain/refresh.js';
 import { AuthSettings } from '../domain/settings.js';
 import { cleanProjectDatabase } from './cleanup.js';

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { rotateActive } from '../db/rotations.js';
 import { statisticsDb } from '../db/statistics.js';
-import { testDatabase } from '../db/test-database.js';
+import { testDatabase } from '@basalt/testkit';
 
 const db = testDatabase('basalt_auth_statistics_test');
 const hash = (t: string) => createHash('sha256').update(t).digest('hex');

@@ -1,4 +1,4 @@
-// For the db tests: a scratch project database with the tenant schema, made before the file's tests and dropped
+// For tests of a service's SQL: a scratch project database with the tenant schema, made before the file's tests and dropped
 // after them, and a pool of two connections on it that counts its checkouts (a batch is one).
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
