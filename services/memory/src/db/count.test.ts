@@ -4,25 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type pg from 'pg';
+import { withTransaction } from '@basalt/db';
 import { testDatabase } from '@basalt/testkit';
 import { countAllMemories } from './memories.js';
 
 const db = testDatabase('basalt_memory_count_test');
 
-async function inTx<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-  const tx = await db.pool.connect();
-  try {
-    await tx.query('begin');
-    const out = await fn(tx);
-    await tx.query('commit');
-    return out;
-  } catch (e) {
-    await tx.query('rollback');
-    throw e;
-  } finally {
-    tx.release();
-  }
-}
+const inTx = <T>(fn: (tx: pg.PoolClient) => Promise<T>) => withTransaction(db.pool, fn);
 
 const insert = (texts: string[]) =>
   db.pool.query(`insert into memory.memories (memory, hash, user_id) select t, md5(t), 'u' from unnest($1::text[]) t`, [texts]);
