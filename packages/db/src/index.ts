@@ -9,3 +9,5 @@ export { asCaller, switchCaller, beginAsCallerSql, callerSettingsEntries, caller
 export { oneTrip, oneTripMany } from './one-trip.js';
 export { coalesced, batchSize } from './coalesce.js';
 export { StatementNames, MAX_PREPARED_PER_CONNECTION } from './statement-names.js';
+export { perDatabase, type JobLog } from './per-database.js';
+export { analyzeOutgrown, plannerStatistics } from './statistics.js';

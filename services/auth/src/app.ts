@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { BasaltError, errors } from '@basalt/errors';
 import type { SecretBox } from '@basalt/crypto';
-import type { ProjectPools } from '@basalt/db';
+import { plannerStatistics, type ProjectPools } from '@basalt/db';
 import { egressPolicy } from '@basalt/egress';
 import { createService, registerRoutes, type Logger } from '@basalt/http';
 import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
@@ -17,7 +17,6 @@ import { authErrors } from './errors.js';
 import { JSON_TYPES, useAuthBodies } from './http/bodies.js';
 import { echoApiVersion, gotrueShape } from './http/wire.js';
 import { databaseCleanup } from './jobs/cleanup.js';
-import { plannerStatistics } from './jobs/statistics.js';
 import { adminRoutes, requireAdminHook } from './routes/admin.js';
 import { emailRoutes } from './routes/email.js';
 import { factorRoutes } from './routes/factors.js';
@@ -70,7 +69,7 @@ export function createApp(deps: Deps) {
 
   app.get(`${AUTH_PREFIX}/health`, async () => GOTRUE_HEALTH);
   const cleanup = databaseCleanup(deps.log);
-  const statistics = plannerStatistics(deps.log);
+  const statistics = plannerStatistics('auth', deps.log);
   app.register(async (api) => {
     api.addHook('onRequest', resolveProject(deps.registry, db, deps.config.BASALT_PUBLIC_URL, egressPolicy(deps.config.BASALT_EGRESS_ALLOW)));
     // a project's database is cleaned as it is used (GoTrue cleans after requests too), and its statistics kept

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { FastifyRequest } from 'fastify';
 import type { BasaltError } from '@basalt/errors';
-import type { ProjectPools } from '@basalt/db';
+import { plannerStatistics, type ProjectPools } from '@basalt/db';
 import type { Meter } from '@basalt/metering';
 import { createService, registerRoutes, type Logger } from '@basalt/http';
 import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
@@ -57,10 +57,13 @@ export function createApp(deps: Deps) {
   const search = searchDomain(embedder, vectors, reranker(models));
   const infer = inferDomain(c, models, embedder, search);
   const adds = addDomain(c, memories, deps.queue);
+  // adds grow the project's tables, whose statistics are kept in step with them (@basalt/db's statistics.ts)
+  const statistics = plannerStatistics('memory', deps.log);
   const metered = <A extends unknown[], R>(metric: 'memory_adds' | 'memory_searches', fn: (ctx: Ctx, ...a: A) => Promise<R>) =>
     async (ctx: Ctx, ...a: A): Promise<R> => {
       const out = await fn(ctx, ...a);
       deps.meter?.count(ctx.caller.project.ref, 'memory', metric);
+      if (metric === 'memory_adds') statistics.nudge(ctx.pool, ctx.caller.project.ref);
       return out;
     };
   const domains = {

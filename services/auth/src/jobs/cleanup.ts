@@ -2,11 +2,11 @@
 // revoked a day ago, ended sessions, old MFA challenges, expired flow states. Requests nudge it; this process
 // cleans a project's database at most once per interval, after the response and on no request's path.
 import type pg from 'pg';
+import { perDatabase } from '@basalt/db';
 import type { Logger } from '@basalt/http';
 import { cleanupDb } from '../db/cleanup.js';
 import { flowStateDb } from '../db/flow-state.js';
 import { FLOW_LIFETIMES } from '../domain/pkce.js';
-import { perDatabase } from './per-database.js';
 
 const EVERY_MS = 10_000;
 

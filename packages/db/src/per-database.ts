@@ -1,9 +1,12 @@
-// A job over each project database this process serves, nudged by the requests that use it: it runs at most once
-// per interval per database, after the response and on no request's path, and never twice at once.
+// A job over each project database a service uses, nudged by the requests that use it: it runs at most once per
+// interval per database, after the response and on no request's path, and never twice at once.
 import type pg from 'pg';
-import type { Logger } from '@basalt/http';
 
-export function perDatabase<S>(what: string, everyMs: number, initial: () => S, run: (pool: pg.Pool, state: S) => Promise<void>, log: Logger) {
+export interface JobLog {
+  warn: (obj: object, msg: string) => void;
+}
+
+export function perDatabase<S>(what: string, everyMs: number, initial: () => S, run: (pool: pg.Pool, state: S) => Promise<void>, log: JobLog) {
   // keyed by pool: a pool the project cache drops takes its entry with it
   const databases = new WeakMap<pg.Pool, { state: S; next: number }>();
   return {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { rotateActive } from '../db/rotations.js';
-import { statisticsDb } from '../db/statistics.js';
+import { rotateActive } from './rotations.js';
+import { analyzeOutgrown } from '@basalt/db';
 import { testDatabase } from '@basalt/testkit';
 
 const db = testDatabase('basalt_auth_statistics_test');
@@ -48,17 +48,17 @@ test('a grown refresh_tokens is analyzed, and rotations stop reading it whole', 
   const whole = (await sequentialReads(conn)) - before;
   assert.ok(whole >= 20_000, `before the job a batch reads the table whole (${whole} rows read by sequential scans)`);
 
-  // as the auth service runs it: logged in without privileges of its own, as basalt_admin
+  // as a service runs it: logged in without privileges of its own, able to take basalt_admin
   const role = `auth_stats_${randomBytes(4).toString('hex')}`;
   await db.pool.query(`create role ${role} login noinherit; grant basalt_admin to ${role}`);
   const url = new URL(db.url);
   url.username = role;
   const service = new pg.Pool({ connectionString: url.toString(), max: 1 });
   try {
-    await service.query('set role basalt_admin');
-    assert.deepEqual(await statisticsDb.analyzeOutgrown(service), ['refresh_tokens']);
-    assert.deepEqual(await statisticsDb.analyzeOutgrown(service), [], 'analyzed at its size: not again until it doubles');
-    await assert.rejects(service.query('reset role; select auth.analyze_outgrown()'), /permission denied/, 'only basalt_admin may call it');
+    assert.deepEqual(await analyzeOutgrown(service, 'auth'), ['refresh_tokens']);
+    assert.deepEqual(await analyzeOutgrown(service, 'auth'), [], 'analyzed at its size: not again until it doubles');
+    await assert.rejects(analyzeOutgrown(service, 'public'), /not a platform schema/);
+    await assert.rejects(service.query(`select basalt.analyze_outgrown('auth')`), /permission denied/, 'only basalt_admin may call it');
   } finally {
     await service.end();
     await db.pool.query(`drop role ${role}`);
