@@ -65,9 +65,9 @@ function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
 
 /**
  * What every request passes, at the two calls Fastify makes on each one anyway (its LogController, whose request
- * log lines are off): the request id (and the service's headersFor) set on the reply as it arrives, and the request counted in the metrics once
- * answered. As an onRequest and an onResponse hook they cost every request two hook runners (a closure and a
- * callback chain each), and a service with no hooks of its own none at all.
+ * log lines are off): the request id (and the service's headersFor) set on the reply as it arrives, and the
+ * request counted in the metrics once answered. As an onRequest and an onResponse hook they cost every request two
+ * hook runners (a closure and a callback chain each), and a service with no hooks of its own none at all.
  */
 class RequestObserver extends LogController {
   constructor(private readonly metrics: Metrics, private readonly headersFor: ServiceOptions['headersFor']) {
