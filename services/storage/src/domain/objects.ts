@@ -10,6 +10,7 @@ import { objectKey, type Backend, type ByteRange } from '../backend/index.js';
 import type { Download } from '../backend/download.js';
 import { storageErrors } from '../errors.js';
 import { bucketId, mimeAllowed, objectName } from '../keys.js';
+import { bytesBesides } from '../db/object-bytes.js';
 import { asService, type Actor, type Read, type Tx } from '../db/tx.js';
 import { ownerColumns } from './caller.js';
 import { etagOf } from './etag.js';
@@ -105,10 +106,7 @@ export function objectDomain({ tx, read, project, backend, maxFileSize: serviceM
   async function assertRoom(c: pg.PoolClient, bucket: string, name: string, adding: number): Promise<void> {
     if (storageQuota === null) return;
     await c.query("select pg_advisory_xact_lock(hashtextextended('basalt:storage_bytes', 0))");
-    const { rows: [u] } = await c.query<{ used: number }>(
-      `select coalesce(sum((metadata ->> 'size')::float8) filter (where not (bucket_id = $1 and name = $2)), 0) as used from storage.objects`,
-      [bucket, name]);
-    if (u.used + adding > storageQuota) throw storageErrors.storageQuota(storageQuota);
+    if ((await bytesBesides(c, bucket, name)) + adding > storageQuota) throw storageErrors.storageQuota(storageQuota);
   }
   const dropVersions = (versions: (string | null)[]) => {
     const keys = versions.flatMap((v) => (v ? [key(v)] : []));

@@ -1,0 +1,52 @@
+-- The plan's storage_bytes is checked before every upload (services/storage/src/domain/objects.ts), under a lock
+-- every writer of the project queues on, and it summed the size of every object: the whole of storage.objects read,
+-- and its JSON parsed, on every upload while the other uploads waited. The total is kept instead, as memory's count
+-- is (0017): each statement that inserts, updates or deletes objects adds one row holding its change in bytes to
+-- storage.size_deltas, in its own transaction, so the sum of the rows a snapshot sees is the sum of the objects'
+-- sizes in that snapshot. The reader folds the rows into one now and then.
+
+-- an object's size as the quota counts it: metadata.size when it is a JSON number, else nothing
+create function storage.object_bytes(metadata jsonb) returns float8 language sql immutable parallel safe
+  set search_path = '' as $$
+  select case when pg_catalog.jsonb_typeof(metadata -> 'size') = 'number' then (metadata ->> 'size')::float8 else 0 end
+$$;
+
+-- no object is written between the sum below and the triggers taking over
+lock table storage.objects in share row exclusive mode;
+create table storage.size_deltas (delta float8 not null);
+alter table storage.size_deltas enable row level security; -- no policy: the service's own (service_role)
+grant select, insert, delete on storage.size_deltas to service_role;
+grant all on storage.size_deltas to basalt_admin;
+alter table storage.size_deltas owner to basalt_admin;
+insert into storage.size_deltas (delta) select coalesce(sum(storage.object_bytes(metadata)), 0) from storage.objects;
+
+-- security definer: whoever writes objects (a user through RLS, the service, the owner) counts them
+create function storage.count_object_bytes() returns trigger language plpgsql security definer set search_path = '' as $$
+declare n float8 := 0;
+begin
+  if tg_op = 'TRUNCATE' then
+    delete from storage.size_deltas;
+    return null;
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    n := n + (select coalesce(sum(storage.object_bytes(metadata)), 0) from new_rows);
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') then
+    n := n - (select coalesce(sum(storage.object_bytes(metadata)), 0) from old_rows);
+  end if;
+  if n <> 0 then
+    insert into storage.size_deltas (delta) values (n);
+  end if;
+  return null;
+end $$;
+alter function storage.count_object_bytes() owner to basalt_admin;
+revoke all on function storage.count_object_bytes() from public;
+
+create trigger objects_bytes_insert after insert on storage.objects
+  referencing new table as new_rows for each statement execute function storage.count_object_bytes();
+create trigger objects_bytes_update after update on storage.objects
+  referencing old table as old_rows new table as new_rows for each statement execute function storage.count_object_bytes();
+create trigger objects_bytes_delete after delete on storage.objects
+  referencing old table as old_rows for each statement execute function storage.count_object_bytes();
+create trigger objects_bytes_truncate after truncate on storage.objects
+  for each statement execute function storage.count_object_bytes();
