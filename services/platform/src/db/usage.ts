@@ -88,8 +88,11 @@ export async function databaseSizes(c: pg.Client, dbNames: string[]): Promise<Ma
   return new Map(rows.map((r) => [r.datname, Number(r.size)]));
 }
 
-/** Bytes of a project's stored objects, asked in its own database (storage.objects, Supabase's metadata.size). */
+/**
+ * Bytes of a project's stored objects (Supabase's metadata.size), asked in its own database: the total storage keeps
+ * for its quota (tenant migration 0018), not a sum over every object.
+ */
 export async function storedBytes(c: pg.Client): Promise<number> {
-  const { rows } = await c.query<{ bytes: string }>(`select coalesce(sum((metadata ->> 'size')::bigint), 0)::bigint as bytes from storage.objects`);
+  const { rows } = await c.query<{ bytes: string }>('select coalesce(sum(delta), 0)::bigint as bytes from storage.size_deltas');
   return Number(rows[0]?.bytes ?? 0);
 }
