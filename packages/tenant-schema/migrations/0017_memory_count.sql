@@ -4,14 +4,18 @@
 -- memories adds one row holding its change to memory.count_deltas, in its own transaction, so the sum of the rows a
 -- snapshot sees is exactly count(*) in that snapshot. Rows rather than one counter row: an add holding a counter
 -- row until it commits would make every other add wait for it, and deadlock with a delete that holds a memory the
--- add's transaction goes on to update. The reader folds the rows into one now and then.
+-- add's transaction goes on to update. Every 64th such statement also folds the rows it sees into one (skipping
+-- rows another fold holds, so no writer ever waits for another), which keeps the table small whether or not the
+-- project has a quota that reads it.
 -- no memory is written between the count below and the triggers taking over
 lock table memory.memories in share row exclusive mode;
 create table memory.count_deltas (delta bigint not null);
+create sequence memory.count_deltas_writes;
 alter table memory.count_deltas enable row level security; -- no policy: the service's own (service_role)
 grant select, insert, delete on memory.count_deltas to service_role;
 grant all on memory.count_deltas to basalt_admin;
 alter table memory.count_deltas owner to basalt_admin;
+alter sequence memory.count_deltas_writes owner to basalt_admin;
 insert into memory.count_deltas (delta) select count(*) from memory.memories;
 
 -- security definer: whoever writes memories (a user through RLS, the service, the owner) counts them
@@ -27,8 +31,15 @@ begin
   else
     select -count(*) into n from old_rows;
   end if;
-  if n <> 0 then
-    insert into memory.count_deltas (delta) values (n);
+  if n = 0 then
+    return null;
+  end if;
+  insert into memory.count_deltas (delta) values (n);
+  if pg_catalog.nextval('memory.count_deltas_writes') % 64 = 0 then
+    with gone as (
+      delete from memory.count_deltas where ctid = any (array(select ctid from memory.count_deltas for update skip locked))
+      returning delta)
+    insert into memory.count_deltas (delta) select sum(delta) from gone having count(*) > 0;
   end if;
   return null;
 end $$;

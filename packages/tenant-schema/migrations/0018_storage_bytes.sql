@@ -3,7 +3,7 @@
 -- and its JSON parsed, on every upload while the other uploads waited. The total is kept instead, as memory's count
 -- is (0017): each statement that inserts, updates or deletes objects adds one row holding its change in bytes to
 -- storage.size_deltas, in its own transaction, so the sum of the rows a snapshot sees is the sum of the objects'
--- sizes in that snapshot. The reader folds the rows into one now and then.
+-- sizes in that snapshot. Every 64th such statement also folds the rows it sees into one, as 0017's do.
 
 -- an object's size as the quota counts it: metadata.size when it is a JSON number, else nothing
 create function storage.object_bytes(metadata jsonb) returns float8 language sql immutable parallel safe
@@ -14,10 +14,12 @@ $$;
 -- no object is written between the sum below and the triggers taking over
 lock table storage.objects in share row exclusive mode;
 create table storage.size_deltas (delta float8 not null);
+create sequence storage.size_deltas_writes;
 alter table storage.size_deltas enable row level security; -- no policy: the service's own (service_role)
 grant select, insert, delete on storage.size_deltas to service_role;
 grant all on storage.size_deltas to basalt_admin;
 alter table storage.size_deltas owner to basalt_admin;
+alter sequence storage.size_deltas_writes owner to basalt_admin;
 insert into storage.size_deltas (delta) select coalesce(sum(storage.object_bytes(metadata)), 0) from storage.objects;
 
 -- security definer: whoever writes objects (a user through RLS, the service, the owner) counts them
@@ -34,8 +36,15 @@ begin
   if tg_op in ('UPDATE', 'DELETE') then
     n := n - (select coalesce(sum(storage.object_bytes(metadata)), 0) from old_rows);
   end if;
-  if n <> 0 then
-    insert into storage.size_deltas (delta) values (n);
+  if n = 0 then
+    return null;
+  end if;
+  insert into storage.size_deltas (delta) values (n);
+  if pg_catalog.nextval('storage.size_deltas_writes') % 64 = 0 then
+    with gone as (
+      delete from storage.size_deltas where ctid = any (array(select ctid from storage.size_deltas for update skip locked))
+      returning delta)
+    insert into storage.size_deltas (delta) select sum(delta) from gone having count(*) > 0;
   end if;
   return null;
 end $$;

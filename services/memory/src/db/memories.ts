@@ -182,26 +182,12 @@ export async function listMemories(tx: pg.PoolClient, where: string, p: SqlParam
   return { rows: rows.map(({ total: _t, ...r }) => r as MemoryRow), count };
 }
 
-/** Rows of memory.count_deltas past which a count folds them into one. */
-const DELTAS_KEPT = 256;
-
 /**
  * Every memory of the project, whoever's: what the plan's memory_count bounds (run as the service). The sum of the
- * count's deltas (tenant migration 0017), exactly count(*) in the same snapshot; past DELTAS_KEPT of them, those
- * this transaction sees are folded into one row (a fold running at the same time folds none of the same rows).
+ * count's deltas (tenant migration 0017, which keeps them few), exactly count(*) in the same snapshot.
  */
 export async function countAllMemories(tx: pg.PoolClient): Promise<number> {
-  const { rows } = await tx.query<{ n: string; deltas: number }>({
-    name: 'memory_count_all',
-    text: 'select coalesce(sum(delta), 0)::text as n, count(*)::int as deltas from memory.count_deltas',
-  });
-  if (rows[0]!.deltas > DELTAS_KEPT) {
-    await tx.query({
-      name: 'memory_count_fold',
-      text: `with gone as (delete from memory.count_deltas returning delta)
-             insert into memory.count_deltas (delta) select sum(delta) from gone having count(*) > 0`,
-    });
-  }
+  const { rows } = await tx.query<{ n: string }>({ name: 'memory_count_all', text: 'select coalesce(sum(delta), 0)::text as n from memory.count_deltas' });
   return Number(rows[0]!.n);
 }
 
