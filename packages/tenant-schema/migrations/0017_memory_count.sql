@@ -18,6 +18,16 @@ alter table memory.count_deltas owner to basalt_admin;
 alter sequence memory.count_deltas_writes owner to basalt_admin;
 insert into memory.count_deltas (delta) select count(*) from memory.memories;
 
+-- Folds the rows of a delta table that this transaction sees and no other holds into one (0018 uses it too).
+create function basalt.fold_deltas(deltas regclass) returns void language plpgsql set search_path = '' as $$
+begin
+  execute pg_catalog.format('with gone as (delete from %1$s where ctid = any (array(select ctid from %1$s for update skip locked))
+      returning delta)
+    insert into %1$s (delta) select sum(delta) from gone having count(*) > 0', deltas);
+end $$;
+revoke all on function basalt.fold_deltas(regclass) from public;
+grant execute on function basalt.fold_deltas(regclass) to basalt_admin;
+
 -- security definer: whoever writes memories (a user through RLS, the service, the owner) counts them
 create function memory.count_memories() returns trigger language plpgsql security definer set search_path = '' as $$
 declare n bigint;
@@ -36,10 +46,7 @@ begin
   end if;
   insert into memory.count_deltas (delta) values (n);
   if pg_catalog.nextval('memory.count_deltas_writes') % 64 = 0 then
-    with gone as (
-      delete from memory.count_deltas where ctid = any (array(select ctid from memory.count_deltas for update skip locked))
-      returning delta)
-    insert into memory.count_deltas (delta) select sum(delta) from gone having count(*) > 0;
+    perform basalt.fold_deltas('memory.count_deltas');
   end if;
   return null;
 end $$;

@@ -3,7 +3,7 @@
 -- and its JSON parsed, on every upload while the other uploads waited. The total is kept instead, as memory's count
 -- is (0017): each object inserted, updated or deleted adds one row holding its change in bytes to
 -- storage.size_deltas, in its own transaction, so the sum of the rows a snapshot sees is the sum of the objects'
--- sizes in that snapshot. Every 64th such row also folds the rows it sees into one, as 0017's statements do.
+-- sizes in that snapshot. Every 64th such row also folds the rows it sees into one (0017's basalt.fold_deltas).
 
 -- an object's size as the quota counts it: metadata.size when it is a JSON number, else nothing
 create function storage.object_bytes(metadata jsonb) returns float8 language sql immutable parallel safe
@@ -44,10 +44,7 @@ begin
   end if;
   insert into storage.size_deltas (delta) values (n);
   if pg_catalog.nextval('storage.size_deltas_writes') % 64 = 0 then
-    with gone as (
-      delete from storage.size_deltas where ctid = any (array(select ctid from storage.size_deltas for update skip locked))
-      returning delta)
-    insert into storage.size_deltas (delta) select sum(delta) from gone having count(*) > 0;
+    perform basalt.fold_deltas('storage.size_deltas');
   end if;
   return null;
 end $$;
