@@ -1,12 +1,13 @@
 // A job over each project database a service uses, nudged by the requests that use it: it runs at most once per
-// interval per database, after the response and on no request's path, and never twice at once.
+// interval per database, after the response and on no request's path, and never twice at once. A run may set the
+// interval until the next one (a job that found nothing to do can back off).
 import type pg from 'pg';
 
 export interface JobLog {
   warn: (obj: object, msg: string) => void;
 }
 
-export function perDatabase<S>(what: string, everyMs: number, initial: () => S, run: (pool: pg.Pool, state: S) => Promise<void>, log: JobLog) {
+export function perDatabase<S>(what: string, everyMs: number, initial: () => S, run: (pool: pg.Pool, state: S) => Promise<number | void>, log: JobLog) {
   // keyed by pool: a pool the project cache drops takes its entry with it
   const databases = new WeakMap<pg.Pool, { state: S; next: number }>();
   return {
@@ -20,9 +21,12 @@ export function perDatabase<S>(what: string, everyMs: number, initial: () => S, 
       databases.set(pool, entry);
       const done = entry;
       run(pool, entry.state)
-        .catch((err: Error) => log.warn({ ref, err: err.message }, `${what} failed`))
-        .finally(() => {
-          done.next = Date.now() + everyMs;
+        .then((ms) => ms ?? everyMs, (err: Error) => {
+          log.warn({ ref, err: err.message }, `${what} failed`);
+          return everyMs;
+        })
+        .then((ms) => {
+          done.next = Date.now() + ms;
         });
     },
   };

@@ -5,15 +5,17 @@
 // table on every batch as the table grew by a row per refresh (bench/auth, fresh project: 1,422–1,979 refreshes/s
 // with Postgres at 308–513 µs of CPU each; 2,811–3,005/s at 131–133 µs once analyzed); memory's add, planned anew
 // each time but without statistics, read memories whole to check each text was not already stored.
-// So a service nudges this after its requests: at most every second per project database, the tables of its
-// schema holding more than twice the rows of their last analyze (and 1,000 more) are analyzed (tenant migration
-// 0016): analyzed at each doubling, a table is analyzed a logarithmic number of times, each a sample of at most
-// 30,000 rows. An analyze also ends the prepared statements' old plans.
+// So a service nudges this after its requests, and the tables of its schema holding more than twice the rows of
+// their last analyze (and 1,000 more) are analyzed (tenant migration 0016): analyzed at each doubling, a table is
+// analyzed a logarithmic number of times, each a sample of at most 30,000 rows. An analyze also ends the prepared
+// statements' old plans. A check costs the database ~260 µs of CPU, so it runs a second after the last one that
+// analyzed something, and backs off to a minute while there is nothing to analyze.
 import type pg from 'pg';
 import { perDatabase, type JobLog } from './per-database.js';
 import { withTransaction } from './pool.js';
 
-const EVERY_MS = 1_000;
+const SOON_MS = 1_000;
+const IDLE_MS = 60_000;
 
 /** Analyzes the schema's tables that outgrew their statistics (see above); returns them. */
 export function analyzeOutgrown(pool: pg.Pool, schema: string): Promise<string[]> {
@@ -27,4 +29,8 @@ export function analyzeOutgrown(pool: pg.Pool, schema: string): Promise<string[]
 
 /** The job a service nudges after each request that used a project's database. */
 export const plannerStatistics = (schema: string, log: JobLog) =>
-  perDatabase(`${schema} statistics`, EVERY_MS, () => null, async (pool) => void (await analyzeOutgrown(pool, schema)), log);
+  perDatabase(`${schema} statistics`, SOON_MS, () => ({ waitMs: SOON_MS }), async (pool, state) => {
+    const analyzed = await analyzeOutgrown(pool, schema);
+    state.waitMs = analyzed.length > 0 ? SOON_MS : Math.min(state.waitMs * 2, IDLE_MS);
+    return state.waitMs;
+  }, log);
