@@ -1,7 +1,7 @@
 // bench/gateway: requests/s and p50/p99 for a small JSON response — straight to a minimal upstream, through nginx
 // in front of it, through a bare Node proxy (node-proxy.mjs: what any proxy written in Node costs on this machine)
 // and through our gateway (project resolution, key verification, rate limit, proxy) — in one run,
-// BENCH_ROUNDS (3) alternated rounds of BENCH_SECONDS (4 s) each, the gateway/nginx ratio the median of the rounds';
+// BENCH_ROUNDS (5) alternated rounds of BENCH_SECONDS (4 s) each, the gateway/nginx ratio the median of the rounds';
 // the gateway's CPU per proxied request (µs, from /proc, its workers included), which moves less than req/s with
 // what else the machine runs; plus HS256 verifications per second on one core. Writes bench/results/gateway.json.
 //   npm run gateway --workspace bench   (or: node --import tsx bench/gateway/run.ts)
@@ -16,7 +16,7 @@ import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
 import { benchFleet, cpuMicros, median, medianRun, requireTool, writeResults, wrk } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 requireTool('wrk', 'wrk');
@@ -76,8 +76,11 @@ try {
   const ratios: number[] = [];
   let gatewayCpu = 0;
   let gatewayRequests = 0;
+  // nginx and the gateway run back to back, in turn first, so the ratio of a round compares seconds apart
+  const orders = [['direct', 'node_proxy', 'nginx', 'gateway'], ['direct', 'node_proxy', 'gateway', 'nginx']] as const;
   for (let i = 0; i < ROUNDS; i++) {
-    for (const [name, t] of Object.entries(targets)) {
+    for (const name of orders[i % 2]!) {
+      const t = targets[name];
       const cpuBefore = cpuMicros(gatewayPid, { children: true });
       const r = wrk(t.url, { connections: CONNECTIONS, seconds: SECONDS, headers: t.headers });
       if (name === 'gateway') {
@@ -88,9 +91,20 @@ try {
     }
     ratios.push(runs.gateway!.at(-1)!.rps / runs.nginx!.at(-1)!.rps);
   }
-  for (const [name, t] of Object.entries(targets)) {
+  // one connection, in rounds too: each round's added p50 against the direct run of the same round
+  const singles: Record<string, ReturnType<typeof wrk>[]> = {};
+  const addedRounds: Record<string, number[]> = {};
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const name of i % 2 ? [...orders[0]].reverse() : orders[0]) {
+      const t = targets[name];
+      (singles[name] ??= []).push(wrk(t.url, { connections: 1, seconds: 2, headers: t.headers }));
+    }
+    for (const name of Object.keys(targets)) (addedRounds[name] ??= []).push(singles[name]!.at(-1)!.p50_ms - singles.direct!.at(-1)!.p50_ms);
+  }
+  const byP50 = (rs: ReturnType<typeof wrk>[]) => [...rs].sort((a, b) => a.p50_ms - b.p50_ms)[Math.floor(rs.length / 2)]!;
+  for (const [name] of Object.entries(targets)) {
     const loaded = medianRun(runs[name]!);
-    const single = wrk(t.url, { connections: 1, seconds: 3, headers: t.headers });
+    const single = byP50(singles[name]!);
     results[name] = { loaded, rounds: runs[name]!.map((r) => r.rps), single };
     process.stderr.write(`${name.padEnd(10)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);
   }
@@ -102,7 +116,7 @@ try {
   for (let i = 0; i < n; i++) verifyJwt(jwt, key);
   const verifiesPerSecond = Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9));
 
-  const added = (name: string) => results[name]!.single.p50_ms - results.direct!.single.p50_ms;
+  const added = (name: string) => median(addedRounds[name]!);
   const summary = {
     gateway_vs_nginx_rps: +median(ratios).toFixed(3),
     gateway_vs_nginx_rps_rounds: ratios.map((r) => +r.toFixed(3)),
