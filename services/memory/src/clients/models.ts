@@ -33,10 +33,11 @@ export function modelClient(o: ModelClientOptions) {
   /**
    * `transient`: the gateway or the upstream failed as a whole (unreachable, timed out, 5xx, 429, 402), whatever the input.
    * `quota`: the call was refused for spend: a 429 (the gateway's per-minute limit, budget_exceeded and
-   * ai_tokens_per_day are all 429s, as is an upstream's own once the gateway's retries are spent) or an upstream's 402
+   * ai_tokens_per_day are all 429s, as is an upstream's own once the gateway's retries are spent) or an upstream's 402.
+   * `unanswered`: no answer came at all (timed out, unreachable; status 0).
    */
   const failure = (status: number, message: string, transient: boolean) =>
-    Object.assign(memErrors.model(status, message), { transient, quota: status === 429 || status === 402 });
+    Object.assign(memErrors.model(status, message), { transient, quota: status === 429 || status === 402, unanswered: status === 0 });
 
   async function post(project: Project, path: string, body: unknown, signal?: AbortSignal): Promise<any> {
     let r: Response;
@@ -120,3 +121,6 @@ export const refusedInput = (e: unknown): boolean => (e as { transient?: unknown
 
 /** whether a model call was refused for spend (rate limit, budget, daily token quota, payment): the next call would be too */
 export const refusedForQuota = (e: unknown): boolean => (e as { quota?: unknown })?.quota === true;
+
+/** whether a model call got no answer at all (it timed out, the AI gateway was unreachable): the next would wait as long */
+export const unanswered = (e: unknown): boolean => (e as { unanswered?: unknown })?.unanswered === true;

@@ -1,5 +1,6 @@
-// The rerank step against a stand-in model client: the bound on calls, the unscored tail, and the two ways the step
-// ends early (a refusal for quota, the client going away), each leaving what is not yet scored neutral.
+// The rerank step against a stand-in model client: the bound on calls, the unscored tail, and the three ways the step
+// ends early (a refusal for quota, a call that got no answer, the client going away), each leaving what is not yet
+// scored neutral.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelClient } from '../clients/models.js';
@@ -34,6 +35,9 @@ const early: [string, number, (abort: AbortController) => (n: number) => string]
   ['a refusal for quota', PARALLEL, () => () => {
     throw quotaRefusal();
   }],
+  ['a call that got no answer (timed out, unreachable)', PARALLEL, () => () => {
+    throw Object.assign(new Error('The model call failed: timed out'), { transient: true, quota: false, unanswered: true });
+  }],
   ['the client going away', 1, (abort) => (n) => {
     if (n === 1) abort.abort();
     return '{"score": 1}';
@@ -53,9 +57,10 @@ for (const [why, calls, make] of early) {
   });
 }
 
-test('other failures do not end the step: each is neutral and the rest are still scored', async () => {
+test('other failures (an unusable answer, a 5xx) do not end the step: each is neutral and the rest are still scored', async () => {
   const { seen, client } = model((n) => {
-    if (n % 2) throw Object.assign(new Error('bad answer'), { transient: false, quota: false });
+    if (n % 4 === 1) throw Object.assign(new Error('bad answer'), { transient: false, quota: false, unanswered: false });
+    if (n % 4 === 3) throw Object.assign(new Error('upstream 503'), { transient: true, quota: false, unanswered: false });
     return '{"score": 0.9}';
   });
   const out = await reranker(client)(ctxWith(), 'm', 'q', items);

@@ -3,8 +3,9 @@
 // memories is scored for relevance to the query by that model, one call per memory, a few at a time, and those are
 // reordered by that score; the rest follow in retrieval order with no rerank_score (they were never scored). A call
 // that fails or answers no score leaves that memory at a neutral 0.5, as mem0's LLM reranker does; a refusal for
-// quota, or the client going away, ends the step: the memories not yet scored stay neutral.
-import { refusedForQuota, type ModelClient } from '../clients/models.js';
+// quota, a call that got no answer (timed out, unreachable), or the client going away ends the step: the memories not
+// yet scored stay neutral. A model that hangs thus costs a search one call's timeout, not one per wave of calls.
+import { refusedForQuota, unanswered, type ModelClient } from '../clients/models.js';
 import type { Ctx } from './context.js';
 
 /**
@@ -39,8 +40,8 @@ export function reranker(models: ModelClient) {
   async function scoresOf(ctx: Ctx, model: string, query: string, items: { memory: string }[]): Promise<number[]> {
     const scores = Array<number>(items.length).fill(NEUTRAL);
     let next = 0;
-    let refused = false;
-    const more = () => !refused && !ctx.signal?.aborted;
+    let stopped = false;
+    const more = () => !stopped && !ctx.signal?.aborted;
     await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
       for (let i = next++; i < items.length && more(); i = next++) {
         try {
@@ -50,8 +51,9 @@ export function reranker(models: ModelClient) {
           ], ctx.signal);
           scores[i] = scoreOf(answer);
         } catch (e) {
-          // one refusal for quota says the next call would be refused too: calling on only spends the caller's limits
-          if (refusedForQuota(e)) refused = true;
+          // one refusal for quota says the next call would be refused too: calling on only spends the caller's limits;
+          // a call that got no answer says the next would wait its whole timeout too (60 s by default)
+          if (refusedForQuota(e) || unanswered(e)) stopped = true;
         }
       }
     }));
