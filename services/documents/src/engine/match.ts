@@ -146,8 +146,8 @@ interface TenantRegExp {
  * A tenant's pattern for the stages evaluated here (a find's $regex runs in Postgres, bounded by the statement
  * timeout). V8's linear engine takes neither the i nor the u flag: u is dropped (MongoDB calls it redundant), and
  * i is had by lower-casing pattern and subject, unless the pattern holds an escape whose case means something
- * (\W, \D, \S, \B, \P). Backreferences and lookaround cannot run in linear time at all; they, and such an i
- * pattern, are refused as invalid.
+ * (\W, \D, \S, \B, \P). Backreferences and lookaround the engine cannot run in linear time (all of them in Node 20's
+ * V8; Node 24's runs a lookbehind without captures), and such an i pattern, are refused as invalid.
  */
 function tenantRegExp(source: string, flags: string): TenantRegExp {
   const fold = LINEAR_REGEXPS && flags.includes('i');
