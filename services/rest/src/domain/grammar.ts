@@ -3,7 +3,9 @@
 import { restErrors } from '../errors.js';
 import { checkJsonIndex } from './integers.js';
 
-export type PathStep = { key: string; arrow: '->' | '->>' };
+/** A JSON path step: `index` when written as bare digits (`->0`, `->>-1`), an array element; otherwise an object key
+ * (`->a`, and `->"0"`: quoted digits are a key, as PostgREST's grammar reads them). */
+export type PathStep = { key: string; arrow: '->' | '->>'; index: boolean };
 export interface Field { name: string; path: PathStep[] }
 export type AggregateFn = 'count' | 'sum' | 'avg' | 'max' | 'min';
 /** `agg`: `col.sum()`, `col::numeric.avg()::int` (cast = the output cast, the field's own cast applies to the input);
@@ -64,10 +66,12 @@ export function parseField(raw: string): Field {
     const parts = rest.split(/(->>?)/);
     if (parts[0] !== '') throw restErrors.parse(`"failed to parse field" (${raw})`);
     for (let i = 1; i < parts.length; i += 2) {
-      const key = unquote(parts[i + 1] ?? '');
+      const step = parts[i + 1] ?? '';
+      const key = unquote(step);
       if (!key) throw restErrors.parse(`"failed to parse json path" (${raw})`);
-      checkJsonIndex(key);
-      path.push({ arrow: parts[i] as '->' | '->>', key });
+      const index = /^-?\d+$/.test(step);
+      if (index) checkJsonIndex(key);
+      path.push({ arrow: parts[i] as '->' | '->>', key, index });
     }
   }
   return { name, path };

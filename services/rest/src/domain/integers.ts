@@ -26,10 +26,9 @@ export function bigintParam(digits: string): bigint {
 }
 
 /** A JSON path step that is an array index (`->0`, `->>-1`): PostgREST casts `'+0'`/`'-1'` to int, so past int
- * it is Postgres' 22003 on that text; any other key is left alone. */
+ * it is Postgres' 22003 on that text. */
 export function checkJsonIndex(key: string): void {
-  const m = /^(-?)(\d+)$/.exec(key);
-  if (!m) return;
+  const m = /^(-?)(\d+)$/.exec(key)!;
   const d = canonical(m[2]);
   const max = m[1] ? INT_MAX + 1n : INT_MAX;
   if (d.length > 10 || BigInt(d) > max) throw restErrors.outOfRange(`${m[1] || '+'}${m[2]}`, 'integer');

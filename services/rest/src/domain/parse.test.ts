@@ -63,7 +63,7 @@ test('aggregates in select: count(), input and output casts, aliases, inside emb
   const [count, total, max, c, day, embed] = r.query.spec.select;
   assert.deepEqual(count, { kind: 'field', name: '*', path: [], alias: null, cast: null, agg: { fn: 'count', cast: null } });
   assert.deepEqual(total, { kind: 'field', name: 'amount', path: [], alias: 'total', cast: 'numeric', agg: { fn: 'sum', cast: 'int' } });
-  assert.deepEqual(max, { kind: 'field', name: 'd', path: [{ arrow: '->>', key: 'k' }], alias: null, cast: null, agg: { fn: 'max', cast: null } });
+  assert.deepEqual(max, { kind: 'field', name: 'd', path: [{ arrow: '->>', key: 'k', index: false }], alias: null, cast: null, agg: { fn: 'max', cast: null } });
   assert.deepEqual(c, { kind: 'field', name: 'id', path: [], alias: 'c', cast: null, agg: { fn: 'count', cast: null } });
   assert.deepEqual(day, { kind: 'field', name: 'day', path: [], alias: null, cast: null });
   assert.ok(embed.kind === 'embed' && embed.select[0].kind === 'field' && embed.select[0].agg?.fn === 'avg');

@@ -26,7 +26,7 @@ class ReadRenderer {
     const base = f.computed ? `${qualified(f.computed.schema, f.name)}(${ident(alias)})` : `${ident(alias)}.${ident(f.name)}`;
     if (!f.path.length) return base;
     let sql = f.json ? base : `to_jsonb(${base})`;
-    for (const s of f.path) sql = `(${sql}${s.arrow}${/^-?\d+$/.test(s.key) ? int(Number(s.key)) : this.q.p(s.key, 'text')})`;
+    for (const s of f.path) sql = `(${sql}${s.arrow}${s.index ? int(Number(s.key)) : this.q.p(s.key, 'text')})`;
     return sql;
   }
 
