@@ -17,6 +17,7 @@ export const restErrors = {
   badBody: (message: string) => pgrst(400, 'PGRST102', message),
   rangeNotSatisfiable: (offset: bigint, total: number) =>
     pgrst(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`),
+  negativeLimit: () => pgrst(416, 'PGRST103', 'Requested range not satisfiable', 'Limit should be greater than or equal to zero.'),
   rangeInverted: () =>
     pgrst(416, 'PGRST103', 'Requested range not satisfiable', 'The lower boundary must be lower than or equal to the upper boundary in the Range header.'),
   /** PostgREST binds limit and offset as bigint and a JSON path index as int; Postgres answers a number they cannot

@@ -3,7 +3,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProject, type TestProject } from '@basalt/testkit';
-import { raw } from './helpers.js';
+import { client, raw } from './helpers.js';
 
 let p: TestProject;
 
@@ -33,6 +33,12 @@ test('malformed reads are 4xx with {code, message, details, hint}', async () => 
     assert.ok(r.status >= 400 && r.status < 500, `${path.slice(0, 80)}: ${r.status} ${r.text.slice(0, 200)}`);
     assert.deepEqual(Object.keys(r.body).sort(), ['code', 'details', 'hint', 'message'], path.slice(0, 80));
   }
+});
+
+test('a negative limit is the 416 PostgREST answers, as supabase-js reports it', async () => {
+  const { error, status } = await client(p).from('t').select('id').limit(-1);
+  assert.equal(status, 416);
+  assert.deepEqual(error, { code: 'PGRST103', message: 'Requested range not satisfiable', details: 'Limit should be greater than or equal to zero.', hint: null });
 });
 
 const WRITES: [string, string, string | undefined, Record<string, string>?][] = [

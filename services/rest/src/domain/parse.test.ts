@@ -83,7 +83,9 @@ test('malformed requests are PostgREST errors', () => {
   const cases: [string, () => unknown, string][] = [
     ['unknown operator', () => parseRequest(http({ search: 'id=zz.1' }), table), '400 PGRST100'],
     ['unbalanced select', () => parseRequest(http({ search: 'select=a(' }), table), '400 PGRST100'],
-    ['negative limit', () => parseRequest(http({ search: 'limit=-1' }), table), '400 PGRST100'],
+    ['negative limit', () => parseRequest(http({ search: 'limit=-1' }), table), '416 PGRST103'],
+    ['fractional limit', () => parseRequest(http({ search: 'limit=1.5' }), table), '400 PGRST100'],
+    ['negative offset', () => parseRequest(http({ search: 'offset=-1' }), table), '400 PGRST100'],
     ['bad aggregate cast', () => parseRequest(http({ search: 'select=id.sum()::int;drop' }), table), '400 PGRST100'],
     ['unsupported Accept', () => parseRequest(http({ headers: { accept: 'application/xml' } }), table), '406 PGRST107'],
     ['strict preferences', () => parseRequest(http({ headers: { prefer: 'handling=strict, bogus' } }), table), '400 PGRST122'],

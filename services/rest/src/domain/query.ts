@@ -65,8 +65,12 @@ export interface ParsedQuery {
   rest: [string, string][];
 }
 
-/** `limit`/`offset`: digits only (no sign, fraction, exponent or blanks), else PGRST100; 22003 past bigint. */
-function rowCount(v: string, what: string): bigint {
+/**
+ * `limit`/`offset`: digits only (no sign, fraction, exponent or blanks), else PGRST100; 22003 past bigint. A negative
+ * limit is PostgREST's own answer to it, a 416 (the range it asks for ends before it starts).
+ */
+function rowCount(v: string, what: 'limit' | 'offset'): bigint {
+  if (what === 'limit' && /^-\d+$/.test(v)) throw restErrors.negativeLimit();
   if (!/^\d+$/.test(v)) throw restErrors.parse(`"failed to parse ${what}" (${v})`);
   return bigintParam(v);
 }
