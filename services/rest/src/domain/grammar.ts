@@ -1,10 +1,9 @@
 // PostgREST's URL grammar: select lists, filter values, logic trees and order terms, parsed into plain data.
 // Nothing here touches SQL; names stay names and values stay values until the builder quotes or binds them.
 import { restErrors } from '../errors.js';
-import { checkJsonIndex } from './integers.js';
+import { isJsonIndex } from './integers.js';
 
-/** A JSON path step: `index` when written as bare digits (`->0`, `->>-1`), an array element; otherwise an object key
- * (`->a`, and `->"0"`: quoted digits are a key, as PostgREST's grammar reads them). */
+/** A JSON path step: an array element when `index` (see isJsonIndex), else an object key. */
 export type PathStep = { key: string; arrow: '->' | '->>'; index: boolean };
 export interface Field { name: string; path: PathStep[] }
 export type AggregateFn = 'count' | 'sum' | 'avg' | 'max' | 'min';
@@ -69,9 +68,7 @@ export function parseField(raw: string): Field {
       const step = parts[i + 1] ?? '';
       const key = unquote(step);
       if (!key) throw restErrors.parse(`"failed to parse json path" (${raw})`);
-      const index = /^-?\d+$/.test(step);
-      if (index) checkJsonIndex(key);
-      path.push({ arrow: parts[i] as '->' | '->>', key, index });
+      path.push({ arrow: parts[i] as '->' | '->>', key, index: isJsonIndex(step) });
     }
   }
   return { name, path };

@@ -25,11 +25,16 @@ export function bigintParam(digits: string): bigint {
   return n;
 }
 
-/** A JSON path step that is an array index (`->0`, `->>-1`): PostgREST casts `'+0'`/`'-1'` to int, so past int
- * it is Postgres' 22003 on that text. */
-export function checkJsonIndex(key: string): void {
-  const m = /^(-?)(\d+)$/.exec(key)!;
+/**
+ * Whether a JSON path step, as written, is an array index: bare digits (`->0`, `->>-1`); quoted ones (`->"0"`) are
+ * an object key, as PostgREST's grammar reads them. PostgREST casts `'+0'`/`'-1'` to int, so past int an index is
+ * Postgres' 22003 on that text.
+ */
+export function isJsonIndex(step: string): boolean {
+  const m = /^(-?)(\d+)$/.exec(step);
+  if (!m) return false;
   const d = canonical(m[2]);
   const max = m[1] ? INT_MAX + 1n : INT_MAX;
   if (d.length > 10 || BigInt(d) > max) throw restErrors.outOfRange(`${m[1] || '+'}${m[2]}`, 'integer');
+  return true;
 }
