@@ -54,8 +54,9 @@ export function cpuMicros(pids: number | number[], o: { children?: boolean } = {
 /** the middle value (the upper of the two middle ones for an even count) */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** of several runs, the one of median req/s */
-export const medianRun = <T extends { rps: number }>(runs: T[]): T => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+/** of several runs, the one of median req/s (or of median `by`) */
+export const medianRun = <T extends { rps: number }>(runs: T[], by: (r: T) => number = (r) => r.rps): T =>
+  [...runs].sort((a, b) => by(a) - by(b))[Math.floor(runs.length / 2)]!;
 
 export interface WrkResult {
   rps: number;

@@ -101,10 +101,9 @@ try {
     }
     for (const name of Object.keys(targets)) (addedRounds[name] ??= []).push(singles[name]!.at(-1)!.p50_ms - singles.direct!.at(-1)!.p50_ms);
   }
-  const byP50 = (rs: ReturnType<typeof wrk>[]) => [...rs].sort((a, b) => a.p50_ms - b.p50_ms)[Math.floor(rs.length / 2)]!;
-  for (const [name] of Object.entries(targets)) {
+  for (const name of Object.keys(targets)) {
     const loaded = medianRun(runs[name]!);
-    const single = byP50(singles[name]!);
+    const single = medianRun(singles[name]!, (r) => r.p50_ms);
     results[name] = { loaded, rounds: runs[name]!.map((r) => r.rps), single };
     process.stderr.write(`${name.padEnd(10)} ${loaded.rps.toFixed(0).padStart(7)} req/s  p50 ${loaded.p50_ms.toFixed(2)} ms  p99 ${loaded.p99_ms.toFixed(2)} ms  | 1 conn p50 ${single.p50_ms.toFixed(3)} ms  errors ${loaded.errors + single.errors}\n`);
   }
