@@ -79,8 +79,10 @@ export function matchRoute(path: string, search: string): Match | null {
     if (d.pattern.test(path)) return { route: { prefix: '/platform/v1', service: d.service, key: 'optional', project: false }, path: path + search, rest: path.slice(12) };
   }
   for (const route of ROUTES) {
-    if (path !== route.prefix && !path.startsWith(`${route.prefix}/`)) continue;
-    const rest = path.slice(route.prefix.length);
+    // the prefix, then the path's end or a slash (no `${prefix}/` built per route tried: this runs per request)
+    const n = route.prefix.length;
+    if (!path.startsWith(route.prefix) || (path.length > n && path.charCodeAt(n) !== 47)) continue;
+    const rest = path.slice(n);
     const to = route.to ?? route.prefix;
     // `/realtime` alone is the ichibase WebSocket endpoint; `/realtime/x` maps below /realtime/v1.
     const canonical = route.prefix === '/realtime' && rest !== '' ? `/realtime/v1${rest}` : `${to}${route.prefix === '/realtime' ? '' : rest}`;
