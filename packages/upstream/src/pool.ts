@@ -23,7 +23,7 @@ export class UpstreamPool {
   readonly authority: string;
 
   /**
-   * idleMs: a socket idle in the pool longer than this is closed (after between half of it and all of it), which
+   * idleMs: a socket idle in the pool longer than this is closed (after between half of it and all of it; 0: never), which
    * must be less than the upstream's own idle timeout (else a socket it has just closed is handed out): our
    * services keep 65 s, workerd 5 s.
    * connect: how a new connection is opened; by default plain TCP (or a Unix socket) reading into a shared buffer.
@@ -66,7 +66,7 @@ export class UpstreamPool {
     if (socket.destroyed || this.#idle.length >= this.maxIdle) return void socket.destroy();
     this.#idle.push(socket);
     this.#idleSince.push(performance.now());
-    this.#sweep ??= setInterval(() => this.#closeIdle(), this.idleMs / 2).unref();
+    if (this.idleMs > 0) this.#sweep ??= setInterval(() => this.#closeIdle(), this.idleMs / 2).unref();
   }
 
   /** closes the sockets idle for half of idleMs or more: every sweep, so none waits longer than idleMs */
