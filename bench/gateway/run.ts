@@ -2,7 +2,7 @@
 // in front of it, through a bare Node proxy (node-proxy.mjs: what any proxy written in Node costs on this machine)
 // and through our gateway (project resolution, key verification, rate limit, proxy) — in one run,
 // BENCH_ROUNDS (5) alternated rounds of BENCH_SECONDS (4 s) each, the gateway/nginx ratio the median of the rounds';
-// the gateway's CPU per proxied request (µs, from /proc, its workers included), which moves less than req/s with
+// each proxy's CPU per proxied request (µs, from /proc, workers included), which moves less than req/s with
 // what else the machine runs; plus HS256 verifications per second on one core. Writes bench/results/gateway.json.
 //   npm run gateway --workspace bench   (or: node --import tsx bench/gateway/run.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -48,9 +48,11 @@ http {
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }`);
-children.push(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' }));
+const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
+children.push(nginx);
 const nodeProxyPort = await freePort();
-children.push(spawn(process.execPath, [fileURLToPath(new URL('./node-proxy.mjs', import.meta.url)), String(nodeProxyPort), String(upstreamPort)], { stdio: 'inherit' }));
+const nodeProxy = spawn(process.execPath, [fileURLToPath(new URL('./node-proxy.mjs', import.meta.url)), String(nodeProxyPort), String(upstreamPort)], { stdio: 'inherit' });
+children.push(nodeProxy);
 
 // the gateway as `npm start` runs it (its defaults; ACCESS_LOG or GATEWAY_WORKERS from the environment if set)
 const bench = await benchFleet('gw', ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}` });
@@ -68,24 +70,27 @@ try {
     gateway: { url: `${fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } },
   };
   const results: Record<string, { loaded: ReturnType<typeof wrk>; rounds: number[]; single: ReturnType<typeof wrk> }> = {};
-  const gatewayPid = fleet.processes.get('gateway')!.pid!;
+  // each proxy's CPU (its workers included) per request: a slow phase of this machine that slows Node's HTTP path
+  // and not nginx's shows there, where req/s alone cannot tell it from a slower gateway
+  const proxyPids: Record<string, number> = { nginx: nginx.pid!, node_proxy: nodeProxy.pid!, gateway: fleet.processes.get('gateway')!.pid! };
+  const cpu: Record<string, { micros: number; requests: number }> = {};
   for (const t of Object.values(targets)) wrk(t.url, { connections: 8, seconds: 2, headers: t.headers }); // warm-up: JIT, keep-alive pools, caches
   // loaded runs in alternated rounds, each target's median counting: the machine drifts by ±30 % between minutes,
   // which one run per target after another reads as a ratio moving by as much
   const runs: Record<string, ReturnType<typeof wrk>[]> = {};
   const ratios: number[] = [];
-  let gatewayCpu = 0;
-  let gatewayRequests = 0;
   // nginx and the gateway run back to back, in turn first, so the ratio of a round compares seconds apart
   const orders = [['direct', 'node_proxy', 'nginx', 'gateway'], ['direct', 'node_proxy', 'gateway', 'nginx']] as const;
   for (let i = 0; i < ROUNDS; i++) {
     for (const name of orders[i % 2]!) {
       const t = targets[name];
-      const cpuBefore = cpuMicros(gatewayPid, { children: true });
+      const pid = proxyPids[name];
+      const cpuBefore = pid ? cpuMicros(pid, { children: true }) : 0;
       const r = wrk(t.url, { connections: CONNECTIONS, seconds: SECONDS, headers: t.headers });
-      if (name === 'gateway') {
-        gatewayCpu += cpuMicros(gatewayPid, { children: true }) - cpuBefore;
-        gatewayRequests += r.requests || r.rps * SECONDS;
+      if (pid) {
+        const c = (cpu[name] ??= { micros: 0, requests: 0 });
+        c.micros += cpuMicros(pid, { children: true }) - cpuBefore;
+        c.requests += r.requests || r.rps * SECONDS;
       }
       (runs[name] ??= []).push(r);
     }
@@ -116,6 +121,7 @@ try {
   const verifiesPerSecond = Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9));
 
   const added = (name: string) => median(addedRounds[name]!);
+  const cpuPerRequest = (name: string) => +(cpu[name]!.micros / cpu[name]!.requests).toFixed(1);
   const summary = {
     gateway_vs_nginx_rps: +median(ratios).toFixed(3),
     gateway_vs_nginx_rps_rounds: ratios.map((r) => +r.toFixed(3)),
@@ -124,7 +130,9 @@ try {
     nginx_added_p50_ms_one_connection: +(added('nginx')).toFixed(3),
     node_proxy_added_p50_ms_one_connection: +(added('node_proxy')).toFixed(3),
     node_proxy_vs_nginx_rps: +(results.node_proxy!.loaded.rps / results.nginx!.loaded.rps).toFixed(3),
-    gateway_cpu_us_per_request: +(gatewayCpu / gatewayRequests).toFixed(1),
+    gateway_cpu_us_per_request: cpuPerRequest('gateway'),
+    nginx_cpu_us_per_request: cpuPerRequest('nginx'),
+    node_proxy_cpu_us_per_request: cpuPerRequest('node_proxy'),
     jwt_verifies_per_second_one_core: verifiesPerSecond,
     targets: { gateway_vs_nginx_rps: '>= 0.6', added_p50_ms: '<= 0.1', jwt_verifies: '>= 50000' }, // #11's lines
   };
