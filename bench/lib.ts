@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
-import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
+import { dropRedisKeys, freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
 
 /** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ) */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
@@ -164,19 +164,22 @@ export async function benchFleet(name: string, only: string[], extraEnv: Record<
   const base = await freeBasePort();
   const db = await scratchDatabase(`basalt_bench_${name}`);
   const token = `bsp_bench${randomBytes(20).toString('hex')}`;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  // unique per run: ports repeat between runs, and a queue left under the same prefix keeps its last 1,000
+  // completed jobs, whose ids (cron's `runs-<first run id>-<n>`, run ids restarting at 1) make BullMQ drop new ones;
+  // dropped with the fleet, as the test runner drops its own
+  const redisPrefix = `bench-${name}-${base}-${randomBytes(4).toString('hex')}:`;
   const fleet = await startFleet({
     only,
     basePort: base,
     logs: join(tmpdir(), `basalt-bench-${name}-${base}`),
     env: {
       DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      REDIS_URL: redisUrl,
       BASALT_MASTER_KEY: randomBytes(32).toString('hex'),
       BASALT_PLATFORM_TOKEN: token,
       BASALT_PUBLIC_URL: `http://localhost:${base}`,
-      // unique per run: ports repeat between runs, and a queue left under the same prefix keeps its last 1,000
-      // completed jobs, whose ids (cron's `runs-<first run id>-<n>`, run ids restarting at 1) make BullMQ drop new ones
-      BASALT_REDIS_PREFIX: `bench-${name}-${base}-${randomBytes(4).toString('hex')}:`,
+      BASALT_REDIS_PREFIX: redisPrefix,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       ...extraEnv,
     },
@@ -194,7 +197,12 @@ export async function benchFleet(name: string, only: string[], extraEnv: Record<
     const text = await r.text();
     return text ? JSON.parse(text) : undefined;
   };
-  return { fleet, platform, databaseUrl: db.url, stop: async () => { await fleet.stop(); await db.drop(); } };
+  const stop = async () => {
+    await fleet.stop();
+    await db.drop();
+    await dropRedisKeys(redisUrl, redisPrefix).catch((e) => process.stderr.write(`bench: Redis keys under ${redisPrefix} left: ${e.message}\n`));
+  };
+  return { fleet, platform, databaseUrl: db.url, stop };
 }
 
 /** A project's own database URL (its name from the control database), for baselines that query it directly. */

@@ -1,12 +1,13 @@
 // The test runner behind `npm test`: a fresh control database, the fleet on free ports, every *.test.ts file
-// under node's test runner, then everything it created dropped again, whatever the outcome.
+// under node's test runner, then everything it created dropped again (databases, roles, stored objects, its Redis
+// keys), whatever the outcome.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
-import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
+import { dropRedisKeys, freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
 
 const SEARCH = ['gateway', 'services', 'packages', 'tests'];
 const filters = process.argv.slice(2);
@@ -71,6 +72,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     child?.kill(signal);
     await fleet?.stop();
     await dropEverything(adminUrl, controlDb).catch(() => undefined);
+    await dropRedisKeys(redisUrl, `${controlDb}:`).catch(() => undefined);
     rmSync(storageRoot, { recursive: true, force: true });
     process.exit(130);
   });
@@ -149,6 +151,8 @@ try {
 } finally {
   await fleet?.stop();
   await dropEverything(adminUrl, controlDb).catch((e) => process.stderr.write(`basalt test: cleanup failed: ${e.message}\n`));
+  // queues, rate-limit windows, presence: keys under the run's prefix, most without an expiry
+  await dropRedisKeys(redisUrl, `${controlDb}:`).catch((e) => process.stderr.write(`basalt test: Redis cleanup failed: ${e.message}\n`));
   rmSync(storageRoot, { recursive: true, force: true });
 }
 if (code !== 0) process.stderr.write(`basalt test: failed; service logs are in ${relative(ROOT, logDir)}\n`);

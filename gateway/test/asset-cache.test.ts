@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { freePort, waitForHealth } from '@basalt/fleet';
+import { dropRedisKeys, freePort, waitForHealth } from '@basalt/fleet';
 import { assetsChangedChannel } from '@basalt/http';
 import { createProject, rawHttp, testEnv, type TestProject } from '@basalt/testkit';
 
@@ -77,6 +77,7 @@ describe('gateway asset cache', () => {
   after(async () => {
     gateway?.kill('SIGTERM');
     redis.disconnect();
+    await dropRedisKeys(env.redisUrl, PREFIX); // the gateway's project activity under its own prefix
     await new Promise((r) => storage?.close(r));
   });
 

@@ -10,6 +10,7 @@ import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy, type Supervisor
 export { SERVICES, type ServiceSpec };
 export { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy, type SupervisorEvents };
 export { postgresBin, startLocalCluster, type LocalCluster } from './local-cluster.js';
+export { dropRedisKeys } from './redis-keys.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
