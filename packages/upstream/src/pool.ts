@@ -11,7 +11,7 @@ const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
 /**
  * Keep-alive sockets to one upstream, reused most recently released first.
  * No timer is set or cleared per exchange (each setTimeout on a socket clears a timer, binds a function and
- * schedules another: two per exchange cost ~4 % of the gateway's CPU per request). A socket keeps the exchange
+ * schedules another: two per exchange cost 2–4 % of the gateway's CPU per request). A socket keeps the exchange
  * timeout it was given until a caller asks for another, and idle sockets are closed by one sweep per pool.
  */
 export class UpstreamPool {
@@ -23,9 +23,9 @@ export class UpstreamPool {
   readonly authority: string;
 
   /**
-   * idleMs: a socket idle in the pool longer than this is closed (after between half of it and all of it; 0: never), which
-   * must be less than the upstream's own idle timeout (else a socket it has just closed is handed out): our
-   * services keep 65 s, workerd 5 s.
+   * idleMs: a socket idle in the pool is closed after between half of this and all of it (0: never), which must
+   * be less than the upstream's own idle timeout (else a socket it has just closed is handed out): our services
+   * keep 65 s, workerd 5 s.
    * connect: how a new connection is opened; by default plain TCP (or a Unix socket) reading into a shared buffer.
    */
   constructor(readonly target: UpstreamTarget, private readonly idleMs = 30_000, private readonly maxIdle = 256, private readonly connect: Connect = plain) {
