@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import net from 'node:net';
 import pg from 'pg';
-import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
+import { dropRedisKeys, freePort, ROOT, waitForHealth } from '@basalt/fleet';
 import { testEnv } from '@basalt/testkit';
 
 const env = testEnv();
@@ -61,6 +61,7 @@ before(async () => {
 
 after(async () => {
   for (const db of [...(await databases()), projectDb]) await admin(`drop database if exists "${db}" with (force)`).catch(() => undefined);
+  await dropRedisKeys(env.redisUrl, `${dbName}:`); // what its platform processes kept under their own prefix
 });
 
 test('the platform refuses another master key at start-up with the ways out, and changes nothing', async () => {
