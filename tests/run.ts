@@ -22,7 +22,7 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-async function dropEverything(adminUrl: string, controlDb: string): Promise<void> {
+async function dropDatabases(adminUrl: string, controlDb: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -49,6 +49,15 @@ async function dropEverything(adminUrl: string, controlDb: string): Promise<void
   }
 }
 
+/**
+ * What the run created: its databases and roles, and its Redis keys (queues, rate-limit windows, presence; most
+ * without an expiry), each dropped whatever became of the other.
+ */
+async function dropEverything(adminUrl: string, controlDb: string, redisUrl: string): Promise<void> {
+  const done = await Promise.allSettled([dropDatabases(adminUrl, controlDb), dropRedisKeys(redisUrl, `${controlDb}:`)]);
+  for (const r of done) if (r.status === 'rejected') throw r.reason;
+}
+
 const baseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/basalt');
 const controlDb = `basalt_test_${randomBytes(4).toString('hex')}`;
 const databaseUrl = Object.assign(new URL(baseUrl.toString()), { pathname: `/${controlDb}` }).toString();
@@ -71,8 +80,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
     child?.kill(signal);
     await fleet?.stop();
-    await dropEverything(adminUrl, controlDb).catch(() => undefined);
-    await dropRedisKeys(redisUrl, `${controlDb}:`).catch(() => undefined);
+    await dropEverything(adminUrl, controlDb, redisUrl).catch(() => undefined);
     rmSync(storageRoot, { recursive: true, force: true });
     process.exit(130);
   });
@@ -150,9 +158,7 @@ try {
   process.stderr.write(`basalt test: ${(e as Error).message}\n`);
 } finally {
   await fleet?.stop();
-  await dropEverything(adminUrl, controlDb).catch((e) => process.stderr.write(`basalt test: cleanup failed: ${e.message}\n`));
-  // queues, rate-limit windows, presence: keys under the run's prefix, most without an expiry
-  await dropRedisKeys(redisUrl, `${controlDb}:`).catch((e) => process.stderr.write(`basalt test: Redis cleanup failed: ${e.message}\n`));
+  await dropEverything(adminUrl, controlDb, redisUrl).catch((e) => process.stderr.write(`basalt test: cleanup failed: ${e.message}\n`));
   rmSync(storageRoot, { recursive: true, force: true });
 }
 if (code !== 0) process.stderr.write(`basalt test: failed; service logs are in ${relative(ROOT, logDir)}\n`);
