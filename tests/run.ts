@@ -75,11 +75,15 @@ const storageRoot = mkdtempSync(join(tmpdir(), 'basalt-storage-'));
 let fleet: Fleet | undefined;
 let code = 1;
 let child: ReturnType<typeof spawn> | undefined;
-// An interrupted run (Ctrl-C, a CI time-out) still stops its fleet and drops what it created.
+// An interrupted run (Ctrl-C, a CI time-out) still stops its fleet and drops what it created; interrupted while the
+// fleet is still starting, startFleet stops the services it launched so far before it rejects.
+const starting = new AbortController();
+let fleetStarted: Promise<Fleet> | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
     child?.kill(signal);
-    await fleet?.stop();
+    starting.abort();
+    await fleetStarted?.then((f) => f.stop(), () => undefined);
     await dropEverything(adminUrl, controlDb, redisUrl).catch(() => undefined);
     rmSync(storageRoot, { recursive: true, force: true });
     process.exit(130);
@@ -116,12 +120,13 @@ try {
   process.stderr.write(`basalt test: control database ${controlDb}, fleet on :${basePort}, logs in ${relative(ROOT, logDir)}\n`);
   // BASALT_TEST_ONLY=platform,gateway,rest starts just those services (while others are being built).
   const only = process.env.BASALT_TEST_ONLY?.split(',').map((x) => x.trim()).filter(Boolean);
-  fleet = await startFleet({
-    env, basePort, logs: logDir, only,
+  fleetStarted = startFleet({
+    env, basePort, logs: logDir, only, signal: starting.signal,
     onRestart: ({ name, code, signal, output }) =>
       process.stderr.write(`basalt test: ${name} ${signal ?? `exited with ${code}`}; restarting it${output ? `. Its last output:\n${output}` : ''}\n`),
     onGiveUp: ({ reason }) => process.stderr.write(`basalt test: ${reason}\n`),
   });
+  fleet = await fleetStarted;
   // Files that kill the functions runtime's shared processes on purpose run after the rest, on their own: a shared
   // process they make spin takes down whatever else it runs at that moment, such as another file's functions. The
   // limits and plan-quota files send their offenders to the one quarantine process, where two such files' spins
@@ -155,11 +160,12 @@ try {
   code = shared.length ? await run(shared, 2) : 0;
   if (separate.length) code = (await run(separate, 1)) || code;
 } catch (e) {
-  process.stderr.write(`basalt test: ${(e as Error).message}\n`);
+  if (!starting.signal.aborted) process.stderr.write(`basalt test: ${(e as Error).message}\n`);
 } finally {
   await fleet?.stop();
   await dropEverything(adminUrl, controlDb, redisUrl).catch((e) => process.stderr.write(`basalt test: cleanup failed: ${e.message}\n`));
   rmSync(storageRoot, { recursive: true, force: true });
 }
+if (starting.signal.aborted) process.exit(130); // interrupted: the signal handler's exit, whichever gets here first
 if (code !== 0) process.stderr.write(`basalt test: failed; service logs are in ${relative(ROOT, logDir)}\n`);
 process.exit(code);

@@ -27,6 +27,8 @@ export interface FleetOptions {
   onRestart?: SupervisorEvents['onRestart'];
   onGiveUp?: SupervisorEvents['onGiveUp'];
   restartPolicy?: RestartPolicy;
+  /** aborting it while the fleet starts stops what was launched so far; startFleet then rejects with its reason */
+  signal?: AbortSignal;
 }
 
 export interface Fleet {
@@ -42,20 +44,22 @@ export interface Fleet {
 /**
  * Polls `url`/health until it answers 200. Given a process, a crash of it fails at once; given a supervisor, a crash
  * at start is the supervisor's to restart (a port another program held for a moment, say), and only its giving up
- * fails.
+ * fails. An aborted `signal` fails it with the signal's reason.
  */
-export async function waitForHealth(url: string, timeoutMs: number, child?: ChildProcess | Supervisor): Promise<void> {
+export async function waitForHealth(url: string, timeoutMs: number, child?: ChildProcess | Supervisor, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (child instanceof Supervisor) {
       if (child.givenUp) throw new Error(`${url}: ${child.name} kept exiting at start`);
     } else if (child && child.exitCode !== null) throw new Error(`${url}: process exited with code ${child.exitCode}`);
     try {
-      const r = await fetch(`${url}/health`);
+      const r = await fetch(`${url}/health`, { signal });
       if (r.ok) return;
       last = `HTTP ${r.status}`;
     } catch (e) {
+      signal?.throwIfAborted();
       last = (e as Error).message;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -86,6 +90,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
 
   const supervisors = new Map<string, Supervisor>();
   const launch = async (s: ServiceSpec) => {
+    opts.signal?.throwIfAborted(); // nothing is spawned once the start was called off
     const port = basePort + (s.port - 8000);
     const logFile = opts.logs && opts.logs !== 'inherit' ? join(opts.logs, `${s.name}.log`) : null;
     const spawnChild = () => {
@@ -109,7 +114,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     }, () => (logFile ? tail(logFile) : ''));
     supervisors.set(s.name, supervisor);
     urls[s.name] = `http://127.0.0.1:${port}`;
-    await waitForHealth(urls[s.name], 180_000, supervisor);
+    await waitForHealth(urls[s.name], 180_000, supervisor, opts.signal);
   };
 
   const stop = async () => {
