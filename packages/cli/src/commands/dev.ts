@@ -54,22 +54,30 @@ export const devCommand: Command = {
       if (await portTaken(p)) throw new CliError(`port ${p} is in use: is Basalt already running? (basalt status) Use --port to pick another range.`);
     }
     const logs = ctx.flags.logs === true ? 'inherit' : join(BASALT_DIR, 'logs');
-    let stopping = false;
+    // Ctrl-C or SIGTERM stops the fleet, also while it is still starting (what was launched so far is stopped)
+    const stop = new AbortController();
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+    const stopping = stop.signal;
     const fleet = await ctx.out.step('starting the fleet', () =>
       startFleet({
         env,
         basePort: port,
         logs,
+        signal: stopping,
         onRestart: ({ name, code, signal, delayMs }) => {
-          if (stopping) return;
+          if (stopping.aborted) return;
           const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
           ctx.out.info(`↻ ${name} ${why}; restarting it in ${delayMs} ms (logs: ${logs === 'inherit' ? 'above' : join(logs, `${name}.log`)})`);
         },
         onGiveUp: ({ reason }) => {
-          if (!stopping) ctx.out.info(`✖ ${reason}`);
+          if (!stopping.aborted) ctx.out.info(`✖ ${reason}`);
         },
       }),
-    );
+    ).catch((e: Error) => {
+      if (stopping.aborted) return undefined;
+      throw e;
+    });
+    if (!fleet) return ctx.out.info('stopped before the fleet had started');
     const api = new PlatformApi(publicUrl, env.BASALT_PLATFORM_TOKEN);
     const saved = readCredentials();
     const demo = await ctx.out.step('preparing the demo project', () => ensureDemo(api, saved));
@@ -97,14 +105,7 @@ export const devCommand: Command = {
         'Ctrl-C stops the fleet.',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        stopping = true;
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    if (!stopping.aborted) await new Promise((resolve) => stopping.addEventListener('abort', resolve, { once: true }));
     ctx.out.info('stopping…');
     await fleet.stop();
   },
