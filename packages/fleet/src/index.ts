@@ -98,7 +98,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const child = spawn(process.execPath, [...(s.nodeArgs ?? []), ...profileArgs(s.name), '--import', 'tsx', join(ROOT, s.entry)], {
         cwd: ROOT,
         env: { ...process.env, ...shared, PORT: String(port) },
-        stdio: ['ignore', out, out],
+        // the IPC channel ties the service to this process: it drains and exits when the channel closes (this process
+        // killed by SIGKILL, say; @basalt/http's serve)
+        stdio: ['ignore', out, out, 'ipc'],
       });
       if (typeof out === 'number') closeSync(out); // the child holds its own copy
       return child;

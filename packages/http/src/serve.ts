@@ -1,5 +1,6 @@
 // Listening and graceful shutdown: on SIGTERM, fail readiness, wait for load balancers, stop accepting,
 // let in-flight requests finish, then close pools and queues and exit.
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.js';
@@ -47,7 +48,11 @@ export async function serve(app: App | ((req: IncomingMessage, res: ServerRespon
   return server;
 }
 
-/** On SIGTERM/SIGINT: readiness 503, the load-balancer delay, in-flight requests finish (bounded), then onClose. */
+/**
+ * On SIGTERM/SIGINT: readiness 503, the load-balancer delay, in-flight requests finish (bounded), then onClose. The
+ * same when the process that started this one over an IPC channel goes away (the fleet's supervisor behind
+ * `npm start` and `npm test`, killed by SIGKILL or crashed), so no service outlives it holding its port.
+ */
 function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, opts: ServeOptions): void {
   let stopping = false;
   const stop = async (signal: string) => {
@@ -70,4 +75,9 @@ function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, op
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  // a cluster worker's channel is the cluster's own, which already ends the worker with its primary
+  if (process.channel && !cluster.isWorker) {
+    process.channel.unref(); // the channel alone keeps nothing running
+    process.once('disconnect', () => void stop('parent gone'));
+  }
 }

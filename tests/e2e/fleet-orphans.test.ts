@@ -1,12 +1,14 @@
-// startFleet called off while it starts (the test runner's Ctrl-C, a CI time-out): what it launched so far is stopped
-// and nothing more is launched, so no service is left running against a database the caller then drops.
+// No service outlives the process that started it. startFleet called off while it starts (the test runner's Ctrl-C,
+// a CI time-out) stops what it launched so far and launches nothing more, so no service is left running against a
+// database the caller then drops; and a supervisor killed outright (SIGKILL) takes its services with it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeBasePort, startFleet } from '@basalt/fleet';
+import { freeBasePort, ROOT, startFleet } from '@basalt/fleet';
 import { testEnv } from '@basalt/testkit';
 
 /** this process's live children that run a service (not, say, the esbuild process tsx may start), from /proc */
@@ -25,6 +27,15 @@ function children(): number[] {
     }
   }
   return pids;
+}
+
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -90,4 +101,34 @@ test('called off while the services after the platform start: every one launched
   await assert.rejects(started, { name: 'AbortError' });
   assert.deepEqual(children(), []);
   assert.ok(!existsSync(join(logs, 'gateway.log')), 'the gateway was launched after the start was called off');
+});
+
+test('a supervisor killed with SIGKILL takes its services with it', { skip: !existsSync('/proc/self/stat') }, async (t) => {
+  const logs = mkdtempSync(join(tmpdir(), 'basalt-fleet-orphans-'));
+  const base = await freeBasePort();
+  const shared = Object.fromEntries(Object.entries(testEnv().fleetEnv).filter(([k]) => !k.endsWith('_URL') || ['DATABASE_URL', 'REDIS_URL'].includes(k)));
+  // a process of its own runs the fleet (as `basalt dev` does) and prints its services' pids once they are up
+  const supervisor = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    import { startFleet } from '@basalt/fleet';
+    const fleet = await startFleet(${JSON.stringify({ env: { ...shared, BASALT_PUBLIC_URL: `http://localhost:${base}` }, basePort: base, logs, only: ['platform', 'rest'] })});
+    console.log(JSON.stringify([...fleet.processes.values()].map((p) => p.pid)));
+  `], { cwd: join(ROOT, 'tests'), stdio: ['ignore', 'pipe', 'inherit'] });
+  let pids: number[] = [];
+  t.after(() => {
+    supervisor.kill('SIGKILL');
+    for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ }
+    rmSync(logs, { recursive: true, force: true });
+  });
+  pids = await new Promise<number[]>((resolve, reject) => {
+    let out = '';
+    supervisor.stdout!.on('data', (c) => {
+      out += c;
+      const line = out.split('\n').find((l) => l.startsWith('['));
+      if (line) resolve(JSON.parse(line));
+    });
+    supervisor.once('exit', (code) => reject(new Error(`the supervisor exited with ${code}:\n${out}`)));
+  });
+  assert.equal(pids.length, 2);
+  supervisor.kill('SIGKILL');
+  await until('the services to exit', () => pids.every((pid) => !running(pid)), 30_000);
 });
