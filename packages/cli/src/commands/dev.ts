@@ -54,9 +54,14 @@ export const devCommand: Command = {
       if (await portTaken(p)) throw new CliError(`port ${p} is in use: is Basalt already running? (basalt status) Use --port to pick another range.`);
     }
     const logs = ctx.flags.logs === true ? 'inherit' : join(BASALT_DIR, 'logs');
-    // Ctrl-C or SIGTERM stops the fleet, also while it is still starting (what was launched so far is stopped)
+    // Ctrl-C or SIGTERM stops the fleet, also while it is still starting (what was launched so far is stopped); so
+    // does the end of the IPC channel `npm start` opens, when that process is killed outright
     const stop = new AbortController();
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+    if (process.channel) {
+      process.channel.unref();
+      process.once('disconnect', () => stop.abort());
+    }
     const stopping = stop.signal;
     const fleet = await ctx.out.step('starting the fleet', () =>
       startFleet({
