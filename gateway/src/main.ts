@@ -29,6 +29,11 @@ if (config.GATEWAY_WORKERS > 1 && cluster.isPrimary) {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGTERM'));
+  // started by the fleet's supervisor over an IPC channel: it going away stops the workers too (as serve() does)
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => stop('SIGTERM'));
+  }
 } else {
   await runWorker();
 }
