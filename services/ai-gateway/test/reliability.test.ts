@@ -1,5 +1,6 @@
-// When providers fail: fallback on 500 and 429 (and a retry on the same provider), a stream cut mid-way in
-// both formats, a provider that hangs, one that answers garbage, and the error each caller sees.
+// When providers fail: fallback on 500 and 429 (and a retry on the same provider), on a timeout (and no retry),
+// a stream cut mid-way in both formats, a provider that hangs, one that answers garbage, and the error each caller
+// sees.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -31,6 +32,12 @@ test('a 500 falls back to the next provider (here another format); a 429 to anot
   assert.equal(calls(p.openaiFake, 'gpt-4o-mini'), before429 + 1);
 });
 
+test('a provider that timed out is not asked again: the route falls back to its next provider', async () => {
+  const sent = calls(p.openaiFake, 'hang');
+  assert.equal((await ask('fallback-hang')).choices[0].message.content, 'echo: hi');
+  assert.equal(calls(p.openaiFake, 'hang'), sent + 1);
+});
+
 test('a transient 500 is retried on the same provider; a provider that keeps failing is a 502', async () => {
   assert.equal((await ask('flaky')).choices[0].message.content, 'echo: hi');
   await assert.rejects(ask('always-500'), (e: any) => e instanceof OpenAI.InternalServerError && e.status === 502 && /exploded/.test(e.message));
@@ -49,13 +56,16 @@ test('a stream cut mid-way ends with an error event in the caller\'s format, nev
   await assert.rejects(a.finalMessage(), (e: any) => e instanceof Anthropic.APIError || /stream/.test(e.message));
 });
 
-test('a hanging provider times out as a 504 the SDK must not retry; garbage is a 502', async () => {
+test('a hanging provider times out as a 504 the SDK must not retry, and is not asked again; garbage is a 502', async () => {
   const started = Date.now();
+  const sent = calls(p.openaiFake, 'hang');
   const hang = await call('/v1/chat/completions', { headers: { authorization: `Bearer ${p.key}` }, body: { model: 'hang', messages: [{ role: 'user', content: 'x' }] } });
   assert.equal(hang.status, 504);
   assert.equal(hang.headers.get('x-should-retry'), 'false');
   assert.equal(hang.body.error.code, 'upstream_timeout');
   assert.ok(Date.now() - started < 5_000);
+  // it may still be generating the answer it would bill: a second call would be billed too
+  assert.equal(calls(p.openaiFake, 'hang'), sent + 1, 'one call to the provider that timed out');
   const garbage = await call('/v1/chat/completions', { headers: { authorization: `Bearer ${p.key}` }, body: { model: 'garbage', messages: [{ role: 'user', content: 'x' }] } });
   assert.equal(garbage.status, 502);
   assert.equal(garbage.body.error.code, 'upstream_invalid');

@@ -32,6 +32,7 @@ export const ROUTES = [
   { model: 'claude-cut', provider: 'an', upstream_model: 'cut' },
   { model: 'hang', provider: 'slow' },
   { model: 'hang-long', provider: 'oa', upstream_model: 'hang' },
+  { model: 'fallback-hang', provider: 'slow', upstream_model: 'hang', fallbacks: ['oa/gpt-4o-mini'] },
   { model: 'garbage', provider: 'oa' },
   { model: 'claude-*', provider: 'an' },
 ];

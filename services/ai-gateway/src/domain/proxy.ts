@@ -1,6 +1,8 @@
 // One model call: resolve the model, check the caller's budgets, try the route's providers in order (retrying
-// a 429, 5xx or timeout with backoff, then falling back), and hand back JSON or a stream that passes frames on
-// as they arrive. Nothing is retried once the client has been sent a byte. Every outcome is recorded once.
+// a 429 or 5xx with backoff, then falling back), and hand back JSON or a stream that passes frames on as they
+// arrive. Nothing is retried once the client has been sent a byte. A provider that timed out is not asked again:
+// it may still be generating the answer, and would bill it twice; the route's next provider is tried. Every
+// outcome is recorded once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BasaltError } from '@basalt/errors';
 import { ResponseTooLarge, UpstreamFailure, type SendUpstream, type UpstreamResponse } from '../clients/upstream.js';
@@ -167,6 +169,7 @@ export function proxy(d: ProxyDeps) {
             const r = await attempt(call, endpoint, body, c, m);
             if (!(r instanceof Error)) return r;
             last = r;
+            if (r.code === 'upstream_timeout') break;
             if (r.code === 'upstream_unreachable' && /egress|not allowed|refused/i.test(r.message)) break;
           }
         }
