@@ -198,7 +198,7 @@ export function createGateway(deps: GatewayDeps) {
     ) {}
 
     get timeoutMs(): number {
-      return config.UPSTREAM_TIMEOUT_MS;
+      return this.match.route.timeoutMs ?? config.UPSTREAM_TIMEOUT_MS;
     }
 
     get keepBytes(): number {

@@ -1,4 +1,5 @@
 // The routing table: which path prefix goes to which service, ichibase aliases, and what the gateway checks.
+import { AI_UPSTREAM_TIMEOUT_MAX_MS } from '@basalt/config';
 import type { Config } from './config.js';
 
 export type Service =
@@ -20,6 +21,8 @@ export interface Route {
   project: boolean;
   /** sub-paths reached by browser redirects without an apikey */
   open?: string[];
+  /** how long the service may take to answer, if not UPSTREAM_TIMEOUT_MS */
+  timeoutMs?: number;
 }
 
 /** Platform-API paths owned by another service (which checks the platform token itself). */
@@ -62,7 +65,8 @@ export const ROUTES: Route[] = [
   { prefix: '/v2', service: 'memory', key: 'optional', project: false },
   { prefix: '/v3', service: 'memory', key: 'optional', project: false },
   { prefix: '/cron/admin/v1', service: 'scheduler', key: 'optional', project: true },
-  { prefix: '/v1', service: 'ai-gateway', key: 'optional', project: false },
+  // a model's answer may take as long as the AI gateway gives a provider, which answers a timeout itself
+  { prefix: '/v1', service: 'ai-gateway', key: 'optional', project: false, timeoutMs: AI_UPSTREAM_TIMEOUT_MAX_MS + 30_000 },
 ];
 
 export interface Match {

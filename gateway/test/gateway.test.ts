@@ -12,6 +12,8 @@ import { signJwt, hmacKey } from '@basalt/jwt';
 
 const env = testEnv();
 const METRICS_TOKEN = 'metrics-token-for-the-test';
+const UPSTREAM_TIMEOUT_MS = 4_000;
+const SLOW_MS = 6_000;
 describe('gateway', () => {
   let echo: http.Server;
   let gateway: ChildProcess;
@@ -34,6 +36,10 @@ describe('gateway', () => {
         if (req.url?.includes('/big')) {
           res.writeHead(200, { 'content-type': 'application/octet-stream' });
           return void res.end(Buffer.alloc(8 * 1024 * 1024, 7));
+        }
+        if (req.url?.includes('/slow')) {
+          // answers after the gateway's UPSTREAM_TIMEOUT_MS (below), as a model's non-streamed answer may
+          return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"slow":true}'), SLOW_MS);
         }
         if (req.url?.includes('/stream')) {
           res.writeHead(200, { 'content-type': 'text/plain' });
@@ -70,6 +76,7 @@ describe('gateway', () => {
         DOCUMENTS_URL: echoUrl, REALTIME_URL: echoUrl, MEMORY_URL: echoUrl, AI_GATEWAY_URL: echoUrl,
         REST_URL: `http://127.0.0.1:${deadPort}`, AUTH_URL: `http://127.0.0.1:${deadPort}`,
         SCHEDULER_URL: `http://127.0.0.1:${deadPort}`, BASALT_PUBLIC_URL: `http://localhost:${port}`, BASALT_METRICS_TOKEN: METRICS_TOKEN,
+        UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -252,6 +259,20 @@ describe('gateway', () => {
       assert.equal(r.headers.get('retry-after'), '5', path);
       assert.ok(shape(r.json), `${path}: ${r.text}`);
     }
+  });
+
+  test('a service that takes longer than UPSTREAM_TIMEOUT_MS is a 504 in its API\'s shape; the AI gateway may take longer', async () => {
+    const started = Date.now();
+    const [documents, model] = await Promise.all([
+      call(`/project/${a.ref}/mongo/v1/slow`, key(a)),
+      // a model's non-streamed answer comes whole when it is done: the AI gateway times providers out itself
+      call('/v1/chat/completions/slow', { authorization: 'Bearer bsk_notajwt' }, { method: 'POST', body: '{}' }),
+    ]);
+    assert.equal(documents.status, 504, documents.text);
+    assert.equal(documents.json.code, 'upstream_timeout');
+    assert.equal(model.status, 200, model.text);
+    assert.deepEqual(model.json, { slow: true });
+    assert.ok(Date.now() - started >= SLOW_MS);
   });
 
   test('per-project rate limit answers 429 with Retry-After, and other projects are unaffected', async () => {

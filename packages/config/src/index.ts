@@ -3,6 +3,13 @@ import { z } from 'zod';
 
 export { z };
 
+/**
+ * The longest the AI gateway waits for a model provider (its AI_UPSTREAM_TIMEOUT_MS, a provider's timeout_ms): 15
+ * minutes, past the SDKs' own 10 per attempt. The gateway in front of it waits longer on its routes, so a slow
+ * answer is the AI gateway's to time out, in its API's shape.
+ */
+export const AI_UPSTREAM_TIMEOUT_MAX_MS = 900_000;
+
 /** Keys every service shares; a service spreads these into its own schema. */
 export const commonConfig = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

@@ -1,5 +1,5 @@
 // AI gateway configuration; the only reader of process.env.
-import { commonConfig, loadConfig as load, z } from '@basalt/config';
+import { AI_UPSTREAM_TIMEOUT_MAX_MS, commonConfig, loadConfig as load, z } from '@basalt/config';
 
 const Price = z.object({
   input: z.number().min(0),
@@ -28,9 +28,13 @@ const schema = {
    * tenant runs may send an answer, or a line, that never ends. Embeddings of 2,048 inputs as JSON floats fit.
    */
   AI_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
-  /** until the upstream's response headers, then the longest silence of its stream (a provider may override) */
-  AI_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
-  /** attempts on the same provider after a 429, 5xx or timeout, before its fallbacks are tried */
+  /**
+   * until the upstream's response headers, then the longest silence of its stream (a provider may override). A
+   * non-streamed answer comes whole after the model is done, so this bounds its generation: 10 minutes, the
+   * OpenAI and Anthropic SDKs' own timeout per attempt, so what a provider answers to them directly passes here too.
+   */
+  AI_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(AI_UPSTREAM_TIMEOUT_MAX_MS).default(600_000),
+  /** attempts on the same provider after a 429 or 5xx, before its fallbacks are tried (a timeout goes straight to them) */
   AI_UPSTREAM_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
   AI_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(10_000).default(100),
   /** max_tokens sent to Anthropic when an OpenAI-format caller sets none (Anthropic requires it) */

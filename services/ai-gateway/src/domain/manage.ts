@@ -2,6 +2,7 @@
 // it names must exist), AI keys (shown once, stored hashed) and the project's AI settings. Every change drops
 // the request path's cached view of the project.
 import { z } from 'zod';
+import { AI_UPSTREAM_TIMEOUT_MAX_MS } from '@basalt/config';
 import { randomToken, hashToken, type SecretBox } from '@basalt/crypto';
 import type { KeyLimits, KeysDb } from '../db/keys.js';
 import type { ProvidersDb, ProviderType } from '../db/providers.js';
@@ -14,7 +15,7 @@ import { AI_KEY_PREFIX } from './callers.js';
 const ProviderName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)');
 const BaseUrl = z.string().url().max(2048).refine((u) => /^https?:\/\//.test(u), 'must be http or https');
 const ApiKey = z.string().min(1).max(8192);
-const Timeout = z.number().int().min(100).max(900_000);
+const Timeout = z.number().int().min(100).max(AI_UPSTREAM_TIMEOUT_MAX_MS);
 
 export const CreateProvider = z.object({
   name: ProviderName,
