@@ -18,7 +18,7 @@ const schema = {
   DOCUMENTS_URL: url(8010),
   /** requests per second per project unless the project's settings say otherwise */
   RATE_LIMIT_RPS: z.coerce.number().int().min(1).default(5_000),
-  /** time to wait for an upstream's response headers (functions may run long) */
+  /** time to wait for an upstream's response headers, then its longest silence; functions and models get longer (routes.ts) */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(150_000),
   /** worker processes sharing the port (node:cluster); one per core is the usual choice on a dedicated box */
   GATEWAY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),

@@ -1,5 +1,5 @@
 // The routing table: which path prefix goes to which service, ichibase aliases, and what the gateway checks.
-import { AI_UPSTREAM_TIMEOUT_MAX_MS } from '@basalt/config';
+import { AI_UPSTREAM_TIMEOUT_MAX_MS, FUNCTION_TIMEOUT_MAX_MS } from '@basalt/config';
 import type { Config } from './config.js';
 
 export type Service =
@@ -46,8 +46,9 @@ export const ROUTES: Route[] = [
   { prefix: '/storage/v1', service: 'storage', key: 'optional', project: true },
   { prefix: '/assets/admin/v1', service: 'storage', key: 'optional', project: true },
   { prefix: '/assets/v1', service: 'storage', key: 'optional', project: true },
-  { prefix: '/functions/v1', service: 'functions', key: 'optional', project: true },
-  { prefix: '/functions', to: '/functions/v1', service: 'functions', key: 'optional', project: true },
+  // a function may take as long as its timeout_ms allows before it answers; the functions service times it out
+  { prefix: '/functions/v1', service: 'functions', key: 'optional', project: true, timeoutMs: FUNCTION_TIMEOUT_MAX_MS + 30_000 },
+  { prefix: '/functions', to: '/functions/v1', service: 'functions', key: 'optional', project: true, timeoutMs: FUNCTION_TIMEOUT_MAX_MS + 30_000 },
   { prefix: '/realtime/v1', service: 'realtime', key: 'required', project: true },
   { prefix: '/realtime', to: '/realtime/v1/websocket', service: 'realtime', key: 'required', project: true },
   { prefix: '/mongo/v1', service: 'documents', key: 'required', project: true },

@@ -38,7 +38,7 @@ describe('gateway', () => {
           return void res.end(Buffer.alloc(8 * 1024 * 1024, 7));
         }
         if (req.url?.includes('/slow')) {
-          // answers after the gateway's UPSTREAM_TIMEOUT_MS (below), as a model's non-streamed answer may
+          // answers after the gateway's UPSTREAM_TIMEOUT_MS (below), as a model's non-streamed answer or a function may
           return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"slow":true}'), SLOW_MS);
         }
         if (req.url?.includes('/stream')) {
@@ -73,7 +73,7 @@ describe('gateway', () => {
     gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
       env: {
         ...process.env, ...env.fleetEnv, PORT: String(port), LOG_LEVEL: 'warn', ACCESS_LOG: 'false',
-        DOCUMENTS_URL: echoUrl, REALTIME_URL: echoUrl, MEMORY_URL: echoUrl, AI_GATEWAY_URL: echoUrl,
+        DOCUMENTS_URL: echoUrl, REALTIME_URL: echoUrl, MEMORY_URL: echoUrl, AI_GATEWAY_URL: echoUrl, FUNCTIONS_URL: echoUrl,
         REST_URL: `http://127.0.0.1:${deadPort}`, AUTH_URL: `http://127.0.0.1:${deadPort}`,
         SCHEDULER_URL: `http://127.0.0.1:${deadPort}`, BASALT_PUBLIC_URL: `http://localhost:${port}`, BASALT_METRICS_TOKEN: METRICS_TOKEN,
         UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
@@ -261,17 +261,21 @@ describe('gateway', () => {
     }
   });
 
-  test('a service that takes longer than UPSTREAM_TIMEOUT_MS is a 504 in its API\'s shape; the AI gateway may take longer', async () => {
+  test('a service that takes longer than UPSTREAM_TIMEOUT_MS is a 504 in its API\'s shape; functions and models may take longer', async () => {
     const started = Date.now();
-    const [documents, model] = await Promise.all([
+    const [documents, model, fn] = await Promise.all([
       call(`/project/${a.ref}/mongo/v1/slow`, key(a)),
       // a model's non-streamed answer comes whole when it is done: the AI gateway times providers out itself
       call('/v1/chat/completions/slow', { authorization: 'Bearer bsk_notajwt' }, { method: 'POST', body: '{}' }),
+      // a function may be given up to 400 s (its timeout_ms): the functions service times it out itself
+      call(`/project/${a.ref}/functions/v1/slow`, key(a), { method: 'POST', body: '{}' }),
     ]);
     assert.equal(documents.status, 504, documents.text);
     assert.equal(documents.json.code, 'upstream_timeout');
-    assert.equal(model.status, 200, model.text);
-    assert.deepEqual(model.json, { slow: true });
+    for (const r of [model, fn]) {
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json, { slow: true });
+    }
     assert.ok(Date.now() - started >= SLOW_MS);
   });
 

@@ -10,6 +10,13 @@ export { z };
  */
 export const AI_UPSTREAM_TIMEOUT_MAX_MS = 900_000;
 
+/**
+ * The longest an edge function may be given to answer (FUNCTIONS_TIMEOUT_MS, a function's timeout_ms): 400 s, as
+ * Supabase's paid plans. The gateway waits longer on its routes, so a slow function is the functions service's to
+ * time out, in its own shape.
+ */
+export const FUNCTION_TIMEOUT_MAX_MS = 400_000;
+
 /** Keys every service shares; a service spreads these into its own schema. */
 export const commonConfig = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

@@ -1,11 +1,11 @@
 // Functions service configuration; the only reader of process.env.
-import { commonConfig, loadConfig as load, z } from '@basalt/config';
+import { commonConfig, FUNCTION_TIMEOUT_MAX_MS, loadConfig as load, z } from '@basalt/config';
 
 const schema = {
   ...commonConfig,
   PORT: z.coerce.number().int().default(8005),
   /** wall-time limit of one invocation unless the function sets its own */
-  FUNCTIONS_TIMEOUT_MS: z.coerce.number().int().min(100).max(400_000).default(30_000),
+  FUNCTIONS_TIMEOUT_MS: z.coerce.number().int().min(100).max(FUNCTION_TIMEOUT_MAX_MS).default(30_000),
   /** workerd processes the projects are spread over (a quarantine process for suspects comes on top) */
   FUNCTIONS_PROCESSES: z.coerce.number().int().min(1).max(64).default(2),
   /**

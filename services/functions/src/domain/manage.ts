@@ -1,5 +1,6 @@
 // Deploying and managing functions and their secrets (Supabase Management API shapes where they exist).
 import { z } from 'zod';
+import { FUNCTION_TIMEOUT_MAX_MS } from '@basalt/config';
 import type { SecretBox } from '@basalt/crypto';
 import type { FunctionRecord, FunctionsDb } from '../db/functions.js';
 import { fnErrors } from '../errors.js';
@@ -17,7 +18,7 @@ export const Deploy = z.object({
   verify_jwt: z.boolean().default(true),
   allow_service_role: z.boolean().default(false),
   import_map: z.record(z.string().min(1).max(256), Path).optional(),
-  timeout_ms: z.number().int().min(100).max(400_000).optional(),
+  timeout_ms: z.number().int().min(100).max(FUNCTION_TIMEOUT_MAX_MS).optional(),
 }).strict().refine((d) => (d.source === undefined) !== (d.files === undefined), 'give either source or files');
 
 export const SecretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'an environment variable name')

@@ -1,6 +1,7 @@
 // Edge functions, cron jobs, AI keys and usage, memory: each service's management API through the gateway,
 // authenticated with the caller's platform token (the service checks its project scope again) or the service key.
 import { z } from 'zod';
+import { FUNCTION_TIMEOUT_MAX_MS } from '@basalt/config';
 import { defineTool } from '../tool.js';
 import type { ToolContext } from '../context.js';
 
@@ -38,7 +39,7 @@ export const computeTools = [
       entrypoint: z.string().optional(),
       verify_jwt: z.boolean().default(true).describe('require a valid project JWT (anon key, user token or service key)'),
       import_map: z.record(z.string(), z.string()).optional(),
-      timeout_ms: z.number().int().min(100).max(400_000).optional(),
+      timeout_ms: z.number().int().min(100).max(FUNCTION_TIMEOUT_MAX_MS).optional(),
     },
     run: async ({ ref, ...body }, ctx, call) => {
       await call.progress(0, 2, `bundling and deploying ${body.slug}`);
