@@ -42,8 +42,23 @@ export function useAction() {
   return { ...state, run };
 }
 
+/**
+ * A labelled control. One its caller does not drive (no onInput or onChange) takes `value` and `checked` once, as its
+ * starting state: Preact sets those props again on every render, so a list refreshing in the background would wipe
+ * what the user had typed or ticked before submitting (an insert once saved a row with its typed text lost).
+ */
 export function Field({ label, as = 'input', hint, children, ...props }) {
   const id = useId('f');
+  const initial = useRef(props.value);
+  if (!props.onInput && !props.onChange) {
+    if (as === 'select') {
+      // a select has no default value: its first render picks the option, later ones leave the user's pick
+      if ('value' in props) props.ref = (el) => el && initial.current !== undefined && ((el.value = initial.current), (initial.current = undefined));
+    } else if ('value' in props) props.defaultValue = props.value;
+    if ('checked' in props) props.defaultChecked = props.checked;
+    delete props.value;
+    delete props.checked;
+  }
   const control = as === 'textarea' ? html`<textarea id=${id} ...${props}></textarea>`
     : as === 'select' ? html`<select id=${id} ...${props}>${children}</select>`
     : html`<input id=${id} ...${props} />`;

@@ -86,7 +86,7 @@ export default function Functions({ ref }) {
         actions=${(f) => html`<button type="button" onClick=${() => { setSlug(f.slug); setCode(code); }} aria-pressed=${f.slug === slug}>Open ${f.slug}</button>`} />
     </${Section}>
     <${Section} title="Deploy">
-      <${Form} label="Deploy a function" onSubmit=${deploy}>
+      <${Form} key=${slug ?? ''} label="Deploy a function" onSubmit=${deploy}>
         <${Field} label="Function slug" name="name" required pattern="[A-Za-z0-9_\\-]+" value=${slug ?? 'hello'} />
         <${Field} as="textarea" label="Code (index.ts)" class="code" rows="10" value=${code} onInput=${(e) => setCode(e.currentTarget.value)} spellcheck="false" />
         <${Field} label="Verify JWT" type="checkbox" name="verify" checked />

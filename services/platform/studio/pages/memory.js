@@ -64,7 +64,7 @@ export default function Memory({ ref }) {
       </${Form}>
       <${Loading} state=${list} />
       <${Notice} error=${action.error} message=${action.message} />
-      ${editing && html`<${Form} label="Edit memory" class="row" onSubmit=${save}>
+      ${editing && html`<${Form} key=${editing.id} label="Edit memory" class="row" onSubmit=${save}>
         <${Field} label="Memory text" name="text" value=${editing.memory} required />
         <button type="submit" class="primary">Save memory</button><button type="button" onClick=${() => setEditing(null)}>Cancel</button>
       </${Form}>`}
