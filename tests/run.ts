@@ -1,13 +1,13 @@
 // The test runner behind `npm test`: a fresh control database, the fleet on free ports, every *.test.ts file
 // under node's test runner, then everything it created dropped again (databases, roles, stored objects, its Redis
-// keys), whatever the outcome.
+// keys), whatever the outcome; and first, what earlier runs killed outright left behind (runs.ts).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import pg from 'pg';
-import { dropRedisKeys, freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
+import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
+import { dropEverything, holdRunLease, sweepDeadRuns } from './runs.js';
 
 const SEARCH = ['gateway', 'services', 'packages', 'tests'];
 const filters = process.argv.slice(2);
@@ -20,42 +20,6 @@ function findTests(dir: string, out: string[] = []): string[] {
     else if (entry.name.endsWith('.test.ts')) out.push(path);
   }
   return out;
-}
-
-async function dropDatabases(adminUrl: string, controlDb: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    const leftovers = await admin
-      .query(`select 1 from pg_database where datname = $1`, [controlDb])
-      .then(async (r) => {
-        if (!r.rowCount) return [] as { db_name: string; db_role: string }[];
-        const c = new pg.Client({ connectionString: Object.assign(new URL(adminUrl), { pathname: `/${controlDb}` }).toString() });
-        await c.connect();
-        try {
-          return (await c.query('select db_name, db_role from platform.projects').catch(() => ({ rows: [] }))).rows;
-        } finally {
-          await c.end();
-        }
-      });
-    for (const p of leftovers) {
-      await admin.query(`drop database if exists "${p.db_name}" with (force)`).catch(() => undefined);
-      await admin.query(`drop role if exists "${p.db_role}"`).catch(() => undefined);
-    }
-    await admin.query(`drop database if exists "${controlDb}_tenant_template" with (force)`).catch(() => undefined);
-    await admin.query(`drop database if exists "${controlDb}" with (force)`).catch(() => undefined);
-  } finally {
-    await admin.end();
-  }
-}
-
-/**
- * What the run created: its databases and roles, and its Redis keys (queues, rate-limit windows, presence; most
- * without an expiry), each dropped whatever became of the other.
- */
-async function dropEverything(adminUrl: string, controlDb: string, redisUrl: string): Promise<void> {
-  const done = await Promise.allSettled([dropDatabases(adminUrl, controlDb), dropRedisKeys(redisUrl, `${controlDb}:`)]);
-  for (const r of done) if (r.status === 'rejected') throw r.reason;
 }
 
 const baseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/basalt');
@@ -90,6 +54,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
+  // this run's lock first (its database does not exist yet), then what runs killed outright left behind
+  const lease = await holdRunLease(adminUrl, controlDb);
+  const swept = await sweepDeadRuns(adminUrl, redisUrl, lease.client, controlDb);
+  if (swept.length) process.stderr.write(`basalt test: dropped what ${swept.length} dead run(s) left: ${swept.join(', ')}\n`);
   const basePort = await freeBasePort();
   const env = {
     NODE_ENV: 'test',
