@@ -2,6 +2,11 @@
 import { AI_UPSTREAM_TIMEOUT_MAX_MS, FUNCTION_TIMEOUT_MAX_MS } from '@basalt/config';
 import type { Config } from './config.js';
 
+// a function and a model's answer may take as long as their own service allows, which times them out itself, in its
+// API's shape: the gateway waits past that
+const FUNCTION_WAIT_MS = FUNCTION_TIMEOUT_MAX_MS + 30_000;
+const MODEL_WAIT_MS = AI_UPSTREAM_TIMEOUT_MAX_MS + 30_000;
+
 export type Service =
   | 'platform' | 'rest' | 'auth' | 'storage' | 'functions' | 'ai-gateway'
   | 'memory' | 'realtime' | 'scheduler' | 'documents';
@@ -46,9 +51,8 @@ export const ROUTES: Route[] = [
   { prefix: '/storage/v1', service: 'storage', key: 'optional', project: true },
   { prefix: '/assets/admin/v1', service: 'storage', key: 'optional', project: true },
   { prefix: '/assets/v1', service: 'storage', key: 'optional', project: true },
-  // a function may take as long as its timeout_ms allows before it answers; the functions service times it out
-  { prefix: '/functions/v1', service: 'functions', key: 'optional', project: true, timeoutMs: FUNCTION_TIMEOUT_MAX_MS + 30_000 },
-  { prefix: '/functions', to: '/functions/v1', service: 'functions', key: 'optional', project: true, timeoutMs: FUNCTION_TIMEOUT_MAX_MS + 30_000 },
+  { prefix: '/functions/v1', service: 'functions', key: 'optional', project: true, timeoutMs: FUNCTION_WAIT_MS },
+  { prefix: '/functions', to: '/functions/v1', service: 'functions', key: 'optional', project: true, timeoutMs: FUNCTION_WAIT_MS },
   { prefix: '/realtime/v1', service: 'realtime', key: 'required', project: true },
   { prefix: '/realtime', to: '/realtime/v1/websocket', service: 'realtime', key: 'required', project: true },
   { prefix: '/mongo/v1', service: 'documents', key: 'required', project: true },
@@ -66,8 +70,7 @@ export const ROUTES: Route[] = [
   { prefix: '/v2', service: 'memory', key: 'optional', project: false },
   { prefix: '/v3', service: 'memory', key: 'optional', project: false },
   { prefix: '/cron/admin/v1', service: 'scheduler', key: 'optional', project: true },
-  // a model's answer may take as long as the AI gateway gives a provider, which answers a timeout itself
-  { prefix: '/v1', service: 'ai-gateway', key: 'optional', project: false, timeoutMs: AI_UPSTREAM_TIMEOUT_MAX_MS + 30_000 },
+  { prefix: '/v1', service: 'ai-gateway', key: 'optional', project: false, timeoutMs: MODEL_WAIT_MS },
 ];
 
 export interface Match {
