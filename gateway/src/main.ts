@@ -1,7 +1,7 @@
 // Gateway entry point: the only file with side effects. With GATEWAY_WORKERS > 1 the primary only supervises
 // workers that share the listening socket (each with its own caches and upstream pools).
 import cluster from 'node:cluster';
-import { createLogger, createRegistry, serve } from '@basalt/http';
+import { createLogger, createRegistry, onParentGone, serve } from '@basalt/http';
 import { connectControlPlane, ProjectActivity } from '@basalt/tenancy';
 import { AssetCache } from './asset-cache.js';
 import { loadConfig } from './config.js';
@@ -29,11 +29,8 @@ if (config.GATEWAY_WORKERS > 1 && cluster.isPrimary) {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGTERM'));
-  // started by the fleet's supervisor over an IPC channel: it going away stops the workers too (as serve() does)
-  if (process.channel) {
-    process.channel.unref();
-    process.once('disconnect', () => stop('SIGTERM'));
-  }
+  // the fleet's supervisor going away stops the workers too, as serve() stops a single process
+  onParentGone(() => stop('SIGTERM'));
 } else {
   await runWorker();
 }

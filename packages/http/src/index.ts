@@ -2,7 +2,7 @@
 export { errorShapes } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
 export { createMetrics, createRegistry, FastHistogram, type Metrics, type Series } from './metrics.js';
-export { serve, type ServeOptions } from './serve.js';
+export { onParentGone, serve, type ServeOptions } from './serve.js';
 export { projectBaseUrl } from './base-url.js';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-body.js';
 export { createService, type App, type Service, type ServiceOptions, type WireShape } from './service.js';

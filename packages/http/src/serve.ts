@@ -75,9 +75,16 @@ function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, op
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-  // a cluster worker's channel is the cluster's own, which already ends the worker with its primary
-  if (process.channel && !cluster.isWorker) {
-    process.channel.unref(); // the channel alone keeps nothing running
-    process.once('disconnect', () => void stop('parent gone'));
-  }
+  onParentGone(() => void stop('parent gone'));
+}
+
+/**
+ * Calls `stop` once the process that started this one over an IPC channel goes away (the fleet's supervisor, killed
+ * by SIGKILL or crashed). Nothing without a channel (a container's entry point); nothing in a cluster worker, whose
+ * channel is the cluster's own and already ends it with its primary. The channel alone keeps nothing running.
+ */
+export function onParentGone(stop: () => void): void {
+  if (!process.channel || cluster.isWorker) return;
+  process.channel.unref();
+  process.once('disconnect', stop);
 }
