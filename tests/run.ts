@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
-import { dropEverything, holdRunLease, sweepDeadRuns } from './runs.js';
+import { dropEverything, holdRunLease, newRunDatabase, sweepDeadRuns } from './runs.js';
 
 const SEARCH = ['gateway', 'services', 'packages', 'tests'];
 const filters = process.argv.slice(2);
@@ -23,7 +23,7 @@ function findTests(dir: string, out: string[] = []): string[] {
 }
 
 const baseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/basalt');
-const controlDb = `basalt_test_${randomBytes(4).toString('hex')}`;
+const controlDb = newRunDatabase();
 const databaseUrl = Object.assign(new URL(baseUrl.toString()), { pathname: `/${controlDb}` }).toString();
 const adminUrl = Object.assign(new URL(baseUrl.toString()), { pathname: '/postgres' }).toString();
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

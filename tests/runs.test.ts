@@ -1,21 +1,19 @@
 // A test run killed outright leaves its databases and Redis keys; the next run drops them, and never a live run's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { testEnv } from '@basalt/testkit';
-import { holdRunLease, sweepDeadRuns } from './runs.js';
+import { holdRunLease, newRunDatabase, sweepDeadRuns } from './runs.js';
 
 const env = testEnv();
 const adminUrl = Object.assign(new URL(env.databaseUrl), { pathname: '/postgres' }).toString();
-const runName = () => `basalt_test_${randomBytes(4).toString('hex')}`;
 
 test("a dead run's databases and keys are dropped; a live run's are kept", async (t) => {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   const redis = new Redis(env.redisUrl);
-  const [dead, live, own] = [runName(), runName(), runName()];
+  const [dead, live, own] = [newRunDatabase(), newRunDatabase(), newRunDatabase()];
   const liveLease = await holdRunLease(adminUrl, live); // a run in progress
   const ownLease = await holdRunLease(adminUrl, own);
   t.after(async () => {
@@ -45,7 +43,7 @@ test("a dead run's databases and keys are dropped; a live run's are kept", async
 });
 
 test("the run in progress is never swept: the runner's own database survives another run's sweep", async (t) => {
-  const own = runName();
+  const own = newRunDatabase();
   const lease = await holdRunLease(adminUrl, own);
   t.after(() => lease.release());
   const swept = await sweepDeadRuns(adminUrl, env.redisUrl, lease.client, own);

@@ -2,10 +2,13 @@
 // roles listed there, and its Redis keys under `<control database>:`. A run holds an advisory lock named after its
 // control database for as long as it lives (on a connection of its own, which the server closes if the run is
 // killed outright); a run's leftovers whose lock nobody holds are a dead run's, and the next run drops them.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { dropRedisKeys } from '@basalt/fleet';
 
 export const RUN_DATABASE = /^basalt_test_[0-9a-f]{8}$/;
+/** a new run's control database name, of the shape the sweep recognises */
+export const newRunDatabase = () => `basalt_test_${randomBytes(4).toString('hex')}`;
 
 async function dropDatabases(adminUrl: string, controlDb: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -11,31 +11,34 @@ import { join } from 'node:path';
 import { freeBasePort, ROOT, startFleet } from '@basalt/fleet';
 import { testEnv } from '@basalt/testkit';
 
+/** a process's state and parent from /proc/<pid>/stat, or null once it is gone */
+function procStat(pid: number | string): { state: string; ppid: number } | null {
+  try {
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: state!, ppid: Number(ppid) };
+  } catch {
+    return null;
+  }
+}
+
+const running = (pid: number) => (procStat(pid)?.state ?? 'Z') !== 'Z';
+
 /** this process's live children that run a service (not, say, the esbuild process tsx may start), from /proc */
 function children(): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(entry);
+    if (stat?.ppid !== process.pid || stat.state === 'Z') continue;
     try {
-      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) !== process.pid || state === 'Z') continue;
       if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('/src/main.ts')) pids.push(Number(entry));
     } catch {
       // gone between the listing and the read
     }
   }
   return pids;
-}
-
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
