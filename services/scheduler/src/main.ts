@@ -6,6 +6,7 @@ import { connectControlPlane, ProjectActivity } from '@basalt/tenancy';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { runProcessor } from './jobs/execute.js';
+import { settleStrandedRuns } from './jobs/settle.js';
 import { startTicking, type RunMessage } from './jobs/tick.js';
 
 const config = loadConfig();
@@ -32,7 +33,10 @@ const worker = createWorker<RunMessage>(
 const pruner = startHistoryPruner(control, [{
   table: 'platform.cron_runs', per: 'job_id', time: 'created_at', key: 'id', keep: config.CRON_RUNS_KEPT, maxAgeMs: config.CRON_RUNS_MAX_AGE_DAYS * 86_400_000,
 }], { intervalMs: config.HISTORY_PRUNE_INTERVAL_MS, onError: (err, table) => log.warn({ err, table }, 'history pruning failed') });
-const ticker = startTicking({ control, queue, log, tickMs: config.CRON_TICK_MS, batch: config.CRON_CLAIM_BATCH });
+const ticker = startTicking({
+  control, queue, log, tickMs: config.CRON_TICK_MS, batch: config.CRON_CLAIM_BATCH,
+  settle: (olderThanMs, graceMs) => settleStrandedRuns({ control, registry, pools, log }, olderThanMs, graceMs),
+});
 
 const { app, setDraining } = createApp({ control, redis, registry, log, maxJobsPerProject: config.CRON_MAX_JOBS_PER_PROJECT });
 await serve(app, {

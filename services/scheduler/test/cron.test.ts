@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import pg from 'pg';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
 import { createProject, eventually, platform, testEnv, type TestProject } from '@basalt/testkit';
 
@@ -131,6 +132,43 @@ test('pause stops runs; resume starts from now without a burst of missed slots',
   const afterResume = (await runs(a, id)).filter((r) => new Date(r.scheduled_at).getTime() >= resumedAt - 1000);
   assert.ok(afterResume.length >= 1 && afterResume.length <= 2, `${afterResume.length} runs in 1.5 s after resume`);
   await cron(a, `/jobs/${id}`, { method: 'DELETE' });
+});
+
+test('runs a stopped worker left running are settled from their receipts in the project database', async () => {
+  // a job that never fires by itself; its runs are made here as a worker killed mid-batch leaves them
+  const id = (await cron(a, '/jobs', { method: 'POST', json: job('stranded', { type: 'db_function', name: 'tick', args: { note: 'x' } }, '0 0 1 1 *', 1_000) })).body.id;
+  const control = new pg.Client({ connectionString: env.databaseUrl });
+  await control.connect();
+  try {
+    // started 10 s and 40 s ago: the job's timeout (1 s) plus the sweep's grace (30 s) is 31 s
+    const { rows } = await control.query<{ id: string; scheduled_at: string }>(
+      `insert into platform.cron_runs (job_id, scheduled_at, status, started_at)
+       select $1, date_trunc('second', now()) - make_interval(secs => n), 'running', now() - make_interval(secs => s)
+         from (values (100, 10), (101, 10), (102, 40), (103, 40)) as v(n, s) order by n returning id::text, scheduled_at::text`,
+      [id],
+    );
+    const [committedRecently, inFlight, committedLongAgo, lost] = rows.map((r) => r.id);
+    // the receipts the runs' own transactions would have written as they committed
+    await a.sql(`insert into basalt.cron_receipts (job_id, scheduled_at, committed_at) values
+      ('${id}', '${rows[0].scheduled_at}', now() - interval '9 s'), ('${id}', '${rows[2].scheduled_at}', now() - interval '39 s')`);
+    const statusOf = async () => {
+      const r = await control.query<{ id: string; status: string; error: string | null; duration_ms: number | null }>(
+        'select id::text, status, error, duration_ms from platform.cron_runs where id = any($1::bigint[])', [rows.map((x) => x.id)]);
+      return new Map(r.rows.map((x) => [x.id, x]));
+    };
+    const settled = await eventually(async () => {
+      const now = await statusOf();
+      return now.get(committedRecently)!.status !== 'running' && now.get(lost)!.status !== 'running' ? now : undefined;
+    }, 12_000, 250);
+    assert.equal(settled!.get(committedRecently)!.status, 'succeeded', 'its receipt says it committed: succeeded, though still within its grace');
+    assert.ok(Math.abs(settled!.get(committedRecently)!.duration_ms! - 1_000) < 500, `its duration runs to the receipt (${settled!.get(committedRecently)!.duration_ms} ms)`);
+    assert.equal(settled!.get(committedLongAgo)!.status, 'succeeded');
+    assert.deepEqual([settled!.get(lost)!.status, settled!.get(lost)!.error], ['timed_out', 'worker stopped before the run finished'], 'no receipt, past its timeout');
+    assert.equal(settled!.get(inFlight)!.status, 'running', 'no receipt yet, within its timeout: its worker may still be on it');
+  } finally {
+    await control.end();
+    await cron(a, `/jobs/${id}`, { method: 'DELETE' });
+  }
 });
 
 test("project B's service key cannot see or change project A's jobs", async () => {

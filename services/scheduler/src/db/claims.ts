@@ -71,14 +71,17 @@ export interface RunOutcome {
   durationMs: number;
 }
 
-/** Records the outcome of a batch of runs in one statement. */
+/**
+ * Records the outcome of a batch of runs in one statement. A run the sweep already settled as succeeded from its
+ * receipt (its batch took long) gets the worker's own timings.
+ */
 export async function finishRuns(db: pg.Pool, outcomes: RunOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.query(
     `update platform.cron_runs r set status = v.status, error = v.error, duration_ms = v.duration, started_at = v.started,
             finished_at = v.started + make_interval(secs => v.duration::float / 1000)
        from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]) as v(id, status, error, duration, started)
-      where r.id = v.id and r.status = 'running'`,
+      where r.id = v.id and (r.status = 'running' or (r.status = 'succeeded' and v.status = 'succeeded'))`,
     [outcomes.map((o) => o.runId), outcomes.map((o) => o.status), outcomes.map((o) => o.error), outcomes.map((o) => Math.round(o.durationMs)), outcomes.map((o) => o.startedAt)],
   );
 }
@@ -92,14 +95,52 @@ export async function orphanedRuns(db: pg.Pool, olderThanMs: number): Promise<st
   return rows.map((r) => String(r.id));
 }
 
-/** Runs whose worker died mid-run: past their timeout plus a grace period they are marked timed_out. */
-export async function expireStaleRuns(db: pg.Pool, graceMs: number): Promise<number> {
+export interface StrandedRun {
+  run_id: string;
+  job_id: string;
+  scheduled_at: Date;
+  ref: string;
+  type: Target['type'];
+  /** past its timeout and the grace period: its worker is not coming back for it */
+  expired: boolean;
+}
+
+/**
+ * Runs still `running` a while after they started: their worker stopped (and so never recorded the outcome), or
+ * has not finished yet. Settled from their receipts (jobs/settle.ts).
+ */
+export async function strandedRuns(db: pg.Pool, olderThanMs: number, graceMs: number): Promise<StrandedRun[]> {
+  const { rows } = await db.query<StrandedRun>(
+    `select r.id::text as run_id, r.job_id, r.scheduled_at, j.ref, j.target ->> 'type' as type,
+            r.started_at < now() - make_interval(secs => (j.timeout_ms + $2::float) / 1000) as expired
+       from platform.cron_runs r join platform.cron_jobs j on j.id = r.job_id
+      where r.status = 'running' and r.started_at < now() - make_interval(secs => $1::float / 1000)
+      limit 1000`,
+    [olderThanMs, graceMs],
+  );
+  return rows;
+}
+
+/** Runs whose receipt was found: they committed at `committedAt`, whatever became of their worker. */
+export async function settleSucceeded(db: pg.Pool, receipts: { runId: string; committedAt: Date }[]): Promise<number> {
+  if (receipts.length === 0) return 0;
   const { rowCount } = await db.query(
-    `update platform.cron_runs r set status = 'timed_out', finished_at = now(), error = 'worker stopped before the run finished'
-       from platform.cron_jobs j
-      where j.id = r.job_id and r.status = 'running'
-        and r.started_at < now() - make_interval(secs => (j.timeout_ms + $1::float) / 1000)`,
-    [graceMs],
+    `update platform.cron_runs r set status = 'succeeded', error = null, finished_at = v.at,
+            duration_ms = greatest(0, round(extract(epoch from v.at - r.started_at) * 1000))
+       from unnest($1::bigint[], $2::timestamptz[]) as v(id, at)
+      where r.id = v.id and r.status = 'running'`,
+    [receipts.map((r) => r.runId), receipts.map((r) => r.committedAt)],
+  );
+  return rowCount ?? 0;
+}
+
+/** Runs past their timeout whose effect is known not to have committed (no receipt), or cannot be known. */
+export async function expireRuns(db: pg.Pool, runIds: string[]): Promise<number> {
+  if (runIds.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `update platform.cron_runs set status = 'timed_out', finished_at = now(), error = 'worker stopped before the run finished'
+      where id = any($1::bigint[]) and status = 'running'`,
+    [runIds],
   );
   return rowCount ?? 0;
 }

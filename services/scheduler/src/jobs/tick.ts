@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Queue } from '@basalt/queue';
 import type { Logger } from '@basalt/http';
 import { withTransaction } from '@basalt/db';
-import { expireStaleRuns, lockDueJobs, orphanedRuns, recordRuns, type RecordedRun } from '../db/claims.js';
+import { lockDueJobs, orphanedRuns, recordRuns, type RecordedRun } from '../db/claims.js';
 import { nextSlot } from '../domain/crontab.js';
 
 /** One queue message carries the runs of one tick (up to BATCH), so queue overhead is paid per batch, not per run. */
@@ -26,6 +26,8 @@ export interface TickOptions {
   log: Logger;
   tickMs: number;
   batch: number;
+  /** settles runs left `running` (./settle.ts): runs this long after they started, and past timeout + grace */
+  settle: (olderThanMs: number, graceMs: number) => Promise<{ succeeded: number; timedOut: number }>;
 }
 
 export async function claimDueRuns(control: pg.Pool, batch: number, aheadMs: number): Promise<RecordedRun[]> {
@@ -69,6 +71,7 @@ export function startTicking(o: TickOptions): { stop: () => Promise<void> } {
   let stopped = false;
   let current: Promise<void> = Promise.resolve();
   let lastSweep = 0;
+  let settling: Promise<void> | undefined;
   /** enqueues waiting for their slot: stop() lets them go out rather than leave their runs to the sweep */
   const waiting = new Set<Promise<void>>();
 
@@ -103,8 +106,13 @@ export function startTicking(o: TickOptions): { stop: () => Promise<void> } {
       if (Date.now() - lastSweep > 5_000) {
         lastSweep = Date.now();
         await send(await orphanedRuns(o.control, 3_000));
-        const expired = await expireStaleRuns(o.control, 30_000);
-        if (expired) o.log.warn({ expired }, 'runs whose worker stopped were marked timed_out');
+        // apart from the ticks: it reads project databases, and a slow one must not make every project's runs late
+        settling ??= o.settle(3_000, 30_000)
+          .then(({ succeeded, timedOut }) => {
+            if (succeeded + timedOut > 0) o.log.warn({ succeeded, timedOut }, 'runs whose worker stopped were settled');
+          })
+          .catch((err) => o.log.error({ err }, 'settling stranded runs failed'))
+          .finally(() => (settling = undefined));
       }
     } catch (err) {
       o.log.error({ err }, 'scheduler tick failed');
@@ -124,6 +132,7 @@ export function startTicking(o: TickOptions): { stop: () => Promise<void> } {
     stop: async () => {
       stopped = true;
       await current;
+      await settling;
       // their slots are at most two ticks away: wait for them, so the runs start on time and not at the next sweep
       await Promise.all(waiting);
     },
