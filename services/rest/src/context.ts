@@ -48,13 +48,13 @@ export function restContext(config: Config, registry: ProjectRegistry, pools: Pr
     const asked = typeof header === 'string' && header.trim() ? header.trim() : null;
     if (asked && !exposed.includes(asked)) throw restErrors.invalidSchema(asked, exposed);
     const pool = pools.get(project);
-    const settings = (project.settings.rest ?? {}) as { aggregates_enabled?: unknown; plan_enabled?: unknown };
+    const settings = (project.settings.rest ?? {}) as { aggregates_enabled?: unknown; plan_enabled?: unknown; safe_updates?: unknown };
     req.rest = new RequestTarget(
       caches, project, principal, asked ?? exposed[0], asked, pool,
       // the plan's statement_timeout_ms caps every role's own
       capped(timeouts[principal.role], project.quotas.statement_timeout_ms),
       replicas?.route(project, principal.token, pool) ?? null,
-      settings.aggregates_enabled === true, settings.plan_enabled === true,
+      settings.aggregates_enabled === true, settings.plan_enabled === true, settings.safe_updates === false,
     );
   };
 }
@@ -65,7 +65,7 @@ class RequestTarget implements RestContext {
   constructor(
     private readonly caches: SchemaCaches, readonly project: Project, readonly principal: Principal, readonly schema: string,
     readonly profile: string | null, readonly pool: pg.Pool, readonly timeoutMs: number, readonly replica: ReplicaRoute | null,
-    readonly aggregates: boolean, readonly plans: boolean,
+    readonly aggregates: boolean, readonly plans: boolean, readonly unfilteredWrites: boolean,
   ) {}
 
   index(): Promise<SchemaIndex> {

@@ -53,4 +53,6 @@ export const restErrors = {
   ambiguousFunction: (candidates: string) => pgrst(300, 'PGRST203', `Could not choose the best candidate function between: ${candidates}`, null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved'),
   noSuchColumn: (table: string, col: string) => pgrst(400, '42703', `column ${table}.${col} does not exist`),
   upsertNoKey: () => pgrst(400, 'PGRST100', 'on_conflict requires a unique or primary key'),
+  /** pg-safeupdate's refusal, which Supabase loads for every API request, as PostgREST reports it */
+  requiresWhere: (statement: 'UPDATE' | 'DELETE') => pgrst(400, '21000', `${statement} requires a WHERE clause`),
 };

@@ -132,6 +132,8 @@ export const ProjectSettings = z
         aggregates_enabled: z.boolean().optional(),
         /** `Accept: application/vnd.pgrst.plan` (PostgREST db-plan-enabled; off by default) */
         plan_enabled: z.boolean().optional(),
+        /** PATCH and DELETE need a filter (Supabase's pg-safeupdate; on by default): false lets them reach every row */
+        safe_updates: z.boolean().optional(),
       })
       .strict()
       .optional(),

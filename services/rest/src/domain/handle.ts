@@ -20,9 +20,10 @@ export interface Target {
   schema: string;
   pool: pg.Pool;
   timeoutMs: number;
-  /** the project's settings.rest switches (PostgREST's db-aggregates-enabled, db-plan-enabled) */
+  /** the project's settings.rest switches (PostgREST's db-aggregates-enabled, db-plan-enabled; safe_updates off) */
   aggregates: boolean;
   plans: boolean;
+  unfilteredWrites: boolean;
   index: () => Promise<SchemaIndex>;
   /** set when the project's cluster has a read replica (domain/read-replicas.ts) */
   replica?: ReplicaRoute | null;
@@ -47,7 +48,7 @@ export async function withIndex<T>(t: Target, plan: (index: SchemaIndex) => T): 
 export async function handle(t: Target, req: ApiRequest, limits: Limits): Promise<Response> {
   // PostgREST without db-plan-enabled does not produce the plan media type at all: 406 like any other.
   if (req.plan && !t.plans) throw restErrors.mediaType(planContentType(req.plan).replace(/; charset=utf-8$/, ''));
-  const lim: Limits = t.aggregates ? { maxRows: limits.maxRows, maxDepth: limits.maxDepth, maxFilters: limits.maxFilters, aggregates: true } : limits;
+  const lim: Limits = t.aggregates || t.unfilteredWrites ? { ...limits, aggregates: t.aggregates, unfilteredWrites: t.unfilteredWrites } : limits;
   const plan = await withIndex(t, (index) => planRequest(req, index, t.schema, lim));
   // reads (and calls of STABLE or IMMUTABLE functions) may go to the replica; a call of a VOLATILE one never does
   const replicaRead = !!t.replica && plan.exec.readOnly && !(plan.kind === 'call' && plan.fn.volatility === 'v');

@@ -10,6 +10,8 @@ export interface Limits {
   maxRows: number; maxDepth: number; maxFilters: number;
   /** the project allows aggregate functions in select (PostgREST db-aggregates-enabled) */
   aggregates?: boolean;
+  /** the project allows PATCH and DELETE without a filter (settings.rest.safe_updates false) */
+  unfilteredWrites?: boolean;
 }
 
 /** A column, or a computed field `schema.fn(row)`, with an optional JSON path into it. */

@@ -66,16 +66,26 @@ function planInsert(t: Table, body: unknown, q: ParsedQuery, prefer: Prefer): Mu
   return { kind: 'insert', groups: [...groups.values()], emptyColumn: null, conflict };
 }
 
-/** The mutation a write means; `method` is POST for PUT (an upsert of the row its key filters name). */
+/**
+ * The mutation a write means; `method` is POST for PUT (an upsert of the row its key filters name). A PATCH or DELETE
+ * without a filter is refused unless the project allows it, as Supabase refuses it (pg-safeupdate, loaded for every
+ * API request): `.delete()` with its filter forgotten empties the table otherwise, RLS permitting.
+ */
 export function planMutation(index: SchemaIndex, limits: Limits, t: Table, method: 'POST' | 'PATCH' | 'DELETE', body: unknown, q: ParsedQuery, prefer: Prefer): Mutation {
   if (method === 'POST') return planInsert(t, body, q, prefer);
   // Only root filters narrow a write; embedded resources do not exist here.
   const p = new ReadPlanner(index, q.spec, limits);
-  const where = () => (q.spec.conds.get('') ?? []).map((c) => p.cond(t, c, new Map(), () => undefined));
-  if (method === 'DELETE') return { kind: 'delete', where: where() };
+  const conds = q.spec.conds.get('') ?? [];
+  const where = () => conds.map((c) => p.cond(t, c, new Map(), () => undefined));
+  if (method === 'DELETE') {
+    if (!conds.length && !limits.unfilteredWrites) throw restErrors.requiresWhere('DELETE');
+    return { kind: 'delete', where: where() };
+  }
   if (!isObject(body)) throw restErrors.badBody('Empty or invalid JSON body for update');
   const columns = Object.keys(body).filter((c) => !q.columns || q.columns.includes(c));
   checkColumns(t, columns);
+  // an update that sets nothing changes no row, and runs no UPDATE to refuse
+  if (columns.length && !conds.length && !limits.unfilteredWrites) throw restErrors.requiresWhere('UPDATE');
   return { kind: 'update', columns, row: body, where: where() };
 }
 

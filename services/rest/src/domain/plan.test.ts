@@ -69,6 +69,11 @@ test('planning failures carry PostgREST codes', () => {
     ['unknown write column', () => plan('table', 'books', { method: 'POST', body: { nope: 1 } }), '400 PGRST204'],
     ['PUT without key filter', () => plan('table', 'books', { method: 'PUT', body: { id: 1 } }), '405 PGRST105'],
     ['no function', () => plan('rpc', 'add', { method: 'POST', body: { a: 1 } }), '404 PGRST202'],
+    ['DELETE without a filter', () => plan('table', 'books', { method: 'DELETE' }), '400 21000'],
+    ['PATCH without a filter', () => plan('table', 'books', { method: 'PATCH', body: { title: 'x' } }), '400 21000'],
+    ['PATCH without a filter, setting nothing', () => plan('table', 'books', { method: 'PATCH', body: {} }), 'ok'],
+    ['DELETE without a filter, the project allowing it', () =>
+      planRequest(parseRequest({ method: 'DELETE', path: '/books', search: '', headers: {}, body: undefined }, { kind: 'table', name: 'books' }), index, 'public', { ...limits, unfilteredWrites: true }), 'ok'],
   ];
   for (const [name, f, want] of cases) {
     let got = 'ok';
@@ -88,7 +93,7 @@ test('the execution mode follows the request: one round trip unless rows must be
   assert.deepEqual(mode(plan('table', 'books', { method: 'POST', body })), [false, false, false, null, false]);
   assert.deepEqual(mode(plan('table', 'books', { method: 'POST', body, headers: { prefer: 'tx=rollback' } })), [false, true, true, null, false]);
   assert.deepEqual(mode(plan('table', 'books', { method: 'PATCH', body, search: 'id=eq.1', headers: { accept: 'application/vnd.pgrst.object+json' } })), [false, true, false, null, true]);
-  assert.deepEqual(mode(plan('table', 'books', { method: 'DELETE', headers: { prefer: 'handling=strict, max-affected=2' } })), [false, true, false, 2n, false]);
+  assert.deepEqual(mode(plan('table', 'books', { method: 'DELETE', search: 'id=gt.0', headers: { prefer: 'handling=strict, max-affected=2' } })), [false, true, false, 2n, false]);
   assert.deepEqual(plan('table', 'books', { headers: { prefer: 'count=estimated' } }).exec.estimate, { exactUpTo: 100 });
   assert.deepEqual(mode(plan('rpc', 'bump', { method: 'POST', body: {} })), [false, false, false, null, false]);
   assert.deepEqual(mode(plan('rpc', 'bump')), [true, false, false, null, false]); // GET is read-only, whatever the function
