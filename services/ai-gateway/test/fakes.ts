@@ -1,6 +1,6 @@
 // Fake model providers for the tests, on 127.0.0.77 (the test fleet's egress allow-list): an OpenAI-format one
 // (chat completions, embeddings, responses; SSE as OpenAI writes it) and an Anthropic one (messages, count_tokens;
-// named SSE events). What they do is chosen by the model name: `fail-500`, `fail-429`, `hang`, `garbage`,
+// named SSE events). What they do is chosen by the model name: `fail-500`, `fail-429`, `hang`, `slow-ok`, `garbage`,
 // `cut` (the stream dies after its first frames), `flaky-500` (500 once, then fine); anything else answers
 // "echo: <last user text>", or calls the first tool when tools are given and no tool result came back yet.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -83,8 +83,10 @@ const sse = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/
 
 // ---- OpenAI ----
 
-function openaiChat(req: Recorded, res: ServerResponse) {
+function openaiChat(req: Recorded, res: ServerResponse, late = false) {
   const b = req.body;
+  // `slow-ok` answers as any model does, a second late: requests sent together are all in flight at once
+  if (b.model === 'slow-ok' && !late) return void setTimeout(() => openaiChat(req, res, true), 1_000);
   const id = 'chatcmpl-fake1';
   const last = b.messages.at(-1);
   const callTool = Array.isArray(b.tools) && b.tools.length > 0 && last.role !== 'tool';

@@ -55,6 +55,29 @@ test('daily tokens and monthly cost: once spent, 429 with Retry-After and x-shou
   assert.ok(broke);
 });
 
+test('requests sent at once cannot spend past a budget: each reserves its prompt and max_tokens before it goes', async () => {
+  // each request reserves its prompt's tokens and its max_tokens (100); the budget holds 5 of those, and the fake
+  // answers a second late, so all 50 are in flight before any usage is known
+  const k = await newKey(a, { tokens_per_day: 500 });
+  const one = () => call('/v1/chat/completions', { headers: { authorization: `Bearer ${k.key}` }, body: { model: 'slow-ok', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] } });
+  const replies = await Promise.all(Array.from({ length: 50 }, one));
+  const admitted = replies.filter((r) => r.status === 200).length;
+  assert.ok(admitted >= 4 && admitted <= 6, `${admitted} of 50 admitted against a budget for 5`);
+  assert.ok(replies.every((r) => r.status === 200 || (r.status === 429 && r.body.error.code === 'budget_exceeded')), JSON.stringify(replies.map((r) => r.status)));
+  // the real usage (18 tokens each) replaces the reservations: the budget has room again
+  const after = await eventually(async () => ((await chat(k.key)).status === 200 ? true : null), 5_000, 100);
+  assert.ok(after);
+});
+
+test('a request that fails upstream gives its reservation back', async () => {
+  const k = await newKey(a, { tokens_per_day: 150 });
+  for (let i = 0; i < 5; i++) {
+    const r = await call('/v1/chat/completions', { headers: { authorization: `Bearer ${k.key}` }, body: { model: 'always-500', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] } });
+    assert.equal(r.status, 502, `attempt ${i}`);
+  }
+  assert.equal((await chat(k.key)).status, 200, 'five failed requests of 100+ tokens each left the 150-token budget unspent');
+});
+
 test('allowed models: other models are refused and not listed', async () => {
   const k = await newKey(a, { allowed_models: ['gpt-*'] });
   assert.equal((await chat(k.key)).status, 200);

@@ -34,6 +34,7 @@ export const ROUTES = [
   { model: 'hang-long', provider: 'oa', upstream_model: 'hang' },
   { model: 'fallback-hang', provider: 'slow', upstream_model: 'hang', fallbacks: ['oa/gpt-4o-mini'] },
   { model: 'garbage', provider: 'oa' },
+  { model: 'slow-ok', provider: 'oa' },
   { model: 'claude-*', provider: 'an' },
 ];
 

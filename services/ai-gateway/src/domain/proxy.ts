@@ -161,7 +161,7 @@ export function proxy(d: ProxyDeps) {
       const m = d.meter.start(call, endpoint, String(body.model), body);
       try {
         const candidates = await candidatesFor(call.caller, endpoint, String(body.model));
-        await d.budgets.checkBudgets(call.caller);
+        m.hold(await d.budgets.reserve(call.caller, () => d.meter.estimate(candidates[0]!.model, body)));
         let last: BasaltError | null = null;
         for (const c of candidates) {
           for (let i = 0; i <= d.retries; i++) {

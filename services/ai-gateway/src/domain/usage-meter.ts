@@ -4,7 +4,7 @@
 import type { BasaltError } from '@basalt/errors';
 import type { Meter } from '@basalt/metering';
 import type { UsageRecord } from '../db/usage.js';
-import type { Budgets } from './budgets.js';
+import type { Budgets, Estimate, Reservation } from './budgets.js';
 import type { Caller } from './callers.js';
 import type { Plan, Endpoint } from './plans.js';
 import type { PriceBook } from './pricing.js';
@@ -42,11 +42,28 @@ export function meterAiUsage(meter: Meter, r: UsageRecord): void {
 // Our own 429s are answered before anything is spent; recording them would let a flood fill the table.
 const UNRECORDED = new Set(['budget_exceeded', 'rate_limit_exceeded']);
 
+/** the most output a request asks for (max_tokens, or its newer names); 0 when it sets none */
+function maxOutput(body: Record<string, unknown>): number {
+  for (const k of ['max_tokens', 'max_completion_tokens', 'max_output_tokens']) {
+    const v = body[k];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  }
+  return 0;
+}
+
 export class UsageMeter {
   constructor(private readonly sink: UsageSink, private readonly prices: PriceBook, private readonly budgets: Budgets) {}
 
+  /** what a request to `model` is expected to use, for its budget reservation: its prompt and its max output */
+  estimate(model: string, body: Record<string, unknown>): Estimate {
+    const usage: Usage = { input: promptTokens(body), output: maxOutput(body), cached: 0, cacheWrite: 0, reported: false };
+    return { tokens: usage.input + usage.output, costUsd: this.prices.costOf(model, usage) };
+  }
+
   start(call: CallContext, endpoint: Endpoint, model: string, body: Record<string, unknown>) {
     let done = false;
+    let held: Reservation | null = null;
+    const budgets = this.budgets;
     let ttft: number | null = null;
     let candidate: Candidate | null = null;
     let plan: Plan | null = null;
@@ -65,10 +82,14 @@ export class UsageMeter {
         cost_usd: cost, latency_ms: elapsed(), ttft_ms: ttft, status, error: error?.slice(0, 1000) ?? null, stream: body.stream === true,
         created_at: new Date(),
       });
-      this.budgets.spend(c, usage.input + usage.output, cost);
+      this.budgets.spend(c, usage.input + usage.output, cost, held);
     };
 
     return {
+      /** what the request reserved of its caller's budgets, settled when its usage is written */
+      hold(r: Reservation | null) {
+        held = r;
+      },
       attempt(c: Candidate, p: Plan) {
         candidate = c;
         plan = p;
@@ -86,7 +107,12 @@ export class UsageMeter {
         write(status, u, error);
       },
       fail(e: BasaltError) {
-        if (done || UNRECORDED.has(e.code)) return;
+        if (done) return;
+        if (UNRECORDED.has(e.code)) {
+          done = true;
+          budgets.spend(call.caller, 0, 0, held); // nothing was spent: the reservation, if any, goes back
+          return;
+        }
         // The client left while a provider held the prompt: it was most likely processed, and is counted (as a cut
         // stream's is), else leaving just before the answer would be a way around the key's budget.
         if (plan && call.clientGone()) return write(499, { input: plan.estimateInput(), output: 0, cached: 0, cacheWrite: 0, reported: false }, 'client closed the connection');
