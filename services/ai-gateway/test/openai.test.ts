@@ -1,8 +1,10 @@
 // The OpenAI-format endpoints with the unmodified `openai` client: chat completions (plain, streamed, tools,
-// JSON mode, include_usage), embeddings (base64 by default), models, the Responses API, and bad input.
+// JSON mode, include_usage), embeddings (base64 by default), models, the Responses API, bad input, and an upstream
+// no request can choose.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { fakeOpenAI } from './fakes.js';
 import { aiProject, call, type AiProject } from './setup.js';
 
 let p: AiProject;
@@ -98,4 +100,28 @@ test('bad input: unknown model, missing, invalid and revoked keys, malformed JSO
   await p.manage(`/keys/${k.id}`, { method: 'DELETE' });
   await assert.rejects(p.openai(k.key).chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] }),
     (e: any) => e.status === 401 && /revoked/.test(e.message));
+});
+
+test('the upstream is the project\'s provider only: base URLs in the body or headers go nowhere, a URL as the model is unknown, and the provider key never comes back', async () => {
+  const elsewhere = await fakeOpenAI('sk-elsewhere');
+  try {
+    const base = `${elsewhere.url}/v1`;
+    const sent = p.openaiFake.requests.length;
+    const r = await call('/v1/chat/completions', {
+      headers: { authorization: `Bearer ${p.key}`, 'x-api-base': base, 'x-base-url': base, 'openai-base-url': base },
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], api_base: base, base_url: base, endpoint: `${base}/chat/completions`, api_key: 'sk-elsewhere' },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(p.openaiFake.requests.length, sent + 1, 'the configured provider answered');
+    assert.equal(p.openaiFake.requests.at(-1)!.headers.authorization, `Bearer sk-oa-${p.project.ref}`);
+    const asModel = await call('/v1/chat/completions', { headers: { authorization: `Bearer ${p.key}` }, body: { model: `${base}/chat/completions`, messages: [{ role: 'user', content: 'hi' }] } });
+    assert.equal(asModel.status, 404);
+    assert.equal(asModel.body.error.code, 'model_not_found');
+    assert.equal(elsewhere.requests.length, 0, 'nothing went to the other server');
+    for (const reply of [r, asModel]) {
+      assert.ok(!reply.text.includes(`sk-oa-${p.project.ref}`) && ![...reply.headers.values()].some((v) => v.includes('sk-oa-')), 'the provider key is not in the reply');
+    }
+  } finally {
+    await elsewhere.close();
+  }
 });
