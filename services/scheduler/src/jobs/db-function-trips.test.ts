@@ -123,6 +123,21 @@ test('a run that wrote nothing leaves no receipt: its transaction stays read-onl
   assert.deepEqual(await receipts([quiet]), []);
 });
 
+test('in a read-only database (a project over its db_bytes quota) a run that only reads still runs', async () => {
+  await setup();
+  const readOnly = createPool(db.url, { max: 1 });
+  await readOnly.query('select 1'); // the connection, then its mode: as the platform's alter database leaves new sessions
+  await readOnly.query('set default_transaction_read_only = on');
+  try {
+    const [reads, writes] = await runDbFunctions(readOnly, 'trips', [run('lookup'), run('note', { note: 'refused' })]);
+    assert.equal(reads.status, 'succeeded', reads.error ?? '');
+    assert.equal(writes.status, 'failed');
+    assert.match(writes.error!, /read-only transaction/);
+  } finally {
+    await readOnly.end();
+  }
+});
+
 test('a trip prunes receipts older than an hour, and only those', async () => {
   await setup();
   const old = run('note', { note: 'old' });
@@ -151,6 +166,7 @@ test('anon and authenticated cannot reach receipts; service_role reaches them an
       await assert.rejects(as(role, 'select * from basalt.cron_receipts'), /permission denied for schema basalt/, role);
     }
     await as('service_role', 'select * from basalt.cron_receipts');
+    await as('service_role', 'select basalt.cron_receipt(gen_random_uuid(), now(), false)');
     await assert.rejects(as('service_role', "select basalt.fold_deltas('basalt.cron_receipts')"), /permission denied for function fold_deltas/);
     await assert.rejects(as('service_role', "select basalt.analyze_outgrown('x')"), /permission denied for function analyze_outgrown/);
     await assert.rejects(as('service_role', 'create table basalt.mine (x int)'), /permission denied for schema basalt/);

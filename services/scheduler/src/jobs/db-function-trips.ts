@@ -26,14 +26,12 @@ const MARK = `select (extract(epoch from clock_timestamp()) * 1000)::float8 as $
 const asText = (v: unknown) => (v === null || v === undefined ? 'null' : literal(typeof v === 'object' ? JSON.stringify(v) : String(v)));
 
 /**
- * The run's receipt when its transaction has written (has a transaction id), as the caller; with `prune`, the
- * receipts over an hour old too (past any run's timeout, so a stranded run is settled first), found by the start of
- * the key.
+ * The run's receipt when its transaction has written (has a transaction id), as the caller, through the function
+ * (an INSERT statement is refused in a read-only transaction even when it inserts nothing); with `prune`, the
+ * receipts over an hour old too (past any run's timeout, so a stranded run is settled first).
  */
 const receiptSql = (run: DbFunctionRun, prune: boolean) =>
-  `insert into basalt.cron_receipts (scheduled_at, job_id) select ${literal(run.scheduled_at.toISOString())}, ${literal(run.job_id)} ` +
-  'where pg_current_xact_id_if_assigned() is not null' +
-  (prune ? "; delete from basalt.cron_receipts where scheduled_at < now() - interval '1 hour' and committed_at < now() - interval '1 hour'" : '');
+  `select basalt.cron_receipt(${literal(run.job_id)}, ${literal(run.scheduled_at.toISOString())}, ${prune}) where pg_current_xact_id_if_assigned() is not null`;
 
 /**
  * One run's transaction, then a marker row. Names are quoted identifiers, argument values quoted literals (typed by
