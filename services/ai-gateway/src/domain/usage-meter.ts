@@ -88,7 +88,7 @@ export class UsageMeter {
         cost_usd: cost, latency_ms: elapsed(), ttft_ms: ttft, status, error: error?.slice(0, 1000) ?? null, stream: body.stream === true,
         created_at: new Date(),
       });
-      this.budgets.spend(c, usage.input + usage.output, cost, held);
+      budgets.spend(c, usage.input + usage.output, cost, held);
     };
 
     return {
