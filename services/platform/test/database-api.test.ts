@@ -43,3 +43,25 @@ test('types and advisors of the schema', async () => {
   assert.equal((await raw('/advisors/style')).status, 400);
   assert.equal((await raw('/types/typescript?included_schemas=bad;drop')).status, 400);
 });
+
+test('a view that reads with its owner\'s rights is an advisor error: through it anon reads rows RLS hides', async () => {
+  await p.sql(`create table secrets (id int primary key, body text);
+    create policy none_for_anon on secrets for select to authenticated using (false);
+    insert into secrets values (1, 'hidden');
+    create view leaky as select * from secrets;
+    create view careful with (security_invoker = true) as select * from secrets;
+    create materialized view copied as select * from secrets;`);
+  const read = async (path: string) => (await fetch(`${p.url}/rest/v1/${path}`, { headers: { apikey: p.anonKey, authorization: `Bearer ${p.anonKey}` } })).json();
+  assert.deepEqual(await read('secrets'), [], 'the table itself hides the row');
+  assert.deepEqual(await read('leaky'), [{ id: 1, body: 'hidden' }], 'the owner\'s view hands it out');
+  assert.deepEqual(await read('careful'), [], 'the invoker\'s view does not');
+  const lints = (await platform<{ lints: { name: string; level: string; detail: string; metadata: { name: string; type: string } }[] }>(`/projects/${p.ref}/advisors/security`)).lints;
+  const about = (name: string) => lints.filter((l) => l.metadata.name === name).map((l) => [l.name, l.level, l.metadata.type]);
+  assert.deepEqual(about('leaky'), [['security_definer_view', 'ERROR', 'view']]);
+  assert.deepEqual(about('careful'), []);
+  assert.deepEqual(about('copied'), [['materialized_view_in_api', 'WARN', 'materialized view']]);
+  await p.sql('alter view leaky set (security_invoker = true); revoke select on copied from anon, authenticated');
+  const after = (await platform<{ lints: { metadata: { name: string } }[] }>(`/projects/${p.ref}/advisors/security`)).lints;
+  assert.ok(!after.some((l) => ['leaky', 'copied'].includes(l.metadata.name)), 'fixed as the remediations say');
+  assert.deepEqual(await read('leaky'), []);
+});

@@ -58,6 +58,31 @@ const RULES: Rule[] = [
     remediation: () => 'Decide access with auth.uid() or app_metadata (which only the service role can change), not user_metadata.',
   },
   {
+    // The project owner (basalt_admin, as which the SQL API and migrations run) bypasses RLS, and what it creates in
+    // public is readable by anon and authenticated (tenant migration 0001's default privileges): a plain view over
+    // a table with policies hands every row to anyone with the anon key. security_invoker (Postgres 15) makes the
+    // view read as its caller.
+    name: 'security_definer_view', title: 'Security Definer View', level: 'ERROR', category: 'SECURITY',
+    description: 'Views that read with their owner\'s rights rather than the caller\'s: the row level security of the tables under them does not apply to the API roles that can select from them.',
+    sql: `select n.nspname as schema, c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where c.relkind = 'v' and n.nspname = any($1::text[])
+            and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('authenticated', c.oid, 'select'))
+            and not exists (select 1 from unnest(coalesce(c.reloptions, '{}')) o where lower(o) in ('security_invoker=true', 'security_invoker=on', 'security_invoker=1', 'security_invoker=yes'))
+            and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype = 'e')`,
+    detail: (r) => `View \`${r.schema}.${r.name}\` is defined with the SECURITY DEFINER property`,
+    remediation: (r) => `alter view ${q(r.schema)}.${q(r.name)} set (security_invoker = true); or revoke select on it from anon, authenticated.`,
+  },
+  {
+    name: 'materialized_view_in_api', title: 'Materialized View in API', level: 'WARN', category: 'SECURITY',
+    description: 'Materialized views the API roles can select from: they hold a copy of their rows, and no row level security applies to them.',
+    sql: `select n.nspname as schema, c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where c.relkind = 'm' and n.nspname = any($1::text[])
+            and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('authenticated', c.oid, 'select'))
+            and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype = 'e')`,
+    detail: (r) => `Materialized view \`${r.schema}.${r.name}\` is selectable by anon or authenticated roles`,
+    remediation: (r) => `revoke select on ${q(r.schema)}.${q(r.name)} from anon, authenticated; or move it out of the exposed schemas.`,
+  },
+  {
     name: 'function_search_path_mutable', title: 'Function Search Path Mutable', level: 'WARN', category: 'SECURITY',
     description: 'SECURITY DEFINER functions without a fixed search_path: a caller can shadow the objects they use and run code as the owner.',
     sql: `select n.nspname as schema, p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -92,6 +117,10 @@ const RULES: Rule[] = [
   },
 ];
 
+const METADATA_TYPE: Record<string, string> = {
+  function_search_path_mutable: 'function', security_definer_view: 'view', materialized_view_in_api: 'materialized view',
+};
+
 export async function runAdvisors(c: pg.Client, type: 'security' | 'performance', schemas: string[]): Promise<Lint[]> {
   const lints: Lint[] = [];
   for (const rule of RULES.filter((r) => r.category === type.toUpperCase())) {
@@ -100,7 +129,7 @@ export async function runAdvisors(c: pg.Client, type: 'security' | 'performance'
       lints.push({
         name: rule.name, title: rule.title, level: rule.level, facing: 'EXTERNAL', categories: [rule.category],
         description: rule.description, detail: rule.detail(r), remediation: rule.remediation(r),
-        metadata: { schema: r.schema, name: r.name, type: rule.name === 'function_search_path_mutable' ? 'function' : 'table' },
+        metadata: { schema: r.schema, name: r.name, type: METADATA_TYPE[rule.name] ?? 'table' },
         cache_key: [rule.name, r.schema, r.name, r.policy ?? r.fkey ?? r.index ?? ''].filter(Boolean).join('_'),
       });
     }
