@@ -1,4 +1,5 @@
-// A Redis restart (queues wiped) and a scheduler crash (SIGKILL mid-work) lose no job and run no slot twice.
+// A Redis restart (queues wiped) and a scheduler crash (SIGKILL mid-work) lose no job and run no slot twice; a
+// scheduler stopped with SIGTERM mid-run finishes the run and records it before it exits.
 // Runs on its own control database and a private Redis so it can kill them without touching the shared fleet.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,8 @@ const dbUrl = Object.assign(new URL(adminUrl.toString()), { pathname: `/${dbName
 let redis: ChildProcess | undefined;
 let fleet: Fleet | undefined;
 let scheduler: ChildProcess | undefined;
+/** what the first test sets up and the second goes on with: the fleet's project, its token, the scheduler's port */
+let shared: { project: { ref: string }; token: string; schedulerPort: number; sql: (query: string) => Promise<unknown> } | undefined;
 
 const startRedis = async () => {
   redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -106,4 +109,38 @@ test('Redis restart and scheduler SIGKILL: the job keeps running, no slot runs t
     method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'select count(*)::int as n from ticks' }),
   }).then((r) => r.json() as Promise<{ n: number }[]>);
   assert.equal(ticks[0].n, succeeded, 'every succeeded run had its effect once');
+  shared = { project, token, schedulerPort, sql: (query) => platform(`/projects/${project.ref}/sql`, { query }) };
+});
+
+test('scheduler SIGTERM mid-run: the run finishes and is recorded, then the process exits 0', { skip: !hasRedis && 'redis-server is not installed' }, async () => {
+  assert.ok(shared && scheduler, 'the test before set the fleet and a scheduler up');
+  const { project, token, schedulerPort, sql } = shared;
+  await sql('create table slow_ticks (at timestamptz default now()); create function slow_tick() returns void language sql as $$ select pg_sleep(4); insert into slow_ticks default values $$');
+  // once a minute, at a second 3 s from now: one run in this test's time
+  const second = new Date(Date.now() + 3_000).getUTCSeconds();
+  const created = await fetch(`http://127.0.0.1:${schedulerPort}/cron/admin/v1/jobs`, {
+    method: 'POST',
+    headers: { 'x-basalt-ref': project.ref, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'slow', schedule: `${second} * * * * *`, target: { type: 'db_function', name: 'slow_tick' }, timeout_ms: 30_000 }),
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  const jobId = ((await created.json()) as { id: string }).id;
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const statuses = async () => (await c.query<{ status: string; duration_ms: number | null }>('select status, duration_ms from platform.cron_runs where job_id = $1', [jobId])).rows;
+    for (let i = 0; i < 100 && !(await statuses()).some((r) => r.status === 'running'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual((await statuses()).map((r) => r.status), ['running'], 'the run started');
+    const exited = new Promise<number | null>((r) => scheduler!.once('exit', (code) => r(code)));
+    const sent = Date.now();
+    scheduler!.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - sent < 25_000, `exited ${Date.now() - sent} ms after SIGTERM`);
+    const runs = await statuses();
+    assert.deepEqual(runs.map((r) => r.status), ['succeeded'], 'finished and recorded before the exit');
+    assert.ok(runs[0].duration_ms! >= 3_500, `the whole run (${runs[0].duration_ms} ms)`);
+    assert.deepEqual(await sql('select count(*)::int as n from slow_ticks'), [{ n: 1 }]);
+  } finally {
+    await c.end();
+  }
 });
