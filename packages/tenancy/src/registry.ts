@@ -1,6 +1,9 @@
 // Project resolution: ref → connection, secret and settings, read from the control database through one query,
-// cached in-process and invalidated for every replica over Redis pub/sub when a project changes.
-import type { JsonWebKey } from 'node:crypto';
+// cached in-process and invalidated for every replica over Redis pub/sub when a project changes. The change is
+// acknowledged: Redis answers PUBLISH before the subscribers have read the message (measured: a quarter of the time
+// another process answered a request it received after the reply from what it held before), so the call that
+// changed a project waits for every replica to say it dropped it, and the next request anywhere sees the change.
+import { randomUUID, type JsonWebKey } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
@@ -11,6 +14,12 @@ import { quotasFrom, type Quotas } from './quotas.js';
 export const PROJECT_CHANNEL = 'basalt:projects';
 /** a message `plan:<name>` on PROJECT_CHANNEL: that plan's quotas changed, so every project on it is stale */
 const PLAN_MESSAGE = 'plan:';
+/** every replica answers an invalidation `<what>\t<id>` with `<id>` here once it has dropped what it held */
+const ACK_CHANNEL = 'basalt:projects:ack';
+/** how long an invalidation waits for the answers: a wedged replica delays the change, never blocks it */
+const ACK_TIMEOUT_MS = 500;
+/** how long anything is kept while the subscriber is down and changes go unheard */
+const UNHEARD_TTL_MS = 1_000;
 
 export interface Project {
   ref: string;
@@ -100,6 +109,10 @@ export class ProjectRegistry {
   /** bumped by every invalidation: a load that overlapped one may have read the old row, and is not cached */
   #generation = 0;
   #onInvalidate: ((ref: string) => void)[] = [];
+  /** invalidations this replica sent, waiting for the answers: how many replicas heard it, how many answered */
+  readonly #acks = new Map<string, { heard: number; answered: number; done: () => void }>();
+  /** false while the subscriber is down: changes are not heard, so nothing is kept for long */
+  #heard = true;
 
   constructor(private readonly opts: RegistryOptions) {
     const ttl = opts.ttlMs ?? 60_000;
@@ -111,12 +124,28 @@ export class ProjectRegistry {
   async start(): Promise<void> {
     const sub = this.opts.subscriber;
     if (!sub) return;
-    sub.on('message', (channel: string, ref: string) => {
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === ACK_CHANNEL) return this.#answered(message);
       if (channel !== PROJECT_CHANNEL) return;
-      if (ref.startsWith(PLAN_MESSAGE)) this.#dropPlan(ref.slice(PLAN_MESSAGE.length));
-      else this.#drop(ref);
+      const tab = message.lastIndexOf('\t');
+      const what = tab < 0 ? message : message.slice(0, tab);
+      if (what.startsWith(PLAN_MESSAGE)) this.#dropPlan(what.slice(PLAN_MESSAGE.length));
+      else this.#drop(what);
+      if (tab >= 0) this.opts.publisher?.publish(ACK_CHANNEL, message.slice(tab + 1)).catch(() => undefined);
     });
-    await sub.subscribe(PROJECT_CHANNEL);
+    // What changed while the subscriber was down went unheard: everything goes when it drops, is kept only
+    // briefly until it is back, and goes again then (ioredis resubscribes before 'ready').
+    sub.on('close', () => {
+      if (!this.#heard) return;
+      this.#heard = false;
+      this.#drop('*');
+    });
+    sub.on('ready', () => {
+      if (this.#heard) return;
+      this.#drop('*');
+      this.#heard = true;
+    });
+    await sub.subscribe(PROJECT_CHANNEL, ACK_CHANNEL);
   }
 
   /** Called with the ref of every changed project, so services can drop pools or caches of their own. */
@@ -155,13 +184,40 @@ export class ProjectRegistry {
   /** Tells every replica that a plan's quotas changed: each drops the projects on it, which then load the new ones. */
   async invalidatePlan(plan: string): Promise<void> {
     this.#dropPlan(plan);
-    await this.opts.publisher?.publish(PROJECT_CHANNEL, `${PLAN_MESSAGE}${plan}`);
+    await this.#announce(`${PLAN_MESSAGE}${plan}`);
   }
 
-  /** Tells every replica (this one included) that a project changed; resolves once Redis has delivered it. */
+  /** Tells every replica (this one included) that a project changed; resolves once each has dropped it (at most ACK_TIMEOUT_MS). */
   async invalidate(ref: string): Promise<void> {
     this.#drop(ref);
-    await this.opts.publisher?.publish(PROJECT_CHANNEL, ref);
+    await this.#announce(ref);
+  }
+
+  /** Publishes a change and waits for as many answers as Redis counted listeners, at most ACK_TIMEOUT_MS. */
+  async #announce(what: string): Promise<void> {
+    const { publisher, subscriber } = this.opts;
+    if (!publisher) return;
+    if (!subscriber) return void (await publisher.publish(PROJECT_CHANNEL, what));
+    const id = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const answers = new Promise<void>((done) => {
+      // answers may come before PUBLISH's own reply: until it comes, any number is too few
+      this.#acks.set(id, { heard: Infinity, answered: 0, done });
+      timer = setTimeout(done, ACK_TIMEOUT_MS);
+    });
+    try {
+      const wait = this.#acks.get(id)!;
+      wait.heard = await publisher.publish(PROJECT_CHANNEL, `${what}\t${id}`);
+      if (wait.answered < wait.heard) await answers;
+    } finally {
+      clearTimeout(timer);
+      this.#acks.delete(id);
+    }
+  }
+
+  #answered(id: string): void {
+    const wait = this.#acks.get(id);
+    if (wait && ++wait.answered >= wait.heard) wait.done();
   }
 
   /** Synchronous cache read for hot paths; undefined means "not cached, call get()". */
@@ -192,7 +248,7 @@ export class ProjectRegistry {
     const project = rows[0] ? this.#toProject(rows[0]) : null;
     // Unknown refs are remembered briefly so a flood of bad refs does not become a flood of queries. A load an
     // invalidation overtook is answered but not kept: its row may predate the change (the next get reads again).
-    if (generation === this.#generation) this.#byRef.set(ref, { project }, project ? undefined : { ttl: 5_000 });
+    if (generation === this.#generation) this.#byRef.set(ref, { project }, this.#ttl(project !== null));
     return project;
   }
 
@@ -205,12 +261,13 @@ export class ProjectRegistry {
     const key = domain.toLowerCase();
     const hit = this.#byDomain.get(key);
     if (hit) return hit.ref;
+    const generation = this.#generation;
     const { rows } = await this.opts.control.query<{ ref: string }>(
       `select ref from platform.custom_domains where domain = $1 and status = 'active'`,
       [key],
     );
     const ref = rows[0]?.ref ?? null;
-    this.#byDomain.set(key, { ref }, ref ? undefined : { ttl: 5_000 });
+    if (generation === this.#generation) this.#byDomain.set(key, { ref }, this.#ttl(ref !== null));
     return ref;
   }
 
@@ -219,10 +276,17 @@ export class ProjectRegistry {
     const hash = hashToken(key);
     const hit = this.#byApiKey.get(hash);
     if (hit) return hit.ref;
+    const generation = this.#generation;
     const { rows } = await this.opts.control.query<{ ref: string }>('select ref from platform.api_keys where key_hash = $1', [hash]);
     const ref = rows[0]?.ref ?? null;
-    this.#byApiKey.set(hash, { ref }, ref ? undefined : { ttl: 5_000 });
+    if (generation === this.#generation) this.#byApiKey.set(hash, { ref }, this.#ttl(ref !== null));
     return ref;
+  }
+
+  /** a found entry is kept the cache's TTL, a miss 5 s; anything 1 s while changes go unheard */
+  #ttl(found: boolean): { ttl: number } | undefined {
+    if (!this.#heard) return { ttl: UNHEARD_TTL_MS };
+    return found ? undefined : { ttl: 5_000 };
   }
 
   #toProject(row: ProjectRow): Project {

@@ -81,7 +81,7 @@ export function dbQuotasDomain(d: DbQuotasDeps) {
         d.log.warn({ cluster: clusterId, err: (err as Error).message }, 'database quota check failed on a cluster');
       }
     }
-    for (const ref of changed) await d.registry.invalidate(ref);
+    await Promise.all(changed.map((ref) => d.registry.invalidate(ref)));
     return changed;
   }
 

@@ -76,7 +76,7 @@ export function placementDomain(d: PlacementDeps) {
         acceptsNewProjects: c.accepts_new_projects ?? true,
       });
       // projects already there pick up the new connection or replica
-      for (const ref of await d.clusters.projectsOn(c.id)) await d.registry.invalidate(ref);
+      await Promise.all((await d.clusters.projectsOn(c.id)).map((ref) => d.registry.invalidate(ref)));
       const record = (await d.clusters.get(c.id))!;
       return { created, cluster: view(record, (await d.clusters.projectsOn(c.id)).length) };
     },

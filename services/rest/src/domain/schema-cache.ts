@@ -81,8 +81,10 @@ export class SchemaCaches {
     return wrapped;
   }
 
+  /** Forgets a project's cache ('*': every project's, when changes may have gone unheard). */
   drop(ref: string): void {
-    this.#entries.delete(ref);
+    if (ref === '*') this.#entries.clear();
+    else this.#entries.delete(ref);
   }
 
   async closeAll(): Promise<void> {
