@@ -23,6 +23,9 @@ export interface ProjectConnection {
   connectionString: string;
 }
 
+/** pg.Pool's connect, either form (promise, or callback as its own query() uses it) */
+type Connect = (this: pg.Pool, cb?: unknown) => unknown;
+
 export class ProjectPools {
   readonly #pools: LRUCache<string, { pool: pg.Pool; connectionString: string }>;
   /** pools being ended, by ref: end() waits for checked-out clients, and release() waits for it */
@@ -52,8 +55,22 @@ export class ProjectPools {
       role: this.opts.role,
       onError: (err) => this.opts.onError?.(project.ref, err),
     });
+    // A request that took this pool before it was replaced (its project changed: a new API key, new settings) is
+    // served by the pool in its place: failing it ("Cannot use a pool after calling end on the pool", a 503) for a
+    // change it did not ask for is not ours to do. Its connections still go at once, for the role's limit.
+    const connect = pool.connect as Connect;
+    pool.connect = ((cb?: unknown) => {
+      if (!pool.ending) return connect.call(pool, cb);
+      const successor = this.#successor(project);
+      return successor === pool ? connect.call(pool, cb) : (successor.connect as Connect).call(successor, cb);
+    }) as pg.Pool['connect'];
     this.#pools.set(project.ref, { pool, connectionString: project.connectionString });
     return pool;
+  }
+
+  /** the project's pool now, or a new one for what the caller knew of it (a release or a deletion left none) */
+  #successor(project: ProjectConnection): pg.Pool {
+    return this.#pools.get(project.ref)?.pool ?? this.get(project);
   }
 
   /** Drops a project's pool (deleted project, rotated password). */
