@@ -217,6 +217,30 @@ describe('realtime postgres changes', () => {
     await q.remove();
   });
 
+  it('isolates a subscriber whose policy check raises: the others get every change (catalogue RT4)', async () => {
+    // Supabase Realtime #2093: one subscription's RLS error aborted the batch for everyone, and the batch was lost
+    await p.sql(`create table public.scoped (id bigserial primary key, owner uuid not null, body text);
+      create policy by_tenant on public.scoped for select using (owner = (auth.jwt()->>'tenant')::uuid);`);
+    const on = (token: string | null, name: string) => {
+      const c = token ? rt(p, { token }) : rt(p, { key: p.serviceKey });
+      const got: string[] = [];
+      const ch = c.channel(name).on('postgres_changes', { schema: 'public', table: 'scoped', event: 'INSERT' } as never, (m: any) => got.push(m.new.body));
+      return { ch, got };
+    };
+    const good = on(p.token({ sub: A, tenant: A }), 'scoped-good');
+    const poison = on(p.token({ sub: B, tenant: 'not-a-uuid' }), 'scoped-poison'); // its check casts 'not-a-uuid'::uuid
+    const svc = on(null, 'scoped-service');
+    await Promise.all([good, poison, svc].map((x) => subscribed(x.ch)));
+    // one statement of ten rows, then ten of one: a batch of many changes and batches of one
+    await p.sql(`insert into public.scoped (owner, body) select '${A}', 'bulk ' || g from generate_series(1, 10) g`);
+    for (let i = 1; i <= 10; i++) await p.sql(`insert into public.scoped (owner, body) values ('${A}', 'one ${i}')`);
+    const rows = (await p.sql<{ body: string }>('select body from public.scoped order by id')).map((r) => r.body);
+    await eventually(() => good.got.length === 20 && svc.got.length === 20, 15_000, 50);
+    assert.deepEqual(good.got, rows, 'every change, in order, for the subscriber whose check works');
+    assert.deepEqual(svc.got, rows);
+    assert.deepEqual(poison.got, [], 'none for the one whose check raises');
+  });
+
   it('answers a bad filter with an error and drops the capture after the last subscriber leaves', async () => {
     const bad = listen(p.token({ sub: A }), { event: 'INSERT', filter: 'n=like.5' });
     await assert.rejects(subscribed(bad.ch), /Error parsing `filter` params/);

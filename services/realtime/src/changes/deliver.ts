@@ -4,7 +4,7 @@
 // its grant, its check, its frame's head) is decided once per batch, not once per change; what depends on the
 // change only (its key, its record JSON) is computed once per change, not once per subscriber.
 import type { Principal } from '@basalt/tenancy';
-import { loggedChanges, visibleKeys, type TableMeta } from '../db/tables.js';
+import { CallerError, loggedChanges, visibleKeys, type TableMeta } from '../db/tables.js';
 import type { Channel, ChannelOwner } from '../socket/channel.js';
 import type { Feed } from './feeds.js';
 import { matches, type Binding } from './filters.js';
@@ -269,11 +269,19 @@ async function checkVisibility(feed: Feed, checks: Check[]): Promise<void> {
     }));
     chunk.forEach((c, i) => {
       const visible = new Uint8Array(c.table.keys.length);
-      for (const k of sets[i]) {
+      c.visible = visible;
+      const set = sets[i];
+      if (set instanceof CallerError) {
+        // its policy raised for it alone: it gets none of the batch, everyone else their rows
+        const { meta, keys } = c.table;
+        feed.deps.log.warn({ ref: feed.project.ref, role: c.principal.role, table: `${meta.schema}.${meta.table}`, changes: keys.length, code: set.code, err: set.message },
+          'a subscriber\'s row check failed: those changes are not delivered to it');
+        return;
+      }
+      for (const k of set) {
         const at = c.table.keyIndex.get(k);
         if (at !== undefined) visible[at] = 1;
       }
-      c.visible = visible;
     });
   }));
 }

@@ -209,9 +209,11 @@ const MAX_PREPARED = 256;
  * versions directly (one snapshot for the whole transaction, so they are the versions each caller's read sees),
  * the caller's policies applied to each: no index descent per key per caller. Keys come back as their text forms
  * joined by \u0001. A statement that fails (a missing grant) aborts the rest, which are then asked one by one by
- * key so one caller's failure never hides another's rows.
+ * key so one caller's failure never hides another's rows. A caller whose own read fails (a missing grant: no rows;
+ * a policy that raises: its error) is answered that, and the others their rows; a failure of the connection or the
+ * server is thrown.
  */
-export async function visibleKeys(pool: pg.Pool, checks: VisibilityCheck[], byVersion = true): Promise<Set<string>[]> {
+export async function visibleKeys(pool: pg.Pool, checks: VisibilityCheck[], byVersion = true): Promise<(Set<string> | CallerError)[]> {
   if (!checks.length) return [];
   const located = new Map<string[][], string>();
   const head: string[] = [];
@@ -261,6 +263,18 @@ export async function visibleKeys(pool: pg.Pool, checks: VisibilityCheck[], byVe
   // a grant basalt_admin lost since the table was described: every caller reads by key
   if (head.length) return visibleKeys(pool, checks, false);
   if (checks.length > 1) return (await Promise.all(checks.map((c) => visibleKeys(pool, [c], false)))).flat();
-  if ((failure as { code?: string }).code === '42501') return [new Set()];
+  const code = (failure as { code?: string }).code;
+  if (code === '42501') return [new Set()];
+  if (code && !SERVER_FAILURE.test(code)) return [new CallerError((failure as Error).message, code)];
   throw failure;
+}
+
+/** SQLSTATE classes that say nothing of the caller's read: connection, resources, operator, system, internal */
+const SERVER_FAILURE = /^(08|53|57P|58|XX)/;
+
+/** The caller's own read failed (its policy raised, timed out): it sees none of the rows, the others theirs. */
+export class CallerError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
 }
