@@ -5,7 +5,8 @@
 //
 // A batch answers each of its inputs, or null for one it did not serve, whose caller then takes its own path (the
 // statement for one input): a batch that fails answers null to all of its inputs, so one input's failure is never
-// another's, and each caller meets its own error on its own path.
+// another's, and each caller meets its own error on its own path. A connection the pool cannot give (its
+// acquisition timed out) fails the waiting inputs with the pool's error: their own path would only wait as long again.
 import type pg from 'pg';
 
 export interface CoalesceOptions<I, O> {
@@ -26,6 +27,7 @@ export interface CoalesceOptions<I, O> {
 interface Waiting<I, O> {
   input: I;
   resolve: (o: O | null) => void;
+  reject: (e: unknown) => void;
 }
 
 class Queue<I, O> {
@@ -41,8 +43,8 @@ class Queue<I, O> {
   }
 
   submit(input: I): Promise<O | null> {
-    return new Promise((resolve) => {
-      this.#queue.push({ input, resolve });
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject });
       if (this.#workers < this.#eager || (this.#queue.length > this.o.maxBatch && this.#workers < this.#most)) {
         this.#workers++;
         void this.#work();
@@ -57,9 +59,9 @@ class Queue<I, O> {
         let client: pg.PoolClient;
         try {
           client = await this.pool.connect();
-        } catch {
-          // no connection: each caller tries its own path, which reports the failure as its own
-          for (const w of this.#queue.splice(0, this.o.maxBatch)) w.resolve(null);
+        } catch (e) {
+          // no connection: the pool's error is the answer of the inputs that waited for it
+          for (const w of this.#queue.splice(0, this.o.maxBatch)) w.reject(e);
           continue;
         }
         const batch = this.#queue.splice(0, this.o.maxBatch);
@@ -85,7 +87,8 @@ class Queue<I, O> {
 
 /**
  * A function that serves each input through the pool's queue of batches (see the top of this file): the batch's
- * answer to it, or null when no batch served it and the caller takes its own path.
+ * answer to it, or null when no batch served it and the caller takes its own path; it rejects with the pool's
+ * error when no connection could be had.
  */
 export function coalesced<I, O>(o: CoalesceOptions<I, O>): (pool: pg.Pool, input: I) => Promise<O | null> {
   const queues = new WeakMap<pg.Pool, Queue<I, O>>();

@@ -61,6 +61,9 @@ export class SchemaCaches {
   async refreshIfStale(project: Project, pool: pg.Pool, olderThanMs = 300): Promise<SchemaIndex | null> {
     const e = this.#entries.get(project.ref);
     if (!e || Date.now() - e.loadedAt < olderThanMs) return null;
+    // a reload takes a connection: with none free the miss is answered from the cache as it is, at once, rather
+    // than waiting on slow queries for a name that is most likely wrong
+    if (pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10)) return null;
     e.index = null;
     return this.get(project, pool);
   }
