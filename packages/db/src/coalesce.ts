@@ -22,6 +22,8 @@ export interface CoalesceOptions<I, O> {
    * gives one input its answer before the batch is over (a later answer to it is ignored)
    */
   run: (client: pg.PoolClient, batch: readonly I[], answer: (i: number, o: O) => void) => Promise<(O | null)[]>;
+  /** a failure of `run` that is every input's answer, not to be tried again on their own paths (a deadline passed) */
+  final?: (err: unknown) => boolean;
 }
 
 interface Waiting<I, O> {
@@ -73,7 +75,8 @@ class Queue<I, O> {
           }
         } catch (e) {
           failed = e as Error;
-          for (const w of batch) w.resolve(null);
+          if (this.o.final?.(e)) for (const w of batch) w.reject(e);
+          else for (const w of batch) w.resolve(null);
         } finally {
           // a connection whose statement failed is closed, not given back: it may be the connection that broke
           client.release(failed);

@@ -5,51 +5,25 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import type pg from 'pg';
 import { Redis } from 'ioredis';
 import { SecretBox } from '@basalt/crypto';
+import { tcpProxy, type TcpProxy } from '@basalt/testkit';
 import { ProjectRegistry } from './registry.js';
 
 const url = new URL(process.env.BASALT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const connections: Redis[] = [];
-const proxies: net.Server[] = [];
-after(() => {
+const proxies: TcpProxy[] = [];
+after(async () => {
   for (const c of connections) c.disconnect();
-  for (const p of proxies) p.close();
+  await Promise.all(proxies.map((p) => p.close()));
 });
 
-/** A TCP proxy to Redis that holds what Redis sends for `delayMs` (or, while `stalled`, until it is resumed). */
+/** A proxy to Redis whose answers lag `delayMs` (or stall until resumed) */
 async function laggingProxy(delayMs: number) {
-  const sockets = new Set<net.Socket>();
-  const state = { delayMs, stalled: false, held: [] as (() => void)[] };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(url.port || 6379), url.hostname);
-    sockets.add(client);
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => {
-      const send = () => setTimeout(() => client.writable && client.write(d), state.delayMs);
-      if (state.stalled) state.held.push(send);
-      else send();
-    });
-    const close = () => { sockets.delete(client); client.destroy(); upstream.destroy(); };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  proxies.push(server);
-  return {
-    url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    state,
-    resume() {
-      state.stalled = false;
-      for (const send of state.held.splice(0)) send();
-    },
-    /** drops every connection through it, as a Redis restart or a network cut does */
-    cut() {
-      for (const s of sockets) s.destroy();
-    },
-  };
+  const proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 6379) }, delayMs);
+  proxies.push(proxy);
+  return { ...proxy, url: `redis://${proxy.host}:${proxy.port}` };
 }
 
 /** A replica's registry; no project is ever loaded here (the control pool is never asked). */

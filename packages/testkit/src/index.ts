@@ -119,3 +119,4 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
 export { supabaseClient, type ClientOptions } from './supabase.js';
 export { rawHttp, type RawReply } from './raw-http.js';
 export { testDatabase, type TestDatabase } from './test-database.js';
+export { tcpProxy, type TcpProxy } from './tcp-proxy.js';

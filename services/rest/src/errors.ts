@@ -44,6 +44,8 @@ export const restErrors = {
   noColumn: (col: string, table: string) => pgrst(400, 'PGRST204', `Could not find the '${col}' column of '${table}' in the schema cache`),
   noTable: (schema: string, table: string) => pgrst(404, 'PGRST205', `Could not find the table '${schema}.${table}' in the schema cache`),
   schemaCacheUnavailable: () => pgrst(503, 'PGRST002', 'Could not query the database for the schema cache. Retrying.'),
+  /** PostgREST's answer when its connection to the database is lost */
+  databaseSilent: (details: string) => pgrst(503, 'PGRST001', 'Database client error. Retrying the connection.', details),
   tooCostly: (message: string) => pgrst(400, 'PGRST100', message, null, 'Narrow the request: fewer embeds, fewer filters or a limit'),
   notImplemented: (what: string) => pgrst(400, 'PGRST127', 'Feature not implemented', what),
   aggregatesDisabled: () => pgrst(400, 'PGRST123', 'Use of aggregate functions is not allowed'),

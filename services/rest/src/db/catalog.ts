@@ -10,6 +10,11 @@ export interface CatalogFunction {
   schema: string; name: string; args: CatalogArg[]; returnType: string; returnsSet: boolean;
   /** the relation a composite return type belongs to, if any */
   returnRelSchema: string | null; returnRelName: string | null; returnsComposite: boolean; volatility: string; variadic: boolean; nDefaults: number;
+  /**
+   * the function's own statement_timeout (`create function … set statement_timeout = '4min'`, Supabase's way to
+   * let one function run longer than its callers' role allows), in ms, 0 for none; null when it sets none
+   */
+  timeoutMs?: number | null;
 }
 
 const RELATIONS = `
@@ -37,7 +42,8 @@ select n.nspname as schema, p.proname as name, p.pronargdefaults as "nDefaults",
   (rt.typtype = 'c' or (rt.typtype = 'p' and rt.typname = 'record')) as "returnsComposite",
   coalesce((select json_agg(json_build_object('name', coalesce(p.proargnames[i], ''), 'type', format_type(coalesce(p.proallargtypes[i], p.proargtypes[i - 1]), null),
       'mode', coalesce(p.proargmodes[i]::text, 'i'), 'hasDefault', false) order by i)
-    from generate_series(1, coalesce(array_length(p.proallargtypes, 1), p.pronargs)) i), '[]') as args
+    from generate_series(1, coalesce(array_length(p.proallargtypes, 1), p.pronargs)) i), '[]') as args,
+  (select substr(s, length('statement_timeout=') + 1) from unnest(p.proconfig) s where s like 'statement\\_timeout=%' limit 1) as "ownTimeout"
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type rt on rt.oid = p.prorettype
 left join pg_class rc on rc.oid = rt.typrelid left join pg_namespace rn on rn.oid = rc.relnamespace
 where n.nspname = any($1) and p.prokind = 'f'`;
@@ -62,7 +68,9 @@ export async function loadCatalog(client: pg.Pool | pg.ClientBase, schemas: stri
     client.query<CatalogFunction>(FUNCTIONS, [schemas]),
     client.query<CatalogViewColumn>(VIEW_COLUMNS, [schemas]),
   ]);
-  for (const f of fns.rows) {
+  for (const f of fns.rows as (CatalogFunction & { ownTimeout?: string | null })[]) {
+    f.timeoutMs = f.ownTimeout == null ? null : timeSettingMs(f.ownTimeout);
+    delete f.ownTimeout;
     // Defaults belong to the last nDefaults input arguments.
     const inputs = f.args.filter((a) => a.mode !== 'o' && a.mode !== 't');
     inputs.slice(inputs.length - f.nDefaults).forEach((a) => (a.hasDefault = f.nDefaults > 0));
@@ -70,3 +78,11 @@ export async function loadCatalog(client: pg.Pool | pg.ClientBase, schemas: stri
   return { relations: rels.rows, constraints: cons.rows, functions: fns.rows, viewColumns: views.rows };
 }
 export type Catalog = Awaited<ReturnType<typeof loadCatalog>>;
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A time setting as Postgres reads it (a number in ms, or with a unit: '4min', '30s'); null if it cannot be read. */
+export function timeSettingMs(value: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(value);
+  return m ? Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!) : null;
+}

@@ -7,7 +7,7 @@ import { callerSettingsStatement, coalesced, ident } from '@basalt/db';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
-import { deallocateSql, isPgError, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
+import { DatabaseSilent, deallocateSql, isPgError, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
 
 export interface Caller {
   pool: pg.Pool;
@@ -15,6 +15,8 @@ export interface Caller {
   claims: Record<string, unknown>;
   schema: string;
   timeoutMs: number;
+  /** past it, a database that has not answered is taken for gone: the connection is dropped, the request a 503 */
+  deadlineMs: number | null;
   method: string;
   path: string;
   /** Prefer: timezone=… */
@@ -89,7 +91,7 @@ type Outcome = { rows: Row[] } | { error: unknown };
 
 /** Settings and statement in one round trip on the client (one implicit transaction); what it prepared is dropped on an error. */
 async function settingsAndStatement(client: pg.PoolClient, c: Caller, readOnly: boolean, main: Step): Promise<Outcome> {
-  const { rows, failed } = await runPlanned(client, [settingsStep(c, readOnly), { ...main, into: 0 }]);
+  const { rows, failed } = await runPlanned(client, [settingsStep(c, readOnly), { ...main, into: 0 }], undefined, c.deadlineMs);
   if (failed) await dropPrepared(client, failed);
   return failed ? { error: failed } : { rows: rows[0]! };
 }
@@ -104,7 +106,9 @@ async function readTogether(client: pg.PoolClient, batch: readonly Read[], answe
   });
   steps.push(END);
   // each read is answered as soon as its statement has completed, not when the last one has
-  const { rows, failed } = await runPlanned(client, steps, (i, got) => answer(i, { rows: got }));
+  const deadlines = batch.map((r) => r.c.deadlineMs);
+  const deadline = deadlines.includes(null) ? null : Math.max(...(deadlines as number[]));
+  const { rows, failed } = await runPlanned(client, steps, (i, got) => answer(i, { rows: got }), deadline);
   if (!failed) return batch.map((_, i) => ({ rows: rows[i]! }));
   // the transaction is aborted: out of it first (a connection that cannot is closed by the caller)
   await client.query('rollback');
@@ -114,7 +118,7 @@ async function readTogether(client: pg.PoolClient, batch: readonly Read[], answe
   return batch.map((_, i) => (i < at ? { rows: rows[i]! } : i === at ? { error: failed } : null));
 }
 
-const reads = coalesced<Read, Outcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether });
+const reads = coalesced<Read, Outcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether, final: (e) => e instanceof DatabaseSilent });
 
 /** A statement on a connection of its own. */
 async function alone(c: Caller, readOnly: boolean, main: Step): Promise<Outcome> {
@@ -140,16 +144,21 @@ async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise
   const client = await c.pool.connect();
   let result: Result;
   try {
-    result = toResult((await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), s.main]))[0]);
+    result = toResult((await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), s.main], c.deadlineMs))[0]);
     check(exec, result);
     if (exec.estimate && s.explain) {
-      const planned = async () => Number(JSON.parse((await runPipeline(client, [s.explain!]))[0]['QUERY PLAN']!)[0].Plan['Plan Rows']);
+      const planned = async () => Number(JSON.parse((await runPipeline(client, [s.explain!], c.deadlineMs))[0]['QUERY PLAN']!)[0].Plan['Plan Rows']);
       // PostgREST: count=estimated is exact up to max-rows; past it, the planner's estimate when that is larger.
       const upTo = exec.estimate.exactUpTo;
-      const exact = upTo !== null && s.exact ? Number((await runPipeline(client, [s.exact]))[0].c) : null;
+      const exact = upTo !== null && s.exact ? Number((await runPipeline(client, [s.exact], c.deadlineMs))[0].c) : null;
       result.total = exact === null ? await planned() : exact > upTo! ? Math.max(exact, await planned()) : exact;
     }
   } catch (e) {
+    // a silent database would never answer the ROLLBACK either: the connection goes as it is
+    if (silent(e)) {
+      client.release(e as Error);
+      throw e;
+    }
     // ROLLBACK first: nothing else (DEALLOCATE included) runs in an aborted transaction.
     const broken = await client.query('rollback').then(() => false, () => true);
     if (!broken && isPgError(e)) await dropPrepared(client, e);
@@ -160,11 +169,11 @@ async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise
     // A read-only transaction has nothing to make durable: its COMMIT is queued on this client (node-pg runs a
     // client's queries in order, so the next request's statements wait behind it) and the response goes out now.
     // A failed COMMIT discards the connection instead of returning it to the pool.
-    client.query('commit').then(() => client.release(), (err) => client.release(err));
+    client.query(ending('commit', c)).then(() => client.release(), (err) => client.release(err));
     return result;
   }
   try {
-    await client.query(exec.rollback ? 'rollback' : 'commit');
+    await client.query(ending(exec.rollback ? 'rollback' : 'commit', c));
   } catch (e) {
     client.release(isPgError(e) ? undefined : (e as Error)); // a refused COMMIT (a deferred constraint) has rolled back
     throw e;
@@ -186,9 +195,13 @@ export function explain(c: Caller, exec: Execution, main: Step, format: 'json' |
     const client = await c.pool.connect();
     let rows: Row[];
     try {
-      rows = await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), { text, values: main.values }]);
-      await client.query(exec.rollback ? 'rollback' : 'commit');
+      rows = await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), { text, values: main.values }], c.deadlineMs);
+      await client.query(ending(exec.rollback ? 'rollback' : 'commit', c));
     } catch (e) {
+      if (silent(e)) {
+        client.release(e as Error);
+        throw e;
+      }
       const broken = await client.query('rollback').then(() => false, () => true);
       if (!broken && isPgError(e)) await dropPrepared(client, e);
       client.release(broken);
@@ -199,11 +212,18 @@ export function explain(c: Caller, exec: Execution, main: Step, format: 'json' |
   });
 }
 
+/** COMMIT or ROLLBACK, under the request's deadline */
+const ending = (text: 'commit' | 'rollback', c: Caller): pg.QueryConfig & { query_timeout?: number } => ({ text, query_timeout: c.deadlineMs ?? undefined });
+
+/** the database left a statement of this request unanswered past its deadline (node-pg's own error for a plain query) */
+const silent = (e: unknown) => e instanceof DatabaseSilent || (e instanceof Error && e.message === 'Query read timeout');
+
 async function pgErrors<T>(c: Caller, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof BasaltError) throw e;
+    if (silent(e)) throw restErrors.databaseSilent((e as Error).message);
     if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
       throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });
     }

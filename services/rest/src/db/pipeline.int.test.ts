@@ -1,7 +1,8 @@
 // The pipelined round trip against real Postgres, since it drives node-pg's private Connection API (pg is pinned):
 // settings and statement go out with one Sync and come back with one ReadyForQuery, an error mid-pipeline leaves
 // the connection usable with nothing prepared twice, named statements stop at the per-connection cap, and reads of
-// different callers that share a round trip each see their own settings and nothing another made.
+// different callers that share a round trip each see their own settings and nothing another made; a database that
+// stops answering fails a request at its deadline, whatever the path, and takes the connection along.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -9,6 +10,7 @@ import { BasaltError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { execute, type Caller, type Execution } from './execute.js';
 import { MAX_PREPARED_PER_CONNECTION } from '@basalt/db';
+import { tcpProxy } from '@basalt/testkit';
 import { restStatements } from './statements.js';
 
 // One connection, so every call below reuses the same server session and statement cache.
@@ -21,7 +23,7 @@ before(async () => {
   // Run as the login itself (the tenant roles need not exist in this database).
   const role = (await c.query('select current_user as u')).rows[0].u as RequestRole;
   c.release();
-  caller = { pool, role, claims: { sub: 'u-1', email: "o'brien@x.test" }, schema: 'pg_catalog', timeoutMs: 1500, method: 'GET', path: '/t', timezone: 'Asia/Tokyo' };
+  caller = { pool, role, claims: { sub: 'u-1', email: "o'brien@x.test" }, schema: 'pg_catalog', timeoutMs: 1500, deadlineMs: null, method: 'GET', path: '/t', timezone: 'Asia/Tokyo' };
 });
 after(() => pool.end());
 
@@ -136,4 +138,35 @@ test('a read that fails fails alone; the ones with it get their rows', async () 
   });
   // the connection is usable afterwards, out of any transaction
   assert.equal((await pool.query('select 1 as one')).rows[0].one, 1);
+});
+
+test('a database that stops answering fails each path at its deadline with 503 PGRST001, and the connection goes', async () => {
+  const url = new URL(process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  const frozen = new pg.Pool({ connectionString: Object.assign(new URL(url), { host: `${proxy.host}:${proxy.port}` }).toString(), max: 2, connectionTimeoutMillis: 2_000 });
+  frozen.on('error', () => undefined);
+  const c: Caller = { ...caller, pool: frozen, deadlineMs: 300 };
+  try {
+    const paths: [string, Execution][] = [
+      ['a read', once],
+      ['a write', { ...once, readOnly: false }],
+      ['a checked transaction', { ...once, tx: true, singular: true }],
+    ];
+    for (const [what, exec] of paths) {
+      assert.equal((await execute(c, exec, step('select 1 as n'))).n, 1, `${what} while it answers`);
+      // a read-only transaction's COMMIT goes on after its answer: the connection is back once it is done
+      for (let i = 0; i < 50 && frozen.idleCount < frozen.totalCount; i++) await new Promise((r) => setTimeout(r, 10));
+      proxy.state.stalled = true;
+      const started = performance.now();
+      await assert.rejects(execute(c, exec, step('select 1 as n')), (e: BasaltError) => e.status === 503 && e.code === 'PGRST001', what);
+      const took = performance.now() - started;
+      assert.ok(took >= 290 && took < 2_000, `${what}: ${Math.round(took)} ms`);
+      proxy.resume();
+      for (let i = 0; i < 50 && frozen.totalCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(frozen.totalCount, 0, `${what}: the silent connection is not given back`);
+    }
+  } finally {
+    await frozen.end();
+    await proxy.close();
+  }
 });

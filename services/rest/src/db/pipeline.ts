@@ -30,6 +30,12 @@ export type PipelineError = Error & { severity?: string; prepared: string[]; ste
 /** an error Postgres answered (the connection is fine), not a failure of the connection */
 export const isPgError = (e: unknown): e is PipelineError => !!(e as PipelineError)?.severity;
 
+/**
+ * The database did not answer within the pipeline's deadline (a server frozen or out of reach: its own statement
+ * timeout would have answered): the connection is unusable and is discarded, never given back to the pool.
+ */
+export class DatabaseSilent extends Error {}
+
 /** A step whose rows are wanted names the list they go to. */
 export type Planned = Step & { into?: number };
 
@@ -40,11 +46,14 @@ class Pipeline {
   #failed = false;
   #connection: Connection | null = null;
   readonly prepared: string[] = [];
+  /** read by node-pg: past it, it fails the pipeline through handleError with 'Query read timeout' */
+  readonly query_timeout: number | undefined;
   constructor(
     private readonly steps: Planned[], private readonly done: (err: unknown, rows: Row[][]) => void,
-    private readonly each?: (into: number, rows: Row[]) => void,
+    private readonly each?: (into: number, rows: Row[]) => void, deadlineMs?: number | null,
   ) {
     for (const s of steps) if (s.into !== undefined) this.#rows[s.into] = [];
+    this.query_timeout = deadlineMs ?? undefined;
   }
 
   submit(connection: Connection): null {
@@ -86,7 +95,11 @@ class Pipeline {
   handleCopyInResponse() {}
   handleCopyData() {}
   handleError(err: unknown) {
+    if (this.#failed) return;
     this.#failed = true;
+    if (err instanceof Error && err.message === 'Query read timeout') {
+      return this.done(new DatabaseSilent(`the database did not answer within ${this.query_timeout} ms`), this.#rows);
+    }
     if (this.#connection) restStatements.forget(this.#connection, this.prepared);
     this.done(Object.assign(err as object, { prepared: this.prepared, step: this.#completed }), this.#rows);
   }
@@ -96,10 +109,10 @@ class Pipeline {
 }
 
 /** Runs the steps in one round trip; resolves the last step's rows, every field as text. */
-export function runPipeline(client: pg.ClientBase, steps: Step[]): Promise<Row[]> {
+export function runPipeline(client: pg.ClientBase, steps: Step[], deadlineMs?: number | null): Promise<Row[]> {
   const planned: Planned[] = steps.map((s, i) => (i === steps.length - 1 ? { ...s, into: 0 } : s));
   return new Promise((resolve, reject) => {
-    const p = new Pipeline(planned, (err, rows) => (err ? reject(err) : resolve(rows[0]!)));
+    const p = new Pipeline(planned, (err, rows) => (err ? reject(err) : resolve(rows[0]!)), undefined, deadlineMs);
     (client as unknown as { query: (q: unknown) => void }).query(p);
   });
 }
@@ -116,13 +129,15 @@ export interface PlannedRun {
  * completed. A Postgres error is answered, not thrown (the steps before it have their rows); any other failure (the
  * connection's) rejects.
  */
-export function runPlanned(client: pg.ClientBase, steps: Planned[], each?: (into: number, rows: Row[]) => void): Promise<PlannedRun> {
+export function runPlanned(
+  client: pg.ClientBase, steps: Planned[], each?: (into: number, rows: Row[]) => void, deadlineMs?: number | null,
+): Promise<PlannedRun> {
   return new Promise((resolve, reject) => {
     const p = new Pipeline(steps, (err, rows) => {
       if (!err) resolve({ rows, failed: null });
       else if (isPgError(err)) resolve({ rows, failed: err });
       else reject(err);
-    }, each);
+    }, each, deadlineMs);
     (client as unknown as { query: (q: unknown) => void }).query(p);
   });
 }

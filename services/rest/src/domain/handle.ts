@@ -45,6 +45,19 @@ export async function withIndex<T>(t: Target, plan: (index: SchemaIndex) => T): 
   }
 }
 
+/** how long past its statement timeout a request waits for a database that does not answer at all */
+const SILENCE_GRACE_MS = 5_000;
+
+/**
+ * When a request stops waiting for its database: its statement timeout answers before then unless the server is
+ * frozen or out of reach. A function's own statement_timeout (Supabase's way to let one run longer) is waited for;
+ * none at all (0) is waited for without end, as before.
+ */
+function deadline(roleTimeoutMs: number, fnTimeoutMs: number | null | undefined): number | null {
+  if (fnTimeoutMs === 0) return null;
+  return Math.max(roleTimeoutMs, fnTimeoutMs ?? 0) + SILENCE_GRACE_MS;
+}
+
 export async function handle(t: Target, req: ApiRequest, limits: Limits): Promise<Response> {
   // PostgREST without db-plan-enabled does not produce the plan media type at all: 406 like any other.
   if (req.plan && !t.plans) throw restErrors.mediaType(planContentType(req.plan).replace(/; charset=utf-8$/, ''));
@@ -54,6 +67,7 @@ export async function handle(t: Target, req: ApiRequest, limits: Limits): Promis
   const replicaRead = !!t.replica && plan.exec.readOnly && !(plan.kind === 'call' && plan.fn.volatility === 'v');
   const caller = {
     pool: replicaRead ? await t.replica!.read() : t.pool, role: t.principal.role, claims: t.principal.claims, schema: t.schema, timeoutMs: t.timeoutMs,
+    deadlineMs: deadline(t.timeoutMs, plan.kind === 'call' ? plan.fn.timeoutMs : null),
     method: req.method, path: req.path, timezone: req.prefer.timezone,
   };
   if (req.plan) {
