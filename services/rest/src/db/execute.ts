@@ -84,6 +84,7 @@ const READS_PER_TRIP = 8;
 const SAVEPOINT: Step = { text: 'savepoint basalt_read', values: [] };
 const BACK: Step = { text: 'rollback to savepoint basalt_read', values: [] };
 const END: Step = { text: 'commit', values: [] };
+const ROLLBACK: Step = { text: 'rollback', values: [] };
 
 interface Read { c: Caller; main: Step }
 /** a statement's rows, or the Postgres error it met */
@@ -156,7 +157,7 @@ async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise
   } catch (e) {
     // a silent database would never answer the ROLLBACK either: the connection goes as it is
     if (silent(e)) {
-      client.release(e as Error);
+      client.release(e);
       throw e;
     }
     // ROLLBACK first: nothing else (DEALLOCATE included) runs in an aborted transaction.
@@ -169,11 +170,11 @@ async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise
     // A read-only transaction has nothing to make durable: its COMMIT is queued on this client (node-pg runs a
     // client's queries in order, so the next request's statements wait behind it) and the response goes out now.
     // A failed COMMIT discards the connection instead of returning it to the pool.
-    client.query(ending('commit', c)).then(() => client.release(), (err) => client.release(err));
+    runPipeline(client, [END], c.deadlineMs).then(() => client.release(), (err) => client.release(err));
     return result;
   }
   try {
-    await client.query(ending(exec.rollback ? 'rollback' : 'commit', c));
+    await runPipeline(client, [exec.rollback ? ROLLBACK : END], c.deadlineMs);
   } catch (e) {
     client.release(isPgError(e) ? undefined : (e as Error)); // a refused COMMIT (a deferred constraint) has rolled back
     throw e;
@@ -196,10 +197,10 @@ export function explain(c: Caller, exec: Execution, main: Step, format: 'json' |
     let rows: Row[];
     try {
       rows = await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), { text, values: main.values }], c.deadlineMs);
-      await client.query(ending(exec.rollback ? 'rollback' : 'commit', c));
+      await runPipeline(client, [exec.rollback ? ROLLBACK : END], c.deadlineMs);
     } catch (e) {
       if (silent(e)) {
-        client.release(e as Error);
+        client.release(e);
         throw e;
       }
       const broken = await client.query('rollback').then(() => false, () => true);
@@ -212,18 +213,15 @@ export function explain(c: Caller, exec: Execution, main: Step, format: 'json' |
   });
 }
 
-/** COMMIT or ROLLBACK, under the request's deadline */
-const ending = (text: 'commit' | 'rollback', c: Caller): pg.QueryConfig & { query_timeout?: number } => ({ text, query_timeout: c.deadlineMs ?? undefined });
-
-/** the database left a statement of this request unanswered past its deadline (node-pg's own error for a plain query) */
-const silent = (e: unknown) => e instanceof DatabaseSilent || (e instanceof Error && e.message === 'Query read timeout');
+/** the database left a statement of this request unanswered past its deadline */
+const silent = (e: unknown): e is DatabaseSilent => e instanceof DatabaseSilent;
 
 async function pgErrors<T>(c: Caller, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof BasaltError) throw e;
-    if (silent(e)) throw restErrors.databaseSilent((e as Error).message);
+    if (silent(e)) throw restErrors.databaseSilent(e.message);
     if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
       throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });
     }
