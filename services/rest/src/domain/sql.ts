@@ -45,10 +45,44 @@ export function toSql(plan: Plan): Statements {
   const est = plan.exec.estimate;
   return {
     main: step(plan, q, text),
-    explain: est && read ? step(plan, q, `EXPLAIN (FORMAT JSON) ${read.countRows}`) : null,
+    explain: est && read ? compact(step(plan, q, `EXPLAIN (FORMAT JSON) ${read.countRows}`)) : null,
     // count=estimated counts exactly up to one row past max-rows (PostgREST's LIMIT maxRows + 1)
-    exact: est?.exactUpTo != null && read ? step(plan, q, `SELECT count(*)::bigint AS c FROM (${read.countRows} LIMIT ${int(est.exactUpTo + 1)}) _c`) : null,
+    exact: est?.exactUpTo != null && read ? compact(step(plan, q, `SELECT count(*)::bigint AS c FROM (${read.countRows} LIMIT ${int(est.exactUpTo + 1)}) _c`)) : null,
   };
 }
 
 const step = (plan: Plan, q: Sql, sql: string): Step => ({ text: `/* ${plan.generation} */ ${sql}`, values: q.params });
+
+/**
+ * The statement with only the parameters its text uses, renumbered from $1. The counting statements leave out the
+ * select list, whose parameters (a JSON path's keys) Postgres would then refuse: a Bind with more values than the
+ * statement has parameters is an error (08P01), and so is a parameter left out below one used.
+ */
+export function compact(s: Step): Step {
+  const renumbered = new Map<number, number>();
+  const values: unknown[] = [];
+  let text = '';
+  let quote: string | null = null; // inside '…' or "…" (a doubled quote closes and reopens: the same text)
+  for (let i = 0; i < s.text.length; i++) {
+    const c = s.text[i]!;
+    if (quote !== null) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === '$' && s.text.charCodeAt(i + 1) >= 48 && s.text.charCodeAt(i + 1) <= 57) {
+      let j = i + 1;
+      while (s.text.charCodeAt(j) >= 48 && s.text.charCodeAt(j) <= 57) j++;
+      const n = Number(s.text.slice(i + 1, j));
+      let to = renumbered.get(n);
+      if (to === undefined) {
+        values.push(s.values[n - 1]);
+        renumbered.set(n, (to = values.length));
+      }
+      text += `$${to}`;
+      i = j - 1;
+      continue;
+    }
+    text += c;
+  }
+  return { text, values };
+}
