@@ -100,10 +100,31 @@ export function signJwt(claims: Claims, key: JwtKey, opts: { asymmetric?: boolea
   return `${body}.${createHmac('sha256', hmac).update(body).digest('base64url')}`;
 }
 
+/** how deeply a token's header or claims may nest: claims are serialised again (request.jwt.claims), recursively */
+const MAX_NESTING = 64;
+
+/** whether JSON text nests objects and arrays deeper than `max` (strings skipped), without recursion */
+function nestsDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { // a string: to its closing quote, escapes skipped
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
 function parseSegment(seg: string): Record<string, unknown> {
   let value: unknown;
+  const text = Buffer.from(seg, 'base64url').toString('utf8');
+  // a validly signed token nested thousands deep parsed, then overflowed the stack where its claims were
+  // serialised for the database (a 500 in REST and storage)
+  if (nestsDeeper(text, MAX_NESTING)) throw new JwtError('malformed', 'JWT nested too deeply');
   try {
-    value = JSON.parse(Buffer.from(seg, 'base64url').toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new JwtError('malformed', 'token is not a JWT');
   }

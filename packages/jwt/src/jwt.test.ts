@@ -78,3 +78,13 @@ test('asymmetric keys: ES256, RS256 and EdDSA sign with the key in use and verif
   const confused = signJwt({ sub: 'x' }, hmacKey(JSON.stringify(ec.publicJwk)));
   assert.throws(() => verifyJwt(confused, set), (e: JwtError) => e.reason === 'signature');
 });
+
+test('a validly signed token nested deeper than 64 is malformed; brackets inside strings do not count', () => {
+  const key = hmacKey('nesting-secret-nesting-secret-nesting-secret');
+  const deep = (n: number) => JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`);
+  assert.throws(() => verifyJwt(signJwt({ sub: 'u', x: deep(3_000) }, key), key), (e: JwtError) => e instanceof JwtError && e.reason === 'malformed');
+  assert.throws(() => verifyJwt(signJwt({ sub: 'u', x: deep(64) }, key), key), JwtError, 'the claims object itself is a level');
+  assert.equal(verifyJwt(signJwt({ sub: 'u', x: deep(63) }, key), key).sub, 'u');
+  assert.equal(verifyJwt(signJwt({ sub: 'u', s: '[[[[{{{{"\\\\'.repeat(100) }, key), key).sub, 'u');
+  assert.equal(decodeUnverified(signJwt({ sub: 'u', x: deep(3_000) }, key)), null);
+});
