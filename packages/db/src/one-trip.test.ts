@@ -26,3 +26,8 @@ test('a failing statement rolls the whole trip back and is mapped', async () => 
   assert.equal((await pool.query(`select to_regclass('one_trip_rollback') as t`)).rows[0].t, null);
   assert.deepEqual(await oneTrip(pool, caller, 'select 1 as ok', []), [{ ok: 1 }], 'the connection is usable after');
 });
+
+test('a NUL in an inlined string is refused as Postgres refuses one in a parameter (22021), not a broken message', async () => {
+  await assert.rejects(oneTrip(pool, caller, 'select $1::text as s', ['a\u0000b']), (e: { code?: string }) => e.code === '22021');
+  assert.deepEqual(await oneTrip(pool, caller, 'select 1 as ok', []), [{ ok: 1 }]);
+});

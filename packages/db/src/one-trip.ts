@@ -6,10 +6,19 @@ import pg from 'pg';
 import { beginAsCallerSql, type CallerSettings } from './request-context.js';
 
 /** a parameter as a SQL literal, as the extended protocol would have read it (strings stay of unknown type) */
+/**
+ * A NUL would end the simple-query message early (08P01 "invalid message format", the connection's error): it is
+ * refused as Postgres refuses it in a bound parameter, 22021, a data error of the caller's.
+ */
+function noNul(s: string): string {
+  if (s.includes('\u0000')) throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021', severity: 'ERROR' });
+  return s;
+}
+
 export function valueLiteral(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Buffer.isBuffer(v)) return `decode('${v.toString('base64')}', 'base64')`;
-  if (typeof v === 'string') return pg.escapeLiteral(v);
+  if (typeof v === 'string') return pg.escapeLiteral(noNul(v));
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new Error('a SQL literal must be a finite number');
     return String(v);

@@ -12,6 +12,22 @@ export interface JsonOptions {
   /** false also accepts a bare scalar at the top level (PostgREST does) */
   strict?: boolean;
   maxDepth?: number;
+  /**
+   * true refuses a NUL character (\u0000) in strings: for a service whose every body field lands in Postgres text,
+   * which cannot hold one (auth: an email with a NUL was a 500 where the database refused it). Services whose
+   * bodies carry file contents or prompts leave it off.
+   */
+  refuseNul?: boolean;
+}
+
+/** whether the JSON text has a \u0000 escape (one whose backslash is not itself escaped) */
+function hasNulEscape(text: string): boolean {
+  for (let at = text.indexOf('\\u0000'); at >= 0; at = text.indexOf('\\u0000', at + 1)) {
+    let slashes = 1;
+    while (at - slashes >= 0 && text.charCodeAt(at - slashes) === 92) slashes++;
+    if (slashes % 2 === 1) return true;
+  }
+  return false;
 }
 
 export const invalidJson = (message: string) => new BasaltError(400, 'invalid_json', message);
@@ -22,11 +38,14 @@ export function parseJson(body: Buffer, opts: JsonOptions = {}): unknown {
   if (jsonDepthExceeds(body, max)) throw invalidJson(`JSON body is nested deeper than ${max} levels`);
   const text = body.toString('utf8');
   if (opts.strict !== false && !/^[\s]*[[{]/.test(text)) throw invalidJson('Invalid JSON: the body must be an object or an array');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw invalidJson(`Invalid JSON: ${(e as Error).message}`);
   }
+  if (opts.refuseNul && hasNulEscape(text)) throw invalidJson('Invalid JSON: a string holds a NUL character (\\u0000), which no text in the database can');
+  return value;
 }
 
 export function useJsonBodies(app: AnyFastify, opts: JsonOptions = {}): void {

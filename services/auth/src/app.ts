@@ -40,7 +40,8 @@ const GOTRUE_HEALTH = { version: 'basalt', name: 'GoTrue', description: 'Basalt 
 const isSqlError = (e: unknown) => typeof (e as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code);
 
 export function createApp(deps: Deps) {
-  const json = { types: JSON_TYPES };
+  // every field of an auth body lands in Postgres text, which cannot hold a NUL: refused as the bad input it is
+  const json = { types: JSON_TYPES, refuseNul: true };
   const service = createService({
     name: 'auth',
     log: deps.log,

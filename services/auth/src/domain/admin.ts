@@ -60,7 +60,7 @@ export async function createUser(ctx: AuthContext, pw: Passwords, body: Record<s
   const phone = body.phone !== undefined && body.phone !== '' ? parsePhone(body.phone) : null;
   const hash = body.password !== undefined ? await pw.hash(checkPasswordStrength(body.password, ctx.settings)) : null;
   if (body.id !== undefined && !isUuid(body.id)) throw authErrors.validation('id must be a UUID');
-  const role = body.role === undefined ? undefined : String(body.role);
+  const role = body.role === undefined ? undefined : parseRole(body.role);
   const banned = body.ban_duration !== undefined ? banUntil(body.ban_duration) : null;
   if (email && (await usersDb.byEmail(ctx.db, email))) throw authErrors.emailExists();
   if (phone && (await usersDb.byPhone(ctx.db, phone))) throw authErrors.phoneExists();
@@ -86,6 +86,12 @@ export async function createUser(ctx: AuthContext, pw: Passwords, body: Record<s
   }
 }
 
+/** A user's role, as GoTrue's admin params take it: a string (its column is varchar(255)). */
+function parseRole(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 255) throw authErrors.validation('role must be a string of at most 255 characters');
+  return value;
+}
+
 export async function updateUserById(ctx: AuthContext, pw: Passwords, id: string, body: Record<string, unknown>): Promise<UserJson> {
   const user = await getUserById(ctx, id);
   const email = body.email !== undefined ? parseEmail(body.email) : null;
@@ -108,7 +114,7 @@ export async function updateUserById(ctx: AuthContext, pw: Passwords, id: string
     }
     if (body.phone_confirm === true && !user.phone_confirmed_at && user.phone) await usersDb.update(db, id, { phone_confirmed_at: NOW });
     if (hash) await usersDb.update(db, id, { encrypted_password: hash });
-    if (body.role !== undefined) await usersDb.update(db, id, { role: String(body.role) });
+    if (body.role !== undefined) await usersDb.update(db, id, { role: parseRole(body.role) });
     for (const [field, column] of [['user_metadata', 'raw_user_meta_data'], ['app_metadata', 'raw_app_meta_data']] as const) {
       if (body[field] === undefined) continue;
       if (!(await usersDb.mergeMetadata(db, id, column, parseMetadata(body[field], field), METADATA_MAX_CHARS))) throw metadataTooLarge(field);
