@@ -4,9 +4,9 @@
 // (BASALT_TEST_SEED repeats it).
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { createProject, testEnv, type TestProject } from '@basalt/testkit';
+import { createProject, pick, seededRandom, testEnv, type TestProject, testSeed } from '@basalt/testkit';
 
-const seed = Number(process.env.BASALT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = testSeed();
 const PER_ENDPOINT = Number(process.env.BASALT_FUZZ_PER_ENDPOINT ?? 12);
 let p: TestProject;
 let userToken = '';
@@ -27,15 +27,6 @@ before(async () => {
   });
 });
 
-function random(s: number): () => number {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const pick = <T>(next: () => number, xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
 
 const deep = (n: number) => JSON.parse(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`);
 const VALUES: unknown[] = [null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, '', ' ', 'x', 'a'.repeat(100_000), '😀\u0000\u202e', '../..',
@@ -89,7 +80,7 @@ function body(next: () => number, e: Endpoint): string {
 }
 
 test('JSON bodies of every wrong shape to every endpoint that takes one: 4xx or accepted, never 5xx', async () => {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const wrong: string[] = [];
   for (const e of ENDPOINTS) {
     for (let i = 0; i < PER_ENDPOINT; i++) {

@@ -4,22 +4,12 @@
 // The order comes from a seeded generator: a failure names its seed (BASALT_TEST_SEED repeats it).
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { createProject, platform, testEnv, type TestProject } from '@basalt/testkit';
+import { createProject, platform, seededRandom, testEnv, type TestProject, testSeed } from '@basalt/testkit';
 
 const TENANTS = 4;
 const REQUESTS = 400;
 const CONCURRENCY = 32;
-const seed = Number(process.env.BASALT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded generator, so an interleaving that fails can be run again */
-function random(s: number): () => number {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seed = testSeed();
 
 interface Tenant { p: TestProject; email: string; userToken: string; secretKey: string }
 let tenants: Tenant[] = [];
@@ -92,7 +82,7 @@ async function ask(t: Tenant, kind: Kind): Promise<string> {
 }
 
 test(`${REQUESTS} requests of ${TENANTS} tenants interleaved at random each answer from their own project`, async () => {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const plan = Array.from({ length: REQUESTS }, () => ({ t: tenants[Math.floor(next() * TENANTS)]!, kind: KINDS[Math.floor(next() * KINDS.length)]! }));
   const wrong: string[] = [];
   let at = 0;

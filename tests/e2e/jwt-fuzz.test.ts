@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { before, test } from 'node:test';
-import { createProject, type TestProject } from '@basalt/testkit';
+import { createProject, seededRandom, type TestProject, testSeed } from '@basalt/testkit';
 
-const seed = Number(process.env.BASALT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = testSeed();
 const MUTATED = 300;
 let p: TestProject;
 let other: TestProject;
@@ -17,15 +17,6 @@ before(async () => {
   await p.sql(`create table public.t (id int primary key); insert into public.t values (1);
     create policy r on public.t for select to anon, authenticated using (true);`);
 });
-
-function random(s: number): () => number {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 /** header and payload as given (raw JSON text, so duplicate keys and odd numbers survive), signed with `secret` */
@@ -113,7 +104,7 @@ async function send(token: string, where: (q: TestProject) => string, asApikey: 
 }
 
 test('validly signed tokens of every wrong shape, and randomly mutated ones, are 4xx or served as their role allows; never 5xx', async () => {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const cases: [string, string][] = [...oddlySigned()];
   for (let i = 0; i < MUTATED; i++) cases.push([`mutated #${i}`, mutated(next, next() < 0.5 ? p.anonKey : p.token())]);
   const wrong: string[] = [];

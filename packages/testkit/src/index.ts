@@ -120,3 +120,4 @@ export { supabaseClient, type ClientOptions } from './supabase.js';
 export { rawHttp, type RawReply } from './raw-http.js';
 export { testDatabase, type TestDatabase } from './test-database.js';
 export { tcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { pick, seededRandom, testSeed } from './seeded.js';

@@ -3,11 +3,11 @@
 // from a seeded generator: a failure names its seed (BASALT_TEST_SEED repeats it).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProject, type TestProject } from '@basalt/testkit';
+import { createProject, pick, seededRandom, type TestProject, testSeed } from '@basalt/testkit';
 
 const REQUESTS = Number(process.env.BASALT_FUZZ_REQUESTS ?? 600);
 const CONCURRENCY = 16;
-const seed = Number(process.env.BASALT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = testSeed();
 
 let p: TestProject;
 before(async () => {
@@ -25,16 +25,6 @@ before(async () => {
     create function public.rows_of(k int) returns setof public.f language sql stable as $$ select * from public.f where id >= k $$;`);
 });
 
-/** mulberry32: a small seeded generator, so a failing combination can be run again */
-function random(s: number): () => number {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NASTY = ['', ' ', '%', '%25', '%00', "'", '"', '\\', '\\"', ')', '(', ',', '.', '..', '::', '->', '->>', '*', '{', '}', '[', ']', 'null', 'NULL',
   'true', 'undefined', 'NaN', 'Infinity', '-0', '1e309', '99999999999999999999999', '-2147483649', '0x10', '1.5', '٣', 'Ω≈ç√', '😀', '\u202e',
   'a'.repeat(3000), "'; drop table f; --", '${7*7}', '<script>', '%2e%2e%2f', '..%2f', 'select', 'or', 'and', 'not', 'eq', 'in', 'is'];
@@ -46,9 +36,6 @@ const VALUES = ['1', '2', '-1', '1.5', 'one', '*o*', 'null', 'true', 'false', 'u
 const SELECTS = ['*', 'id', 'id,name', 'x:id', 'id::text', 'n::int', 'data->a', 'data->>c', 'count()', 'id.count()', 'n.sum()', 'name.max()',
   'g(*)', 'g(id,label)', 'g!inner(*)', 'parent:f(id)', 'f!parent(id)', 'children:f!parent(*)', 'g(count)', 'v(*)', '...g(label)', 'nope(*)', 'g(nope)'];
 
-function pick<T>(next: () => number, xs: readonly T[]): T {
-  return xs[Math.floor(next() * xs.length)]!;
-}
 
 /** One request: path with its query string, method, headers. */
 function request(next: () => number): { path: string; method: string; headers: Record<string, string>; body?: string } {
@@ -97,7 +84,7 @@ function request(next: () => number): { path: string; method: string; headers: R
 }
 
 test(`${REQUESTS} random query strings and headers: no 5xx, every refusal in PostgREST's shape`, async () => {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const plan = Array.from({ length: REQUESTS }, () => request(next));
   const wrong: string[] = [];
   let at = 0;

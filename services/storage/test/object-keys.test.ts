@@ -1,14 +1,14 @@
 // Object names of every allowed character (catalogue Z3): spaces, %, ?, #, +, &, quotes, brackets, unicode from
 // accents to emoji and right-to-left marks: the upload is read back byte for byte under exactly that name, listed
 // under it, served by a signed URL, and removed. Through supabase-js, which puts the name in the URL unencoded, so
-// '#', '?' and '%' cannot reach any server intact from it (Supabase's own key rule refuses them); through HTTP with
-// the name percent-encoded, every character. Seeded: a failure names its seed (BASALT_TEST_SEED repeats it).
+// '#', '?', '%' and a trailing space cannot reach any server intact from it (Supabase's own key rule refuses the
+// first three); through HTTP with the name percent-encoded, every character. Seeded: a failure names its seed (BASALT_TEST_SEED repeats it).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, test } from 'node:test';
-import { createProject, supabaseClient, type TestProject } from '@basalt/testkit';
+import { createProject, seededRandom, supabaseClient, type TestProject, testSeed } from '@basalt/testkit';
 
-const seed = Number(process.env.BASALT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = testSeed();
 const KEYS = 60;
 let p: TestProject;
 
@@ -17,15 +17,6 @@ before(async () => {
   const { error } = await supabaseClient(p, { key: p.serviceKey }).storage.createBucket('keys');
   assert.equal(error, null);
 });
-
-function random(s: number): () => number {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => c !== '/' && c !== '\\');
 const UNICODE = ['é', 'ß', 'Ω', '日本', '語', '😀', '👩‍👩‍👧', 'e\u0301', '\u202e', '\u00a0', 'ﬁ', '𝔘', 'Ж', 'ا', '\u2028', '\ufeff'];
@@ -45,9 +36,10 @@ function key(next: () => number, ascii = ASCII): string {
 }
 
 test(`${KEYS} object names of every allowed character round-trip exactly through supabase-js`, async () => {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const storage = supabaseClient(p, { key: p.serviceKey }).storage.from('keys');
-  const names = [...new Set(Array.from({ length: KEYS }, () => key(next, UNENCODED)))];
+  // a URL's trailing spaces are cut by the URL parser (WHATWG): a name ending in one cannot pass unencoded either
+  const names = [...new Set(Array.from({ length: KEYS }, () => key(next, UNENCODED).replace(/ +$/, '_')))];
   const wrong: string[] = [];
   for (const [i, name] of names.entries()) {
     const bytes = randomBytes(16 + i);
@@ -76,7 +68,7 @@ test(`${KEYS} object names of every allowed character round-trip exactly through
 });
 
 test(`${KEYS} object names of every allowed character, '#', '?' and '%' too, round-trip exactly when percent-encoded`, async () => {
-  const next = random(seed + 1);
+  const next = seededRandom(seed + 1);
   const base = `${p.url}/storage/v1/object`;
   const headers = { apikey: p.serviceKey, authorization: `Bearer ${p.serviceKey}` };
   const path = (name: string) => name.split('/').map(encodeURIComponent).join('/');
