@@ -79,13 +79,15 @@ export function budgets(d: BudgetDeps) {
       const { tokens_per_day: tokens, cost_per_month_usd: usd } = c.limits;
       if (!tokens && !usd) return null;
       const e = estimate();
+      // the script reads both counters, the one without a budget (limit 0) too
+      const [tKey, cKey] = [tokensKey(c, now), costKey(c, now)];
       const r: Reservation = {
-        tokensKey: tokens ? tokensKey(c, now) : null, tokens: tokens ? Math.max(0, Math.ceil(e.tokens)) : 0,
-        costKey: usd ? costKey(c, now) : null, micros: usd ? Math.max(0, Math.ceil(e.costUsd * 1e6)) : 0,
+        tokensKey: tokens ? tKey : null, tokens: tokens ? Math.max(0, Math.ceil(e.tokens)) : 0,
+        costKey: usd ? cKey : null, micros: usd ? Math.max(0, Math.ceil(e.costUsd * 1e6)) : 0,
       };
       let verdict: number;
       try {
-        verdict = Number(await d.redis.eval(RESERVE, 2, tokensKey(c, now), costKey(c, now),
+        verdict = Number(await d.redis.eval(RESERVE, 2, tKey, cKey,
           tokens ?? 0, r.tokens, usd ? Math.ceil(usd * 1e6) : 0, r.micros, TOKENS_TTL_S, COST_TTL_S));
       } catch (err) {
         d.onError(err as Error);
