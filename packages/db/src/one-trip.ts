@@ -5,7 +5,6 @@
 import pg from 'pg';
 import { beginAsCallerSql, type CallerSettings } from './request-context.js';
 
-/** a parameter as a SQL literal, as the extended protocol would have read it (strings stay of unknown type) */
 /**
  * A NUL would end the simple-query message early (08P01 "invalid message format", the connection's error): it is
  * refused as Postgres refuses it in a bound parameter, 22021, a data error of the caller's.
@@ -15,6 +14,7 @@ function noNul(s: string): string {
   return s;
 }
 
+/** a parameter as a SQL literal, as the extended protocol would have read it (strings stay of unknown type) */
 export function valueLiteral(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Buffer.isBuffer(v)) return `decode('${v.toString('base64')}', 'base64')`;

@@ -141,6 +141,18 @@ async function oneRoundTrip(c: Caller, exec: Execution, s: Statements): Promise<
   return toResult(out.rows[0]);
 }
 
+/**
+ * Gives back the connection of an explicit transaction that failed: ROLLBACK first (nothing else, DEALLOCATE
+ * included, runs in an aborted transaction), then what the failed pipeline prepared; discarded if it cannot roll
+ * back, or at once if the database went silent (it would never answer the ROLLBACK either).
+ */
+async function releaseAfterFailure(client: pg.PoolClient, e: unknown): Promise<void> {
+  if (e instanceof DatabaseSilent) return client.release(e);
+  const broken = await client.query('rollback').then(() => false, () => true);
+  if (!broken && isPgError(e)) await dropPrepared(client, e);
+  client.release(broken);
+}
+
 async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise<Result> {
   const client = await c.pool.connect();
   let result: Result;
@@ -155,15 +167,7 @@ async function inTransaction(c: Caller, exec: Execution, s: Statements): Promise
       result.total = exact === null ? await planned() : exact > upTo! ? Math.max(exact, await planned()) : exact;
     }
   } catch (e) {
-    // a silent database would never answer the ROLLBACK either: the connection goes as it is
-    if (silent(e)) {
-      client.release(e);
-      throw e;
-    }
-    // ROLLBACK first: nothing else (DEALLOCATE included) runs in an aborted transaction.
-    const broken = await client.query('rollback').then(() => false, () => true);
-    if (!broken && isPgError(e)) await dropPrepared(client, e);
-    client.release(broken);
+    await releaseAfterFailure(client, e);
     throw e;
   }
   if (exec.readOnly && !exec.rollback) {
@@ -199,13 +203,7 @@ export function explain(c: Caller, exec: Execution, main: Step, format: 'json' |
       rows = await runPipeline(client, [BEGIN, settingsStep(c, exec.readOnly), { text, values: main.values }], c.deadlineMs);
       await runPipeline(client, [exec.rollback ? ROLLBACK : END], c.deadlineMs);
     } catch (e) {
-      if (silent(e)) {
-        client.release(e);
-        throw e;
-      }
-      const broken = await client.query('rollback').then(() => false, () => true);
-      if (!broken && isPgError(e)) await dropPrepared(client, e);
-      client.release(broken);
+      await releaseAfterFailure(client, e);
       throw e;
     }
     client.release();
@@ -213,15 +211,12 @@ export function explain(c: Caller, exec: Execution, main: Step, format: 'json' |
   });
 }
 
-/** the database left a statement of this request unanswered past its deadline */
-const silent = (e: unknown): e is DatabaseSilent => e instanceof DatabaseSilent;
-
 async function pgErrors<T>(c: Caller, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof BasaltError) throw e;
-    if (silent(e)) throw restErrors.databaseSilent(e.message);
+    if (e instanceof DatabaseSilent) throw restErrors.databaseSilent(e.message);
     if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
       throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });
     }
