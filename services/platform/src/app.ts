@@ -17,6 +17,7 @@ import { projectsDb } from './db/projects.js';
 import { tokensDb } from './db/tokens.js';
 import { plansDb } from './db/plans.js';
 import { dbQuotasDomain } from './domain/db-quotas.js';
+import { statementWatchdog } from './domain/statement-watchdog.js';
 import { plansDomain } from './domain/plans.js';
 import { planRoutes } from './routes/plans.js';
 import { customDomainsDomain } from './domain/custom-domains.js';
@@ -93,6 +94,10 @@ export function createApp(deps: Deps) {
     defaultPlan: deps.config.BASALT_DEFAULT_PLAN,
     applyPlan: dbQuotas.checkProject,
   });
+  const watchdog = statementWatchdog({
+    plans: plansDb(deps.control), clusters: clustersDb(deps.control), secrets: deps.secrets, registry: deps.registry, log: deps.log,
+    sqlApiTimeoutMs: deps.config.SQL_STATEMENT_TIMEOUT_MS,
+  });
   const tokens = tokensDomain(tokensDb(deps.control));
   const backups = backupsFor(deps);
   const placement = placementDomain({
@@ -162,5 +167,5 @@ export function createApp(deps: Deps) {
   }, { prefix: '/platform/v1' });
   registerRoutes(service.app, studioRoutes());
   service.app.register(mcpRoutes(deps.control, { projects, registry: deps.registry, publicUrl: c.BASALT_PUBLIC_URL, sqlTimeoutMs: c.SQL_STATEMENT_TIMEOUT_MS }), { prefix: '/mcp' });
-  return { ...service, tokens, plans, dbQuotas, sleep, backups };
+  return { ...service, tokens, plans, dbQuotas, watchdog, sleep, backups };
 }

@@ -45,6 +45,9 @@ const schema = {
   }),
   /** how often database quotas are reconciled: size against db_bytes (read-only when over), connections, timeout */
   QUOTA_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** how often the statements of projects whose plan sets statement_timeout_ms are checked against it (a statement
+   *  past it by 1 s is cancelled, by 4 s its session ends, whatever timeout the session set for itself) */
+  STATEMENT_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),
   /** where backups are written: the storage service's object store settings (STORAGE_BACKEND, STORAGE_FS_ROOT, S3_*) */
   ...objectStoreConfig,
   /** the UTC hour nightly backups start at, or `off` (on-demand backups and retention still work) */

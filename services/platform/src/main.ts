@@ -6,8 +6,7 @@ import { connectControlPlane, MasterKeyMismatch } from '@basalt/tenancy';
 import { loadConfig } from './config.js';
 import { createApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
-import { startQuotaCheck } from './jobs/quota-check.js';
-import { startSleeper } from './jobs/sleeper.js';
+import { periodic } from './jobs/periodic.js';
 import { usageSampler } from './jobs/usage-sampler.js';
 
 const config = loadConfig();
@@ -24,7 +23,7 @@ const templateName = await bootstrap(control, secrets, config.DATABASE_URL, log)
   await plane.close();
   process.exit(78); // EX_CONFIG: a supervisor restarting it would only repeat this
 });
-const { app, tokens, plans, dbQuotas, sleep, backups, setDraining } = createApp({ config, control, redis, registry, secrets, log, templateName });
+const { app, tokens, plans, dbQuotas, watchdog, sleep, backups, setDraining } = createApp({ config, control, redis, registry, secrets, log, templateName });
 if (config.BASALT_PLATFORM_TOKEN) await tokens.ensure(config.BASALT_PLATFORM_TOKEN, 'bootstrap');
 await plans.applyConfigured(config.BASALT_PLANS).then(
   (applied) => applied.length && log.info({ plans: applied }, 'plans from configuration applied'),
@@ -34,8 +33,15 @@ await plans.applyConfigured(config.BASALT_PLANS).then(
     process.exit(78);
   },
 );
-const quotaCheck = startQuotaCheck(dbQuotas, config.QUOTA_CHECK_INTERVAL_MS, log);
-const sleeper = startSleeper(sleep, config.PROJECT_SLEEP_CHECK_S * 1000, log);
+// each project's database reconciled with its plan (db-quotas.ts): read-only while over db_bytes, connection limit
+// and statement timeout as the plan says
+const quotaCheck = periodic('database quota check', config.QUOTA_CHECK_INTERVAL_MS, dbQuotas.checkAll, log,
+  (refs) => refs.length && log.info({ refs }, 'database quotas applied'));
+// statements run past their plan's statement_timeout_ms whatever the session set (statement-watchdog.ts)
+const statementCheck = periodic('statement watchdog pass', config.STATEMENT_WATCHDOG_INTERVAL_MS, watchdog.pass, log);
+// projects idle past their limit go to sleep (sleep.ts)
+const sleeper = periodic('sleeper pass', config.PROJECT_SLEEP_CHECK_S * 1000, () => sleep.sleepIdle(), log,
+  (refs) => refs.length && log.info({ refs }, 'idle projects put to sleep'));
 backups.start();
 // metering's sampled levels (database size, stored bytes); the counters come from the other services
 const meter = startMetering({ control, enabled: config.BASALT_METERING, intervalMs: config.METERING_FLUSH_INTERVAL_MS, log });
@@ -46,7 +52,9 @@ await serve(app, {
   port: config.PORT, log, drainDelayMs: config.DRAIN_DELAY_MS, setDraining,
   onClose: async () => {
     quotaCheck.stop();
+    statementCheck.stop();
     sleeper.stop();
+    await watchdog.close();
     await backups.stop(); // running backups and restores record the interruption before the pools close
     await sampler.stop();
     await meter.stop();

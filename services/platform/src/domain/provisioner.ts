@@ -13,10 +13,15 @@ export interface TenantDatabase {
 
 export const tenantNames = (ref: string) => ({ dbName: `proj_${ref}`, dbRole: `proj_${ref}_authenticator` });
 
-export async function onCluster<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** the cluster's admin login on its maintenance database (postgres), whichever database its URL names */
+export function adminDatabaseUrl(adminUrl: string): string {
   const url = new URL(adminUrl);
   url.pathname = '/postgres';
-  return withClient(url.toString(), fn);
+  return url.toString();
+}
+
+export async function onCluster<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(adminDatabaseUrl(adminUrl), fn);
 }
 
 export async function createTenantDatabase(adminUrl: string, template: string, t: TenantDatabase): Promise<void> {

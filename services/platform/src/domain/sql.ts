@@ -4,9 +4,11 @@
 import pg from 'pg';
 import type { Project } from '@basalt/tenancy';
 import { platformErrors } from '../errors.js';
+import { SQL_API_APPLICATION } from './statement-watchdog.js';
 
 export async function withProjectDb<T>(project: Project, opts: { timeoutMs: number; readOnly?: boolean }, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: project.connectionString, connectionTimeoutMillis: 5_000 });
+  // named, so that the statement watchdog allows it this timeout rather than the plan's (statement-watchdog.ts)
+  const client = new pg.Client({ connectionString: project.connectionString, connectionTimeoutMillis: 5_000, application_name: SQL_API_APPLICATION });
   client.on('error', () => undefined);
   await client.connect();
   try {
