@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { asCaller, type ProjectPools } from '@basalt/db';
 import { createService, registerRoutes, type Logger } from '@basalt/http';
-import { pingControlPlane, type Project, type ProjectRegistry } from '@basalt/tenancy';
+import { capped, pingControlPlane, type Project, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { controlDb } from './db/control.js';
 import { credentials, type WireAddress } from './domain/credentials.js';
@@ -44,17 +44,20 @@ export function documentsRunner(deps: Pick<Deps, 'config' | 'pools'>, db: Return
   const c = deps.config;
   const limits = { maxPage: c.DOCUMENTS_MAX_PAGE, maxScan: c.DOCUMENTS_MAX_SCAN };
   const prepared = new WeakSet<pg.Pool>();
-  // every connection of these pools is this service's own: it runs as basalt_admin for its whole session
+  // a statement's time: the service's own bound, capped by the plan's statement_timeout_ms
+  const timeoutMs = (project: Project) => Math.trunc(capped(c.DOCUMENTS_STATEMENT_TIMEOUT_MS, project.quotas.statement_timeout_ms));
+  // every connection of these pools is this service's own: it runs as basalt_admin for its whole session (a pool
+  // serves one version of its project: a plan change replaces it)
   const poolOf = (project: Project) => {
     const pool = deps.pools.get(project);
     if (!prepared.has(pool)) {
       prepared.add(pool);
-      pool.on('connect', (client) => void client.query(`set role basalt_admin; set statement_timeout = ${Math.trunc(c.DOCUMENTS_STATEMENT_TIMEOUT_MS)}`).catch(() => undefined));
+      pool.on('connect', (client) => void client.query(`set role basalt_admin; set statement_timeout = ${timeoutMs(project)}`).catch(() => undefined));
     }
     return pool;
   };
   const write = <T>(project: Project, guard: Guard, claims: Record<string, unknown>, fn: (d: Documents) => Promise<T>) =>
-    asCaller(poolOf(project), { role: 'basalt_admin', claims, timeoutMs: c.DOCUMENTS_STATEMENT_TIMEOUT_MS }, (tx) => {
+    asCaller(poolOf(project), { role: 'basalt_admin', claims, timeoutMs: timeoutMs(project) }, (tx) => {
       const d = new Documents(tx, guard, limits);
       d.onTtlIndex = () => db.markTtl(project.ref);
       return fn(d);

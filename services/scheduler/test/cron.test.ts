@@ -93,6 +93,24 @@ test('runs record failures and timeouts with their error', async () => {
   for (const id of [failing, slow]) await cron(a, `/jobs/${id}`, { method: 'DELETE' });
 });
 
+test("a job's timeout_ms is capped by the plan's statement_timeout_ms, and the run says so", async () => {
+  const capped = await createProject('cron-capped');
+  await capped.sql('create function slow() returns void language sql as $$ select pg_sleep(3) $$');
+  const plan = `cron-cap-${capped.ref.slice(0, 6)}`;
+  await platform(`/plans/${plan}`, { method: 'PUT', json: { quotas: { statement_timeout_ms: 300 } } });
+  await platform(`/projects/${capped.ref}`, { method: 'PATCH', json: { plan } });
+  try {
+    const id = (await cron(capped, '/jobs', { method: 'POST', json: job('slow', { type: 'db_function', name: 'slow' }, '* * * * * *', 30_000) })).body.id;
+    const timedOut = await eventually<{ error: string | null; duration_ms: number | null } | undefined>(async () => (await runs(capped, id)).find((r) => r.status === 'timed_out'), 8_000, 200);
+    assert.match(timedOut!.error!, /timed out after 300 ms \(the project's plan caps statements at statement_timeout_ms 300\)/);
+    assert.ok(timedOut!.duration_ms! >= 250 && timedOut!.duration_ms! < 2_000, String(timedOut!.duration_ms));
+    await cron(capped, `/jobs/${id}`, { method: 'DELETE' });
+  } finally {
+    await platform(`/projects/${capped.ref}`, { method: 'PATCH', json: { plan: 'unlimited' } });
+    await platform(`/plans/${plan}`, { method: 'DELETE' });
+  }
+});
+
 test('a cron call to an edge function carries the anon role; the service role only reaches a function that opted in', async () => {
   // RLS is on and there is no policy: only the service role can read the vault.
   await a.sql(`create table vault (secret text); insert into vault values ('s3cret')`);

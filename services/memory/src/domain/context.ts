@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { asCaller, type CallerSettings } from '@basalt/db';
 import { fromPgError } from '@basalt/errors';
+import { capped } from '@basalt/tenancy';
 import type { Caller } from './access.js';
 import type { MemorySettings } from './settings.js';
 
@@ -14,13 +15,16 @@ export interface Ctx {
   signal?: AbortSignal;
 }
 
+/** a statement's time: the service's own bound, capped by the plan's statement_timeout_ms */
+const timeoutMs = (ctx: Ctx) => capped(30_000, ctx.caller.project.quotas.statement_timeout_ms);
+
 /** who statements run as for the caller (RLS applies to a signed-in user) */
 export const userSettings = (ctx: Ctx): CallerSettings =>
-  ({ role: ctx.caller.kind === 'user' ? 'authenticated' : 'service_role', claims: ctx.caller.claims, timeoutMs: 30_000 });
+  ({ role: ctx.caller.kind === 'user' ? 'authenticated' : 'service_role', claims: ctx.caller.claims, timeoutMs: timeoutMs(ctx) });
 
 /** the service's own bookkeeping in the caller's project */
 export const serviceSettings = (ctx: Ctx): CallerSettings =>
-  ({ role: 'service_role', claims: { role: 'service_role', ref: ctx.caller.project.ref }, timeoutMs: 30_000 });
+  ({ role: 'service_role', claims: { role: 'service_role', ref: ctx.caller.project.ref }, timeoutMs: timeoutMs(ctx) });
 
 export const mapPgError = (e: unknown): unknown => fromPgError(e);
 

@@ -11,6 +11,7 @@
 // the lateness p99 of 1,000 no-op jobs a second from 139-147 ms to 265-317).
 import pg from 'pg';
 import { beginAsCallerSql, ident, literal } from '@basalt/db';
+import { capped } from '@basalt/tenancy';
 import type { ClaimedRun, RunOutcome } from '../db/claims.js';
 import type { Target } from '../db/jobs.js';
 
@@ -39,11 +40,11 @@ const receiptSql = (run: DbFunctionRun, prune: boolean) =>
  * the run committed; Postgres skips the rest of the string after a failing statement, so no marker follows a failure.
  * With `prune`, the transaction also deletes receipts past their time (one run of each trip does).
  */
-export function runSql(ref: string, run: DbFunctionRun, prune = false): string {
+export function runSql(ref: string, run: DbFunctionRun, prune = false, capMs: number | null = null): string {
   const [schema, fn] = run.target.name.includes('.') ? run.target.name.split('.') : ['public', run.target.name];
   const args = Object.entries(run.target.args ?? {}).map(([k, v]) => `${ident(k)} => ${asText(v)}`).join(', ');
   // the one request context every service uses, so policies and functions see the same settings as under REST
-  const caller = { role: 'service_role', claims: { role: 'service_role', ref }, timeoutMs: run.timeout_ms, method: 'POST', path: `cron:${run.job_id}` };
+  const caller = { role: 'service_role', claims: { role: 'service_role', ref }, timeoutMs: capped(run.timeout_ms, capMs), method: 'POST', path: `cron:${run.job_id}` };
   return `${beginAsCallerSql(caller)}; select ${ident(schema)}.${ident(fn)}(${args}); ${receiptSql(run, prune)}; commit; ${MARK}`;
 }
 
@@ -62,21 +63,22 @@ function send(client: pg.PoolClient, sql: string): Promise<{ marks: number[]; er
   });
 }
 
-const failed = (run: DbFunctionRun, e: Error, startedAt: Date, durationMs: number): RunOutcome => {
+const failed = (run: DbFunctionRun, e: Error, startedAt: Date, durationMs: number, capMs: number | null = null): RunOutcome => {
   const timedOut = (e as { code?: string }).code === '57014';
-  return {
-    runId: run.run_id, status: timedOut ? 'timed_out' : 'failed', error: (timedOut ? `timed out after ${run.timeout_ms} ms` : e.message).slice(0, 2000), startedAt, durationMs,
-  };
+  const ms = capped(run.timeout_ms, capMs);
+  const why = ms < run.timeout_ms ? `timed out after ${ms} ms (the project's plan caps statements at statement_timeout_ms ${ms})` : `timed out after ${ms} ms`;
+  return { runId: run.run_id, status: timedOut ? 'timed_out' : 'failed', error: (timedOut ? why : e.message).slice(0, 2000), startedAt, durationMs };
 };
 
 /**
- * Runs `runs` (one project's) in trips over one connection, in order. A run's start and duration come from the
+ * Runs `runs` (one project's) in trips over one connection, in order, each under its job's timeout_ms capped by the
+ * plan's statement_timeout_ms (`capMs`). A run's start and duration come from the
  * markers around it (server clock differences, placed on this process's clock at the trip's start), so a run that
  * waited behind an earlier one of its trip is recorded as starting when it did. A statement error fails that run
  * and the rest go in the next trip; an error that is not Postgres's (the connection broke) leaves unknown whether
  * later statements ran, so the rest are failed rather than sent again.
  */
-export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctionRun[]): Promise<RunOutcome[]> {
+export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctionRun[], capMs: number | null = null): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
   let client: pg.PoolClient;
   try {
@@ -90,7 +92,7 @@ export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctio
     let rest = runs;
     while (rest.length > 0) {
       const sentAt = Date.now();
-      const { marks, error } = await send(client, `${MARK}; ${rest.map((run, i) => runSql(ref, run, i === 0)).join('; ')}`);
+      const { marks, error } = await send(client, `${MARK}; ${rest.map((run, i) => runSql(ref, run, i === 0, capMs)).join('; ')}`);
       const at = (i: number) => sentAt + (marks[i] - marks[0]);
       const done = Math.max(0, marks.length - 1);
       for (let i = 0; i < done; i++) {
@@ -98,7 +100,7 @@ export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctio
       }
       if (!error) break;
       const startedAt = marks.length > 0 ? at(done) : sentAt;
-      outcomes.push(failed(rest[done], error, new Date(startedAt), Date.now() - startedAt));
+      outcomes.push(failed(rest[done], error, new Date(startedAt), Date.now() - startedAt, capMs));
       await client.query('rollback').catch(() => (broken = true));
       if (!(error instanceof pg.DatabaseError) || broken) {
         for (const run of rest.slice(done + 1)) outcomes.push(failed(run, new Error(`connection lost before the run was confirmed: ${error.message}`), new Date(), 0));

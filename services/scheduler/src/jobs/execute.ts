@@ -93,7 +93,7 @@ async function executeTrip(d: ExecuteDeps, ref: string, runs: DbFunctionRun[]): 
   try {
     const project = await wake(d, ref);
     if (!project) throw new Error('project not found');
-    outcomes = await runDbFunctions(d.pools.get(project), project.ref, runs);
+    outcomes = await runDbFunctions(d.pools.get(project), project.ref, runs, project.quotas.statement_timeout_ms);
   } catch (e) {
     const error = (e as Error).message.slice(0, 2000);
     outcomes = runs.map((run) => ({ runId: run.run_id, status: 'failed', error, startedAt, durationMs: Date.now() - startedAt.getTime() }));
