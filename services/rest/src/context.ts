@@ -52,7 +52,7 @@ export function restContext(config: Config, registry: ProjectRegistry, pools: Pr
     req.rest = new RequestTarget(
       caches, project, principal, asked ?? exposed[0], asked, pool,
       // the plan's statement_timeout_ms caps every role's own
-      capped(timeouts[principal.role], project.quotas.statement_timeout_ms),
+      capped(timeouts[principal.role], project.quotas.statement_timeout_ms), project.quotas.statement_timeout_ms,
       replicas?.route(project, principal.token, pool) ?? null,
       settings.aggregates_enabled === true, settings.plan_enabled === true, settings.safe_updates === false,
     );
@@ -64,7 +64,8 @@ export function restContext(config: Config, registry: ProjectRegistry, pools: Pr
 class RequestTarget implements RestContext {
   constructor(
     private readonly caches: SchemaCaches, readonly project: Project, readonly principal: Principal, readonly schema: string,
-    readonly profile: string | null, readonly pool: pg.Pool, readonly timeoutMs: number, readonly replica: ReplicaRoute | null,
+    readonly profile: string | null, readonly pool: pg.Pool, readonly timeoutMs: number, readonly quotaMs: number | null,
+    readonly replica: ReplicaRoute | null,
     readonly aggregates: boolean, readonly plans: boolean, readonly unfilteredWrites: boolean,
   ) {}
 

@@ -19,7 +19,10 @@ export interface Target {
   principal: Principal;
   schema: string;
   pool: pg.Pool;
+  /** the role's statement timeout, capped by the plan's */
   timeoutMs: number;
+  /** the plan's statement_timeout_ms: it caps a function's own too */
+  quotaMs: number | null;
   /** the project's settings.rest switches (PostgREST's db-aggregates-enabled, db-plan-enabled; safe_updates off) */
   aggregates: boolean;
   plans: boolean;
@@ -49,14 +52,22 @@ export async function withIndex<T>(t: Target, plan: (index: SchemaIndex) => T): 
 const SILENCE_GRACE_MS = 5_000;
 
 /**
- * When a request stops waiting for its database: its statement timeout answers before then unless the server is
- * frozen or out of reach. A function's own statement_timeout (Supabase's way to let one run longer) is waited for;
- * none at all (0) is waited for without end, as before.
+ * A request's statement timeout: the role's, or for a call of a function with a `set statement_timeout` of its own,
+ * that one (PostgREST 12.2 hoists it into the transaction: Supabase's way to let one function run longer or
+ * shorter; set inside the function it would come too late, the statement's timer being set when it starts). The
+ * plan's statement_timeout_ms caps either; a function's 0 is none, or the plan's cap.
  */
-function deadline(roleTimeoutMs: number, fnTimeoutMs: number | null | undefined): number | null {
-  if (fnTimeoutMs === 0) return null;
-  return Math.max(roleTimeoutMs, fnTimeoutMs ?? 0) + SILENCE_GRACE_MS;
+function timeoutOf(t: Target, fnTimeoutMs: number | null | undefined): number {
+  if (fnTimeoutMs === null || fnTimeoutMs === undefined) return t.timeoutMs;
+  if (fnTimeoutMs === 0) return t.quotaMs ?? 0;
+  return t.quotaMs === null ? fnTimeoutMs : Math.min(fnTimeoutMs, t.quotaMs);
 }
+
+/**
+ * When a request stops waiting for its database: its statement timeout answers before then unless the server is
+ * frozen or out of reach. None at all (0) is waited for without end, as before.
+ */
+const deadline = (timeoutMs: number): number | null => (timeoutMs === 0 ? null : timeoutMs + SILENCE_GRACE_MS);
 
 export async function handle(t: Target, req: ApiRequest, limits: Limits): Promise<Response> {
   // PostgREST without db-plan-enabled does not produce the plan media type at all: 406 like any other.
@@ -65,9 +76,10 @@ export async function handle(t: Target, req: ApiRequest, limits: Limits): Promis
   const plan = await withIndex(t, (index) => planRequest(req, index, t.schema, lim));
   // reads (and calls of STABLE or IMMUTABLE functions) may go to the replica; a call of a VOLATILE one never does
   const replicaRead = !!t.replica && plan.exec.readOnly && !(plan.kind === 'call' && plan.fn.volatility === 'v');
+  const timeoutMs = timeoutOf(t, plan.kind === 'call' ? plan.fn.timeoutMs : null);
   const caller = {
-    pool: replicaRead ? await t.replica!.read() : t.pool, role: t.principal.role, claims: t.principal.claims, schema: t.schema, timeoutMs: t.timeoutMs,
-    deadlineMs: deadline(t.timeoutMs, plan.kind === 'call' ? plan.fn.timeoutMs : null),
+    pool: replicaRead ? await t.replica!.read() : t.pool, role: t.principal.role, claims: t.principal.claims, schema: t.schema, timeoutMs,
+    deadlineMs: deadline(timeoutMs),
     method: req.method, path: req.path, timezone: req.prefer.timezone,
   };
   if (req.plan) {
