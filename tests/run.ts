@@ -84,6 +84,8 @@ try {
     METERING_SAMPLE_INTERVAL_MS: '1000',
     // database quotas (db_bytes read-only, connection limit, statement timeout) reconciled every second
     QUOTA_CHECK_INTERVAL_MS: '1000',
+    // a statement of the services' own unanswered for 8 s counts as a silent database (tests/e2e/silent-database)
+    DATABASE_SILENCE_MS: '8000',
   };
   process.stderr.write(`basalt test: control database ${controlDb}, fleet on :${basePort}, logs in ${relative(ROOT, logDir)}\n`);
   // BASALT_TEST_ONLY=platform,gateway,rest starts just those services (while others are being built).

@@ -36,6 +36,12 @@ export const commonConfig = {
     .refine((v) => !/^0+$/.test(v), 'is the all-zero placeholder; generate one with openssl rand -hex 32'),
   BASALT_DOMAIN: z.string().default('localhost'),
   BASALT_PUBLIC_URL: z.string().url().default('http://localhost:8000'),
+  /**
+   * ms a statement of the service's own (the control database's; a project's, in services whose statements have no
+   * timeout of their own) may go unanswered before its database counts as silent (frozen, out of reach): the caller
+   * gets a 503 and the connection is dropped, rather than waiting as long as the OS keeps a dead socket.
+   */
+  DATABASE_SILENCE_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Seconds a stopping service keeps answering while load balancers notice /ready is 503. */
   DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** how often log-like tables (cron runs, function invocations) are pruned to their age and count limits */

@@ -8,6 +8,7 @@
 // another's, and each caller meets its own error on its own path. A connection the pool cannot give (its
 // acquisition timed out) fails the waiting inputs with the pool's error: their own path would only wait as long again.
 import type pg from 'pg';
+import { DatabaseSilent } from './silence.js';
 
 export interface CoalesceOptions<I, O> {
   /** inputs to a statement at most */
@@ -22,8 +23,6 @@ export interface CoalesceOptions<I, O> {
    * gives one input its answer before the batch is over (a later answer to it is ignored)
    */
   run: (client: pg.PoolClient, batch: readonly I[], answer: (i: number, o: O) => void) => Promise<(O | null)[]>;
-  /** a failure of `run` that is every input's answer, not to be tried again on their own paths (a deadline passed) */
-  final?: (err: unknown) => boolean;
 }
 
 interface Waiting<I, O> {
@@ -75,7 +74,8 @@ class Queue<I, O> {
           }
         } catch (e) {
           failed = e as Error;
-          if (this.o.final?.(e)) for (const w of batch) w.reject(e);
+          // a silent database is every input's answer: on their own paths they would only wait as long again
+          if (e instanceof DatabaseSilent) for (const w of batch) w.reject(e);
           else for (const w of batch) w.resolve(null);
         } finally {
           // a connection whose statement failed is closed, not given back: it may be the connection that broke

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { silenceBound } from './silence.js';
 
 export interface Migration {
   name: string;
@@ -51,9 +52,12 @@ export async function migrate(client: pg.ClientBase, owner: string, migrations: 
 export async function migrateDir(pool: pg.Pool, owner: string, dir: URL): Promise<string[]> {
   const migrations = await readMigrations(fileURLToPath(dir));
   const client = await pool.connect();
+  // a migration may rightly run long, and wait on another replica's (the lock above): never counted as silence
+  silenceBound(client, Infinity);
   try {
     return await migrate(client, owner, migrations);
   } finally {
+    silenceBound(client, null);
     client.release();
   }
 }

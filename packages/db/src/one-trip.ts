@@ -4,6 +4,7 @@
 // trips. (Cron's function calls go several transactions to a trip: services/scheduler/src/jobs/db-function-trips.ts.)
 import pg from 'pg';
 import { beginAsCallerSql, type CallerSettings } from './request-context.js';
+import { rollBackOrBroken, silenceBound, transactionBound } from './silence.js';
 
 /**
  * A NUL would end the simple-query message early (08P01 "invalid message format", the connection's error): it is
@@ -50,6 +51,7 @@ export async function oneTripMany(
 ): Promise<pg.QueryResultRow[][]> {
   const sql = `${beginAsCallerSql(s)}; ${statements.map((st) => inline(st.text, st.values)).join('; ')}; commit`;
   const client = await pool.connect();
+  silenceBound(client, transactionBound(s.timeoutMs));
   let broken = false;
   try {
     const results = (await client.query(sql)) as unknown as pg.QueryResult[];
@@ -57,9 +59,10 @@ export async function oneTripMany(
     return results.slice(results.length - 1 - statements.length, results.length - 1).map((r) => r.rows);
   } catch (e) {
     // the failed statement left the transaction aborted (the rest of the query string was skipped)
-    await client.query('rollback').catch(() => (broken = true));
+    broken = await rollBackOrBroken(client, e);
     throw mapError ? mapError(e) : e;
   } finally {
+    silenceBound(client, null);
     client.release(broken);
   }
 }

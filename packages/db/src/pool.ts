@@ -1,5 +1,6 @@
 // Bounded node-postgres pools that never wait forever and never crash the process on a dropped idle client.
 import pg from 'pg';
+import { rollBackOrBroken, watchSilence } from './silence.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -12,6 +13,12 @@ export interface PoolOptions {
   applicationName?: string;
   /** a role every connection takes at session start (the login must be a member of it) */
   role?: string;
+  /**
+   * ms a statement may go unanswered before the database counts as silent and the statement fails with
+   * DatabaseSilent (silence.ts); for a service's own statements, which have no statement timeout of their own.
+   * Absent: never (statements that may run long by design: a called function's, a cron job's).
+   */
+  silenceMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -46,6 +53,7 @@ export function createPool(connectionString: string, opts: PoolOptions = {}): pg
   // A checked-out client has no listener of the pool's (a project database dropped or a backend terminated
   // mid-query): its query rejects, and this keeps the client's own 'error' event from killing the process.
   pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
+  if (opts.silenceMs) pool.on('connect', (client) => watchSilence(client, opts.silenceMs!));
   return pool;
 }
 
@@ -56,16 +64,17 @@ function roleName(role: string): string {
 
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken = false;
   try {
     await client.query('begin');
     const result = await fn(client);
     await client.query('commit');
     return result;
   } catch (e) {
-    await client.query('rollback').catch(() => undefined);
+    broken = await rollBackOrBroken(client, e);
     throw e;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

@@ -14,6 +14,8 @@ export interface ProjectPoolsOptions {
   applicationName?: string;
   /** a role every connection takes at session start (see PoolOptions.role) */
   role?: string;
+  /** see PoolOptions.silenceMs */
+  silenceMs?: number;
   onError?: (ref: string, err: Error) => void;
 }
 
@@ -53,6 +55,7 @@ export class ProjectPools {
       connectionTimeoutMillis: this.opts.connectionTimeoutMillis ?? 5_000,
       applicationName: this.opts.applicationName,
       role: this.opts.role,
+      silenceMs: this.opts.silenceMs,
       onError: (err) => this.opts.onError?.(project.ref, err),
     });
     // A request that took this pool before it was replaced (its project changed: a new API key, new settings) is

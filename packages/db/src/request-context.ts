@@ -3,6 +3,7 @@
 // timeout, request.method / request.path, read-only and time zone, all transaction-local. RLS policies see
 // the same settings whichever service runs the statement (REST, storage, auth, cron, documents, memory, …).
 import pg from 'pg';
+import { rollBackOrBroken, silenceBound, transactionBound } from './silence.js';
 
 export interface CallerSettings {
   /** anon | authenticated | service_role, or basalt_admin for a service's own bookkeeping */
@@ -145,6 +146,7 @@ export interface AsCallerOptions {
 /** Runs fn in one transaction as the caller; commits, or rolls back on error (and releases a broken client). */
 export async function asCaller<T>(pool: pg.Pool, s: CallerSettings, fn: (client: pg.PoolClient) => Promise<T>, opts: AsCallerOptions = {}): Promise<T> {
   const client = await pool.connect();
+  silenceBound(client, transactionBound(s.timeoutMs));
   let broken = false;
   try {
     await client.query(beginAsCallerSql(s));
@@ -153,9 +155,10 @@ export async function asCaller<T>(pool: pg.Pool, s: CallerSettings, fn: (client:
     await client.query(opts.rollback ? 'rollback' : 'commit');
     return result;
   } catch (e) {
-    await client.query('rollback').catch(() => (broken = true));
+    broken = await rollBackOrBroken(client, e);
     throw opts.mapError ? opts.mapError(e) : e;
   } finally {
+    silenceBound(client, null);
     client.release(broken);
   }
 }

@@ -42,6 +42,17 @@ export const errors = {
   internal: (cause: unknown) => new BasaltError(500, 'internal', 'Internal server error', { cause }),
 };
 
+/**
+ * node-postgres's own failures to reach the database (no connection within the pool's timeout, one that dropped
+ * mid-statement): a 503, as PostgREST answers a lost database, never a 500 of ours.
+ */
+const PG_UNREACHABLE = /^(timeout exceeded when trying to connect|Connection terminated unexpectedly|Connection terminated due to connection timeout)/;
+
+export function fromPgConnectionError(e: unknown): BasaltError | null {
+  if (!(e instanceof Error) || !PG_UNREACHABLE.test(e.message)) return null;
+  return new BasaltError(503, 'database_unavailable', `The database could not be reached: ${e.message}`, { cause: e });
+}
+
 interface PgLikeError {
   code?: string;
   message: string;

@@ -4,7 +4,7 @@
 import { createServer, type ServerOptions } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BasaltError, errors, fromPgError } from '@basalt/errors';
+import { BasaltError, errors, fromPgConnectionError, fromPgError } from '@basalt/errors';
 import { useFormBodies, useJsonBodies, type JsonOptions } from './body-parsers.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -60,7 +60,7 @@ function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
     return new BasaltError(e.statusCode, 'bad_request', e.message ?? 'Bad request');
   }
   const mapped = fromPgError(err);
-  return mapped instanceof BasaltError ? mapped : errors.internal(err);
+  return mapped instanceof BasaltError ? mapped : fromPgConnectionError(err) ?? errors.internal(err);
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   masterKey: string;
   log: { warn: (obj: object, msg: string) => void };
   controlPoolMax?: number;
+  /** ms a control-database statement may go unanswered before it fails as DatabaseSilent (@basalt/db's silence) */
+  silenceMs?: number;
 }
 
 export interface ControlPlane {
@@ -52,6 +54,7 @@ export async function connectControlPlane(o: ControlPlaneOptions): Promise<Contr
   const control = createPool(o.databaseUrl, {
     max: o.controlPoolMax ?? 5,
     applicationName: `basalt-${o.service}`,
+    silenceMs: o.silenceMs,
     onError: (err) => o.log.warn({ err: err.message }, 'idle control connection dropped'),
   });
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });

@@ -16,7 +16,7 @@ import { startUsageWriter } from './jobs/usage-writer.js';
 const config = loadConfig();
 const log = createLogger('ai-gateway', config.LOG_LEVEL);
 const plane = await connectControlPlane({
-  service: 'ai-gateway', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 10,
+  service: 'ai-gateway', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS, controlPoolMax: 10,
 });
 const { control, redis, registry, secrets } = plane;
 await migrateDir(control, 'ai-gateway', new URL('../migrations/', import.meta.url));

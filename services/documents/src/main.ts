@@ -2,7 +2,7 @@
 // MongoDB wire-protocol listener and the HTTP API (Data API actions and the management API).
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { migrateDir } from '@basalt/db';
+import { migrateDir, SILENCE_GRACE_MS } from '@basalt/db';
 import { createLogger, serve } from '@basalt/http';
 import { connectControlPlane } from '@basalt/tenancy';
 import { createApp } from './app.js';
@@ -15,11 +15,11 @@ const config = loadConfig();
 const log = createLogger('documents', config.LOG_LEVEL);
 if (!LINEAR_REGEXPS) log.warn('node runs without --enable-experimental-regexp-engine: tenants\' regular expressions in aggregation stages run on the backtracking engine, which a pattern such as ^(a+)+$ can hold for minutes');
 const plane = await connectControlPlane({
-  service: 'documents', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 10,
+  service: 'documents', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS, controlPoolMax: 10,
 });
 const { control, redis, registry } = plane;
 await migrateDir(control, 'documents', new URL('../migrations/', import.meta.url));
-const pools = plane.projectPools({ maxPerProject: config.DOCUMENTS_POOL_PER_PROJECT });
+const pools = plane.projectPools({ maxPerProject: config.DOCUMENTS_POOL_PER_PROJECT, silenceMs: config.DOCUMENTS_STATEMENT_TIMEOUT_MS + SILENCE_GRACE_MS });
 
 let wirePort = config.DOCUMENTS_WIRE_PORT;
 const { app, setDraining, db, run, rules, metaChannel, onRemoteMetaChange, dropProjectMeta } = createApp({ config, control, redis, registry, pools, log, wire: {

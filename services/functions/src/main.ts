@@ -12,7 +12,7 @@ import { functionsDb } from './db/functions.js';
 const config = loadConfig();
 const log = createLogger('functions', config.LOG_LEVEL);
 const plane = await connectControlPlane({
-  service: 'functions', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log,
+  service: 'functions', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS,
 });
 await migrateDir(plane.control, 'functions', new URL('../migrations/', import.meta.url));
 const runtimes = new Runtimes({

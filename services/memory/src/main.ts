@@ -10,10 +10,10 @@ import { INFER_ATTEMPTS, INFER_QUEUE, inferProcessor, type InferJob } from './jo
 const config = loadConfig();
 const log = createLogger('memory', config.LOG_LEVEL);
 const plane = await connectControlPlane({
-  service: 'memory', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 10,
+  service: 'memory', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS, controlPoolMax: 10,
 });
 const { control, redis, registry } = plane;
-const pools = plane.projectPools({ maxPerProject: config.MEMORY_PROJECT_CONNECTIONS, applicationName: 'basalt-memory' });
+const pools = plane.projectPools({ maxPerProject: config.MEMORY_PROJECT_CONNECTIONS, applicationName: 'basalt-memory', silenceMs: config.DATABASE_SILENCE_MS });
 
 const onError = (err: Error) => log.warn({ err: err.message }, 'redis error');
 const queueOptions = { redisUrl: config.REDIS_URL, prefix: config.BASALT_REDIS_PREFIX, onError };

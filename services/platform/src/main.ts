@@ -14,7 +14,7 @@ const log = createLogger('platform', config.LOG_LEVEL);
 
 await ensureDatabase(config.DATABASE_URL);
 const plane = await connectControlPlane({
-  service: 'platform', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 10,
+  service: 'platform', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS, controlPoolMax: 10,
 });
 const { control, redis, registry, secrets } = plane;
 const templateName = await bootstrap(control, secrets, config.DATABASE_URL, log).catch(async (err: Error) => {

@@ -12,7 +12,7 @@ import { loadConfig } from './config.js';
 const config = loadConfig();
 const log = createLogger('realtime', config.LOG_LEVEL);
 const plane = await connectControlPlane({
-  service: 'realtime', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log,
+  service: 'realtime', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS,
 });
 const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
 subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));

@@ -9,7 +9,7 @@ import { ReadReplicas } from './domain/read-replicas.js';
 const config = loadConfig();
 const log = createLogger('rest', config.LOG_LEVEL);
 const plane = await connectControlPlane({
-  service: 'rest', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 2,
+  service: 'rest', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS, controlPoolMax: 2,
 });
 const { registry } = plane;
 const pools = plane.projectPools({ maxPerProject: config.PROJECT_POOL_MAX });

@@ -13,7 +13,7 @@ const config = loadConfig();
 const log = createLogger('scheduler', config.LOG_LEVEL);
 const onError = (err: Error) => log.warn({ err: err.message }, 'redis error');
 const plane = await connectControlPlane({
-  service: 'scheduler', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, controlPoolMax: 20,
+  service: 'scheduler', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS, controlPoolMax: 20,
 });
 const { control, redis, registry } = plane;
 await migrateDir(control, 'scheduler', new URL('../migrations/', import.meta.url));

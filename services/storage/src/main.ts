@@ -12,11 +12,11 @@ import { orphanSweeper } from './domain/sweeper.js';
 const config = loadConfig();
 const log = createLogger('storage', config.LOG_LEVEL);
 const plane = await connectControlPlane({
-  service: 'storage', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log,
+  service: 'storage', databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, masterKey: config.BASALT_MASTER_KEY, log, silenceMs: config.DATABASE_SILENCE_MS,
 });
 await migrateDir(plane.control, 'storage', new URL('../migrations/', import.meta.url));
 const backend = await createBackend(config);
-const pools = plane.projectPools({ maxPerProject: 5 });
+const pools = plane.projectPools({ maxPerProject: 5, silenceMs: config.DATABASE_SILENCE_MS });
 const assetCaches = makeAssetCaches(config, plane.redis);
 await assetCaches.paths.listen(plane.subscriber);
 // a changed or deleted project's resolved paths go too (its site may be gone)

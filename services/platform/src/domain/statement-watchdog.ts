@@ -67,7 +67,8 @@ export function statementWatchdog(d: StatementWatchdogDeps) {
     let pool = pools.get(adminUrlEnc);
     if (!pool) {
       const url = adminDatabaseUrl(d.secrets.decrypt(adminUrlEnc));
-      pools.set(adminUrlEnc, (pool = createPool(url, { max: 1, idleTimeoutMillis: 60_000, applicationName: 'basalt-platform-watchdog' })));
+      // a cluster that stops answering fails its pass after 10 s rather than stalling every later one
+      pools.set(adminUrlEnc, (pool = createPool(url, { max: 1, idleTimeoutMillis: 60_000, applicationName: 'basalt-platform-watchdog', silenceMs: 10_000 })));
     }
     return pool;
   }

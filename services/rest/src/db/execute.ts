@@ -3,11 +3,11 @@
 // the project's pool at the same moment (readTogether); a plan whose rows must be checked or counted before
 // committing runs BEGIN, settings and statement in one round trip, then COMMIT.
 import type pg from 'pg';
-import { callerSettingsStatement, coalesced, ident } from '@basalt/db';
+import { callerSettingsStatement, coalesced, DatabaseSilent, ident } from '@basalt/db';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
-import { DatabaseSilent, deallocateSql, isPgError, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
+import { deallocateSql, isPgError, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
 
 export interface Caller {
   pool: pg.Pool;
@@ -119,7 +119,7 @@ async function readTogether(client: pg.PoolClient, batch: readonly Read[], answe
   return batch.map((_, i) => (i < at ? { rows: rows[i]! } : i === at ? { error: failed } : null));
 }
 
-const reads = coalesced<Read, Outcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether, final: (e) => e instanceof DatabaseSilent });
+const reads = coalesced<Read, Outcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether });
 
 /** A statement on a connection of its own. */
 async function alone(c: Caller, readOnly: boolean, main: Step): Promise<Outcome> {
@@ -215,8 +215,8 @@ async function pgErrors<T>(c: Caller, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if (e instanceof BasaltError) throw e;
     if (e instanceof DatabaseSilent) throw restErrors.databaseSilent(e.message);
+    if (e instanceof BasaltError) throw e;
     if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
       throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });
     }

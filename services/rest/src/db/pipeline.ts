@@ -4,6 +4,7 @@
 // exactly the statement after it. node-pg has no public API for this: it runs as a "submittable" (as pg-cursor
 // does) on node-pg's Connection, which is why `pg` is pinned to an exact version (see pipeline.int.test.ts).
 import pg from 'pg';
+import { DatabaseSilent, Sweeper } from '@basalt/db';
 import { restStatements } from './statements.js';
 
 // node-pg's own parameter encoding (Date, Buffer, arrays, JSON), the one its Query uses.
@@ -30,11 +31,6 @@ export type PipelineError = Error & { severity?: string; prepared: string[]; ste
 /** an error Postgres answered (the connection is fine), not a failure of the connection */
 export const isPgError = (e: unknown): e is PipelineError => !!(e as PipelineError)?.severity;
 
-/**
- * The database did not answer within the pipeline's deadline (a server frozen or out of reach: its own statement
- * timeout would have answered): the connection is unusable and is discarded, never given back to the pool.
- */
-export class DatabaseSilent extends Error {}
 
 /** A step whose rows are wanted names the list they go to. */
 export type Planned = Step & { into?: number };
@@ -59,7 +55,7 @@ class Pipeline {
     this.#connection = connection;
     if (this.deadlineMs !== null) {
       this.deadlineAt = performance.now() + this.deadlineMs;
-      watch(this);
+      waiting.add(this);
     }
     connection.stream.cork?.();
     try {
@@ -102,7 +98,7 @@ class Pipeline {
     if (this.#failed) return;
     this.#failed = true;
     waiting.delete(this);
-    this.done(new DatabaseSilent(`the database did not answer within ${this.deadlineMs} ms`), this.#rows);
+    this.done(new DatabaseSilent(this.deadlineMs!), this.#rows);
     this.#connection?.stream.destroy?.();
   }
 
@@ -121,25 +117,12 @@ class Pipeline {
 
 /**
  * Pipelines sent with a deadline and not yet answered, looked over once a second by one timer: a timer of their
- * own (node-pg's query_timeout) cost 8–14 µs of CPU per statement here, a third of a GET by key's.
+ * own (node-pg's query_timeout) cost 8–14 µs of CPU per statement here, a third of a GET by key's. (REST's pools are
+ * not watched for silence as other services' are: a pipeline knows its own deadline.)
  */
-const waiting = new Set<Pipeline>();
-let sweeper: NodeJS.Timeout | null = null;
-const SWEEP_MS = 1_000;
-
-function watch(p: Pipeline): void {
-  waiting.add(p);
-  if (sweeper) return;
-  sweeper = setInterval(() => {
-    const now = performance.now();
-    for (const w of waiting) if (now >= w.deadlineAt) w.expire();
-    if (waiting.size === 0) {
-      clearInterval(sweeper!);
-      sweeper = null;
-    }
-  }, SWEEP_MS);
-  sweeper.unref();
-}
+const waiting = new Sweeper<Pipeline>((p, now) => {
+  if (now >= p.deadlineAt) p.expire();
+});
 
 /** Runs the steps in one round trip; resolves the last step's rows, every field as text. */
 export function runPipeline(client: pg.ClientBase, steps: Step[], deadlineMs?: number | null): Promise<Row[]> {
