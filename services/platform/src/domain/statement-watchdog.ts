@@ -1,8 +1,10 @@
 // The plan's statement_timeout_ms as a hard limit. The project login's statement_timeout (db-quotas.ts) bounds a
-// statement only until the session raises it: a function declared `set statement_timeout = 0`, or one calling
-// set_config in its body, would run without end on a cluster other projects share. Each pass looks at what the
-// capped projects run on each cluster and stops what has run past the plan's limit (stopOverruns). Passes of
-// several replicas at once only signal a backend twice.
+// statement only while the session keeps it: any client that can send SQL may send `set statement_timeout = 0`
+// first (the SQL API takes several statements at once), and a function may leave it raised for its session with
+// set_config(…, false), after which a statement would run without end on a cluster other projects share. (Raised
+// inside a statement it comes too late for that statement, whose timer is set when it starts.) Each pass looks at
+// what the capped projects run on each cluster and stops what has run past the plan's limit (stopOverruns).
+// Passes of several replicas at once only signal a backend twice.
 import type pg from 'pg';
 import type { SecretBox } from '@basalt/crypto';
 import { createPool } from '@basalt/db';
