@@ -72,6 +72,8 @@ export function createGateway(deps: GatewayDeps) {
   const proto = base.protocol.replace(':', '');
   const cdnHost = `cdn.${config.BASALT_DOMAIN}`;
   const metered = requestMeter(deps.meter);
+  /** open WebSocket tunnels: a drain cuts them (their clients reconnect through another replica) */
+  const tunnels = new Set<Duplex>();
 
   const baseUrlFor = (located: Located, ref: string | null) => {
     if (!ref) return base.origin;
@@ -341,6 +343,8 @@ export function createGateway(deps: GatewayDeps) {
         // an open WebSocket keeps its project awake (its frames never pass through handle())
         if (project && deps.activity) socket.once('close', deps.activity.hold(project.ref));
         if (ref) metered?.tunnel(match, ref, socket as Socket);
+        tunnels.add(socket);
+        socket.once('close', () => tunnels.delete(socket));
         tunnel(req, socket, head, targets[match.route.service], swap?.path ?? match.path, upgradeHeaders(req, ours(req, id, where, ref, swap)));
       },
       (err: unknown) => (err instanceof Reject ? refuse(err.status, err.message) : refuse(404, 'Service unavailable')),
@@ -354,6 +358,13 @@ export function createGateway(deps: GatewayDeps) {
     handle,
     upgrade,
     setDraining: () => void (draining = true),
+    /**
+     * The drain's start: every tunnel is cut. A byte tunnel cannot send a WebSocket close of its own (it does not
+     * know where the frames it carries end), and left open the tunnels would hold the exit for the full timeout.
+     */
+    closeTunnels: async () => {
+      for (const s of tunnels) s.destroy();
+    },
     close: () => {
       for (const p of pools.values()) p.destroy();
     },

@@ -80,6 +80,7 @@ async function runWorker(): Promise<void> {
     drainDelayMs: config.DRAIN_DELAY_MS,
     setDraining: gateway.setDraining,
     upgrade: gateway.upgrade,
+    onDrain: gateway.closeTunnels,
     onClose: async () => {
       gateway.close();
       await meter.stop();

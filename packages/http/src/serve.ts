@@ -15,6 +15,11 @@ export interface ServeOptions {
   /** hard limit for in-flight requests to finish */
   shutdownTimeoutMs?: number;
   setDraining?: () => void;
+  /**
+   * Closes long-lived connections (WebSockets) as the drain begins, after the load-balancer delay: the HTTP server's
+   * close waits for every connection, upgraded ones too, so sockets left open would hold it to shutdownTimeoutMs.
+   */
+  onDrain?: () => Promise<void>;
   onClose?: () => Promise<void>;
   /** for a raw handler (the gateway): HTTP upgrades, i.e. WebSockets */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -49,7 +54,8 @@ export async function serve(app: App | ((req: IncomingMessage, res: ServerRespon
 }
 
 /**
- * On SIGTERM/SIGINT: readiness 503, the load-balancer delay, in-flight requests finish (bounded), then onClose. The
+ * On SIGTERM/SIGINT: readiness 503, the load-balancer delay, long-lived connections closed (onDrain), in-flight
+ * requests finish (bounded), then onClose. The
  * same when the process that started this one over an IPC channel goes away (the fleet's supervisor behind
  * `npm start` and `npm test`, killed by SIGKILL or crashed), so no service outlives it holding its port.
  */
@@ -61,6 +67,7 @@ function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, op
     opts.log.info({ signal }, 'draining');
     opts.setDraining?.();
     await new Promise((r) => setTimeout(r, opts.drainDelayMs ?? 0));
+    await opts.onDrain?.().catch((err) => opts.log.error({ err }, 'drain hook failed'));
     // A keep-alive socket whose request finishes after close() turns idle and would hold the exit: reap idle
     // sockets until every in-flight request is done.
     const reaper = setInterval(() => server.closeIdleConnections(), 50);

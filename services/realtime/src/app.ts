@@ -99,6 +99,8 @@ export function createApp(deps: Deps) {
     ...service,
     releaseProject,
     start: () => replicas.start(),
+    /** every socket closed with 1001 (the drain's start); close() does it again, finding none */
+    closeSockets: () => sockets.close(),
     close: async () => {
       await sockets.close();
       await feeds.closeAll();

@@ -32,6 +32,8 @@ await serve(app.app, {
   log,
   drainDelayMs: config.DRAIN_DELAY_MS,
   setDraining: app.setDraining,
+  // every socket told 1001 "going away" at once (clients reconnect elsewhere), not after the in-flight wait
+  onDrain: app.closeSockets,
   onClose: async () => {
     await app.close();
     await meter.stop();
