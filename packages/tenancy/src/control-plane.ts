@@ -26,7 +26,7 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   control: pg.Pool;
-  /** fail-fast commands: a Redis outage gives an error, never a hung request */
+  /** fail-fast commands: a Redis outage gives an error at once, a hung Redis after REDIS_COMMAND_TIMEOUT_MS; never a hung request */
   redis: Redis;
   /**
    * The subscribed connection (the registry's and sleep's channels): a service subscribes its own channels here
@@ -50,6 +50,13 @@ export async function pingControlPlane(control: pg.Pool, redis: Redis): Promise<
   await redis.ping();
 }
 
+/**
+ * How long a command of the fail-fast client may go unanswered: a Redis that hangs (paused, stopped, a black-holed
+ * network) fails a caller after this, as one that is down fails it at once, rather than holding it for good (a REST
+ * read of a project with a replica, an AI call's budget, a presence update).
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
 export async function connectControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   const control = createPool(o.databaseUrl, {
     max: o.controlPoolMax ?? 5,
@@ -57,7 +64,7 @@ export async function connectControlPlane(o: ControlPlaneOptions): Promise<Contr
     silenceMs: o.silenceMs,
     onError: (err) => o.log.warn({ err: err.message }, 'idle control connection dropped'),
   });
-  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   const subscriber = new Redis(o.redisUrl, { lazyConnect: true });
   redis.on('error', (err) => o.log.warn({ err: err.message }, 'redis error'));
   subscriber.on('error', (err) => o.log.warn({ err: err.message }, 'redis subscriber error'));
