@@ -55,9 +55,9 @@ export async function serve(app: App | ((req: IncomingMessage, res: ServerRespon
 
 /**
  * On SIGTERM/SIGINT: readiness 503, the load-balancer delay, long-lived connections closed (onDrain), in-flight
- * requests finish (bounded), then onClose. The
- * same when the process that started this one over an IPC channel goes away (the fleet's supervisor behind
- * `npm start` and `npm test`, killed by SIGKILL or crashed), so no service outlives it holding its port.
+ * requests finish (bounded), then onClose. The same when the process that started this one over an IPC channel goes
+ * away (the fleet's supervisor behind `npm start` and `npm test`, killed by SIGKILL or crashed), so no service
+ * outlives it holding its port.
  */
 function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, opts: ServeOptions): void {
   let stopping = false;

@@ -1,6 +1,7 @@
 // A parsed request, top to bottom as PostgREST's App.hs reads: plan against the schema cache → SQL → execute as
 // the caller → respond. A name the cache does not know plans once more on a fresh cache, since DDL notifications
 // arrive asynchronously.
+import { SILENCE_GRACE_MS } from '@basalt/db';
 import { BasaltError } from '@basalt/errors';
 import { execute, explain } from '../db/execute.js';
 import { restErrors } from '../errors.js';
@@ -8,7 +9,7 @@ import { planContentType, type ApiRequest } from './parse.js';
 import type { Limits } from './plan-read.js';
 import { planRequest } from './plan.js';
 import { respond, type Response } from './respond.js';
-import type { Principal } from '@basalt/tenancy';
+import { capped, type Principal } from '@basalt/tenancy';
 import type pg from 'pg';
 import type { SchemaIndex } from './schema.js';
 import { toSql } from './sql.js';
@@ -48,8 +49,6 @@ export async function withIndex<T>(t: Target, plan: (index: SchemaIndex) => T): 
   }
 }
 
-/** how long past its statement timeout a request waits for a database that does not answer at all */
-const SILENCE_GRACE_MS = 5_000;
 
 /**
  * A request's statement timeout: the role's, or for a call of a function with a `set statement_timeout` of its own,
@@ -60,12 +59,12 @@ const SILENCE_GRACE_MS = 5_000;
 function timeoutOf(t: Target, fnTimeoutMs: number | null | undefined): number {
   if (fnTimeoutMs === null || fnTimeoutMs === undefined) return t.timeoutMs;
   if (fnTimeoutMs === 0) return t.quotaMs ?? 0;
-  return t.quotaMs === null ? fnTimeoutMs : Math.min(fnTimeoutMs, t.quotaMs);
+  return capped(fnTimeoutMs, t.quotaMs);
 }
 
 /**
- * When a request stops waiting for its database: its statement timeout answers before then unless the server is
- * frozen or out of reach. None at all (0) is waited for without end, as before.
+ * When a request stops waiting for its database (its statement timeout and @basalt/db's grace): the timeout answers
+ * before then unless the server is frozen or out of reach. None at all (0) is waited for without end, as before.
  */
 const deadline = (timeoutMs: number): number | null => (timeoutMs === 0 ? null : timeoutMs + SILENCE_GRACE_MS);
 
