@@ -3,7 +3,7 @@
 // or job (memory's embedding cache read and insert), where asCaller's begin / statement / commit would be three round
 // trips. (Cron's function calls go several transactions to a trip: services/scheduler/src/jobs/db-function-trips.ts.)
 import pg from 'pg';
-import { beginAsCallerSql, type CallerSettings } from './request-context.js';
+import { beginAsCallerSql, onPool, type CallerSettings } from './request-context.js';
 import { rollBackOrBroken, silenceBound, transactionBound } from './silence.js';
 
 /**
@@ -49,7 +49,7 @@ export function inline(text: string, values: unknown[]): string {
 export async function oneTripMany(
   pool: pg.Pool, s: CallerSettings, statements: { text: string; values: unknown[] }[], mapError?: (e: unknown) => unknown,
 ): Promise<pg.QueryResultRow[][]> {
-  const sql = `${beginAsCallerSql(s)}; ${statements.map((st) => inline(st.text, st.values)).join('; ')}; commit`;
+  const sql = `${beginAsCallerSql(onPool(pool, s))}; ${statements.map((st) => inline(st.text, st.values)).join('; ')}; commit`;
   const client = await pool.connect();
   silenceBound(client, transactionBound(s.timeoutMs));
   let broken = false;

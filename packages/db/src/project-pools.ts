@@ -23,13 +23,24 @@ export interface ProjectConnection {
   ref: string;
   /** changes when credentials rotate, so a stale pool is replaced */
   connectionString: string;
+  /** the quota that made the platform turn the project's database read-only (see readOnlyPool) */
+  readOnlyReason?: string | null;
 }
+
+/**
+ * Pools of projects the platform made read-only (over db_bytes). The database's own default
+ * (default_transaction_read_only) is a session setting any statement may lift for its session: a tenant's function
+ * calling set_config('default_transaction_read_only', 'off', false) would leave its pooled connection writable for
+ * whoever takes it next. A transaction on such a pool asks for read-only itself (asCaller, oneTrip, REST, cron).
+ */
+const readOnlyPools = new WeakSet<pg.Pool>();
+export const readOnlyPool = (pool: pg.Pool): boolean => readOnlyPools.has(pool);
 
 /** pg.Pool's connect, either form (promise, or callback as its own query() uses it) */
 type Connect = (this: pg.Pool, cb?: unknown) => unknown;
 
 export class ProjectPools {
-  readonly #pools: LRUCache<string, { pool: pg.Pool; connectionString: string }>;
+  readonly #pools: LRUCache<string, { pool: pg.Pool; connectionString: string; readOnly: boolean }>;
   /** pools being ended, by ref: end() waits for checked-out clients, and release() waits for it */
   readonly #closing = new Map<string, Promise<void>>();
 
@@ -48,7 +59,8 @@ export class ProjectPools {
   /** Callers must have authenticated the request first: a pool is only ever built for a verified project. */
   get(project: ProjectConnection): pg.Pool {
     const hit = this.#pools.get(project.ref);
-    if (hit && hit.connectionString === project.connectionString) return hit.pool;
+    const readOnly = !!project.readOnlyReason;
+    if (hit && hit.connectionString === project.connectionString && hit.readOnly === readOnly) return hit.pool;
     const pool = createPool(project.connectionString, {
       max: this.opts.maxPerProject ?? 5,
       idleTimeoutMillis: this.opts.idleTimeoutMillis ?? 30_000,
@@ -67,7 +79,8 @@ export class ProjectPools {
       const successor = this.#successor(project);
       return successor === pool ? connect.call(pool, cb) : (successor.connect as Connect).call(successor, cb);
     }) as pg.Pool['connect'];
-    this.#pools.set(project.ref, { pool, connectionString: project.connectionString });
+    if (readOnly) readOnlyPools.add(pool);
+    this.#pools.set(project.ref, { pool, connectionString: project.connectionString, readOnly });
     return pool;
   }
 

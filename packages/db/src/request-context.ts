@@ -3,6 +3,7 @@
 // timeout, request.method / request.path, read-only and time zone, all transaction-local. RLS policies see
 // the same settings whichever service runs the statement (REST, storage, auth, cron, documents, memory, …).
 import pg from 'pg';
+import { readOnlyPool } from './project-pools.js';
 import { rollBackOrBroken, silenceBound, transactionBound } from './silence.js';
 
 export interface CallerSettings {
@@ -143,13 +144,16 @@ export interface AsCallerOptions {
   mapError?: (e: unknown) => unknown;
 }
 
+/** the caller's settings as a transaction on `pool` takes them: read-only on a read-only project's (readOnlyPool) */
+export const onPool = (pool: pg.Pool, s: CallerSettings): CallerSettings => (readOnlyPool(pool) && !s.readOnly ? { ...s, readOnly: true } : s);
+
 /** Runs fn in one transaction as the caller; commits, or rolls back on error (and releases a broken client). */
 export async function asCaller<T>(pool: pg.Pool, s: CallerSettings, fn: (client: pg.PoolClient) => Promise<T>, opts: AsCallerOptions = {}): Promise<T> {
   const client = await pool.connect();
   silenceBound(client, transactionBound(s.timeoutMs));
   let broken = false;
   try {
-    await client.query(beginAsCallerSql(s));
+    await client.query(beginAsCallerSql(onPool(pool, s)));
     callerOn.set(client, s);
     const result = await fn(client);
     await client.query(opts.rollback ? 'rollback' : 'commit');

@@ -3,7 +3,7 @@
 // the project's pool at the same moment (readTogether); a plan whose rows must be checked or counted before
 // committing runs BEGIN, settings and statement in one round trip, then COMMIT.
 import type pg from 'pg';
-import { callerSettingsStatement, coalesced, DatabaseSilent, ident } from '@basalt/db';
+import { callerSettingsStatement, coalesced, DatabaseSilent, ident, readOnlyPool } from '@basalt/db';
 import { BasaltError, fromPgError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
@@ -53,7 +53,8 @@ const BEGIN: Step = { text: 'begin', values: [] };
 const settingsStep = (c: Caller, readOnly: boolean): Step => callerSettingsStatement({
   // the verified claims themselves when they name the role (their settings are then decided once per token)
   role: c.role, claims: c.claims.role === c.role ? c.claims : { ...c.claims, role: c.role }, method: c.method, path: c.path,
-  searchPath: `${ident(c.schema)}, extensions`, timeoutMs: c.timeoutMs, readOnly, timezone: c.timezone,
+  // a read-only project's pool (over db_bytes): read-only whatever the session's default says (readOnlyPool)
+  searchPath: `${ident(c.schema)}, extensions`, timeoutMs: c.timeoutMs, readOnly: readOnly || readOnlyPool(c.pool), timezone: c.timezone,
 });
 
 const toResult = (r: Row | undefined): Result => ({

@@ -10,7 +10,7 @@
 // leaves none: its transaction stays read-only, and its commit waits on no WAL flush (a receipt on every run took
 // the lateness p99 of 1,000 no-op jobs a second from 139-147 ms to 265-317).
 import pg from 'pg';
-import { beginAsCallerSql, ident, literal } from '@basalt/db';
+import { beginAsCallerSql, ident, literal, readOnlyPool } from '@basalt/db';
 import { capped } from '@basalt/tenancy';
 import type { ClaimedRun, RunOutcome } from '../db/claims.js';
 import type { Target } from '../db/jobs.js';
@@ -40,11 +40,11 @@ const receiptSql = (run: DbFunctionRun, prune: boolean) =>
  * the run committed; Postgres skips the rest of the string after a failing statement, so no marker follows a failure.
  * With `prune`, the transaction also deletes receipts past their time (one run of each trip does).
  */
-export function runSql(ref: string, run: DbFunctionRun, prune = false, capMs: number | null = null): string {
+export function runSql(ref: string, run: DbFunctionRun, prune = false, capMs: number | null = null, readOnly = false): string {
   const [schema, fn] = run.target.name.includes('.') ? run.target.name.split('.') : ['public', run.target.name];
   const args = Object.entries(run.target.args ?? {}).map(([k, v]) => `${ident(k)} => ${asText(v)}`).join(', ');
   // the one request context every service uses, so policies and functions see the same settings as under REST
-  const caller = { role: 'service_role', claims: { role: 'service_role', ref }, timeoutMs: capped(run.timeout_ms, capMs), method: 'POST', path: `cron:${run.job_id}` };
+  const caller = { role: 'service_role', claims: { role: 'service_role', ref }, timeoutMs: capped(run.timeout_ms, capMs), readOnly, method: 'POST', path: `cron:${run.job_id}` };
   return `${beginAsCallerSql(caller)}; select ${ident(schema)}.${ident(fn)}(${args}); ${receiptSql(run, prune)}; commit; ${MARK}`;
 }
 
@@ -80,6 +80,8 @@ const failed = (run: DbFunctionRun, e: Error, startedAt: Date, durationMs: numbe
  */
 export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctionRun[], capMs: number | null = null): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
+  // a read-only project's runs ask for read-only themselves, whatever their session's default (readOnlyPool)
+  const quotaReadOnly = readOnlyPool(pool);
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -92,7 +94,7 @@ export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctio
     let rest = runs;
     while (rest.length > 0) {
       const sentAt = Date.now();
-      const { marks, error } = await send(client, `${MARK}; ${rest.map((run, i) => runSql(ref, run, i === 0, capMs)).join('; ')}`);
+      const { marks, error } = await send(client, `${MARK}; ${rest.map((run, i) => runSql(ref, run, i === 0, capMs, quotaReadOnly)).join('; ')}`);
       const at = (i: number) => sentAt + (marks[i] - marks[0]);
       const done = Math.max(0, marks.length - 1);
       for (let i = 0; i < done; i++) {
