@@ -3,10 +3,9 @@
 // and the process exits promptly instead of after the HTTP server's 25-second wait for its open connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { freePort, waitForHealth } from '@basalt/fleet';
+import { spawnService } from '@basalt/fleet';
 import { createProject, testEnv } from '@basalt/testkit';
 
 /** a WebSocket handshake through the gateway over a bare socket: resolves once the 101 is in, with the socket */
@@ -32,14 +31,8 @@ function upgraded(port: number, path: string): Promise<net.Socket> {
 test('a stopping gateway fails readiness, cuts its WebSocket tunnels and exits promptly', async () => {
   const env = testEnv();
   const p = await createProject('gw-drain');
-  const port = await freePort();
-  const gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
-    env: { ...process.env, ...env.fleetEnv, PORT: String(port), LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '300', BASALT_PUBLIC_URL: `http://localhost:${port}` },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, 30_000, gateway);
-  const exited = new Promise<number | null>((r) => gateway.on('exit', (code) => r(code)));
+  const { port, url, child: gateway, exited } = await spawnService('gateway/src/main.ts',
+    (port) => ({ ...env.fleetEnv, LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '300', BASALT_PUBLIC_URL: `http://localhost:${port}` }));
   const sockets = await Promise.all(Array.from({ length: 5 }, () => upgraded(port, `/project/${p.ref}/realtime/v1/websocket?apikey=${p.anonKey}&vsn=1.0.0`)));
   const closed = sockets.map((s) => new Promise<void>((r) => s.once('close', () => r())));
 

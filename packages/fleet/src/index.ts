@@ -174,6 +174,25 @@ function tail(path: string, lines = 12): string {
   }
 }
 
+/**
+ * One more process of a service, started by a test (a process to stop, say) from its entry point under the repo
+ * root, on a free port with `env` over this process's (a function of the port for settings that name it); resolves
+ * once it is healthy, with `exited` (its exit code) already listening.
+ */
+export async function spawnService(
+  entry: string, env: Record<string, string> | ((port: number) => Record<string, string>), stdout: 'inherit' | 'ignore' = 'inherit',
+): Promise<{ port: number; url: string; child: ChildProcess; exited: Promise<number | null> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+    env: { ...process.env, ...(typeof env === 'function' ? env(port) : env), PORT: String(port) },
+    stdio: ['ignore', stdout, 'inherit'],
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, 30_000, child);
+  return { port, url, child, exited };
+}
+
 /** A port the kernel just handed out as free (listen on 0), for processes a test starts itself. */
 export async function freePort(): Promise<number> {
   const net = await import('node:net');

@@ -1,22 +1,13 @@
 // SIGTERM drains: /ready turns 503 at once, an in-flight request still completes, then the process exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
+import { spawnService } from '@basalt/fleet';
 import { createProject, testEnv } from '@basalt/testkit';
 
 test('a stopping service fails readiness, finishes in-flight requests and exits cleanly', async () => {
   const env = testEnv();
   const project = await createProject('drain');
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/platform/src/main.ts')], {
-    env: { ...process.env, ...env.fleetEnv, PORT: String(port), DRAIN_DELAY_MS: '400', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, 30_000, child);
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const { url, child, exited } = await spawnService('services/platform/src/main.ts', { ...env.fleetEnv, DRAIN_DELAY_MS: '400', LOG_LEVEL: 'warn' });
 
   const slow = fetch(`${url}/platform/v1/projects/${project.ref}/sql`, {
     method: 'POST',

@@ -4,9 +4,7 @@
 // 25-second limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { freePort, waitForHealth } from '@basalt/fleet';
+import { spawnService } from '@basalt/fleet';
 import { createProject, testEnv } from '@basalt/testkit';
 import { rawSocket } from './helpers.js';
 
@@ -14,14 +12,7 @@ const SOCKETS = 20;
 
 test('a stopping realtime replica closes its sockets with 1001, fails readiness and exits promptly', async () => {
   const p = await createProject('rt-drain');
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/main.ts', import.meta.url))], {
-    env: { ...process.env, ...testEnv().fleetEnv, PORT: String(port), DRAIN_DELAY_MS: '300', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, 30_000, child);
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const { url, child, exited } = await spawnService('services/realtime/src/main.ts', { ...testEnv().fleetEnv, DRAIN_DELAY_MS: '300', LOG_LEVEL: 'warn' }, 'ignore');
 
   const sockets = await Promise.all(Array.from({ length: SOCKETS }, async (_, i) => {
     const s = await rawSocket(`${url.replace(/^http/, 'ws')}/realtime/v1/websocket?apikey=${p.anonKey}&vsn=1.0.0`);
