@@ -78,9 +78,9 @@ export interface Overrun {
 
 /**
  * Stops the statements of these logins that run past their cap, whatever statement_timeout the session set for
- * itself (`set statement_timeout = 0` before them): cancelled once past the cap by
- * more than `graceMs` (the session's own timeout fires first when nothing raised it), the session terminated once
- * past it by `terminateMs` (a function may catch query_canceled and go on). A session of the platform's SQL API
+ * itself (`set statement_timeout = 0` before them): cancelled once past the cap by more than `graceMs` (the
+ * session's own timeout fires first when nothing raised it), the session terminated once past it by `terminateMs`
+ * (a function may catch query_canceled and go on). A session of the platform's SQL API
  * (`sqlApi.name`, its application_name) is allowed that API's own timeout where it is the longer.
  */
 export async function stopOverruns(
