@@ -58,7 +58,7 @@ export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, targe
   upstream.on('upgrade', (up, upSocket, upHead) => {
     const lines = [`HTTP/1.1 ${up.statusCode} ${up.statusMessage}`];
     for (let i = 0; i < up.rawHeaders.length; i += 2) lines.push(`${up.rawHeaders[i]}: ${up.rawHeaders[i + 1]}`);
-    socket.write(lines.join('\r\n') + '\r\n\r\n');
+    socket.write(lines.join('\r\n') + '\r\n\r\n', 'latin1'); // node:http read the head one byte per character
     if (upHead.length) socket.write(upHead);
     if (head.length) upSocket.write(head);
     upSocket.pipe(socket).pipe(upSocket);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UpstreamPool } from '@basalt/upstream';
+import { headerLines } from './proxy.js';
 import { rawForward } from './raw-upstream.js';
 
 test('a chunked request body larger than the socket buffers reaches the upstream intact', async () => {
@@ -183,6 +184,40 @@ test('an answer node:http will not send (a bad header name or value, a bad statu
   } finally {
     pool.destroy();
     front.closeAllConnections();
+    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
+  }
+});
+
+test("a header value's bytes reach the upstream as the client sent them (UTF-8 and all), with a body or without", async () => {
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const seen: string[] = [];
+  const upstream = http.createServer((req, res) => {
+    seen.push(Buffer.from(req.headers['x-name'] as string, 'latin1').toString('hex'));
+    req.resume().on('end', () => res.end());
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const pool = new UpstreamPool({ host: '127.0.0.1', port: (upstream.address() as { port: number }).port });
+  // the gateway's own header lines (proxy.ts), from the client's head as node:http parsed it
+  const front = http.createServer((req, res) => rawForward(req, res, {
+    pool, path: '/', headers: headerLines(req, []), responseHeaders: [], timeoutMs: 30_000, onDone: () => undefined, onFail: (s) => res.writeHead(s).end(),
+  }));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  const port = (front.address() as { port: number }).port;
+  // a raw client: fetch() would refuse a non-ASCII header value, a browser or curl sends its UTF-8 bytes
+  const call = (head: string, body = '') => new Promise<string>((resolve, reject) => {
+    const c = net.connect(port, '127.0.0.1', () => c.write(Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(body)])));
+    let got = '';
+    c.on('data', (d) => (got += d.toString('latin1'))).on('end', () => resolve(got.split('\r\n')[0]!)).on('error', reject);
+  });
+  try {
+    assert.equal(await call('GET / HTTP/1.1\r\nhost: x\r\nx-name: café\r\nconnection: close\r\n\r\n'), 'HTTP/1.1 200 OK');
+    assert.equal(await call('POST / HTTP/1.1\r\nhost: x\r\nx-name: café\r\ncontent-length: 2\r\nconnection: close\r\n\r\n', 'hi'), 'HTTP/1.1 200 OK');
+    assert.deepEqual(seen, ['636166c3a9', '636166c3a9']);
+  } finally {
+    pool.destroy();
+    front.closeAllConnections();
+    upstream.closeAllConnections();
     await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => upstream.close(r))]);
   }
 });

@@ -108,7 +108,8 @@ class Exchange {
     (res as Carrier)[EXCHANGE] = this;
     if (this.attempt === 0) res.on('close', onClientClose);
     const head = `${this.method} ${o.path} HTTP/1.1\r\nhost: ${o.pool.authority}\r\n${o.headers}${this.chunkedIn ? 'transfer-encoding: chunked\r\n' : ''}connection: keep-alive\r\n\r\n`;
-    if (this.requestSent) return void socket.write(head);
+    // latin1, as node:http read the client's head: one byte per character (see pipeBody)
+    if (this.requestSent) return void socket.write(head, 'latin1');
     // the head goes out with the body's first bytes, in one write (see pipeBody)
     pipeBody(this.req, socket, this.chunkedIn, () => (this.requestSent = true), () => this.finished, head);
   }

@@ -9,13 +9,15 @@ const CRLF = Buffer.from('\r\n');
  *
  * A request head given here goes out with the body's first bytes (or its end), in one write, as node:http does: an
  * upstream that answers from the head alone, without reading a small body, and closes, would otherwise have the
- * body arrive after its close, and the reset can take its answer with it (workerd does this).
+ * body arrive after its close, and the reset can take its answer with it (workerd does this). A head is written as
+ * latin1, one byte per character: node:http reads a client's head so, and a header value's UTF-8 bytes go out as
+ * they came (utf8 would send each such byte as two).
  */
 export function pipeBody(body: Readable, socket: Socket, chunked: boolean, sent: () => void, over: () => boolean, head?: string): void {
   let pending = head;
   const flushHead = () => {
     if (pending === undefined) return;
-    socket.write(pending);
+    socket.write(pending, 'latin1');
     pending = undefined;
   };
   body.on('data', (d: Buffer) => {

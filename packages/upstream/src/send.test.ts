@@ -214,3 +214,17 @@ test('a pool given its own connect function opens connections with it, and pools
   for (let i = 0; i < 3; i++) assert.equal((await send(pool, { method: 'GET', path: '/', headers: {}, body: null })).whole!.toString(), 'ok');
   assert.deepEqual(opened, [JSON.stringify(target)]);
 });
+
+test("a header value's bytes go out as they came in (node:http reads each byte as one character), with a body or without", async (t) => {
+  const seen: string[] = [];
+  const u = await upstream((req, res) => {
+    seen.push(Buffer.from(req.headers['x-name'] as string, 'latin1').toString('hex'));
+    req.resume().on('end', () => res.end());
+  });
+  t.after(u.close);
+  // "é" as a client sends it in UTF-8 (c3 a9), as node:http gives it to a handler: two characters, one per byte
+  const value = Buffer.from('café', 'utf8').toString('latin1');
+  await send(u.pool, { method: 'GET', path: '/', headers: { 'x-name': value }, body: null });
+  await send(u.pool, { method: 'POST', path: '/', headers: { 'x-name': value }, body: Readable.from([Buffer.from('x')]) });
+  assert.deepEqual(seen, ['636166c3a9', '636166c3a9']);
+});

@@ -97,7 +97,7 @@ class Exchange {
     let out = `${r.method} ${r.path} HTTP/1.1\r\nhost: ${pool.authority}\r\n`;
     for (const name in r.headers) out += `${name}: ${r.headers[name]}\r\n`;
     out += chunkedIn ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n';
-    if (!r.body) return void socket.write(out);
+    if (!r.body) return void socket.write(out, 'latin1'); // a head is latin1 (see pipeBody)
     const body = r.body;
     pipeBody(body, socket, chunkedIn, () => (this.requestSent = true), () => this.over, out);
     body.once('error', (e) => this.fail(e));
