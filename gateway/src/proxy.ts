@@ -3,9 +3,15 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-export const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-]);
+/** a hop-by-hop header (RFC 9110, section 7.6.1), by its lower-case name: a switch, not a Set, which would hash the name */
+export function isHopByHop(name: string): boolean {
+  switch (name) {
+    case 'connection': case 'keep-alive': case 'proxy-authenticate': case 'proxy-authorization': case 'te': case 'trailer':
+    case 'transfer-encoding': case 'upgrade':
+      return true;
+  }
+  return false;
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: string[] = []): void {
   const payload = JSON.stringify(body);
@@ -22,7 +28,7 @@ export function upgradeHeaders(req: IncomingMessage, ours: string[]): http.Outgo
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if ((HOP_BY_HOP.has(name) && name !== 'upgrade' && name !== 'connection') || name.startsWith('x-basalt-')) continue;
+    if ((isHopByHop(name) && name !== 'upgrade' && name !== 'connection') || name.startsWith('x-basalt-')) continue;
     const prev = out[name];
     out[name] = prev === undefined ? raw[i + 1] : Array.isArray(prev) ? [...prev, raw[i + 1]] : [String(prev), raw[i + 1]];
   }
@@ -40,7 +46,7 @@ export function headerLines(req: IncomingMessage, ours: string[]): string {
   const raw = req.rawHeaders;
   next: for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if (HOP_BY_HOP.has(name) || name.startsWith('x-basalt-') || name === 'host' || name === 'expect') continue;
+    if (isHopByHop(name) || name === 'host' || name === 'expect' || name.startsWith('x-basalt-')) continue;
     for (let k = 0; k < ours.length; k += 2) if (ours[k] === name) continue next;
     out += `${name}: ${raw[i + 1]}\r\n`;
   }

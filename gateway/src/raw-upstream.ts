@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { SHARED_CACHE_HEADER } from '@basalt/http';
 import { ChunkedDecoder, HeadReader, pipeBody, type UpstreamPool } from '@basalt/upstream';
 import type { UpstreamFailure } from './errors.js';
-import { HOP_BY_HOP } from './proxy.js';
+import { isHopByHop } from './proxy.js';
 
 export interface RawForward {
   pool: UpstreamPool;
@@ -225,18 +225,22 @@ class Exchange {
     let shared = false;
     for (let k = 0; k < f.length; k += 2) {
       const lower = parsed.names[k >> 1];
-      // a service that resolved the project itself (AI keys, mem0 tokens) names it for metering; clients never see it
-      if (lower === 'x-basalt-ref') {
-        this.upstreamRef = f[k + 1];
-        continue;
+      switch (lower) {
+        // a service that resolved the project itself (AI keys, mem0 tokens) names it for metering; clients never see it
+        case 'x-basalt-ref':
+          this.upstreamRef = f[k + 1];
+          continue;
+        case SHARED_CACHE_HEADER:
+          shared = true;
+          continue;
+        // the request id is the gateway's own (added below), never a second copy from the service
+        case 'x-request-id':
+          continue;
+        case 'content-length':
+          if (chunked) continue;
       }
-      if (lower === SHARED_CACHE_HEADER) {
-        shared = true;
-        continue;
-      }
-      // CORS and the request id are the gateway's own (added below), never a second copy from the service
-      if (HOP_BY_HOP.has(lower) || lower.startsWith('access-control-') || lower === 'x-request-id') continue;
-      if (chunked && lower === 'content-length') continue;
+      // and so is CORS
+      if (isHopByHop(lower) || lower.startsWith('access-control-')) continue;
       out.push(f[k], f[k + 1]);
     }
     if (shared && status === 200 && this.method === 'GET' && !chunked && length > 0 && length <= (this.o.keepBytes ?? 0)) {

@@ -47,7 +47,7 @@ export class HeadReader {
       }
       const end = this.#length - this.#tail.length + at;
       const all = this.#chunks.length ? Buffer.concat([...this.#chunks, chunk]) : chunk;
-      this.#chunks = [];
+      if (this.#chunks.length) this.#chunks = [];
       this.#length = 0;
       this.#tail = EMPTY;
       if (end > MAX_HEAD) return new InvalidResponse('response head too large');
