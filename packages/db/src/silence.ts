@@ -9,12 +9,12 @@
 // transaction its statement timeout plus a grace (asCaller): a statement's own timeout answers first whenever the
 // server is alive.
 import type pg from 'pg';
-import { BasaltError } from '@basalt/errors';
+import { BasaltError, DATABASE_RETRY_AFTER_SECONDS } from '@basalt/errors';
 
 /** The database did not answer within the bound: the connection is discarded, never given back to the pool. */
 export class DatabaseSilent extends BasaltError {
   constructor(ms: number) {
-    super(503, 'database_silent', `the database did not answer within ${ms} ms`);
+    super(503, 'database_silent', `the database did not answer within ${ms} ms`, { headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } });
     this.name = 'DatabaseSilent';
   }
 }

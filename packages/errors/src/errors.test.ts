@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BasaltError, fromPgError, statusForSqlState } from './index.js';
+import { BasaltError, DATABASE_RETRY_AFTER_SECONDS, fromPgConnectionError, fromPgError, statusForSqlState } from './index.js';
 
 // PostgREST's SQLSTATE → HTTP table, the cases clients depend on.
 const cases: [string, boolean, number][] = [
@@ -22,4 +22,27 @@ test('a pg error becomes a BasaltError with its message, detail and hint; anythi
   assert.equal(fromPgError(plain), plain);
   const node = Object.assign(new Error('connect'), { code: 'ECONNREFUSED' });
   assert.equal(fromPgError(node), node, 'node error codes are not SQLSTATEs');
+});
+
+test('a database that cannot be reached is a 503 with Retry-After: the pool, the socket, or the server going away', () => {
+  const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+  const lost = [
+    new Error('timeout exceeded when trying to connect'),
+    new Error('Connection terminated unexpectedly'),
+    withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
+    withCode('read ECONNRESET', 'ECONNRESET'),
+    withCode('terminating connection due to administrator command', '57P01'),
+    withCode('the database system is starting up', '57P03'),
+  ];
+  for (const e of lost) {
+    const mapped = fromPgConnectionError(e);
+    assert.equal(mapped?.status, 503, e.message);
+    assert.equal(mapped?.code, 'database_unavailable');
+    assert.equal(mapped?.headers?.['retry-after'], String(DATABASE_RETRY_AFTER_SECONDS));
+  }
+  for (const e of [new Error('boom'), withCode('duplicate key value', '23505'), withCode('canceling statement', '57014'), 'ECONNREFUSED']) {
+    assert.equal(fromPgConnectionError(e), null, String(e));
+  }
+  // PostgREST's table: a session ended by the administrator is a 503 too
+  assert.equal(statusForSqlState('57P01'), 503);
 });

@@ -42,15 +42,29 @@ export const errors = {
   internal: (cause: unknown) => new BasaltError(500, 'internal', 'Internal server error', { cause }),
 };
 
+/** how long a client is asked to wait (Retry-After, seconds) before trying a database that could not be reached again */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 /**
  * node-postgres's own failures to reach the database (no connection within the pool's timeout, one that dropped
- * mid-statement): a 503, as PostgREST answers a lost database, never a 500 of ours.
+ * mid-statement), the socket's (a stopped server refuses, a lost one resets) and the server's own while it shuts
+ * down, crashed or starts up (57P01, 57P02, 57P03): a 503, as PostgREST answers a lost database, never a 500.
  */
 const PG_UNREACHABLE = /^(timeout exceeded when trying to connect|Connection terminated unexpectedly|Connection terminated due to connection timeout)/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const SERVER_GOING = new Set(['57P01', '57P02', '57P03']);
+
+export function isPgConnectionError(e: unknown): e is Error {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  return PG_UNREACHABLE.test(e.message) || (typeof code === 'string' && (NETWORK_CODES.has(code) || SERVER_GOING.has(code)));
+}
 
 export function fromPgConnectionError(e: unknown): BasaltError | null {
-  if (!(e instanceof Error) || !PG_UNREACHABLE.test(e.message)) return null;
-  return new BasaltError(503, 'database_unavailable', `The database could not be reached: ${e.message}`, { cause: e });
+  if (!isPgConnectionError(e)) return null;
+  return new BasaltError(503, 'database_unavailable', `The database could not be reached: ${e.message}`, {
+    cause: e, headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
 }
 
 interface PgLikeError {
@@ -71,7 +85,7 @@ export function statusForSqlState(code: string, anonymous = false): number {
   if (code === '42501') return anonymous ? 401 : 403;
   const exact: Record<string, number> = {
     '23503': 409, '23505': 409, '23P01': 409, '25006': 405, '40001': 409,
-    '42883': 404, '42P01': 404, '42703': 400, '42P17': 500, '57014': 504,
+    '42883': 404, '42P01': 404, '42703': 400, '42P17': 500, '57014': 504, '57P01': 503,
     '53400': 500, '53300': 503, 'P0001': 400, 'PT000': 400,
   };
   if (exact[code]) return exact[code];

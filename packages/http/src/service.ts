@@ -59,8 +59,11 @@ function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new BasaltError(e.statusCode, 'bad_request', e.message ?? 'Bad request');
   }
+  // a lost database first: a server shutting down or starting up says so with a SQLSTATE of its own
+  const unreachable = fromPgConnectionError(err);
+  if (unreachable) return unreachable;
   const mapped = fromPgError(err);
-  return mapped instanceof BasaltError ? mapped : fromPgConnectionError(err) ?? errors.internal(err);
+  return mapped instanceof BasaltError ? mapped : errors.internal(err);
 }
 
 /**

@@ -1,8 +1,11 @@
 // Every error the REST service returns, with PostgREST's codes, statuses and message texts.
-import { BasaltError } from '@basalt/errors';
+import { BasaltError, DATABASE_RETRY_AFTER_SECONDS } from '@basalt/errors';
 
 /** A header value carries printable ASCII only: a JWT's message may quote its unverified header (an `alg` with a
  * newline or a non-Latin-1 character), which Node refuses to send, and the 401 then left in Fastify's own shape. */
+/** a lost database: the client may try again after this long */
+const RETRY = { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) };
+
 const headerText = (s: string) => s.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
 
 const pgrst = (status: number, code: string, message: string, details: string | null = null, hint: string | null = null, headers?: Record<string, string>) =>
@@ -43,9 +46,9 @@ export const restErrors = {
     pgrst(404, 'PGRST202', `Could not find the function ${schema}.${fn}(${args.join(', ')}) in the schema cache`, `Searched for the function ${schema}.${fn}${args.length ? ` with parameters ${args.join(', ')}` : ' without parameters'}, but no matches were found in the schema cache.`),
   noColumn: (col: string, table: string) => pgrst(400, 'PGRST204', `Could not find the '${col}' column of '${table}' in the schema cache`),
   noTable: (schema: string, table: string) => pgrst(404, 'PGRST205', `Could not find the table '${schema}.${table}' in the schema cache`),
-  schemaCacheUnavailable: () => pgrst(503, 'PGRST002', 'Could not query the database for the schema cache. Retrying.'),
-  /** PostgREST's answer when its connection to the database is lost */
-  databaseSilent: (details: string) => pgrst(503, 'PGRST001', 'Database client error. Retrying the connection.', details),
+  schemaCacheUnavailable: () => pgrst(503, 'PGRST002', 'Could not query the database for the schema cache. Retrying.', null, null, RETRY),
+  /** PostgREST's answer when its connection to the database is lost (silent, refused, dropped, shutting down) */
+  connectionLost: (details: string) => pgrst(503, 'PGRST001', 'Database client error. Retrying the connection.', details, null, RETRY),
   tooCostly: (message: string) => pgrst(400, 'PGRST100', message, null, 'Narrow the request: fewer embeds, fewer filters or a limit'),
   notImplemented: (what: string) => pgrst(400, 'PGRST127', 'Feature not implemented', what),
   aggregatesDisabled: () => pgrst(400, 'PGRST123', 'Use of aggregate functions is not allowed'),

@@ -4,7 +4,7 @@
 // committing runs BEGIN, settings and statement in one round trip, then COMMIT.
 import type pg from 'pg';
 import { callerSettingsStatement, coalesced, DatabaseSilent, ident, readOnlyPool } from '@basalt/db';
-import { BasaltError, fromPgError } from '@basalt/errors';
+import { BasaltError, fromPgError, isPgConnectionError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
 import { deallocateSql, isPgError, runPipeline, runPlanned, type PipelineError, type Planned, type Row, type Step } from './pipeline.js';
@@ -216,11 +216,12 @@ async function pgErrors<T>(c: Caller, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if (e instanceof DatabaseSilent) throw restErrors.databaseSilent(e.message);
+    if (e instanceof DatabaseSilent) throw restErrors.connectionLost(e.message);
     if (e instanceof BasaltError) throw e;
     if (e instanceof Error && /timeout exceeded when trying to connect/.test(e.message)) {
       throw new BasaltError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.', { cause: e });
     }
+    if (isPgConnectionError(e)) throw restErrors.connectionLost(e.message);
     const mapped = fromPgError(e, c.role === 'anon');
     if (mapped instanceof BasaltError && mapped.code === '57014') {
       throw new BasaltError(504, '57014', mapped.message, { details: null, hint: 'The request exceeded the statement timeout of its role', cause: e });
