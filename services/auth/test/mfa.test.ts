@@ -98,3 +98,25 @@ test("factors of another user are not found; bad input is 4xx", async () => {
   const secretAtRest = (await p.sql(`select secret from auth.mfa_factors where id = '${f.id}'`))[0].secret;
   assert.ok(!secretAtRest.includes(f.totp.secret), 'the TOTP secret is sealed at rest');
 });
+
+test("an ended session's aal2 access token cannot remove a factor, challenge it or sign anyone out", async () => {
+  const sb = client(p);
+  const email = uniqueEmail('mfa-ended');
+  await sb.auth.setSession((await sb.auth.signUp({ email, password: 'mfa-pass-1' })).data.session!);
+  const f = (await sb.auth.mfa.enroll({ factorType: 'totp' })).data!;
+  const ch = (await sb.auth.mfa.challenge({ factorId: f.id })).data!;
+  const aal2 = (await sb.auth.mfa.verify({ factorId: f.id, challengeId: ch.id, code: totp(f.totp.secret) })).data!;
+  // signed out (a stolen token outlives its session by up to an hour); the user signs in again elsewhere
+  assert.equal((await raw(p, '/logout?scope=local', { method: 'POST', bearer: aal2.access_token })).status, 204);
+  const again = client(p);
+  assert.equal((await again.auth.signInWithPassword({ email, password: 'mfa-pass-1' })).error, null);
+
+  const ended = (path: string, method: string) => raw(p, path, { method, bearer: aal2.access_token });
+  for (const [path, method] of [[`/factors/${f.id}`, 'DELETE'], [`/factors/${f.id}/challenge`, 'POST'], ['/logout?scope=global', 'POST'], ['/user', 'GET']]) {
+    const r = await ended(path, method);
+    assert.equal(r.status, 403, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.code, 'session_not_found');
+  }
+  assert.equal((await client(p, p.serviceKey).auth.admin.mfa.listFactors({ userId: aal2.user.id })).data?.factors.length, 1, 'the factor stays');
+  assert.equal((await again.auth.getUser()).error, null, 'the new session was not signed out');
+});

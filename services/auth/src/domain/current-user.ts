@@ -100,6 +100,9 @@ export async function logout(ctx: AuthContext, p: UserPrincipal, scope: unknown)
   const s = scope === undefined ? 'global' : scope;
   if (s !== 'global' && s !== 'local' && s !== 'others') throw authErrors.badScope();
   if (!p.sessionId) throw authErrors.sessionNotFound();
+  // only a live session signs out (GoTrue's requireAuthentication): an ended one's access token, good for up to an
+  // hour, would otherwise end every session its user opened since
+  await loadCurrentUser(ctx, p);
   if (s === 'local') await sessionsDb.remove(ctx.db, p.sessionId);
   else await sessionsDb.removeForUser(ctx.db, p.userId, s === 'others' ? p.sessionId : null);
 }

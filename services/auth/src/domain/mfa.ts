@@ -38,7 +38,9 @@ async function addFactor(db: pg.PoolClient, userId: string, max: number, name: s
 }
 
 export function mfa(secrets: SecretBox) {
+  /** one of the caller's factors; the caller's session must be live, as for every signed-in route */
   async function factorOf(ctx: AuthContext, p: UserPrincipal, id: string) {
+    await loadCurrentUser(ctx, p);
     if (!isUuid(id)) throw authErrors.mfaFactorNotFound();
     const f = await factorsDb.get(ctx.db, p.userId, id);
     if (!f) throw authErrors.mfaFactorNotFound();
