@@ -2,7 +2,8 @@
 // reached through a TCP proxy that this file stalls. REST, auth and storage answer 503 in their own shapes within a
 // bound (REST: the role's statement timeout and a grace; auth and storage: DATABASE_SILENCE_MS, 8 s under test)
 // rather than hanging until the gateway gives up; other projects are unaffected meanwhile; and once the database
-// answers again, so does every service, on new connections.
+// answers again, so does every service, on new connections. Cron goes on for every other project meanwhile: the
+// silent project's runs fail after their timeout and a grace, never holding the scheduler's workers.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -80,4 +81,41 @@ test('a silent database: REST, auth and storage answer 503 within their bounds, 
 
   // it answers again: every service, on new connections
   for (const r of await Promise.all(calls(p, session))) assert.equal(r.status, 200, `${r.what} after: ${JSON.stringify(r.body)}`);
+});
+
+const cron = async (q: TestProject, path: string, json?: unknown) => {
+  const r = await fetch(`${q.url}/cron/admin/v1${path}`, {
+    method: json === undefined ? 'GET' : 'POST',
+    headers: { apikey: q.serviceKey, authorization: `Bearer ${q.serviceKey}`, 'content-type': 'application/json' },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  return (await r.json()) as any;
+};
+
+test("a silent database's cron runs fail after their bound, and every other project's cron goes on", async () => {
+  for (const q of [p, other]) {
+    await q.sql(`create table ticks (id bigint generated always as identity primary key, at timestamptz default now());
+      create function tick() returns void language sql as $$ insert into ticks default values $$;`);
+  }
+  // the silent project's one job finds its pool's idle connection, and waits on it, when the database goes silent;
+  // the runs after it need new connections, which time out after 5 s
+  const jobs = (q: TestProject, n: number) => Promise.all(Array.from({ length: n }, (_, i) => cron(q, '/jobs', { name: `tick-${i}`, schedule: '* * * * * *', target: { type: 'db_function', name: 'tick' }, timeout_ms: 1000 })));
+  const [[silentJob]] = await Promise.all([jobs(p, 1), jobs(other, 3)]);
+  await new Promise((r) => setTimeout(r, 2_500));
+
+  proxy.state.stalled = true;
+  const count = async () => Number((await other.sql<{ n: string }>('select count(*) as n from ticks'))[0].n);
+  const before = await count();
+  await new Promise((r) => setTimeout(r, 20_000));
+  const during = (await count()) - before;
+  const runs = (await cron(p, `/jobs/${silentJob.id}/runs`)) as { status: string; scheduled_at: string; error: string | null }[];
+  proxy.resume();
+
+  // three jobs a second for 20 s: the other project's ran on
+  assert.ok(during >= 3 * 16, `${during} runs of the other project's jobs in 20 s`);
+  // the run that was waiting on the silent connection failed after its timeout and the grace (it waited for good,
+  // its worker with it: eight such, from as many projects of a silent cluster, and no project's cron ran)
+  assert.ok(runs.some((r) => r.status === 'failed' && /did not answer within 6000 ms/.test(r.error ?? '')), JSON.stringify(runs.slice(-5)));
+  const stuck = runs.filter((r) => r.status === 'running' && Date.now() - Date.parse(r.scheduled_at) > 12_000);
+  assert.deepEqual(stuck, [], 'no run waits past its bound');
 });

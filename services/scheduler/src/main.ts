@@ -17,7 +17,9 @@ const plane = await connectControlPlane({
 });
 const { control, redis, registry } = plane;
 await migrateDir(control, 'scheduler', new URL('../migrations/', import.meta.url));
-const pools = plane.projectPools({ maxPerProject: config.CRON_PROJECT_CONNECTIONS });
+// watched for silence: a project's database that stops answering fails its runs (each trip is bounded by its runs'
+// timeouts and a grace), instead of holding a worker slot, and with eight such every project's cron, for good
+const pools = plane.projectPools({ maxPerProject: config.CRON_PROJECT_CONNECTIONS, silenceMs: config.DATABASE_SILENCE_MS });
 const activity = new ProjectActivity({
   redis, control, registry, redisPrefix: config.BASALT_REDIS_PREFIX,
   onError: (err, what) => log.warn({ err: err.message, what }, 'cron activity not recorded'),

@@ -10,7 +10,7 @@
 // leaves none: its transaction stays read-only, and its commit waits on no WAL flush (a receipt on every run took
 // the lateness p99 of 1,000 no-op jobs a second from 139-147 ms to 265-317).
 import pg from 'pg';
-import { beginAsCallerSql, ident, literal, readOnlyPool } from '@basalt/db';
+import { beginAsCallerSql, ident, literal, readOnlyPool, SILENCE_GRACE_MS, silenceBound } from '@basalt/db';
 import { capped } from '@basalt/tenancy';
 import type { ClaimedRun, RunOutcome } from '../db/claims.js';
 import type { Target } from '../db/jobs.js';
@@ -93,6 +93,8 @@ export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctio
   try {
     let rest = runs;
     while (rest.length > 0) {
+      // a trip is one statement to the pool's silence watch: it may take every run's timeout, and a grace more
+      silenceBound(client, rest.reduce((ms, run) => ms + capped(run.timeout_ms, capMs), 0) + SILENCE_GRACE_MS);
       const sentAt = Date.now();
       const { marks, error } = await send(client, `${MARK}; ${rest.map((run, i) => runSql(ref, run, i === 0, capMs, quotaReadOnly)).join('; ')}`);
       const at = (i: number) => sentAt + (marks[i] - marks[0]);
@@ -112,6 +114,7 @@ export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctio
       rest = rest.slice(done + 1);
     }
   } finally {
+    silenceBound(client, null);
     client.release(broken);
   }
   return outcomes;
