@@ -5,13 +5,12 @@
 // and every write acknowledged before the outage is there. And a statement whose session the server ends under it
 // (57P01: a failover, a shutdown, an operator) is a 503 too, never a 500.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { createProject, platform, supabaseClient, tcpProxy, testEnv, type TcpProxy, type TestProject } from '@basalt/testkit';
+import { createProject, proxiedCluster, supabaseClient, testEnv, type TcpProxy, type TestProject } from '@basalt/testkit';
 
 const env = testEnv();
-const clusterId = `outage-${randomBytes(4).toString('hex')}`;
+let cluster: Awaited<ReturnType<typeof proxiedCluster>>;
 let proxy: TcpProxy;
 let p: TestProject;
 let other: TestProject;
@@ -19,12 +18,9 @@ let session: string;
 const email = `outage-${Date.now()}@example.com`;
 
 before(async () => {
-  const url = new URL(env.databaseUrl);
-  proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  const admin = Object.assign(new URL(url), { host: `${proxy.host}:${proxy.port}`, pathname: '/postgres' }).toString();
-  // kept out of automatic placement: no other file's project lands behind this proxy
-  await platform('/clusters', { method: 'POST', json: { id: clusterId, admin_url: admin, accepts_new_projects: false } });
-  [p, other] = await Promise.all([createProject('outage', { cluster: clusterId }), createProject('outage-other')]);
+  cluster = await proxiedCluster('outage');
+  proxy = cluster.proxy;
+  [p, other] = await Promise.all([createProject('outage', { cluster: cluster.id }), createProject('outage-other')]);
   await p.sql(`create table notes (id int primary key, body text);
     create policy notes_all on notes for all to anon, authenticated using (true) with check (true);
     grant insert on notes to anon`);
@@ -39,8 +35,7 @@ before(async () => {
 after(async () => {
   await proxy?.start().catch(() => undefined);
   await p?.remove().catch(() => undefined);
-  await platform(`/clusters/${clusterId}`, { method: 'DELETE' }).catch(() => undefined);
-  await proxy?.close();
+  await cluster?.remove();
 });
 
 type Answer = { what: string; status: number; body: any; retryAfter: string | null; ms: number };

@@ -5,24 +5,19 @@
 // answers again, so does every service, on new connections. Cron goes on for every other project meanwhile: the
 // silent project's runs fail after their timeout and a grace, never holding the scheduler's workers.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createProject, platform, supabaseClient, tcpProxy, testEnv, type TcpProxy, type TestProject } from '@basalt/testkit';
+import { createProject, proxiedCluster, supabaseClient, type TcpProxy, type TestProject } from '@basalt/testkit';
 
-const env = testEnv();
-const clusterId = `silent-${randomBytes(4).toString('hex')}`;
+let cluster: Awaited<ReturnType<typeof proxiedCluster>>;
 let proxy: TcpProxy;
 let p: TestProject;
 let other: TestProject;
 let session: string;
 
 before(async () => {
-  const url = new URL(env.databaseUrl);
-  proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  const admin = Object.assign(new URL(url), { host: `${proxy.host}:${proxy.port}`, pathname: '/postgres' }).toString();
-  // kept out of automatic placement: no other file's project lands behind this proxy
-  await platform('/clusters', { method: 'POST', json: { id: clusterId, admin_url: admin, accepts_new_projects: false } });
-  [p, other] = await Promise.all([createProject('silent', { cluster: clusterId }), createProject('silent-other')]);
+  cluster = await proxiedCluster('silent');
+  proxy = cluster.proxy;
+  [p, other] = await Promise.all([createProject('silent', { cluster: cluster.id }), createProject('silent-other')]);
   await p.sql(`create table notes (id int primary key, body text);
     create policy notes_read on notes for select to anon, authenticated using (true);
     insert into notes values (1, 'kept')`);
@@ -38,8 +33,7 @@ before(async () => {
 after(async () => {
   proxy?.resume();
   await p?.remove().catch(() => undefined);
-  await platform(`/clusters/${clusterId}`, { method: 'DELETE' }).catch(() => undefined);
-  await proxy?.close();
+  await cluster?.remove();
 });
 
 const timed = async (what: string, url: string, headers: Record<string, string>) => {

@@ -1,6 +1,7 @@
 // Test helpers for integration and end-to-end tests. `npm test` (tests/run.ts) starts the fleet once on a fresh
 // control database and hands its coordinates to every test file through BASALT_TEST_* variables.
 // Each test file creates its own projects; they are deleted when the file ends.
+import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import pg from 'pg';
 import { SecretBox } from '@basalt/crypto';
@@ -119,5 +120,30 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
 export { supabaseClient, type ClientOptions } from './supabase.js';
 export { rawHttp, type RawReply } from './raw-http.js';
 export { testDatabase, type TestDatabase } from './test-database.js';
-export { tcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { tcpProxy, type TcpProxy } from './tcp-proxy.js';
+
+export { tcpProxy, type TcpProxy };
+
+/**
+ * A cluster registered with the platform through a TCP proxy to the test database, for tests that stall or stop
+ * that database (create projects on it with `{ cluster: id }`). It is kept out of automatic placement, so no other
+ * file's project lands behind the proxy. remove() resumes and starts the proxy, deletes the cluster, closes it.
+ */
+export async function proxiedCluster(prefix: string): Promise<{ id: string; proxy: TcpProxy; remove: () => Promise<void> }> {
+  const url = new URL(testEnv().databaseUrl);
+  const proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  const admin = Object.assign(new URL(url), { host: `${proxy.host}:${proxy.port}`, pathname: '/postgres' }).toString();
+  const id = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await platform('/clusters', { method: 'POST', json: { id, admin_url: admin, accepts_new_projects: false } });
+  return {
+    id,
+    proxy,
+    remove: async () => {
+      proxy.resume();
+      await proxy.start().catch(() => undefined);
+      await platform(`/clusters/${id}`, { method: 'DELETE' }).catch(() => undefined);
+      await proxy.close();
+    },
+  };
+}
 export { pick, seededRandom, testSeed } from './seeded.js';
