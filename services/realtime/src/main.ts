@@ -21,7 +21,9 @@ await subscriber.connect();
 const meter = startMetering({ control: plane.control, enabled: config.BASALT_METERING, intervalMs: config.METERING_FLUSH_INTERVAL_MS, log });
 const app = createApp({
   config, log, control: plane.control, redis: plane.redis, subscriber, registry: plane.registry, meter,
-  pools: plane.projectPools({ maxPerProject: config.REALTIME_DB_POOL_PER_PROJECT }),
+  // watched for silence: a join's RLS check, a replay or a change lookup waiting on a database that stopped
+  // answering fails after DATABASE_SILENCE_MS (capture and LISTEN keep clients of their own, outside these pools)
+  pools: plane.projectPools({ maxPerProject: config.REALTIME_DB_POOL_PER_PROJECT, silenceMs: config.DATABASE_SILENCE_MS }),
   replicaId: config.REALTIME_REPLICA_ID ?? randomUUID(),
 });
 await app.start();
