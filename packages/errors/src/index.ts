@@ -60,9 +60,16 @@ export function isPgConnectionError(e: unknown): e is Error {
   return PG_UNREACHABLE.test(e.message) || (typeof code === 'string' && (NETWORK_CODES.has(code) || SERVER_GOING.has(code)));
 }
 
+/**
+ * The 503 for such a failure. A bare socket error may as well be another backing service's (storage's S3, say), and
+ * its text names an internal address: the answer says only which code it was.
+ */
 export function fromPgConnectionError(e: unknown): BasaltError | null {
   if (!isPgConnectionError(e)) return null;
-  return new BasaltError(503, 'database_unavailable', `The database could not be reached: ${e.message}`, {
+  const code = (e as { code?: unknown }).code;
+  const socket = typeof code === 'string' && NETWORK_CODES.has(code);
+  const message = socket ? `A service this request needs could not be reached (${code})` : `The database could not be reached: ${e.message}`;
+  return new BasaltError(503, socket ? 'unavailable' : 'database_unavailable', message, {
     cause: e, headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
   });
 }
