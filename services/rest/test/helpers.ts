@@ -1,9 +1,16 @@
 // Shared helpers of the REST tests: supabase-js clients for a test project and raw fetches through the gateway.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { supabaseClient, type TestProject } from '@basalt/testkit';
+import { createProject, supabaseClient, type TestProject } from '@basalt/testkit';
 
 export const client = (p: TestProject, key = p.anonKey, accessToken?: string, schema = 'public'): SupabaseClient<any, any, any> =>
   supabaseClient(p, { key, accessToken, schema });
+
+/** A new project with what `sql` creates, and a service-role client on it (for tests that read and write freely). */
+export async function serviceProject(name: string, sql: string): Promise<{ p: TestProject; db: SupabaseClient }> {
+  const p = await createProject(name);
+  await p.sql(sql);
+  return { p, db: supabaseClient(p, { key: p.serviceKey }) };
+}
 
 /** A raw call to /rest/v1 with the anon key (or the given bearer), as PostgREST clients send it. */
 export async function raw(p: TestProject, path: string, init: RequestInit & { json?: unknown; bearer?: string } = {}) {

@@ -7,14 +7,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { createProject, supabaseClient, type TestProject } from '@basalt/testkit';
+import { serviceProject } from './helpers.js';
 
-let p: TestProject;
 let db: SupabaseClient;
 before(async () => {
-  p = await createProject('rest-writes-model');
-  await p.sql('create table public.items (id int primary key, n int, s text)');
-  db = supabaseClient(p, { key: p.serviceKey });
+  ({ db } = await serviceProject('rest-writes-model', 'create table public.items (id int primary key, n int, s text)'));
 });
 
 type Row = { id: number; n: number | null; s: string | null };
