@@ -40,7 +40,7 @@ export const readOnlyPool = (pool: pg.Pool): boolean => readOnlyPools.has(pool);
 type Connect = (this: pg.Pool, cb?: unknown) => unknown;
 
 export class ProjectPools {
-  readonly #pools: LRUCache<string, { pool: pg.Pool; connectionString: string; readOnly: boolean }>;
+  readonly #pools: LRUCache<string, { pool: pg.Pool; connectionString: string }>;
   /** pools being ended, by ref: end() waits for checked-out clients, and release() waits for it */
   readonly #closing = new Map<string, Promise<void>>();
 
@@ -60,7 +60,7 @@ export class ProjectPools {
   get(project: ProjectConnection): pg.Pool {
     const hit = this.#pools.get(project.ref);
     const readOnly = !!project.readOnlyReason;
-    if (hit && hit.connectionString === project.connectionString && hit.readOnly === readOnly) return hit.pool;
+    if (hit && hit.connectionString === project.connectionString && readOnlyPool(hit.pool) === readOnly) return hit.pool;
     const pool = createPool(project.connectionString, {
       max: this.opts.maxPerProject ?? 5,
       idleTimeoutMillis: this.opts.idleTimeoutMillis ?? 30_000,
@@ -80,7 +80,7 @@ export class ProjectPools {
       return successor === pool ? connect.call(pool, cb) : (successor.connect as Connect).call(successor, cb);
     }) as pg.Pool['connect'];
     if (readOnly) readOnlyPools.add(pool);
-    this.#pools.set(project.ref, { pool, connectionString: project.connectionString, readOnly });
+    this.#pools.set(project.ref, { pool, connectionString: project.connectionString });
     return pool;
   }
 

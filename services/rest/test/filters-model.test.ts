@@ -95,7 +95,7 @@ function applied(q: any, g: Group): any {
   if ('or' in g) return q.or(g.or.map(orText).join(','));
   const c = g;
   if (!c.not) return c.op === 'in' ? q.in(c.column, c.value) : c.op === 'is' ? q.is(c.column, c.value) : q[c.op](c.column, c.value);
-  if (c.op === 'in') return q.not(c.column, 'in', `(${(c.value as unknown[]).map((v) => (typeof v === 'string' && /[,()]/.test(v) ? `"${v}"` : v)).join(',')})`);
+  if (c.op === 'in') return q.not(c.column, 'in', inText(c));
   return q.not(c.column, c.op, c.value);
 }
 

@@ -3,7 +3,7 @@
 // the project's pool at the same moment (readTogether); a plan whose rows must be checked or counted before
 // committing runs BEGIN, settings and statement in one round trip, then COMMIT.
 import type pg from 'pg';
-import { callerSettingsStatement, coalesced, DatabaseSilent, ident, readOnlyPool } from '@basalt/db';
+import { callerSettingsStatement, coalesced, DatabaseSilent, ident, readOnlyPool, rollBackOrBroken } from '@basalt/db';
 import { BasaltError, fromPgError, isPgConnectionError } from '@basalt/errors';
 import type { RequestRole } from '@basalt/tenancy';
 import { restErrors } from '../errors.js';
@@ -148,8 +148,7 @@ async function oneRoundTrip(c: Caller, exec: Execution, s: Statements): Promise<
  * back, or at once if the database went silent (it would never answer the ROLLBACK either).
  */
 async function releaseAfterFailure(client: pg.PoolClient, e: unknown): Promise<void> {
-  if (e instanceof DatabaseSilent) return client.release(e);
-  const broken = await client.query('rollback').then(() => false, () => true);
+  const broken = await rollBackOrBroken(client, e);
   if (!broken && isPgError(e)) await dropPrepared(client, e);
   client.release(broken);
 }

@@ -1,7 +1,7 @@
 // A parsed request, top to bottom as PostgREST's App.hs reads: plan against the schema cache → SQL → execute as
 // the caller → respond. A name the cache does not know plans once more on a fresh cache, since DDL notifications
 // arrive asynchronously.
-import { SILENCE_GRACE_MS } from '@basalt/db';
+import { transactionBound } from '@basalt/db';
 import { BasaltError } from '@basalt/errors';
 import { execute, explain } from '../db/execute.js';
 import { restErrors } from '../errors.js';
@@ -62,12 +62,6 @@ function timeoutOf(t: Target, fnTimeoutMs: number | null | undefined): number {
   return capped(fnTimeoutMs, t.quotaMs);
 }
 
-/**
- * When a request stops waiting for its database (its statement timeout and @basalt/db's grace): the timeout answers
- * before then unless the server is frozen or out of reach. None at all (0) is waited for without end, as before.
- */
-const deadline = (timeoutMs: number): number | null => (timeoutMs === 0 ? null : timeoutMs + SILENCE_GRACE_MS);
-
 export async function handle(t: Target, req: ApiRequest, limits: Limits): Promise<Response> {
   // PostgREST without db-plan-enabled does not produce the plan media type at all: 406 like any other.
   if (req.plan && !t.plans) throw restErrors.mediaType(planContentType(req.plan).replace(/; charset=utf-8$/, ''));
@@ -78,7 +72,8 @@ export async function handle(t: Target, req: ApiRequest, limits: Limits): Promis
   const timeoutMs = timeoutOf(t, plan.kind === 'call' ? plan.fn.timeoutMs : null);
   const caller = {
     pool: replicaRead ? await t.replica!.read() : t.pool, role: t.principal.role, claims: t.principal.claims, schema: t.schema, timeoutMs,
-    deadlineMs: deadline(timeoutMs),
+    // when it stops waiting for a database that does not answer (its timeout and the grace; none for none)
+    deadlineMs: transactionBound(timeoutMs),
     method: req.method, path: req.path, timezone: req.prefer.timezone,
   };
   if (req.plan) {

@@ -10,7 +10,7 @@
 // leaves none: its transaction stays read-only, and its commit waits on no WAL flush (a receipt on every run took
 // the lateness p99 of 1,000 no-op jobs a second from 139-147 ms to 265-317).
 import pg from 'pg';
-import { beginAsCallerSql, ident, literal, readOnlyPool, SILENCE_GRACE_MS, silenceBound } from '@basalt/db';
+import { beginAsCallerSql, ident, literal, readOnlyPool, rollBackOrBroken, SILENCE_GRACE_MS, silenceBound } from '@basalt/db';
 import { capped } from '@basalt/tenancy';
 import type { ClaimedRun, RunOutcome } from '../db/claims.js';
 import type { Target } from '../db/jobs.js';
@@ -105,7 +105,7 @@ export async function runDbFunctions(pool: pg.Pool, ref: string, runs: DbFunctio
       if (!error) break;
       const startedAt = marks.length > 0 ? at(done) : sentAt;
       outcomes.push(failed(rest[done], error, new Date(startedAt), Date.now() - startedAt, capMs));
-      await client.query('rollback').catch(() => (broken = true));
+      broken = await rollBackOrBroken(client, error);
       if (!(error instanceof pg.DatabaseError) || broken) {
         for (const run of rest.slice(done + 1)) outcomes.push(failed(run, new Error(`connection lost before the run was confirmed: ${error.message}`), new Date(), 0));
         broken = true;
