@@ -1,5 +1,5 @@
-// A throwaway Postgres cluster (and optionally its streaming replica, or wal_level=logical for logical decoding)
-// for placement and capture tests: initdb and pg_ctl from
+// A throwaway Postgres cluster (and optionally its streaming replica, or wal_level=logical for logical decoding, or
+// initdb options such as another default locale) for placement, capture and collation tests: initdb and pg_ctl from
 // the newest /usr/lib/postgresql/<n>/bin into a temp dir on free ports, run as the postgres user when we are root
 // (as infra/scripts does with the system cluster), pg_basebackup -R for the replica; stop() removes it all.
 import { execFileSync } from 'node:child_process';
@@ -35,7 +35,7 @@ export interface LocalCluster {
   stop: () => void;
 }
 
-export async function startLocalCluster(o: { replica?: boolean; walLevel?: 'replica' | 'logical' }): Promise<LocalCluster> {
+export async function startLocalCluster(o: { replica?: boolean; walLevel?: 'replica' | 'logical'; initdb?: string[] }): Promise<LocalCluster> {
   const bin = postgresBin();
   if (!bin) throw new Error('no Postgres server binaries');
   const root = process.getuid?.() === 0;
@@ -63,7 +63,7 @@ export async function startLocalCluster(o: { replica?: boolean; walLevel?: 'repl
   try {
     const port = await freePort();
     const primary = join(dir, 'primary');
-    run('initdb', ['-D', primary, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+    run('initdb', ['-D', primary, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', ...(o.initdb ?? [])]);
     const settings = (p: number) => `\nport = ${p}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 32MB\nmax_connections = 60\nwal_level = ${o.walLevel ?? 'replica'}\nmax_wal_senders = 8\nmax_replication_slots = 8\n`;
     appendFileSync(conf(primary), settings(port));
     run('pg_ctl', ['-D', primary, '-l', join(dir, 'primary.log'), '-w', '-t', '60', 'start']);

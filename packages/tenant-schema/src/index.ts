@@ -3,6 +3,9 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ident, migrate, readMigrations, withClient } from '@basalt/db';
+import { createWithProjectLocale, databaseLocale, isProjectLocale } from './locale.js';
+
+export { PROJECT_LOCALE, createWithProjectLocale, databaseLocale, isProjectLocale, localeOptions, type DatabaseLocale } from './locale.js';
 
 export const TENANT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -36,13 +39,25 @@ const withDb = (url: string, db: string) => {
   return u.toString();
 };
 
-/** Creates (once) and migrates the template database; returns its name. */
-export async function prepareTemplate(adminUrl: string, templateName: string): Promise<string[]> {
+/**
+ * Creates (once) and migrates the template database; returns the migrations it applied. A template of another
+ * locale (made before project databases had one of their own, see locale.ts) is made again, empty, unless someone
+ * is connected to it (another replica migrating it): then it stays for now, and `onKept` hears why.
+ */
+export async function prepareTemplate(adminUrl: string, templateName: string, onKept?: (why: string) => void): Promise<string[]> {
   await withClient(withDb(adminUrl, 'postgres'), async (c) => {
     await ensureClusterRoles(c);
     const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [templateName]);
-    if (!rowCount) {
-      await c.query(`create database ${ident(templateName)}`).catch((e: { code?: string }) => {
+    let create = !rowCount;
+    if (rowCount && !isProjectLocale(await databaseLocale(c, templateName))) {
+      create = await c.query(`drop database ${ident(templateName)}`).then(() => true, (e: { code?: string; message: string }) => {
+        if (e.code !== '55006' && e.code !== '3D000') throw e; // in use; dropped meanwhile by another replica
+        if (e.code === '55006') onKept?.(`the tenant template has another locale and is in use, so it is kept: ${e.message}`);
+        return e.code === '3D000';
+      });
+    }
+    if (create) {
+      await createWithProjectLocale(c, `create database ${ident(templateName)}`).catch((e: { code?: string }) => {
         if (e.code !== '42P04') throw e;
       });
       await c.query(`revoke all on database ${ident(templateName)} from public`);

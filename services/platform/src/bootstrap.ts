@@ -34,7 +34,7 @@ export async function bootstrap(control: pg.Pool, secrets: SecretBox, databaseUr
   await sealStoredSecrets(control, secrets, log);
 
   const template = templateNameFor(databaseUrl);
-  const tenantApplied = await prepareTemplate(databaseUrl, template);
+  const tenantApplied = await prepareTemplate(databaseUrl, template, (why) => log.warn(why));
   if (tenantApplied.length) {
     log.info({ applied: tenantApplied }, 'tenant template migrated');
     const { rows } = await control.query<{ db_name: string; admin_url_enc: string }>(

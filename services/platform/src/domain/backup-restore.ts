@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ident, withClient as connectedClient } from '@basalt/db';
 import { objectVersionKey, type ObjectStore } from '@basalt/object-store';
-import { migrateTenantDatabase } from '@basalt/tenant-schema';
+import { databaseLocale, localeOptions, migrateTenantDatabase } from '@basalt/tenant-schema';
 import { feedPgTool, runPgTool } from '../clients/pg-tools.js';
 import { backupKeys, type BackupManifest } from './backup-files.js';
 import type { DumpDeps, ProjectDatabase } from './backup-dump.js';
@@ -27,7 +27,8 @@ export async function restoreProject(d: DumpDeps, m: BackupManifest, target: Pro
   const fresh = `${target.dbName}_restore_${randomBytes(4).toString('hex')}`;
   const admin = onDatabase(target.adminUrl, 'postgres');
   await withClient(admin, async (c) => {
-    await c.query(`create database ${ident(fresh)} template template0`);
+    // the locale of the database it replaces: a restore brings back the project's text order as it was
+    await c.query(`create database ${ident(fresh)} template template0 ${localeOptions(await databaseLocale(c, target.dbName))}`);
     // nobody but the admin connects until the swap gives it the project's grants
     await c.query(`revoke all on database ${ident(fresh)} from public`);
   });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '@basalt/crypto';
 import type { Logger } from '@basalt/http';
-import { prepareTemplate } from '@basalt/tenant-schema';
+import { databaseLocale, prepareTemplate } from '@basalt/tenant-schema';
 import type { ProjectRegistry } from '@basalt/tenancy';
 import { feedPgTool, runPgTool } from '../clients/pg-tools.js';
 import type { ClustersDb } from '../db/clusters.js';
@@ -70,7 +70,7 @@ export function placementDomain(d: PlacementDeps) {
         });
         if (replicaId !== primaryId) throw platformErrors.clusterUnreachable('replica_url', 'it is a replica of another cluster');
       }
-      await prepareTemplate(c.admin_url, d.templateName);
+      await prepareTemplate(c.admin_url, d.templateName, (why) => d.log.warn({ cluster: c.id }, why));
       const created = await d.clusters.register({
         id: c.id, adminUrlEnc: d.secrets.encrypt(c.admin_url), replicaUrlEnc: c.replica_url ? d.secrets.encrypt(c.replica_url) : null,
         acceptsNewProjects: c.accepts_new_projects ?? true,
@@ -107,8 +107,9 @@ export function placementDomain(d: PlacementDeps) {
         d.log.info({ ref, from: p.cluster_id, to: target, move: id }, 'project move started');
         await onCluster(fromUrl, (c) => setDatabaseReadOnly(c, p.db_name, true));
         await d.registry.invalidate(ref);
-        // an empty database (template0) with the project's login and grants; the dump brings schemas, data, ACLs
-        await createTenantDatabase(toUrl, 'template0', { dbName: p.db_name, dbRole: p.db_role, password: d.secrets.decrypt(p.db_password_enc), connectionLimit: d.connectionLimit });
+        // an empty database with the project's login, grants and locale; the dump brings schemas, data, ACLs
+        const locale = await onCluster(fromUrl, (c) => databaseLocale(c, p.db_name));
+        await createTenantDatabase(toUrl, locale, { dbName: p.db_name, dbRole: p.db_role, password: d.secrets.decrypt(p.db_password_enc), connectionLimit: d.connectionLimit });
         created = true;
         const dump = runPgTool(d.pgBin, 'pg_dump', onDb(fromUrl, p.db_name), ['--format=custom']);
         const restore = runPgTool(d.pgBin, 'pg_restore', onDb(toUrl, p.db_name), ['--exit-on-error', '--single-transaction']);

@@ -3,6 +3,7 @@
 // creation is undone step by step.
 import type pg from 'pg';
 import { ident, literal, withClient } from '@basalt/db';
+import { localeOptions, type DatabaseLocale } from '@basalt/tenant-schema';
 
 export interface TenantDatabase {
   dbName: string;
@@ -24,7 +25,11 @@ export async function onCluster<T>(adminUrl: string, fn: (c: pg.Client) => Promi
   return withClient(adminDatabaseUrl(adminUrl), fn);
 }
 
-export async function createTenantDatabase(adminUrl: string, template: string, t: TenantDatabase): Promise<void> {
+/**
+ * `from` is the template a new project's database copies, or (a move) the locale of an empty one: a moved database
+ * keeps its text order whatever the target cluster's default.
+ */
+export async function createTenantDatabase(adminUrl: string, from: string | DatabaseLocale, t: TenantDatabase): Promise<void> {
   await onCluster(adminUrl, async (c) => {
     const db = ident(t.dbName);
     const role = ident(t.dbRole);
@@ -32,7 +37,7 @@ export async function createTenantDatabase(adminUrl: string, template: string, t
     await c.query(`create role ${role} login noinherit connection limit ${t.connectionLimit} password ${literal(t.password)}`);
     try {
       await c.query(`grant anon, authenticated, service_role, basalt_admin to ${role}`);
-      await c.query(`create database ${db} template ${ident(template)}`);
+      await c.query(typeof from === 'string' ? `create database ${db} template ${ident(from)}` : `create database ${db} template template0 ${localeOptions(from)}`);
       // as Supabase's databases: extensions (pgcrypto, pgvector) resolve unqualified (see tenant migration 0008)
       await c.query(`alter database ${db} set search_path = "$user", public, extensions`);
       // Only this project's login may connect: the isolation boundary between projects on one cluster.
