@@ -1,6 +1,7 @@
 // Project lifecycle: create (database, role, secret, keys), read, rename, rotate keys, delete every trace.
 import { randomRef, randomSecret, redactSecrets, sealSecrets, type SecretBox } from '@basalt/crypto';
 import { hmacKey, signApiKey } from '@basalt/jwt';
+import { migrateTenantDatabase } from '@basalt/tenant-schema';
 import type { Project, ProjectRegistry } from '@basalt/tenancy';
 import type { ClustersDb } from '../db/clusters.js';
 import type { ProjectRecord, ProjectsDb } from '../db/projects.js';
@@ -86,9 +87,15 @@ export function projectsDomain(d: ProjectsDeps) {
       const record = await d.projects.insert({
         ref, name, clusterId: cluster.id, dbName, dbRole, dbPasswordEnc: d.secrets.encrypt(password), ...keys.enc, plan: d.defaultPlan,
       });
+      const adminUrl = d.secrets.decrypt(cluster.admin_url_enc);
       try {
-        await createTenantDatabase(d.secrets.decrypt(cluster.admin_url_enc), d.templateName, {
-          dbName, dbRole, password, connectionLimit: d.connectionLimit,
+        await createTenantDatabase(adminUrl, d.templateName, { dbName, dbRole, password, connectionLimit: d.connectionLimit });
+        // Start-up migrates the default cluster's template; another cluster's is migrated when it is registered, so
+        // after an upgrade it may lack the newest migrations: the copy is brought up to date (nothing to do when the
+        // template is current).
+        await migrateTenantDatabase(adminUrl, dbName).catch(async (e) => {
+          await dropTenantDatabase(adminUrl, dbName, dbRole).catch(() => undefined);
+          throw e;
         });
       } catch (e) {
         await d.projects.remove(ref);

@@ -1,4 +1,7 @@
-// Text order is the project's, not the cluster's: on a second cluster whose default locale is ICU en-US (as the
+// What a project gets on a cluster other than the control database's, from the tenant template there.
+//
+// Its migrations: a template made by an earlier release lacks the newest, and a project copied from it is brought up
+// to date. Its locale: text order is the project's, not the cluster's: on a second cluster whose default locale is ICU en-US (as the
 // postgres images' en_US.utf8 orders: a A b B), a project database still orders by code point (A B Z a b), in REST's
 // order=, the documents API's sort and its $gt on strings (MongoDB's own order); a project moved onto that cluster
 // and one restored there keep the order they had. A tenant template made there in the cluster's locale is made again.
@@ -48,13 +51,16 @@ async function orders(p: TestProject) {
   };
 }
 
+const template = `${new URL(testEnv().databaseUrl).pathname.slice(1)}_tenant_template`.slice(0, 63);
+const onDatabase = (url: string, db: string) => Object.assign(new URL(url), { pathname: `/${db}` }).toString();
+
 const expected = { rest: CODE_POINT_ORDER, documents: CODE_POINT_ORDER, afterZ: ['a', 'b', 'e', 'é'] };
 
 const localeOf = async (p: TestProject) => (await platform<{ cluster: string }>(`/projects/${p.ref}`)).cluster === clusterId
   ? withClient(cluster.url, async (c) => (await c.query(`select datcollate, datlocprovider from pg_database where datname = $1`, [`proj_${p.ref}`])).rows[0])
   : null;
 
-describe('project databases order text by code point on any cluster', { skip }, () => {
+describe('project databases on another cluster', { skip }, () => {
   before(async () => {
     cluster = await startLocalCluster({ initdb: ['--locale-provider=icu', '--icu-locale=en-US', '--locale=C.UTF-8'] });
     // the cluster's own default: the order the old template, and template0, gave a project there
@@ -62,7 +68,6 @@ describe('project databases order text by code point on any cluster', { skip }, 
     assert.deepEqual(icu, ['a', 'A', 'b', 'B', 'e', 'é', 'Z']);
     // a tenant template left by an install from before project databases had a locale of their own, in the
     // cluster's: registering makes it again
-    const template = `${new URL(testEnv().databaseUrl).pathname.slice(1)}_tenant_template`.slice(0, 63);
     await withClient(cluster.url, (c) => c.query(`create database "${template}"`));
     await platform('/clusters', { method: 'POST', json: { id: clusterId, admin_url: cluster.url, accepts_new_projects: false } });
   }, SLOW);
@@ -71,6 +76,18 @@ describe('project databases order text by code point on any cluster', { skip }, 
     await platform(`/clusters/${clusterId}`, { method: 'DELETE' }).catch(() => undefined);
     cluster?.stop();
   }, SLOW);
+
+  it('a project copied from a template an earlier release made there has the newest migrations', SLOW, async () => {
+    // the template as it was before the newest migration (0019, cron receipts): its objects and its record gone
+    await withClient(onDatabase(cluster.url, template), (c) => c.query(`drop function basalt.cron_receipt(uuid, timestamptz, boolean);
+      drop table basalt.cron_receipts; delete from basalt_migrations.applied where owner = 'tenant' and name = '0019_cron_receipts.sql'`));
+    const p = await createProject('stale-template', { cluster: clusterId });
+    made.push(p);
+    const { rows: [{ receipts, applied }] } = await withClient(onDatabase(cluster.url, `proj_${p.ref}`), (c) => c.query(`
+      select to_regclass('basalt.cron_receipts') is not null as receipts,
+             exists (select 1 from basalt_migrations.applied where owner = 'tenant' and name = '0019_cron_receipts.sql') as applied`));
+    assert.deepEqual({ receipts, applied }, { receipts: true, applied: true });
+  });
 
   it('a project created there orders by code point in REST and documents', SLOW, async () => {
     const p = await createProject('collation', { cluster: clusterId });
