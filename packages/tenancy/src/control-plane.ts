@@ -112,6 +112,7 @@ export async function connectControlPlane(o: ControlPlaneOptions): Promise<Contr
     },
     onSleep: (fn) => void sleepHandlers.push(fn),
     close: async () => {
+      registry.stop();
       await Promise.all(pools.map((p) => p.closeAll()));
       await control.end().catch(() => undefined);
       redis.disconnect();

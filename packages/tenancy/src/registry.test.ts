@@ -1,7 +1,8 @@
 // Invalidation across replicas against real Redis: the call that changes a project resolves only once every
 // replica has dropped what it held (a replica whose connection lags behind Redis's reply included), a wedged
 // replica delays it by at most a second, and a replica whose subscriber reconnects drops everything, since what
-// changed meanwhile went unheard.
+// changed meanwhile went unheard. A Redis that stops answering with its connections open is noticed by PING, and a
+// change it does not take is answered once every replica has noticed (or is a 503 while this one still hears it).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import type pg from 'pg';
 import { Redis } from 'ioredis';
 import { SecretBox } from '@basalt/crypto';
 import { tcpProxy, type TcpProxy } from '@basalt/testkit';
+import { REDIS_COMMAND_TIMEOUT_MS } from './control-plane.js';
 import { ProjectRegistry } from './registry.js';
 
 const url = new URL(process.env.BASALT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -27,9 +29,10 @@ async function laggingProxy(delayMs: number) {
 }
 
 /** A replica's registry; no project is ever loaded here (the control pool is never asked). */
-async function replica(redisUrl = url.toString()) {
+async function replica(redisUrl = url.toString(), publisherUrl = url.toString()) {
   const subscriber = new Redis(redisUrl, { lazyConnect: true });
-  const publisher = new Redis(url.toString(), { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  // as connectControlPlane makes it
+  const publisher = new Redis(publisherUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
   subscriber.on('error', () => undefined);
   connections.push(subscriber, publisher);
   await Promise.all([subscriber.connect(), publisher.connect()]);
@@ -86,4 +89,43 @@ test('a replica whose subscriber lost its connection drops everything when it is
   const next = aRef();
   await a.registry.invalidate(next);
   assert.ok(b.dropped.includes(next), 'heard again after the reconnection');
+});
+
+test('a replica whose Redis stops answering, connection open, drops everything within 2.5 s, and again when it answers', async () => {
+  const frozen = await laggingProxy(0);
+  const [a, b] = [await replica(), await replica(frozen.url)];
+  // what b hears of other projects (the fleet's, from other test files on this Redis) is not counted
+  const everything = () => b.dropped.filter((x) => x === '*').length;
+  frozen.state.stalled = true;
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(everything(), 0, 'a second of silence is not yet deafness');
+  for (let i = 0; i < 60 && everything() < 1; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(everything(), 1, 'counted deaf: what changes meanwhile is unheard, so nothing is kept');
+  const ref = aRef();
+  await a.registry.invalidate(ref);
+  assert.ok(!b.dropped.includes(ref));
+  frozen.resume();
+  for (let i = 0; i < 60 && everything() < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(everything(), 2, 'everything again once it answers');
+});
+
+test('a change Redis does not take is answered once every replica has noticed; while this replica still hears Redis, a 503', async () => {
+  const frozen = await laggingProxy(0);
+  // a Redis that stops answering everyone: the announcing replica's publisher and both subscribers
+  const [a, b] = [await replica(frozen.url, frozen.url), await replica(frozen.url)];
+  frozen.state.stalled = true;
+  const started = performance.now();
+  await a.registry.invalidate(aRef());
+  const took = performance.now() - started;
+  assert.ok(took >= 4_000 && took < 12_000, `took ${Math.round(took)} ms`);
+  assert.deepEqual(b.dropped.filter((x) => x === '*'), ['*'], 'the other replica stopped trusting what it held before the call returned');
+  frozen.resume();
+
+  // only the publisher's way to Redis is stuck: the others may still hear Redis and keep the old state
+  const stuck = await laggingProxy(0);
+  const c = await replica(url.toString(), stuck.url);
+  stuck.state.stalled = true;
+  await assert.rejects(c.registry.invalidate(aRef()), (e: { status?: number; code?: string; headers?: Record<string, string> }) =>
+    e.status === 503 && e.code === 'change_not_announced' && e.headers?.['retry-after'] === '2');
+  stuck.resume();
 });

@@ -4,10 +4,12 @@
 // another process answered a request it received after the reply from what it held before), so the call that
 // changed a project waits for every replica to say it dropped it, and the next request anywhere sees the change.
 import { randomUUID, type JsonWebKey } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { hashToken, unsealSecrets, type SecretBox } from '@basalt/crypto';
+import { BasaltError } from '@basalt/errors';
 import { hmacKey, keySet, type AsymmetricAlg, type KeySet } from '@basalt/jwt';
 import { quotasFrom, type Quotas } from './quotas.js';
 
@@ -20,6 +22,14 @@ const ACK_CHANNEL = 'basalt:projects:ack';
 const ACK_TIMEOUT_MS = 500;
 /** how long anything is kept while the subscriber is down and changes go unheard */
 const UNHEARD_TTL_MS = 1_000;
+/**
+ * The subscriber is asked PING this often, and counted deaf when the answer is this late. A Redis that stops
+ * answering (frozen, paused, a network that drops without a reset) keeps its connections open: no 'close' says so,
+ * and without this a replica kept what it held for the whole cache TTL, a deleted API key working there for a minute.
+ */
+const LIVENESS_INTERVAL_MS = 500;
+/** as long as any Redis command of ours may take (REDIS_COMMAND_TIMEOUT_MS): a slow answer is not yet a deaf Redis */
+const LIVENESS_TIMEOUT_MS = 2_000;
 
 export interface Project {
   ref: string;
@@ -113,6 +123,11 @@ export class ProjectRegistry {
   readonly #acks = new Map<string, { heard: number; answered: number; done: () => void }>();
   /** false while the subscriber is down: changes are not heard, so nothing is kept for long */
   #heard = true;
+  /** when (performance.now()) the subscriber's unanswered PING was sent; 0 when none is out */
+  #pingSent = 0;
+  #liveness: NodeJS.Timeout | undefined;
+  /** when the liveness timer last ran: a late run (this process busy) judges no PING */
+  #lastTick = 0;
 
   constructor(private readonly opts: RegistryOptions) {
     const ttl = opts.ttlMs ?? 60_000;
@@ -135,17 +150,48 @@ export class ProjectRegistry {
     });
     // What changed while the subscriber was down went unheard: everything goes when it drops, is kept only
     // briefly until it is back, and goes again then (ioredis resubscribes before 'ready').
-    sub.on('close', () => {
-      if (!this.#heard) return;
-      this.#heard = false;
-      this.#drop('*');
-    });
-    sub.on('ready', () => {
-      if (this.#heard) return;
-      this.#drop('*');
-      this.#heard = true;
-    });
+    sub.on('close', () => this.#deaf());
+    sub.on('ready', () => this.#hearing());
     await sub.subscribe(PROJECT_CHANNEL, ACK_CHANNEL);
+    this.#lastTick = performance.now();
+    this.#liveness = setInterval(() => {
+      const now = performance.now();
+      const late = now - this.#lastTick > LIVENESS_INTERVAL_MS + LIVENESS_TIMEOUT_MS;
+      this.#lastTick = now;
+      if (this.#pingSent) {
+        // a blocked event loop delays the answer's reading as much as this check: not Redis's silence
+        if (late) this.#pingSent = now;
+        else if (now - this.#pingSent > LIVENESS_TIMEOUT_MS) this.#deaf();
+        return;
+      }
+      if (sub.status !== 'ready') return; // 'close' said so already; 'ready' will say when it is back
+      this.#pingSent = performance.now();
+      sub.ping().then(() => {
+        this.#pingSent = 0;
+        this.#hearing();
+      }, () => {
+        this.#pingSent = 0;
+        this.#deaf();
+      });
+    }, LIVENESS_INTERVAL_MS).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#liveness);
+  }
+
+  /** The subscriber went away or stopped answering: what changes meanwhile is unheard. */
+  #deaf(): void {
+    if (!this.#heard) return;
+    this.#heard = false;
+    this.#drop('*');
+  }
+
+  /** It answers again (after a reconnect, ioredis resubscribes before 'ready'): what was kept meanwhile goes. */
+  #hearing(): void {
+    if (this.#heard) return;
+    this.#drop('*');
+    this.#heard = true;
   }
 
   /** Called with the ref of every changed project, so services can drop pools or caches of their own. */
@@ -207,12 +253,32 @@ export class ProjectRegistry {
     });
     try {
       const wait = this.#acks.get(id)!;
-      wait.heard = await publisher.publish(PROJECT_CHANNEL, `${what}\t${id}`);
+      try {
+        wait.heard = await publisher.publish(PROJECT_CHANNEL, `${what}\t${id}`);
+      } catch (e) {
+        return await this.#unannounced(e);
+      }
       if (wait.answered < wait.heard) await answers;
     } finally {
       clearTimeout(timer);
       this.#acks.delete(id);
     }
+  }
+
+  /**
+   * Redis did not take an announcement (down, or not answering). Every replica on it then stops hearing it too and
+   * keeps what it loads for UNHEARD_TTL_MS only, so the change (committed before the announcement) is everywhere once
+   * they all have noticed and that TTL has passed: this waits for this replica to notice, then for the others (who
+   * notice within LIVENESS_INTERVAL_MS + LIVENESS_TIMEOUT_MS of each other) and the TTL. Were this replica still
+   * hearing Redis, others might be too, holding the old state for the full TTL: that is an error the caller sees.
+   */
+  async #unannounced(cause: unknown): Promise<void> {
+    const noticeBy = performance.now() + LIVENESS_INTERVAL_MS + LIVENESS_TIMEOUT_MS + 500;
+    while (this.#heard && this.opts.subscriber && performance.now() < noticeBy) await sleep(50);
+    if (this.#heard && this.opts.subscriber) {
+      throw new BasaltError(503, 'change_not_announced', 'The change is saved, but Redis did not take its announcement: other replicas may serve the previous state for up to a minute', { cause, headers: { 'retry-after': '2' } });
+    }
+    await sleep(LIVENESS_INTERVAL_MS + LIVENESS_TIMEOUT_MS + UNHEARD_TTL_MS);
   }
 
   #answered(id: string): void {
