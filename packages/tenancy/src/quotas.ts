@@ -26,3 +26,18 @@ export function quotasFrom(raw: unknown): Quotas {
 
 /** The smaller of a service's own limit and the plan's quota (null: the service's limit alone). */
 export const capped = (own: number, quota: number | null): number => (quota === null ? own : Math.min(own, quota));
+
+/**
+ * A write the database refused (25006, read-only transaction) because the platform made the project's database
+ * read-only over a quota: which quota, and what the caller can do, for each API to say in its own shape. Null for
+ * any other error, and for a read-only transaction that is not the platform's doing.
+ */
+export function readOnlyOverQuota(err: unknown, project: { readOnlyReason: string | null } | null | undefined) {
+  const quota = project?.readOnlyReason;
+  if ((err as { code?: unknown } | null)?.code !== '25006' || !quota) return null;
+  return {
+    quota,
+    details: `The project is over its plan's ${quota} quota, so its database is read-only; reads keep working`,
+    hint: 'Free space (delete rows, then VACUUM FULL) or move the project to a larger plan',
+  };
+}

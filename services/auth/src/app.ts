@@ -8,7 +8,7 @@ import type { SecretBox } from '@basalt/crypto';
 import { plannerStatistics, type ProjectPools } from '@basalt/db';
 import { egressPolicy } from '@basalt/egress';
 import { createService, registerRoutes, type Logger } from '@basalt/http';
-import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
+import { pingControlPlane, readOnlyOverQuota, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { AUTH_PREFIX, projectDb, resolveProject } from './context.js';
 import { passwords } from './domain/password.js';
@@ -74,15 +74,18 @@ export function createApp(deps: Deps) {
   app.register(async (api) => {
     api.addHook('onRequest', resolveProject(deps.registry, db, deps.config.BASALT_PUBLIC_URL, egressPolicy(deps.config.BASALT_EGRESS_ALLOW)));
     // a project's database is cleaned as it is used (GoTrue cleans after requests too), and its statistics kept
-    // in step with its growth; a sleeping one needs neither
+    // in step with its growth; a sleeping one needs neither, nor one the platform made read-only (its writes fail)
     api.addHook('onResponse', async (req) => {
-      if (!req.ctx) return;
+      if (!req.ctx || req.ctx.project.readOnlyReason) return;
       cleanup.nudge(req.ctx.db, req.ctx.project.ref);
       statistics.nudge(req.ctx.db, req.ctx.project.ref);
     });
     // Thrown on, an error is rendered by the service's error handler (which also reads off an oversized body).
-    api.setErrorHandler(async (err: { code?: unknown }) => {
-      // A database error that reaches here is our bug, not the caller's: a 500, never a SQL message in a 4xx.
+    api.setErrorHandler(async (err: { code?: unknown }, req) => {
+      // A write the platform's read-only mode refused (the project over a quota) is the caller's to know about
+      const overQuota = readOnlyOverQuota(err, req.ctx?.project);
+      if (overQuota) throw authErrors.readOnly(overQuota.quota, `${overQuota.details}. ${overQuota.hint}`);
+      // Any other database error that reaches here is our bug, not the caller's: a 500, never a SQL message in a 4xx.
       throw isSqlError(err) && !(err instanceof BasaltError) ? errors.internal(err) : err;
     });
     // Unknown paths under /auth/v1 still need the project and its apikey first, as every other path does.

@@ -42,6 +42,8 @@ export const authErrors = {
   refreshInvalid: () => gotrue(400, 'validation_failed', 'Refresh token is not valid'),
   tooManyConcurrentRefreshes: () => gotrue(409, 'conflict', 'Too many concurrent token refresh requests on the same session or refresh token'),
   badScope: () => gotrue(400, 'validation_failed', 'Unsupported logout scope'),
+  /** a write refused because the platform made the project's database read-only over `quota` (the code, as functions' quotas) */
+  readOnly: (quota: string, msg: string) => gotrue(405, quota, msg),
   rateLimited: () => gotrue(429, 'over_request_rate_limit', 'Request rate limit reached', { 'retry-after': '60' }),
   emailRateLimited: () => gotrue(429, 'over_email_send_rate_limit', 'Email rate limit exceeded', { 'retry-after': '60' }),
   reauthNeeded: () => gotrue(400, 'reauthentication_needed', 'Password update requires reauthentication'),

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { asCaller, type ProjectPools } from '@basalt/db';
 import { createService, registerRoutes, type Logger } from '@basalt/http';
-import { capped, pingControlPlane, type Project, type ProjectRegistry } from '@basalt/tenancy';
+import { capped, pingControlPlane, readOnlyOverQuota, type Project, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { controlDb } from './db/control.js';
 import { credentials, type WireAddress } from './domain/credentials.js';
@@ -110,13 +110,15 @@ export function documentsRunner(deps: Pick<Deps, 'config' | 'pools'>, db: Return
     }
   };
   return (project, guard, claims, fn, mode) => runDocuments(project, guard, claims, fn, mode).catch((e: unknown) => {
-    throw callerError(e);
+    throw callerError(e, project);
   });
 }
 
-/** A Postgres error the caller's own input caused, as MongoDB reports it; any other is left as it is (internal). */
-function callerError(e: unknown): unknown {
+/** A Postgres error the caller's own input or the project's quota caused, as MongoDB reports it; any other is left as it is (internal). */
+function callerError(e: unknown, project: Project): unknown {
   const pe = e as { code?: string; message?: string };
+  const overQuota = readOnlyOverQuota(e, project);
+  if (overQuota) return docErrors.overQuota(`you are over your space quota: ${overQuota.details}. ${overQuota.hint}`);
   // a $regex pushed down whose pattern Postgres cannot compile
   if (pe?.code === '2201B') return docErrors.invalidRegex(pe.message ?? 'invalid regular expression');
   return e;

@@ -24,6 +24,9 @@ export const docErrors = {
   indexNotFound: (name: string) => mongo(404, 'IndexNotFound', 27, `index not found with name [${name}]`),
   indexConflict: (name: string) => mongo(400, 'IndexKeySpecsConflict', 86, `An index named ${name} already exists with different options`),
   cannotCreateIndex: (message: string) => mongo(400, 'CannotCreateIndex', 67, message),
+  /** a write refused because the platform made the project's database read-only over a quota: Atlas's own answer
+   *  to a cluster over its space quota is code 8000 AtlasError ("you are over your space quota") */
+  overQuota: (message: string) => mongo(405, 'AtlasError', 8000, message),
 
   // access
   unauthorized: () => new BasaltError(401, 'Unauthorized', 'A valid apikey or bearer token of this project is required', { details: { code: 13, codeName: 'Unauthorized' } }),

@@ -3,7 +3,7 @@ import type { FastifyError } from 'fastify';
 import type { ProjectPools } from '@basalt/db';
 import { BasaltError } from '@basalt/errors';
 import { createService, errorShapes, parseJson, registerRoutes, type Logger, type Service } from '@basalt/http';
-import type { Project, ProjectRegistry } from '@basalt/tenancy';
+import { readOnlyOverQuota, type Project, type ProjectRegistry } from '@basalt/tenancy';
 import type { Config } from './config.js';
 import { restContext } from './context.js';
 import { restErrors } from './errors.js';
@@ -33,13 +33,8 @@ const BODY_LIMIT = 10 * 1024 * 1024;
  * the platform made the project read-only (over a quota) keeps Postgres's 25006 and says why in the hint.
  */
 function restError(err: unknown, project: Project | undefined): unknown {
-  if (err instanceof BasaltError && err.code === '25006' && project?.readOnlyReason) {
-    return new BasaltError(err.status, err.code, err.message, {
-      details: `The project is over its plan's ${project.readOnlyReason} quota, so its database is read-only; reads keep working`,
-      hint: 'Free space (delete rows, then VACUUM FULL) or move the project to a larger plan',
-      cause: err,
-    });
-  }
+  const overQuota = err instanceof BasaltError ? readOnlyOverQuota(err, project) : null;
+  if (overQuota) return new BasaltError((err as BasaltError).status, '25006', (err as BasaltError).message, { details: overQuota.details, hint: overQuota.hint, cause: err });
   if (err instanceof BasaltError && err.code === 'invalid_json') {
     return restErrors.badBody(/nested deeper/.test(err.message) ? err.message : 'Empty or invalid json');
   }

@@ -2,6 +2,7 @@
 // the body's statusCode, a stable code and the legacy error name (api-compat §3.6).
 import { BasaltError, fromPgError } from '@basalt/errors';
 import { ValidationFailed } from '@basalt/http';
+import { readOnlyOverQuota } from '@basalt/tenancy';
 
 export interface StorageDetails {
   statusCode: string;
@@ -26,6 +27,8 @@ export const storageErrors = {
   /** the plan's quotas (project.quotas): the error names the quota */
   objectQuota: (max: number) => storageError(413, 'EntityTooLarge', 'max_object_bytes',
     `The object exceeded the maximum allowed size: the project's plan allows ${max} bytes per object (max_object_bytes)`),
+  /** a write refused because the platform made the project's database read-only over `quota` */
+  readOnly: (quota: string, message: string) => storageError(405, 'QuotaExceeded', quota, message),
   storageQuota: (max: number) => storageError(413, 'QuotaExceeded', 'storage_bytes',
     `The project's storage is full: its plan allows ${max} bytes of objects in total (storage_bytes)`),
   // the value itself is not repeated: it is what a client crafted
@@ -70,8 +73,10 @@ export function fromStorageDbError(err: unknown): unknown {
  * Anything thrown under /storage/v1 as a Storage error: schema validation, unparsable or oversized JSON bodies and
  * the framework's own 4xx refusals become Storage's 400-with-statusCode, Postgres errors are mapped as above.
  */
-export function toStorageError(err: unknown): unknown {
+export function toStorageError(err: unknown, project?: { readOnlyReason: string | null }): unknown {
   if (err instanceof ValidationFailed) return storageErrors.invalidRequest(err.message);
+  const overQuota = readOnlyOverQuota(err, project);
+  if (overQuota) return storageErrors.readOnly(overQuota.quota, `${overQuota.details}. ${overQuota.hint}`);
   if (err instanceof BasaltError) return err.code === 'invalid_json' ? storageErrors.invalidRequest(err.message) : err;
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return storageErrors.tooLarge();

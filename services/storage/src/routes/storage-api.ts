@@ -59,7 +59,7 @@ export const storageApi = (deps: StorageApiDeps) => async (api: App) => {
       // lingering so the answer is not lost to a reset
       closeAfterAnswer(reply);
     }
-    throw toStorageError(err); // rendered by the service's error handler, in Storage's shape
+    throw toStorageError(err, req.storage?.project); // rendered by the service's error handler, in Storage's shape
   });
   api.addHook('onRequest', resolveProject(deps.registry));
 
