@@ -83,3 +83,15 @@ test('REST: reads go on; a write is 25006 naming the quota', async () => {
   assert.equal(w.error?.code, '25006');
   assert.match(`${w.error?.details} ${w.error?.hint}`, QUOTA);
 });
+
+test('memory: an add is refused naming db_bytes in mem0\'s shape; a list goes on', async () => {
+  const call = (path: string, body: unknown) => fetch(`${p.url}${path}`, {
+    method: 'POST', headers: { authorization: `Token ${p.serviceKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const add = await call('/v1/memories/', { messages: [{ role: 'user', content: 'I like tea' }], user_id: 'u1', infer: false });
+  const body = await add.json() as { detail: string; code: string };
+  assert.equal(add.status, 405, JSON.stringify(body));
+  assert.equal(body.code, 'db_bytes');
+  assert.match(body.detail, QUOTA);
+  assert.equal((await call('/v2/memories/', { filters: { user_id: 'u1' } })).status, 200);
+});

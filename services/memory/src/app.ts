@@ -7,7 +7,7 @@ import type { BasaltError } from '@basalt/errors';
 import { plannerStatistics, type ProjectPools } from '@basalt/db';
 import type { Meter } from '@basalt/metering';
 import { createService, registerRoutes, type Logger } from '@basalt/http';
-import { pingControlPlane, type ProjectRegistry } from '@basalt/tenancy';
+import { pingControlPlane, readOnlyOverQuota, type ProjectRegistry } from '@basalt/tenancy';
 import { modelClient } from './clients/models.js';
 import type { Config } from './config.js';
 import { aiKeysDb } from './db/ai-keys.js';
@@ -37,9 +37,14 @@ export interface Deps {
   meter?: Meter;
 }
 
-/** mem0 (Django REST framework) answers {detail}; the platform paths answer {code, message} */
+/**
+ * mem0 (Django REST framework) answers {detail}; the platform paths answer {code, message}. A write the platform's
+ * read-only mode refused (the project over a quota) names the quota and what to do.
+ */
 function renderError(e: BasaltError, req: FastifyRequest): unknown {
   if (req.url.startsWith('/platform/')) return { code: e.code, message: e.message };
+  const overQuota = readOnlyOverQuota(e, req.memory?.caller.project);
+  if (overQuota) return { detail: `${overQuota.details}. ${overQuota.hint}`, code: overQuota.quota };
   return { detail: e.message, code: e.code, ...(e.details !== undefined ? { details: e.details } : {}) };
 }
 
