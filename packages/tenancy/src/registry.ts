@@ -165,10 +165,12 @@ export class ProjectRegistry {
         return;
       }
       if (sub.status !== 'ready') return; // 'close' said so already; 'ready' will say when it is back
-      this.#pingSent = performance.now();
+      const sent = (this.#pingSent = performance.now());
       sub.ping().then(() => {
         this.#pingSent = 0;
-        this.#hearing();
+        // only a prompt answer ends deafness: a Redis answering this late would flap between the two, and each
+        // change of mind drops every cache (pools included)
+        if (performance.now() - sent <= LIVENESS_TIMEOUT_MS) this.#hearing();
       }, () => {
         this.#pingSent = 0;
         this.#deaf();
