@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Binary, BSONRegExp, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
-import { valueKey, valuesEqual, ValueSet } from './compare.js';
+import { compareValues, valueKey, valuesEqual, ValueSet } from './compare.js';
 
 const id = new ObjectId();
 const values: unknown[] = [
@@ -28,4 +28,15 @@ test('a ValueSet keeps the first of equal values, in the order first added', () 
   const s = new ValueSet();
   for (const v of [2, new Int32(1), 'x', new Double(2), 1, { a: 1 }, { a: new Int32(1) }, 'x']) s.add(v);
   assert.deepEqual(s.values(), [2, new Int32(1), 'x', { a: 1 }]);
+});
+
+test('strings compare by code point, as MongoDB and a C.UTF-8 database do, not by UTF-16 unit', () => {
+  const sorted = ['', 'A', 'B', 'Z', 'a', 'ab', 'b', 'é', '\u4e2d', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{1f600}', '\u{1f600}a', '\u{10ffff}'];
+  const shuffled = [...sorted].reverse();
+  shuffled.sort(compareValues);
+  assert.deepEqual(shuffled, sorted);
+  // by their UTF-8 bytes, which is code point order
+  const bytes = [...sorted].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  assert.deepEqual(bytes, sorted);
+  assert.equal(compareValues({ '\uffff': 1 }, { '\u{1f600}': 1 }), -1, 'field names too');
 });

@@ -19,6 +19,27 @@ export function typeRank(v: unknown): number {
   return 4; // plain object
 }
 
+/**
+ * Strings as MongoDB compares them (their UTF-8 bytes, which is code point order) and as a project database's
+ * C.UTF-8 collation orders them in SQL. JS's < compares UTF-16 units, which puts every character above U+FFFF
+ * (a surrogate pair, D800-DFFF) before U+E000-U+FFFF.
+ */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    // a surrogate stands for a code point above every unit that is not one; two surrogates order as their code points
+    if (xs !== ys && (x >= 0xe000 || y >= 0xe000)) return xs ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : 1;
+}
+
 export function compareValues(a: unknown, b: unknown): number {
   const ra = typeRank(a);
   const rb = typeRank(b);
@@ -31,7 +52,7 @@ export function compareValues(a: unknown, b: unknown): number {
       if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : -1) : 1;
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    case 3: return a === b ? 0 : (a as string) < (b as string) ? -1 : 1;
+    case 3: return compareStrings(a as string, b as string);
     case 5: {
       const x = a as unknown[];
       const y = b as unknown[];
@@ -45,7 +66,7 @@ export function compareValues(a: unknown, b: unknown): number {
       const xe = Object.entries(a as object);
       const ye = Object.entries(b as object);
       for (let i = 0; i < Math.min(xe.length, ye.length); i++) {
-        if (xe[i][0] !== ye[i][0]) return xe[i][0] < ye[i][0] ? -1 : 1;
+        if (xe[i][0] !== ye[i][0]) return compareStrings(xe[i][0], ye[i][0]);
         const c = compareValues(xe[i][1], ye[i][1]);
         if (c) return c;
       }
