@@ -114,8 +114,8 @@ export const setConfigSql = (name: string, value: string | null) => `set_config(
  * them on the server (json_each_text, coalesce) made the settings cost five times the statement they precede
  * (235 µs against 48 per cron run).
  */
-export function beginAsCallerSql(s: CallerSettings): string {
-  return `begin; select ${callerSettingsEntries(s).map(([name, value]) => setConfigSql(name, value)).join(', ')}`;
+export function beginAsCallerSql(s: CallerSettings, readWrite = false): string {
+  return `begin${readWrite ? ' read write' : ''}; select ${callerSettingsEntries(s).map(([name, value]) => setConfigSql(name, value)).join(', ')}`;
 }
 
 /** the caller each client's open transaction began as, or last switched to (whose per-claim settings it holds) */
@@ -140,6 +140,12 @@ export async function switchCaller(client: pg.PoolClient, s: CallerSettings): Pr
 export interface AsCallerOptions {
   /** roll back instead of committing: a dry run (a permission probe) */
   rollback?: boolean;
+  /**
+   * With rollback: the dry run writes (probe rows inserted to test policies on them), so it begins read-write even on
+   * a read-only project's pool, where it would otherwise be refused (25006); it never commits, so nothing it writes
+   * counts against the quota that made the project read-only.
+   */
+  writes?: boolean;
   /** maps an error thrown inside (a Postgres error, say) before it is rethrown */
   mapError?: (e: unknown) => unknown;
 }
@@ -153,7 +159,8 @@ export async function asCaller<T>(pool: pg.Pool, s: CallerSettings, fn: (client:
   silenceBound(client, transactionBound(s.timeoutMs));
   let broken = false;
   try {
-    await client.query(beginAsCallerSql(onPool(pool, s)));
+    const probe = opts.rollback === true && opts.writes === true && readOnlyPool(pool);
+    await client.query(probe ? beginAsCallerSql(s, true) : beginAsCallerSql(onPool(pool, s)));
     callerOn.set(client, s);
     const result = await fn(client);
     await client.query(opts.rollback ? 'rollback' : 'commit');

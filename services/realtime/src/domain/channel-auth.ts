@@ -1,5 +1,6 @@
 // Private channels are authorised by the project's RLS policies on realtime.messages, evaluated with the
-// caller's role and claims and realtime.topic() set to the channel name. Nothing a probe writes survives.
+// caller's role and claims and realtime.topic() set to the channel name. Nothing a probe writes survives, so probes
+// run on a project the platform made read-only too (its readers still join).
 import type pg from 'pg';
 import { asCaller, switchCaller, type ProjectPools } from '@basalt/db';
 import type { Principal, Project } from '@basalt/tenancy';
@@ -23,7 +24,7 @@ export class ChannelAuth {
       await switchCaller(tx, callerOf(p));
       await setTopic(tx, topic);
       return (await visibleExtensions(tx, ids)).length > 0;
-    }, { rollback: true }).catch((e) => (denied(e) ? false : Promise.reject(e)));
+    }, { rollback: true, writes: true }).catch((e) => (denied(e) ? false : Promise.reject(e)));
   }
 
   async canWrite(project: Project, p: Principal, topic: string, extension: 'broadcast' | 'presence'): Promise<boolean> {
@@ -32,7 +33,7 @@ export class ChannelAuth {
       await setTopic(tx, topic);
       await insertAsCaller(tx, topic, extension);
       return true;
-    }, { rollback: true }).catch((e) => (denied(e) ? false : Promise.reject(e)));
+    }, { rollback: true, writes: true }).catch((e) => (denied(e) ? false : Promise.reject(e)));
   }
 
   /** Stored broadcasts of a private topic the caller may read (RLS decides which). */
