@@ -35,9 +35,8 @@ export const capped = (own: number, quota: number | null): number => (quota === 
 export function readOnlyOverQuota(err: unknown, project: { readOnlyReason: string | null } | null | undefined) {
   const quota = project?.readOnlyReason;
   if ((err as { code?: unknown } | null)?.code !== '25006' || !quota) return null;
-  return {
-    quota,
-    details: `The project is over its plan's ${quota} quota, so its database is read-only; reads keep working`,
-    hint: 'Free space (delete rows, then VACUUM FULL) or move the project to a larger plan',
-  };
+  const details = `The project is over its plan's ${quota} quota, so its database is read-only; reads keep working`;
+  const hint = 'Free space (delete rows, then VACUUM FULL) or move the project to a larger plan';
+  /** `message`: both in one sentence, for an API whose errors carry no details or hint */
+  return { quota, details, hint, message: `${details}. ${hint}` };
 }

@@ -165,7 +165,7 @@ export class ProjectRegistry {
         return;
       }
       if (sub.status !== 'ready') return; // 'close' said so already; 'ready' will say when it is back
-      const sent = (this.#pingSent = performance.now());
+      const sent = (this.#pingSent = now);
       sub.ping().then(() => {
         this.#pingSent = 0;
         // only a prompt answer ends deafness: a Redis answering this late would flap between the two, and each
@@ -276,8 +276,8 @@ export class ProjectRegistry {
    */
   async #unannounced(cause: unknown): Promise<void> {
     const noticeBy = performance.now() + LIVENESS_INTERVAL_MS + LIVENESS_TIMEOUT_MS + 500;
-    while (this.#heard && this.opts.subscriber && performance.now() < noticeBy) await sleep(50);
-    if (this.#heard && this.opts.subscriber) {
+    while (this.#heard && performance.now() < noticeBy) await sleep(50);
+    if (this.#heard) {
       throw new BasaltError(503, 'change_not_announced', 'The change is saved, but Redis did not take its announcement: other replicas may serve the previous state for up to a minute', { cause, headers: { 'retry-after': '2' } });
     }
     await sleep(LIVENESS_INTERVAL_MS + LIVENESS_TIMEOUT_MS + UNHEARD_TTL_MS);

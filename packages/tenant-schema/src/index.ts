@@ -5,7 +5,7 @@ import pg from 'pg';
 import { ident, migrate, readMigrations, withClient } from '@basalt/db';
 import { createWithProjectLocale, databaseLocale, isProjectLocale } from './locale.js';
 
-export { PROJECT_LOCALE, createWithProjectLocale, databaseLocale, isProjectLocale, localeOptions, type DatabaseLocale } from './locale.js';
+export { databaseLocale, localeOptions, type DatabaseLocale } from './locale.js';
 
 export const TENANT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -57,7 +57,7 @@ export async function prepareTemplate(adminUrl: string, templateName: string, on
       });
     }
     if (create) {
-      await createWithProjectLocale(c, `create database ${ident(templateName)}`).catch((e: { code?: string }) => {
+      await createWithProjectLocale(c, templateName).catch((e: { code?: string }) => {
         if (e.code !== '42P04') throw e;
       });
       await c.query(`revoke all on database ${ident(templateName)} from public`);

@@ -6,10 +6,10 @@
 // in code point order, which is also MongoDB's order for strings, and no OS collation library whose upgrade can
 // reorder (and so corrupt) text indexes. A database that is moved or restored keeps the locale it has.
 import type pg from 'pg';
-import { literal } from '@basalt/db';
+import { ident, literal } from '@basalt/db';
 
 /** The libc locale of new project databases; `C` orders the same where the OS has no C.UTF-8. */
-export const PROJECT_LOCALE = 'C.UTF-8';
+const PROJECT_LOCALE = 'C.UTF-8';
 
 export interface DatabaseLocale {
   /** 'c' libc, 'i' ICU, 'b' builtin (Postgres 17); absent before Postgres 15, where every database is libc */
@@ -54,17 +54,14 @@ export function isProjectLocale(l: DatabaseLocale): boolean {
 
 /**
  * Creates an empty database (from template0) with the project locale: C.UTF-8 for both collation and character
- * classes; where the OS lacks C.UTF-8, collation C (the same order) and template0's character classes.
+ * classes; where the OS lacks C.UTF-8, collation C (the same order) and template0's character classes. The provider
+ * is named (libc) where Postgres has providers at all, which template0's row tells (15 and later).
  */
-export async function createWithProjectLocale(c: pg.ClientBase, create: string): Promise<void> {
-  const { rows: [{ v }] } = await c.query<{ v: number }>(`select current_setting('server_version_num')::int as v`);
-  const provider = v >= 150000 ? 'c' : undefined;
-  try {
-    await c.query(`${create} template template0 encoding 'UTF8' ${localeOptions({ provider, collate: PROJECT_LOCALE, ctype: PROJECT_LOCALE })}`);
-  } catch (e) {
-    // 22023: invalid locale name
-    if ((e as { code?: string }).code !== '22023') throw e;
-    const t0 = await databaseLocale(c, 'template0');
-    await c.query(`${create} template template0 encoding 'UTF8' ${localeOptions({ provider, collate: 'C', ctype: t0.ctype })}`);
-  }
+export async function createWithProjectLocale(c: pg.ClientBase, name: string): Promise<void> {
+  const t0 = await databaseLocale(c, 'template0');
+  const provider = t0.provider === undefined ? undefined : 'c';
+  const create = (collate: string, ctype: string) =>
+    c.query(`create database ${ident(name)} template template0 encoding 'UTF8' ${localeOptions({ provider, collate, ctype })}`);
+  // 22023: invalid locale name
+  await create(PROJECT_LOCALE, PROJECT_LOCALE).catch((e: { code?: string }) => (e.code === '22023' ? create('C', t0.ctype) : Promise.reject(e)));
 }

@@ -84,7 +84,7 @@ export function createApp(deps: Deps) {
     api.setErrorHandler(async (err: { code?: unknown }, req) => {
       // A write the platform's read-only mode refused (the project over a quota) is the caller's to know about
       const overQuota = readOnlyOverQuota(err, req.ctx?.project);
-      if (overQuota) throw authErrors.readOnly(overQuota.quota, `${overQuota.details}. ${overQuota.hint}`);
+      if (overQuota) throw authErrors.readOnly(overQuota.quota, overQuota.message);
       // Any other database error that reaches here is our bug, not the caller's: a 500, never a SQL message in a 4xx.
       throw isSqlError(err) && !(err instanceof BasaltError) ? errors.internal(err) : err;
     });

@@ -118,7 +118,7 @@ export function documentsRunner(deps: Pick<Deps, 'config' | 'pools'>, db: Return
 function callerError(e: unknown, project: Project): unknown {
   const pe = e as { code?: string; message?: string };
   const overQuota = readOnlyOverQuota(e, project);
-  if (overQuota) return docErrors.overQuota(`you are over your space quota: ${overQuota.details}. ${overQuota.hint}`);
+  if (overQuota) return docErrors.overQuota(`you are over your space quota: ${overQuota.message}`);
   // a $regex pushed down whose pattern Postgres cannot compile
   if (pe?.code === '2201B') return docErrors.invalidRegex(pe.message ?? 'invalid regular expression');
   return e;

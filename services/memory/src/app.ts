@@ -44,7 +44,7 @@ export interface Deps {
 function renderError(e: BasaltError, req: FastifyRequest): unknown {
   if (req.url.startsWith('/platform/')) return { code: e.code, message: e.message };
   const overQuota = readOnlyOverQuota(e, req.memory?.caller.project);
-  if (overQuota) return { detail: `${overQuota.details}. ${overQuota.hint}`, code: overQuota.quota };
+  if (overQuota) return { detail: overQuota.message, code: overQuota.quota };
   return { detail: e.message, code: e.code, ...(e.details !== undefined ? { details: e.details } : {}) };
 }
 

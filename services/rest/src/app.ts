@@ -33,8 +33,8 @@ const BODY_LIMIT = 10 * 1024 * 1024;
  * the platform made the project read-only (over a quota) keeps Postgres's 25006 and says why in the hint.
  */
 function restError(err: unknown, project: Project | undefined): unknown {
-  const overQuota = err instanceof BasaltError ? readOnlyOverQuota(err, project) : null;
-  if (overQuota) return new BasaltError((err as BasaltError).status, '25006', (err as BasaltError).message, { details: overQuota.details, hint: overQuota.hint, cause: err });
+  const overQuota = readOnlyOverQuota(err, project);
+  if (overQuota && err instanceof BasaltError) return new BasaltError(err.status, err.code, err.message, { details: overQuota.details, hint: overQuota.hint, cause: err });
   if (err instanceof BasaltError && err.code === 'invalid_json') {
     return restErrors.badBody(/nested deeper/.test(err.message) ? err.message : 'Empty or invalid json');
   }

@@ -76,7 +76,7 @@ export function fromStorageDbError(err: unknown): unknown {
 export function toStorageError(err: unknown, project?: { readOnlyReason: string | null }): unknown {
   if (err instanceof ValidationFailed) return storageErrors.invalidRequest(err.message);
   const overQuota = readOnlyOverQuota(err, project);
-  if (overQuota) return storageErrors.readOnly(overQuota.quota, `${overQuota.details}. ${overQuota.hint}`);
+  if (overQuota) return storageErrors.readOnly(overQuota.quota, overQuota.message);
   if (err instanceof BasaltError) return err.code === 'invalid_json' ? storageErrors.invalidRequest(err.message) : err;
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return storageErrors.tooLarge();
