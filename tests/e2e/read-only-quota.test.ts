@@ -3,11 +3,11 @@
 // token go on. (REST's own case, with a function lifting the read-only default, is services/rest/test.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProject, eventually, platform, supabaseClient, type TestProject } from '@basalt/testkit';
+import { createProject, overDbBytesQuota, supabaseClient, type TestProject } from '@basalt/testkit';
 
 let p: TestProject;
 let accessToken = '';
-const plan = `ro-${Date.now().toString(36)}`;
+let undo: (() => Promise<void>) | undefined;
 const email = `reader-${Date.now().toString(36)}@app.test`;
 const password = 'read-only-pass-1';
 
@@ -23,15 +23,10 @@ before(async () => {
   const signedUp = await supabaseClient(p).auth.signUp({ email, password });
   assert.equal(signedUp.error, null);
   accessToken = signedUp.data.session!.access_token;
-  await platform(`/plans/${plan}`, { method: 'PUT', json: { quotas: { db_bytes: 1 } } });
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan } });
-  await eventually(async () => (await supabaseClient(p).from('notes').insert({ body: 'over' })).error?.code === '25006', 20_000, 200);
+  undo = await overDbBytesQuota(p, async () => (await supabaseClient(p).from('notes').insert({ body: 'over' })).error?.code === '25006');
 });
 
-after(async () => {
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan: 'unlimited' } }).catch(() => undefined);
-  await platform(`/plans/${plan}`, { method: 'DELETE' }).catch(() => undefined);
-});
+after(() => undo?.());
 
 const QUOTA = /over its plan's db_bytes quota.*read-only.*larger plan/s;
 

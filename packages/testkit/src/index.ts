@@ -147,3 +147,25 @@ export async function proxiedCluster(prefix: string): Promise<{ id: string; prox
   };
 }
 export { pick, seededRandom, testSeed } from './seeded.js';
+
+/**
+ * Puts the project on a plan of its own whose db_bytes quota is one byte, and waits (20 s at most) until `refused`
+ * (a write it tries) says the platform's quota check has made the database read-only. The function it returns puts
+ * the project back on `unlimited` and deletes the plan (call it in after()).
+ */
+export async function overDbBytesQuota(p: TestProject, refused: () => Promise<boolean>): Promise<() => Promise<void>> {
+  const plan = `ro-${p.ref.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
+  const undo = async () => {
+    await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan: 'unlimited' } }).catch(() => undefined);
+    await platform(`/plans/${plan}`, { method: 'DELETE' }).catch(() => undefined);
+  };
+  try {
+    await platform(`/plans/${plan}`, { method: 'PUT', json: { quotas: { db_bytes: 1 } } });
+    await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan } });
+    await eventually(refused, 20_000, 200);
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+  return undo;
+}

@@ -3,12 +3,12 @@
 // join a private channel of such a project. The probes' transaction never commits, so it may write.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createProject, eventually, platform, supabaseClient, type TestProject } from '@basalt/testkit';
+import { createProject, eventually, overDbBytesQuota, supabaseClient, type TestProject } from '@basalt/testkit';
 import { closeClients, rt, subscribed } from './helpers.js';
 
 let p: TestProject;
 const A = 'aaaaaaaa-0000-0000-0000-0000000000a1';
-const plan = `rt-ro-${Date.now().toString(36)}`;
+let undo: (() => Promise<void>) | undefined;
 
 before(async () => {
   p = await createProject('rt-read-only');
@@ -18,15 +18,10 @@ before(async () => {
       using (realtime.topic() = 'room-' || auth.uid()::text);
     create policy members_write on realtime.messages for insert to authenticated
       with check (realtime.topic() = 'room-' || auth.uid()::text);`);
-  await platform(`/plans/${plan}`, { method: 'PUT', json: { quotas: { db_bytes: 1 } } });
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan } });
-  await eventually(async () => (await supabaseClient(p).from('notes').insert({ id: 1 })).error?.code === '25006', 20_000, 200);
+  undo = await overDbBytesQuota(p, async () => (await supabaseClient(p).from('notes').insert({ id: 1 })).error?.code === '25006');
 });
 
-after(async () => {
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan: 'unlimited' } }).catch(() => undefined);
-  await platform(`/plans/${plan}`, { method: 'DELETE' }).catch(() => undefined);
-});
+after(() => undo?.());
 
 describe('realtime on a read-only project', () => {
   after(closeClients);

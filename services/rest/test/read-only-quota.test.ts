@@ -4,11 +4,11 @@
 // transaction asks for read-only itself.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProject, eventually, platform, type TestProject } from '@basalt/testkit';
+import { createProject, overDbBytesQuota, type TestProject } from '@basalt/testkit';
 import { client } from './helpers.js';
 
 let p: TestProject;
-const plan = `rest-ro-${Date.now().toString(36)}`;
+let undo: (() => Promise<void>) | undefined;
 
 before(async () => {
   p = await createProject('rest-read-only');
@@ -20,16 +20,11 @@ before(async () => {
   `);
 });
 
-after(async () => {
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan: 'unlimited' } }).catch(() => undefined);
-  await platform(`/plans/${plan}`, { method: 'DELETE' }).catch(() => undefined);
-});
+after(() => undo?.());
 
 test('a function that lifts its session\'s read-only default does not make an over-quota project writable', async () => {
   const sb = client(p);
-  await platform(`/plans/${plan}`, { method: 'PUT', json: { quotas: { db_bytes: 1 } } });
-  await platform(`/projects/${p.ref}`, { method: 'PATCH', json: { plan } });
-  await eventually(async () => (await sb.from('notes').insert({ body: 'over' })).error?.code === '25006', 20_000, 200);
+  undo = await overDbBytesQuota(p, async () => (await sb.from('notes').insert({ body: 'over' })).error?.code === '25006');
 
   // every pooled connection's session lifted, as far as the function can
   const lifted = await Promise.all(Array.from({ length: 30 }, () => sb.rpc('lift')));
