@@ -48,7 +48,7 @@ export function createApp(deps: Deps) {
   const prefix = c.BASALT_REDIS_PREFIX;
   const replicas = new Replicas(deps.redis, prefix, deps.replicaId);
   const hub = new Hub(deps.redis, deps.subscriber, prefix, deps.replicaId);
-  const channelAuth = new ChannelAuth(deps.pools);
+  const channelAuth = new ChannelAuth(deps.pools, log);
   const feeds = new ChangeFeeds({ pools: deps.pools, redis: deps.redis, prefix, replicas, hub, log, lingerMs: c.REALTIME_CAPTURE_LINGER_MS, poolSize: c.REALTIME_DB_POOL_PER_PROJECT, captureMode: c.REALTIME_CAPTURE });
   const onRedisError = (err: Error) => log.warn({ err: err.message }, 'realtime join limits unavailable; failing open');
   const socketDeps: SocketDeps = {

@@ -46,5 +46,8 @@ export const reasons = {
   unmatchedTopic: 'unmatched topic',
   unknownEvent: (event: string) => `UnknownEvent: ${event}`,
   badPostgresChanges: (why: string) => `Error parsing \`filter\` params: ${why}`,
-  unavailable: 'RealtimeUnavailable: Realtime could not reach the database',
+  /** the project's database could not be reached (or did not answer in time) */
+  unavailable: 'UnableToConnectToProject: Realtime was unable to connect to the project database',
+  /** anything else that failed while handling the message (logged) */
+  unknown: 'UnknownErrorOnChannel: Unknown Error on Channel',
 };

@@ -50,6 +50,7 @@ test("a silent database's private joins are answered with an error after the bou
     assert.ok(elsewhere.ms < 2_000, `another project's join took ${elsewhere.ms} ms`);
     const r = await waiting;
     assert.equal(r.status, 'error', `the join waiting on the silent database: ${JSON.stringify(r)}`);
+    assert.equal(r.response?.reason, 'UnableToConnectToProject: Realtime was unable to connect to the project database');
     // after the silence bound on that idle connection, or the pool's 5 s connect timeout on a new one
     assert.ok(r.ms < 8_000 + 4_000, `answered after ${r.ms} ms`);
   } finally {

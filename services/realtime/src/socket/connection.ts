@@ -1,6 +1,8 @@
 // One client socket: decodes frames, answers heartbeats, and routes each message to its channel. Every
 // failure becomes a phx_reply error (or is dropped when it cannot be addressed); the socket stays up.
 import type { WebSocket } from 'ws';
+import { DatabaseSilent } from '@basalt/db';
+import { isPgConnectionError } from '@basalt/errors';
 import type { Principal, Project } from '@basalt/tenancy';
 import { reasons } from '../errors.js';
 import { limitsOf, SecondBudget, type Limits } from '../domain/limits.js';
@@ -90,7 +92,7 @@ export class Connection {
     }
     void this.#dispatch(m, data.length).catch((err: Error) => {
       this.deps.log.warn({ ref: this.ref, err: err.message, event: m.event }, 'realtime message failed');
-      if (m.ref) this.replyError(m, reasons.unavailable);
+      if (m.ref) this.replyError(m, err instanceof DatabaseSilent || isPgConnectionError(err) ? reasons.unavailable : reasons.unknown);
     });
   }
 
