@@ -19,6 +19,12 @@ export interface CoalesceOptions<I, O> {
    */
   workers: number | 'pool';
   /**
+   * when set, statements beyond `workers` (up to the pool's size) start once the oldest waiting input has waited this
+   * long, rather than when the queue outgrows a full batch: slow statements still get the pool's connections, while
+   * fast ones keep to `workers` connections, each carrying bigger batches (see growAfterMs in REST's execute.ts)
+   */
+  growAfterMs?: number;
+  /**
    * runs one batch on the connection: the answer to each input, in order, null for one it did not serve; `answer`
    * gives one input its answer before the batch is over (a later answer to it is ignored)
    */
@@ -29,6 +35,8 @@ interface Waiting<I, O> {
   input: I;
   resolve: (o: O | null) => void;
   reject: (e: unknown) => void;
+  /** performance.now() when it was queued (with growAfterMs only) */
+  at: number;
 }
 
 class Queue<I, O> {
@@ -36,6 +44,8 @@ class Queue<I, O> {
   #workers = 0;
   readonly #eager: number;
   readonly #most: number;
+  /** the check for a grown wait, while one is due (growAfterMs) */
+  #growTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly pool: pg.Pool, private readonly o: CoalesceOptions<I, O>) {
     const size = pool.options.max ?? 10;
@@ -45,12 +55,32 @@ class Queue<I, O> {
 
   submit(input: I): Promise<O | null> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ input, resolve, reject });
-      if (this.#workers < this.#eager || (this.#queue.length > this.o.maxBatch && this.#workers < this.#most)) {
-        this.#workers++;
-        void this.#work();
-      }
+      this.#queue.push({ input, resolve, reject, at: this.o.growAfterMs === undefined ? 0 : performance.now() });
+      if (this.#workers < this.#eager) this.#start();
+      else if (this.#workers >= this.#most) return;
+      else if (this.o.growAfterMs !== undefined) this.#checkLater();
+      else if (this.#queue.length > this.o.maxBatch) this.#start();
     });
+  }
+
+  #start(): void {
+    this.#workers++;
+    void this.#work();
+  }
+
+  /**
+   * Looks again once the oldest waiting input has waited growAfterMs (no arrival may come to notice it), and starts
+   * one more statement then; after that, at most one more per growAfterMs while inputs still wait.
+   */
+  #checkLater(delayMs = Math.max(0, this.#queue[0]!.at + this.o.growAfterMs! - performance.now())): void {
+    if (this.#growTimer) return;
+    this.#growTimer = setTimeout(() => {
+      this.#growTimer = null;
+      const oldest = this.#queue[0];
+      if (oldest && this.#workers < this.#most && performance.now() - oldest.at >= this.o.growAfterMs!) this.#start();
+      if (this.#queue.length > 0 && this.#workers < this.#most) this.#checkLater(this.o.growAfterMs);
+    }, delayMs);
+    this.#growTimer.unref();
   }
 
   /** Takes a connection, then every input queued by then (up to a batch), until the queue is empty. */

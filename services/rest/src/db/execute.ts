@@ -120,7 +120,14 @@ async function readTogether(client: pg.PoolClient, batch: readonly Read[], answe
   return batch.map((_, i) => (i < at ? { rows: rows[i]! } : i === at ? { error: failed } : null));
 }
 
-const reads = coalesced<Read, Outcome>({ maxBatch: READS_PER_TRIP, workers: 'pool', run: readTogether });
+// Four such round trips at once, and more (up to the pool's size) only once a read has waited READ_GROW_AFTER_MS for
+// one: fast reads then travel in fuller batches on fewer connections, which measured 19–24 % more GETs by key per
+// second than starting one per pooled connection at once (bench/rest, 64 connections on 2 cores: every extra
+// statement in flight is another Postgres process to wake and schedule), while slow ones (a 50 ms function) still
+// get the pool's connections, at 0.9 of the throughput they had (a pool of 4 halves it).
+const READ_STATEMENTS_AT_ONCE = 4;
+const READ_GROW_AFTER_MS = 20;
+const reads = coalesced<Read, Outcome>({ maxBatch: READS_PER_TRIP, workers: READ_STATEMENTS_AT_ONCE, growAfterMs: READ_GROW_AFTER_MS, run: readTogether });
 
 /** A statement on a connection of its own. */
 async function alone(c: Caller, readOnly: boolean, main: Step): Promise<Outcome> {
