@@ -48,3 +48,24 @@ test('a failed run is logged and waits the default interval', async () => {
   assert.equal(runs, 1);
   assert.deepEqual(warned, ['flaky failed']);
 });
+
+test('orAfterNudges cuts a wait short once that many requests have used the database, never while a run runs', async () => {
+  let runs = 0;
+  let release!: () => void;
+  const job = perDatabase('busy', 1_000, () => null, async () => {
+    runs++;
+    await new Promise<void>((r) => (release = r));
+    return 60_000;
+  }, { warn: () => undefined }, { orAfterNudges: 5 });
+  const a = pool();
+  job.nudge(a, 'a');
+  for (let i = 0; i < 10; i++) job.nudge(a, 'a'); // still running: nothing more
+  assert.equal(runs, 1);
+  release();
+  await settle();
+  // the run asked for a minute; five requests later it runs again all the same
+  for (let i = 0; i < 4; i++) job.nudge(a, 'a');
+  assert.equal(runs, 1);
+  job.nudge(a, 'a');
+  assert.equal(runs, 2);
+});
