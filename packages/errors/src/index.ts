@@ -75,14 +75,15 @@ export function fromPgConnectionError(e: unknown): BasaltError | null {
 }
 
 interface PgLikeError {
-  code?: string;
+  code: string;
   message: string;
   detail?: string;
   hint?: string;
 }
 
-const isPgError = (e: unknown): e is PgLikeError =>
-  typeof e === 'object' && e !== null && typeof (e as PgLikeError).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgLikeError).code!);
+/** An error Postgres answered: it carries a SQLSTATE (five digits or capitals) as its code. */
+export const isSqlStateError = (e: unknown): e is PgLikeError =>
+  typeof e === 'object' && e !== null && typeof (e as PgLikeError).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgLikeError).code);
 
 /**
  * Maps a Postgres error to the HTTP status PostgREST would answer (its SQLSTATE table).
@@ -107,8 +108,8 @@ export function statusForSqlState(code: string, anonymous = false): number {
 
 /** Wraps a database error as a BasaltError whose code is the SQLSTATE; other errors pass through. */
 export function fromPgError(e: unknown, anonymous = false): unknown {
-  if (!isPgError(e)) return e;
-  return new BasaltError(statusForSqlState(e.code!, anonymous), e.code!, e.message, {
+  if (!isSqlStateError(e)) return e;
+  return new BasaltError(statusForSqlState(e.code, anonymous), e.code, e.message, {
     details: e.detail ?? null,
     hint: e.hint ?? null,
     cause: e,

@@ -3,7 +3,7 @@
 // under /platform/v1.
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import { BasaltError, errors } from '@basalt/errors';
+import { BasaltError, errors, isSqlStateError } from '@basalt/errors';
 import type { SecretBox } from '@basalt/crypto';
 import { plannerStatistics, type ProjectPools } from '@basalt/db';
 import { egressPolicy } from '@basalt/egress';
@@ -37,7 +37,6 @@ export interface Deps {
 }
 
 const GOTRUE_HEALTH = { version: 'basalt', name: 'GoTrue', description: 'Basalt auth is a user registration and authentication API' };
-const isSqlError = (e: unknown) => typeof (e as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code);
 
 export function createApp(deps: Deps) {
   // every field of an auth body lands in Postgres text, which cannot hold a NUL: refused as the bad input it is
@@ -86,7 +85,7 @@ export function createApp(deps: Deps) {
       const overQuota = readOnlyOverQuota(err, req.ctx?.project);
       if (overQuota) throw authErrors.readOnly(overQuota.quota, overQuota.message);
       // Any other database error that reaches here is our bug, not the caller's: a 500, never a SQL message in a 4xx.
-      throw isSqlError(err) && !(err instanceof BasaltError) ? errors.internal(err) : err;
+      throw isSqlStateError(err) && !(err instanceof BasaltError) ? errors.internal(err) : err;
     });
     // Unknown paths under /auth/v1 still need the project and its apikey first, as every other path does.
     api.setNotFoundHandler(async (req) => {

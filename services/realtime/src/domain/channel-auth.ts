@@ -5,7 +5,7 @@
 // and is logged with the project's ref: the database was reached, it is the policy that failed.
 import type pg from 'pg';
 import { asCaller, switchCaller, type ProjectPools } from '@basalt/db';
-import { isPgConnectionError } from '@basalt/errors';
+import { isPgConnectionError, isSqlStateError } from '@basalt/errors';
 import type { Logger } from '@basalt/http';
 import type { Principal, Project } from '@basalt/tenancy';
 import { broadcastsSince, insertAsCaller, insertProbes, setTopic, visibleExtensions, type StoredBroadcast } from '../db/messages.js';
@@ -20,9 +20,8 @@ export class ChannelAuth {
 
   /** false when the probe's error is the policy's answer (no privilege, or a policy that raised); else rethrown */
   #denied(project: Project, topic: string, e: unknown): false {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || isPgConnectionError(e) || DATABASE_CLASSES.has(code.slice(0, 2))) throw e;
-    if (code !== '42501') this.log.warn({ ref: project.ref, topic, code, err: (e as Error).message }, 'RlsPolicyError: a policy on realtime.messages raised an error; the caller is refused');
+    if (!isSqlStateError(e) || isPgConnectionError(e) || DATABASE_CLASSES.has(e.code.slice(0, 2))) throw e;
+    if (e.code !== '42501') this.log.warn({ ref: project.ref, topic, code: e.code, err: e.message }, 'RlsPolicyError: a policy on realtime.messages raised an error; the caller is refused');
     return false;
   }
 
