@@ -1,6 +1,7 @@
 // bench/gateway: requests/s and p50/p99 for a small JSON response — straight to a minimal upstream, through nginx
-// in front of it, through a bare Node proxy (node-proxy.mjs: what any proxy written in Node costs on this machine)
-// and through our gateway (project resolution, key verification, rate limit, proxy) — in one run,
+// in front of it, through a bare Node proxy (node-proxy.mjs: what any proxy written in Node costs on this machine),
+// through the same proxy with net.Server in place of node:http on the client's side (raw-proxy.mjs: what node:http's
+// server side costs) and through our gateway (project resolution, key verification, rate limit, proxy) — in one run,
 // BENCH_ROUNDS (5) alternated rounds of BENCH_SECONDS (4 s) each, the gateway/nginx ratio the median of the rounds';
 // each proxy's CPU per proxied request (µs, from /proc, workers included), which moves less than req/s with
 // what else the machine runs; plus HS256 verifications per second on one core. Writes bench/results/gateway.json.
@@ -53,6 +54,9 @@ children.push(nginx);
 const nodeProxyPort = await freePort();
 const nodeProxy = spawn(process.execPath, [fileURLToPath(new URL('./node-proxy.mjs', import.meta.url)), String(nodeProxyPort), String(upstreamPort)], { stdio: 'inherit' });
 children.push(nodeProxy);
+const rawProxyPort = await freePort();
+const rawProxy = spawn(process.execPath, [fileURLToPath(new URL('./raw-proxy.mjs', import.meta.url)), String(rawProxyPort), String(upstreamPort)], { stdio: 'inherit' });
+children.push(rawProxy);
 
 // the gateway as `npm start` runs it (its defaults; ACCESS_LOG or GATEWAY_WORKERS from the environment if set)
 const bench = await benchFleet('gw', ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}` });
@@ -67,12 +71,13 @@ try {
     direct: { url: `http://127.0.0.1:${upstreamPort}/mongo/v1/todos`, headers: {} },
     nginx: { url: `http://127.0.0.1:${nginxPort}/mongo/v1/todos`, headers: {} },
     node_proxy: { url: `http://127.0.0.1:${nodeProxyPort}/mongo/v1/todos`, headers: {} },
+    raw_proxy: { url: `http://127.0.0.1:${rawProxyPort}/mongo/v1/todos`, headers: {} },
     gateway: { url: `${fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } },
   };
   const results: Record<string, { loaded: ReturnType<typeof wrk>; rounds: number[]; single: ReturnType<typeof wrk> }> = {};
   // each proxy's CPU (its workers included) per request: a slow phase of this machine that slows Node's HTTP path
   // and not nginx's shows there, where req/s alone cannot tell it from a slower gateway
-  const proxyPids: Record<string, number> = { nginx: nginx.pid!, node_proxy: nodeProxy.pid!, gateway: fleet.processes.get('gateway')!.pid! };
+  const proxyPids: Record<string, number> = { nginx: nginx.pid!, node_proxy: nodeProxy.pid!, raw_proxy: rawProxy.pid!, gateway: fleet.processes.get('gateway')!.pid! };
   const cpu: Record<string, { micros: number; requests: number }> = {};
   for (const t of Object.values(targets)) wrk(t.url, { connections: 8, seconds: 2, headers: t.headers }); // warm-up: JIT, keep-alive pools, caches
   // loaded runs in alternated rounds, each target's median counting: the machine drifts by ±30 % between minutes,
@@ -80,7 +85,7 @@ try {
   const runs: Record<string, ReturnType<typeof wrk>[]> = {};
   const ratios: number[] = [];
   // nginx and the gateway run back to back, in turn first, so the ratio of a round compares seconds apart
-  const orders = [['direct', 'node_proxy', 'nginx', 'gateway'], ['direct', 'node_proxy', 'gateway', 'nginx']] as const;
+  const orders = [['direct', 'raw_proxy', 'node_proxy', 'nginx', 'gateway'], ['direct', 'raw_proxy', 'node_proxy', 'gateway', 'nginx']] as const;
   for (let i = 0; i < ROUNDS; i++) {
     for (const name of orders[i % 2]!) {
       const t = targets[name];
@@ -130,9 +135,12 @@ try {
     nginx_added_p50_ms_one_connection: +(added('nginx')).toFixed(3),
     node_proxy_added_p50_ms_one_connection: +(added('node_proxy')).toFixed(3),
     node_proxy_vs_nginx_rps: +(results.node_proxy!.loaded.rps / results.nginx!.loaded.rps).toFixed(3),
+    raw_proxy_vs_nginx_rps: +(results.raw_proxy!.loaded.rps / results.nginx!.loaded.rps).toFixed(3),
+    raw_proxy_added_p50_ms_one_connection: +(added('raw_proxy')).toFixed(3),
     gateway_cpu_us_per_request: cpuPerRequest('gateway'),
     nginx_cpu_us_per_request: cpuPerRequest('nginx'),
     node_proxy_cpu_us_per_request: cpuPerRequest('node_proxy'),
+    raw_proxy_cpu_us_per_request: cpuPerRequest('raw_proxy'),
     jwt_verifies_per_second_one_core: verifiesPerSecond,
     targets: { gateway_vs_nginx_rps: '>= 0.6', added_p50_ms: '<= 0.1', jwt_verifies: '>= 50000' }, // #11's lines
   };
