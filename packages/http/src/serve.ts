@@ -2,6 +2,7 @@
 // let in-flight requests finish, then close pools and queues and exit.
 import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Front } from './front.js';
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.js';
 import type { App } from './service.js';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   onClose?: () => Promise<void>;
   /** for a raw handler (the gateway): HTTP upgrades, i.e. WebSockets */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** for a raw handler: listen through a Front (front.ts), which answers the common request without node:http */
+  front?: boolean;
 }
 
 const isFastify = (app: unknown): app is App => typeof (app as App).inject === 'function' && typeof (app as App).listen === 'function';
@@ -33,6 +36,7 @@ export async function serve(app: App | ((req: IncomingMessage, res: ServerRespon
   pinTickObjectShape();
   let server: Server;
   let stopAccepting: () => Promise<unknown>;
+  let front: Front | null = null;
   if (isFastify(app)) {
     await app.listen({ port: opts.port, host });
     server = app.server;
@@ -41,15 +45,17 @@ export async function serve(app: App | ((req: IncomingMessage, res: ServerRespon
     const raw = createServer(app);
     if (opts.upgrade) raw.on('upgrade', opts.upgrade);
     raw.keepAliveTimeout = 65_000; // longer than common LB idle timeouts, so the LB closes first
+    front = opts.front ? new Front(raw, app) : null;
+    const listener = front ? front.server : raw;
     await new Promise<void>((resolve, reject) => {
-      raw.once('error', reject);
-      raw.listen(opts.port, host, () => resolve());
+      listener.once('error', reject);
+      listener.listen(opts.port, host, () => resolve());
     });
     server = raw;
-    stopAccepting = () => new Promise<void>((r) => raw.close(() => r()));
+    stopAccepting = () => new Promise<void>((r) => listener.close(() => r()));
   }
   opts.log.info({ port: opts.port }, 'listening');
-  drainOnSignal(server, stopAccepting, opts);
+  drainOnSignal(server, stopAccepting, opts, front);
   return server;
 }
 
@@ -59,7 +65,7 @@ export async function serve(app: App | ((req: IncomingMessage, res: ServerRespon
  * away (the fleet's supervisor behind `npm start` and `npm test`, killed by SIGKILL or crashed), so no service
  * outlives it holding its port.
  */
-function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, opts: ServeOptions): void {
+function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, opts: ServeOptions, front: Front | null): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -70,12 +76,17 @@ function drainOnSignal(server: Server, stopAccepting: () => Promise<unknown>, op
     await opts.onDrain?.().catch((err) => opts.log.error({ err }, 'drain hook failed'));
     // A keep-alive socket whose request finishes after close() turns idle and would hold the exit: reap idle
     // sockets until every in-flight request is done.
-    const reaper = setInterval(() => server.closeIdleConnections(), 50);
-    server.closeIdleConnections();
+    const closeIdle = () => {
+      server.closeIdleConnections();
+      front?.closeIdle();
+    };
+    const reaper = setInterval(closeIdle, 50);
+    closeIdle();
     const timeout = new Promise<void>((r) => setTimeout(r, opts.shutdownTimeoutMs ?? 25_000).unref());
     await Promise.race([stopAccepting(), timeout]);
     clearInterval(reaper);
     server.closeAllConnections();
+    front?.closeAll();
     await opts.onClose?.().catch((err) => opts.log.error({ err }, 'shutdown hook failed'));
     opts.log.info('stopped');
     process.exit(0);
