@@ -80,6 +80,8 @@ async function runWorker(): Promise<void> {
     drainDelayMs: config.DRAIN_DELAY_MS,
     setDraining: gateway.setDraining,
     upgrade: gateway.upgrade,
+    // the common request (a GET without a body) answered without node:http's per-request work (@basalt/http front.ts)
+    front: true,
     onDrain: gateway.closeTunnels,
     onClose: async () => {
       gateway.close();
