@@ -138,6 +138,7 @@ test('what the front does not read itself goes to node:http, with node:http\'s a
     ['GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n', 400, 'an obs-fold line'],
     ['GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n', 400, 'a control character in a value'],
     ['GET / HTTP/1.1\r\n\r\n', 400, 'no host'],
+    ['GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'raw bytes past ASCII in the target'],
     [`GET / HTTP/1.1\r\nHost: a\r\nX: ${'x'.repeat(20_000)}\r\n\r\n`, 431, 'a head past the limit'],
   ];
   for (const [text, status, why] of cases) {

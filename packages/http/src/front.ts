@@ -12,7 +12,8 @@ import net, { type Socket } from 'node:net';
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** a header value's characters: HTAB, visible ASCII and space, obs-text (as node:http's check) */
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const BAD_TARGET = /[^\x21-\x7e\x80-\xff]/;
+/** a request target's characters: visible ASCII (anything else, raw UTF-8 bytes included, is node:http's to judge) */
+const BAD_TARGET = /[^\x21-\x7e]/;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
