@@ -51,12 +51,15 @@ http {
 }`);
 const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
 children.push(nginx);
-const nodeProxyPort = await freePort();
-const nodeProxy = spawn(process.execPath, [fileURLToPath(new URL('./node-proxy.mjs', import.meta.url)), String(nodeProxyPort), String(upstreamPort)], { stdio: 'inherit' });
-children.push(nodeProxy);
-const rawProxyPort = await freePort();
-const rawProxy = spawn(process.execPath, [fileURLToPath(new URL('./raw-proxy.mjs', import.meta.url)), String(rawProxyPort), String(upstreamPort)], { stdio: 'inherit' });
-children.push(rawProxy);
+/** one of the reference proxies beside this file, in front of the upstream on a port of its own */
+async function referenceProxy(file: string): Promise<{ port: number; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), String(port), String(upstreamPort)], { stdio: 'inherit' });
+  children.push(child);
+  return { port, process: child };
+}
+const { port: nodeProxyPort, process: nodeProxy } = await referenceProxy('./node-proxy.mjs');
+const { port: rawProxyPort, process: rawProxy } = await referenceProxy('./raw-proxy.mjs');
 
 // the gateway as `npm start` runs it (its defaults; ACCESS_LOG or GATEWAY_WORKERS from the environment if set)
 const bench = await benchFleet('gw', ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}` });
