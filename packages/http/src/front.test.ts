@@ -165,7 +165,7 @@ test('what the front does not read itself goes to node:http, with node:http\'s a
   }
 });
 
-test('HEAD keeps the length and sends no body; an answer without a length is chunked; bad header values throw', async () => {
+test('HEAD keeps the length and sends no body; an answer without a length is chunked; large bodies whole; bad header values throw', async () => {
   let thrown: unknown = null;
   const { port } = await start((req, res) => {
     if (req.url === '/bad') {
@@ -178,6 +178,16 @@ test('HEAD keeps the length and sends no body; an answer without a length is chu
       return void res.end();
     }
     if (req.method === 'HEAD') return void res.writeHead(200, ['content-length', '5']).end();
+    if (req.url === '/large') {
+      // past what goes out in one string with its head: bytes of every value, with a length and then chunked
+      const bytes = Buffer.alloc(20_000, 0).map((_, i) => i % 256);
+      return void res.writeHead(200, ['content-length', String(2 * bytes.length)]).end(Buffer.concat([bytes, bytes]));
+    }
+    if (req.url === '/large-chunked') {
+      res.writeHead(200, ['content-type', 'text/plain']);
+      res.write('é'.repeat(6_000)); // 12,000 bytes of UTF-8
+      return void res.end('ü'.repeat(3_000));
+    }
     res.writeHead(200, ['content-type', 'text/plain']);
     res.write('hé ');
     setTimeout(() => res.end(Buffer.from('there')), 20);
@@ -195,12 +205,18 @@ test('HEAD keeps the length and sends no body; an answer without a length is chu
   const s = await fetch(`http://127.0.0.1:${port}/stream`);
   assert.equal(s.headers.get('transfer-encoding'), 'chunked');
   assert.equal(await s.text(), 'hé there');
+  const large = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/large`)).arrayBuffer());
+  assert.equal(large.length, 40_000);
+  assert.ok(large.every((b, i) => b === (i % 20_000) % 256), 'every byte as written');
+  const largeChunked = await fetch(`http://127.0.0.1:${port}/large-chunked`);
+  assert.equal(largeChunked.headers.get('transfer-encoding'), 'chunked');
+  assert.equal(await largeChunked.text(), 'é'.repeat(6_000) + 'ü'.repeat(3_000));
   const bad = await fetch(`http://127.0.0.1:${port}/bad`);
   assert.equal(bad.status, 502);
   assert.ok(thrown instanceof TypeError);
 });
 
-test('a client gone mid-answer closes the answer; a slow head is cut; idle connections close, busy ones do not', async () => {
+test('a client gone mid-answer closes the answer; a slow head is cut; idle connections close, busy ones do not, and count from the end', async () => {
   let closedAnswer = false;
   let release: () => void = () => undefined;
   const { port, front } = await start((req, res) => {
@@ -208,6 +224,12 @@ test('a client gone mid-answer closes the answer; a slow head is cut; idle conne
     if (req.url === '/slow') {
       res.writeHead(200, ['content-length', '2']);
       release = () => res.end('ok');
+      return;
+    }
+    if (req.url === '/quiet-end') {
+      // the whole body first, then an end that writes nothing, later than the idle timeout
+      res.writeHead(200, ['content-length', '2']).write('ok');
+      release = () => res.end();
       return;
     }
     res.writeHead(200, ['content-length', '2']).end('ok');
@@ -237,6 +259,17 @@ test('a client gone mid-answer closes the answer; a slow head is cut; idle conne
   assert.equal((await busy.answer()).body, 'ok');
   await new Promise((r) => setTimeout(r, 600));
   assert.equal(busy.closed, true, 'closed after the idle timeout');
+
+  // the idle timer that fired while a request was in flight counts again from that request's end, also when the end
+  // itself writes nothing (no activity that would re-arm it)
+  const quiet = await connect(port);
+  quiet.send(get('/quiet-end'));
+  assert.equal((await quiet.answer()).body, 'ok');
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(quiet.closed, false, 'not cut while its answer is still open');
+  release();
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(quiet.closed, true, 'closed once idle after the end');
 
   // closeIdle (the drain's reaper) closes an idle connection and leaves one with a request in flight
   const idle = await connect(port);

@@ -15,6 +15,17 @@ const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** a request target's characters: visible ASCII (anything else, raw UTF-8 bytes included, is node:http's to judge) */
 const BAD_TARGET = /[^\x21-\x7e]/;
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** a body up to this many bytes goes out in one string with its head or chunk framing */
+const ONE_STRING = 8 * 1024;
+
+/** header names found to be tokens: requests and answers repeat a few dozen, checked once each */
+const tokens = new Set<string>();
+function isToken(name: string): boolean {
+  if (tokens.has(name)) return true;
+  if (!TOKEN.test(name)) return false;
+  if (tokens.size < 4096) tokens.add(name);
+  return true;
+}
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -70,7 +81,7 @@ export class LiteResponse extends EventEmitter {
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = String(headers[i + 1]);
-      if (!TOKEN.test(name)) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
+      if (!isToken(name)) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
       if (BAD_VALUE.test(value)) throw new TypeError(`Invalid character in header content ["${name}"]`);
       if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
       else if (name.length === 4 && name.toLowerCase() === 'date') date = true;
@@ -93,15 +104,20 @@ export class LiteResponse extends EventEmitter {
     const s = this.socket;
     const head = this.#head;
     this.#head = null;
-    const body = this.#noBody || data === undefined || data.length === 0 ? null : data;
-    if (!this.#chunked && body === null) return head === null || s.write(head, 'latin1');
-    if (!this.#chunked && head === null) return s.write(body!);
+    const body = this.#noBody || data === undefined || data.length === 0 ? null : typeof data === 'string' ? Buffer.from(data) : data;
+    if (!this.#chunked && head === null) return body === null || s.write(body);
+    if (body === null || body.length <= ONE_STRING) {
+      // one latin1 string (a byte a character): a single write call, cheaper than the corked writev of its parts
+      let out = head ?? '';
+      if (body !== null) out += this.#chunked ? `${body.length.toString(16)}\r\n${body.toString('latin1')}\r\n` : body.toString('latin1');
+      if (last && this.#chunked) out += '0\r\n\r\n';
+      return out.length === 0 ? !s.writableNeedDrain : s.write(out, 'latin1');
+    }
     s.cork();
     if (head !== null) s.write(head, 'latin1');
-    if (body !== null && this.#chunked) s.write(`${Buffer.byteLength(body).toString(16)}\r\n`, 'latin1');
-    if (body !== null) s.write(body);
-    if (body !== null && this.#chunked) s.write('\r\n', 'latin1');
-    if (last && this.#chunked) s.write('0\r\n\r\n', 'latin1');
+    if (this.#chunked) s.write(`${body.length.toString(16)}\r\n`, 'latin1');
+    s.write(body);
+    if (this.#chunked) s.write(last ? '\r\n0\r\n\r\n' : '\r\n', 'latin1');
     s.uncork();
     return !s.writableNeedDrain;
   }
@@ -162,7 +178,7 @@ function parse(head: string, socket: Socket): LiteRequest | null {
     if (colon <= at || colon > end) return null;
     const name = head.slice(at, colon);
     const value = trimOws(head, colon + 1, end);
-    if (!TOKEN.test(name) || BAD_VALUE.test(value)) return null;
+    if (!isToken(name) || BAD_VALUE.test(value)) return null;
     const lower = name.toLowerCase();
     switch (lower) {
       case 'content-length': case 'transfer-encoding': case 'upgrade': case 'expect': case 'te': case 'trailer':
@@ -234,13 +250,21 @@ class FrontConnection {
   readonly #onData = (chunk: Buffer) => this.#data(chunk);
   readonly #onError = () => this.socket.destroy();
   readonly #onClose = () => this.#closed();
+  /** the idle timer fired while a request was in flight: it is armed again once that request is answered */
+  #expired = false;
   readonly #onTimeout = () => {
     if (this.current === null) this.socket.destroy();
+    else this.#expired = true;
   };
   readonly #ended = (res: LiteResponse) => {
     if (this.current !== res) return;
     this.current = null;
-    this.socket.setTimeout(this.front.idleTimeoutMs);
+    // Otherwise the timer still runs: each read and write re-armed it (node:net), so it counts from the last bytes,
+    // the answer's own at the latest, without a timer made and cleared per request.
+    if (this.#expired) {
+      this.#expired = false;
+      this.socket.setTimeout(this.front.idleTimeoutMs);
+    }
     // a pipelined request waits for the end of the call that answered this one (not run inside its res.end())
     if (this.buf !== null) queueMicrotask(() => this.#next());
   };
@@ -282,7 +306,6 @@ class FrontConnection {
       this.#headTimer = null;
     }
     this.buf = buf.length > end + 4 ? buf.subarray(end + 4) : null;
-    this.socket.setTimeout(0);
     const res = (this.current = new LiteResponse(this.socket, req.method === 'HEAD', this.#ended));
     try {
       this.front.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
