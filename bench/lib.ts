@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
-import { dropRedisKeys, freeBasePort, ROOT, startFleet, type Fleet } from '@basalt/fleet';
+import { dropRedisKeys, freeBasePort, ROOT, startFleet, type Fleet, type FleetOptions } from '@basalt/fleet';
 
 /** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ) */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
@@ -160,7 +160,9 @@ export interface BenchFleet {
  * Starts the named services on free ports over a fresh control database, with the settings `npm start` uses
  * (what users get: LOG_LEVEL info and every service's own defaults); stop() drops everything again.
  */
-export async function benchFleet(name: string, only: string[], extraEnv: Record<string, string> = {}): Promise<BenchFleet> {
+export async function benchFleet(
+  name: string, only: string[], extraEnv: Record<string, string> = {}, o: Pick<FleetOptions, 'bundles'> = {},
+): Promise<BenchFleet> {
   const base = await freeBasePort();
   const db = await scratchDatabase(`basalt_bench_${name}`);
   const token = `bsp_bench${randomBytes(20).toString('hex')}`;
@@ -170,6 +172,7 @@ export async function benchFleet(name: string, only: string[], extraEnv: Record<
   // dropped with the fleet, as the test runner drops its own
   const redisPrefix = `bench-${name}-${base}-${randomBytes(4).toString('hex')}:`;
   const fleet = await startFleet({
+    ...o,
     only,
     basePort: base,
     logs: join(tmpdir(), `basalt-bench-${name}-${base}`),

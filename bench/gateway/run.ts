@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, waitForHealth } from '@basalt/fleet';
 import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
 import { benchFleet, cpuMicros, median, medianRun, requireTool, writeResults, wrk } from '../lib.js';
+import { startOrigin } from './origin.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -23,17 +24,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 requireTool('wrk', 'wrk');
 requireTool('nginx', 'nginx-light');
 
-const upstreamPort = await freePort();
+const { port: upstreamPort, process: upstream } = await startOrigin();
 const nginxPort = await freePort();
-const children: ChildProcess[] = [];
-
-const upstream = spawn(process.execPath, ['-e', `
-  require('http').createServer((req, res) => {
-    const body = '{"id":1,"title":"hello","done":false}';
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  }).listen(${upstreamPort}, '127.0.0.1');`], { stdio: 'inherit' });
-children.push(upstream);
+const children: ChildProcess[] = [upstream];
 
 const dir = mkdtempSync(join(tmpdir(), 'basalt-nginx-'));
 writeFileSync(join(dir, 'nginx.conf'), `

@@ -29,6 +29,11 @@ export interface FleetOptions {
   restartPolicy?: RestartPolicy;
   /** aborting it while the fleet starts stops what was launched so far; startFleet then rejects with its reason */
   signal?: AbortSignal;
+  /**
+   * services run from a built bundle (`npm run build -- --outdir <dir>` writes <dir>/<name>.mjs) with plain node, as
+   * the images run them, instead of their sources under tsx: bench/gateway/ab.ts compares two builds in one fleet run
+   */
+  bundles?: Partial<Record<string, string>>;
 }
 
 export interface Fleet {
@@ -95,7 +100,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     const logFile = opts.logs && opts.logs !== 'inherit' ? join(opts.logs, `${s.name}.log`) : null;
     const spawnChild = () => {
       const out = logFile ? openSync(logFile, 'a') : 'inherit';
-      const child = spawn(process.execPath, [...(s.nodeArgs ?? []), ...profileArgs(s.name), '--import', 'tsx', join(ROOT, s.entry)], {
+      const bundle = opts.bundles?.[s.name];
+      const code = bundle ? ['--enable-source-maps', bundle] : ['--import', 'tsx', join(ROOT, s.entry)];
+      const child = spawn(process.execPath, [...(s.nodeArgs ?? []), ...profileArgs(s.name), ...code], {
         cwd: ROOT,
         env: { ...process.env, ...shared, PORT: String(port) },
         // the IPC channel ties the service to this process: it drains and exits when the channel closes (this process

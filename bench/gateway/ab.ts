@@ -1,0 +1,71 @@
+// bench/gateway/ab.ts: two builds of the gateway side by side in one run — each in a fleet of its own (platform and
+// gateway, `npm start`'s defaults) in front of the same minimal upstream, loaded in alternated short rounds — and
+// the medians of the rounds' ratios, B over A: req/s and CPU per request at 64 connections, p50 at one connection.
+// This machine's speed swings by 2x from one minute to the next; a ratio of rounds seconds apart holds where two
+// runs of bench/gateway/run.ts minutes apart cannot tell a few percent. Writes bench/results/gateway-ab.json.
+//   git stash && npm run build -- --outdir /tmp/a && git stash pop && npm run build -- --outdir /tmp/b
+//   node --import tsx bench/gateway/ab.ts /tmp/a /tmp/b       (BENCH_ROUNDS pairs, 20; BENCH_SECONDS each, 2)
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { benchFleet, cpuMicros, median, requireTool, writeResults, wrk, type BenchFleet } from '../lib.js';
+import { startOrigin } from './origin.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+
+const dirs = process.argv.slice(2).map((d) => resolve(d));
+if (dirs.length !== 2 || dirs.some((d) => !existsSync(join(d, 'gateway.mjs')))) {
+  process.stderr.write('usage: node --import tsx bench/gateway/ab.ts <build A> <build B>   (directories `npm run build -- --outdir` wrote)\n');
+  process.exit(2);
+}
+requireTool('wrk', 'wrk');
+
+const origin = await startOrigin();
+interface Side {
+  build: string;
+  bench: BenchFleet;
+  url: string;
+  headers: Record<string, string>;
+  pid: number;
+  rps: number[];
+  cpu: number[];
+  p50: number[];
+}
+const sides: Side[] = [];
+try {
+  for (const [i, build] of dirs.entries()) {
+    const bench = await benchFleet(`gw${'ab'[i]}`, ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${origin.port}` }, { bundles: { gateway: join(build, 'gateway.mjs') } });
+    sides.push({ build, bench, url: '', headers: {}, pid: bench.fleet.processes.get('gateway')!.pid!, rps: [], cpu: [], p50: [] });
+    const project = await bench.platform<{ ref: string; anon_key: string }>('/projects', { name: 'bench' });
+    await bench.platform(`/projects/${project.ref}`, { settings: { rate_limit_rps: 1_000_000 } }, 'PATCH');
+    Object.assign(sides[i]!, { url: `${bench.fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } });
+  }
+  for (const s of sides) wrk(s.url, { connections: 8, seconds: 2, headers: s.headers }); // warm-up: JIT, pools, caches
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of round % 2 ? [...sides].reverse() : sides) {
+      const before = cpuMicros(s.pid, { children: true });
+      const r = wrk(s.url, { connections: CONNECTIONS, seconds: SECONDS, headers: s.headers });
+      s.cpu.push((cpuMicros(s.pid, { children: true }) - before) / (r.requests || r.rps * SECONDS));
+      s.rps.push(r.rps);
+    }
+    for (const s of round % 2 ? sides : [...sides].reverse()) s.p50.push(wrk(s.url, { connections: 1, seconds: 1, headers: s.headers }).p50_ms);
+  }
+  const [a, b] = sides as [Side, Side];
+  const ratio = (key: 'rps' | 'cpu' | 'p50') => +median(a[key].map((x, i) => b[key][i]! / x)).toFixed(3);
+  const side = (s: Side) => ({
+    build: s.build,
+    rps: Math.round(median(s.rps)),
+    cpu_us_per_request: +median(s.cpu).toFixed(1),
+    p50_ms_one_connection: +median(s.p50).toFixed(3),
+    rounds: { rps: s.rps.map(Math.round), cpu_us_per_request: s.cpu.map((c) => +c.toFixed(1)), p50_ms_one_connection: s.p50 },
+  });
+  const summary = { b_vs_a_rps: ratio('rps'), b_vs_a_cpu_per_request: ratio('cpu'), b_vs_a_p50_one_connection: ratio('p50') };
+  for (const s of sides) process.stderr.write(`${s.build}: ${side(s).rps} req/s, ${side(s).cpu_us_per_request} µs a request, 1 conn p50 ${side(s).p50_ms_one_connection} ms\n`);
+  process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
+  const path = writeResults('gateway-ab', { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, a: side(a), b: side(b), summary });
+  process.stderr.write(`written to ${path}\n`);
+} finally {
+  for (const s of sides) await s.bench.stop();
+  origin.process.kill('SIGTERM');
+}
