@@ -168,7 +168,9 @@ function parse(head: string, socket: Socket): LiteRequest | null {
   if (method !== 'GET' && method !== 'HEAD') return null;
   const url = line.slice(s1 + 1, s2);
   if (url.charCodeAt(0) !== 47 /* / */ || BAD_TARGET.test(url)) return null;
-  const headers: Record<string, string> = {};
+  // a dictionary from the start: every request's headers object has the same map, so the handler's reads of it stay
+  // monomorphic whichever headers came, in whatever order (and no name is found on Object.prototype)
+  const headers: Record<string, string> = Object.create(null);
   const rawHeaders: string[] = [];
   let at = lineEnd < 0 ? head.length : lineEnd + 2;
   while (at < head.length) {
