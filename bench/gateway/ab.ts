@@ -7,8 +7,8 @@
 //   node --import tsx bench/gateway/ab.ts /tmp/a /tmp/b       (BENCH_ROUNDS pairs, 20; BENCH_SECONDS each, 2)
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { benchFleet, cpuMicros, median, requireTool, writeResults, wrk, type BenchFleet } from '../lib.js';
-import { startOrigin } from './origin.js';
+import { cpuMicros, median, requireTool, writeResults, wrk } from '../lib.js';
+import { gatewayInFront, startOrigin, type GatewayInFront } from './origin.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -22,12 +22,8 @@ if (dirs.length !== 2 || dirs.some((d) => !existsSync(join(d, 'gateway.mjs')))) 
 requireTool('wrk', 'wrk');
 
 const origin = await startOrigin();
-interface Side {
+interface Side extends GatewayInFront {
   build: string;
-  bench: BenchFleet;
-  url: string;
-  headers: Record<string, string>;
-  pid: number;
   rps: number[];
   cpu: number[];
   p50: number[];
@@ -35,11 +31,8 @@ interface Side {
 const sides: Side[] = [];
 try {
   for (const [i, build] of dirs.entries()) {
-    const bench = await benchFleet(`gw${'ab'[i]}`, ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${origin.port}` }, { bundles: { gateway: join(build, 'gateway.mjs') } });
-    sides.push({ build, bench, url: '', headers: {}, pid: bench.fleet.processes.get('gateway')!.pid!, rps: [], cpu: [], p50: [] });
-    const project = await bench.platform<{ ref: string; anon_key: string }>('/projects', { name: 'bench' });
-    await bench.platform(`/projects/${project.ref}`, { settings: { rate_limit_rps: 1_000_000 } }, 'PATCH');
-    Object.assign(sides[i]!, { url: `${bench.fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } });
+    const gateway = await gatewayInFront(`gw${'ab'[i]}`, origin.port, join(build, 'gateway.mjs'));
+    sides.push({ ...gateway, build, rps: [], cpu: [], p50: [] });
   }
   for (const s of sides) wrk(s.url, { connections: 8, seconds: 2, headers: s.headers }); // warm-up: JIT, pools, caches
   for (let round = 0; round < ROUNDS; round++) {

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForHealth } from '@basalt/fleet';
 import { hmacKey, signApiKey, verifyJwt } from '@basalt/jwt';
-import { benchFleet, cpuMicros, median, medianRun, requireTool, writeResults, wrk } from '../lib.js';
-import { startOrigin } from './origin.js';
+import { cpuMicros, median, medianRun, requireTool, writeResults, wrk } from '../lib.js';
+import { gatewayInFront, startOrigin, type GatewayInFront } from './origin.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -54,13 +54,9 @@ async function referenceProxy(file: string): Promise<{ port: number; process: Ch
 const { port: nodeProxyPort, process: nodeProxy } = await referenceProxy('./node-proxy.mjs');
 const { port: rawProxyPort, process: rawProxy } = await referenceProxy('./raw-proxy.mjs');
 
-// the gateway as `npm start` runs it (its defaults; ACCESS_LOG or GATEWAY_WORKERS from the environment if set)
-const bench = await benchFleet('gw', ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${upstreamPort}` });
-const fleet = bench.fleet;
-
+let gateway: GatewayInFront | undefined;
 try {
-  const project = await bench.platform<{ ref: string; anon_key: string }>('/projects', { name: 'bench' });
-  await bench.platform(`/projects/${project.ref}`, { settings: { rate_limit_rps: 1_000_000 } }, 'PATCH');
+  gateway = await gatewayInFront('gw', upstreamPort);
   await waitForHealth(`http://127.0.0.1:${upstreamPort}`, 10_000).catch(() => undefined);
 
   const targets = {
@@ -68,12 +64,12 @@ try {
     nginx: { url: `http://127.0.0.1:${nginxPort}/mongo/v1/todos`, headers: {} },
     node_proxy: { url: `http://127.0.0.1:${nodeProxyPort}/mongo/v1/todos`, headers: {} },
     raw_proxy: { url: `http://127.0.0.1:${rawProxyPort}/mongo/v1/todos`, headers: {} },
-    gateway: { url: `${fleet.gatewayUrl}/project/${project.ref}/mongo/v1/todos`, headers: { apikey: project.anon_key } },
+    gateway: { url: gateway.url, headers: gateway.headers },
   };
   const results: Record<string, { loaded: ReturnType<typeof wrk>; rounds: number[]; single: ReturnType<typeof wrk> }> = {};
   // each proxy's CPU (its workers included) per request: a slow phase of this machine that slows Node's HTTP path
   // and not nginx's shows there, where req/s alone cannot tell it from a slower gateway
-  const proxyPids: Record<string, number> = { nginx: nginx.pid!, node_proxy: nodeProxy.pid!, raw_proxy: rawProxy.pid!, gateway: fleet.processes.get('gateway')!.pid! };
+  const proxyPids: Record<string, number> = { nginx: nginx.pid!, node_proxy: nodeProxy.pid!, raw_proxy: rawProxy.pid!, gateway: gateway.pid };
   const cpu: Record<string, { micros: number; requests: number }> = {};
   for (const t of Object.values(targets)) wrk(t.url, { connections: 8, seconds: 2, headers: t.headers }); // warm-up: JIT, keep-alive pools, caches
   // loaded runs in alternated rounds, each target's median counting: the machine drifts by ±30 % between minutes,
@@ -144,6 +140,6 @@ try {
   const path = writeResults('gateway', { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, access_log: process.env.ACCESS_LOG ?? 'false', gateway_workers: Number(process.env.GATEWAY_WORKERS ?? 1), results, summary });
   process.stderr.write(`written to ${path}\n`);
 } finally {
-  await bench.stop();
+  await gateway?.bench.stop();
   for (const c of children) c.kill('SIGTERM');
 }
