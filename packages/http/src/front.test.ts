@@ -100,6 +100,22 @@ async function connect(port: number) {
 
 const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: a.example\r\n${extra}\r\n`;
 
+test('the date header is the current second\'s: made once a second, not frozen at the first answer', async () => {
+  const { port } = await start(echo);
+  const c = await connect(port);
+  const dates: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 1_100));
+    c.send(get('/d'));
+    const { headers } = await c.answer();
+    const at = Date.parse(headers.date!);
+    assert.ok(Math.abs(Date.now() - at) < 1_500, `${headers.date} is now`);
+    dates.push(at);
+  }
+  assert.ok(dates[1]! > dates[0]!, 'an answer a second later carries a later date');
+  c.socket.destroy();
+});
+
 test('a GET is answered by the front; a request with a body hands the connection to node:http, which keeps it', async () => {
   const { port } = await start(echo);
   const c = await connect(port);

@@ -29,13 +29,17 @@ function isToken(name: string): boolean {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-let dateSecond = 0;
-let dateText = '';
+/**
+ * The Date header's text, made once a second: a timer drops it when its second ends (as node:http does), so an
+ * answer reads no clock.
+ */
+let dateText: string | null = null;
+const dropDate = () => void (dateText = null);
 function httpDate(): string {
-  const now = Date.now();
-  if (now - dateSecond >= 1000 || now < dateSecond) {
-    dateSecond = now - (now % 1000);
-    dateText = new Date(now).toUTCString();
+  if (dateText === null) {
+    const now = new Date();
+    dateText = now.toUTCString();
+    setTimeout(dropDate, 1000 - now.getMilliseconds()).unref();
   }
   return dateText;
 }
