@@ -161,7 +161,7 @@ export interface BenchFleet {
  * (what users get: LOG_LEVEL info and every service's own defaults); stop() drops everything again.
  */
 export async function benchFleet(
-  name: string, only: string[], extraEnv: Record<string, string> = {}, o: Pick<FleetOptions, 'bundles'> = {},
+  name: string, only: string[], extraEnv: Record<string, string> = {}, o: Pick<FleetOptions, 'bundles' | 'node'> = {},
 ): Promise<BenchFleet> {
   const base = await freeBasePort();
   const db = await scratchDatabase(`basalt_bench_${name}`);

@@ -5,6 +5,8 @@
 // runs of bench/gateway/run.ts minutes apart cannot tell a few percent. Writes bench/results/gateway-ab.json.
 //   git stash && npm run build -- --outdir /tmp/a && git stash pop && npm run build -- --outdir /tmp/b
 //   node --import tsx bench/gateway/ab.ts /tmp/a /tmp/b       (BENCH_ROUNDS pairs, 20; BENCH_SECONDS each, 2)
+// Two Node versions, one build: BENCH_NODE_A and BENCH_NODE_B name the node binary each side's fleet runs with
+// (default: the one running this script), e.g. BENCH_NODE_B=$(npx -y -p node@24 -c 'which node').
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpuMicros, median, requireTool, writeResults, wrk } from '../lib.js';
@@ -13,6 +15,7 @@ import { gatewayInFront, startOrigin, type GatewayInFront } from './origin.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const NODES = [process.env.BENCH_NODE_A, process.env.BENCH_NODE_B];
 
 const dirs = process.argv.slice(2).map((d) => resolve(d));
 if (dirs.length !== 2 || dirs.some((d) => !existsSync(join(d, 'gateway.mjs')))) {
@@ -31,8 +34,8 @@ interface Side extends GatewayInFront {
 const sides: Side[] = [];
 try {
   for (const [i, build] of dirs.entries()) {
-    const gateway = await gatewayInFront(`gw${'ab'[i]}`, origin.port, join(build, 'gateway.mjs'));
-    sides.push({ ...gateway, build, rps: [], cpu: [], p50: [] });
+    const gateway = await gatewayInFront(`gw${'ab'[i]}`, origin.port, join(build, 'gateway.mjs'), NODES[i]);
+    sides.push({ ...gateway, build: NODES[i] ? `${build} on ${NODES[i]}` : build, rps: [], cpu: [], p50: [] });
   }
   for (const s of sides) wrk(s.url, { connections: 8, seconds: 2, headers: s.headers }); // warm-up: JIT, pools, caches
   for (let round = 0; round < ROUNDS; round++) {

@@ -34,6 +34,8 @@ export interface FleetOptions {
    * the images run them, instead of their sources under tsx: bench/gateway/ab.ts compares two builds in one fleet run
    */
   bundles?: Partial<Record<string, string>>;
+  /** the node binary the services run with (default: this process's): bench/gateway/ab.ts compares two Node versions */
+  node?: string;
 }
 
 export interface Fleet {
@@ -102,7 +104,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const out = logFile ? openSync(logFile, 'a') : 'inherit';
       const bundle = opts.bundles?.[s.name];
       const code = bundle ? ['--enable-source-maps', bundle] : ['--import', 'tsx', join(ROOT, s.entry)];
-      const child = spawn(process.execPath, [...(s.nodeArgs ?? []), ...profileArgs(s.name), ...code], {
+      const child = spawn(opts.node ?? process.execPath, [...(s.nodeArgs ?? []), ...profileArgs(s.name), ...code], {
         cwd: ROOT,
         env: { ...process.env, ...shared, PORT: String(port) },
         // the IPC channel ties the service to this process: it drains and exits when the channel closes (this process
