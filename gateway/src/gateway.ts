@@ -56,7 +56,8 @@ const TRAVERSAL = /(^|\/)(\.|%2e){1,2}(\/|$)|%2f|%5c|\\/i;
 /** whether a path has any character TRAVERSAL looks for: most have none, and skip the expression */
 const mayTraverse = (path: string) => path.includes('.') || path.includes('%') || path.includes('\\');
 
-type Admission = { project: Project | null; located: Located; swap: Swap | null };
+/** at: when the request came (Date.now(), read once for the rate limit, activity and metering) */
+type Admission = { project: Project | null; located: Located; swap: Swap | null; at: number };
 
 class Reject {
   /** `body`: sent instead of Kong's `{message}` (a plan quota, in the API's own shape) */
@@ -89,26 +90,26 @@ export function createGateway(deps: GatewayDeps) {
    * Which project, whether the key is the project's own, and the rate limit. Synchronous (no promise, no microtask)
    * in the common case: the project named by host or path, cached, with tokens left in its rate-limit slice.
    */
-  function admit(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null): Admission | Promise<Admission> {
-    if (located.ref !== null) return admitTo(req, located, match, query);
-    return locateSlow(req, located, config.BASALT_DOMAIN, registry, query).then((where) => admitTo(req, where, match, query));
+  function admit(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null, at: number): Admission | Promise<Admission> {
+    if (located.ref !== null) return admitTo(req, located, match, query, at);
+    return locateSlow(req, located, config.BASALT_DOMAIN, registry, query).then((where) => admitTo(req, where, match, query, at));
   }
 
-  function admitTo(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null): Admission | Promise<Admission> {
+  function admitTo(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null, at: number): Admission | Promise<Admission> {
     if (located.ref === null) {
-      if (!match.route.project) return { project: null, located, swap: null };
+      if (!match.route.project) return { project: null, located, swap: null, at };
       if (match.route.key === 'required') throw new Reject(401, 'No API key found in request');
       throw new Reject(404, 'Project not found');
     }
     const cached = registry.peek(located.ref);
-    if (cached) return check(req, cached, located, match, query);
+    if (cached) return check(req, cached, located, match, query, at);
     return registry.get(located.ref).then((project) => {
       if (!project) throw new Reject(404, 'Project not found');
-      return check(req, project, located, match, query);
+      return check(req, project, located, match, query, at);
     });
   }
 
-  function check(req: IncomingMessage, project: Project, located: Located, match: Match, query: URLSearchParams | null): Admission | Promise<Admission> {
+  function check(req: IncomingMessage, project: Project, located: Located, match: Match, query: URLSearchParams | null, at: number): Admission | Promise<Admission> {
     const open = match.route.open?.some((p) => match.rest === p || match.rest.startsWith(`${p}/`) || match.rest.startsWith(`${p}?`));
     const apikey = req.headers.apikey;
     const token = match.route.key === 'required' && !open ? tokenFrom(req, query) : typeof apikey === 'string' ? apikey : null;
@@ -127,12 +128,12 @@ export function createGateway(deps: GatewayDeps) {
     // the plan's requests_per_second caps what the project's own settings ask for
     const quota = project.quotas.requests_per_second;
     const limit = capped(own, quota);
-    const allowed = limiter.take(project.ref, limit);
-    if (allowed === true) return admitted(project, located, swap);
+    const allowed = limiter.take(project.ref, limit, 1, at);
+    if (allowed === true) return admitted(project, located, swap, at);
     if (allowed === false) throw tooMany(match, limit, own, quota);
     return allowed.then((ok) => {
       if (!ok) throw tooMany(match, limit, own, quota);
-      return admitted(project, located, swap);
+      return admitted(project, located, swap, at);
     });
   }
 
@@ -143,9 +144,9 @@ export function createGateway(deps: GatewayDeps) {
     return new Reject(429, message, headers, quotaErrorBody(match.route.service, match.path, 429, 'requests_per_second', message));
   }
 
-  function admitted(project: Project, located: Located, swap: Swap | null): Admission | Promise<Admission> {
-    deps.activity?.touch(project.ref);
-    const admission = { project, located, swap };
+  function admitted(project: Project, located: Located, swap: Swap | null, at: number): Admission | Promise<Admission> {
+    deps.activity?.touch(project.ref, at);
+    const admission = { project, located, swap, at };
     // a sleeping project is woken first: the request waits for it, and goes on even if waking failed
     if (project.sleeping && deps.activity) return deps.activity.awake(project).then(() => admission);
     return admission;
@@ -194,7 +195,7 @@ export function createGateway(deps: GatewayDeps) {
   class Forwarding implements RawForward {
     constructor(
       readonly req: IncomingMessage, readonly res: ServerResponse, readonly match: Match, readonly ref: string | null,
-      readonly id: string, readonly started: number,
+      readonly id: string, readonly started: number, readonly at: number,
       readonly pool: UpstreamPool, readonly path: string, readonly headers: string, readonly responseHeaders: string[],
       /** a published asset's path, kept in the asset cache if storage marks the answer shared */
       readonly asset: string | null,
@@ -217,11 +218,11 @@ export function createGateway(deps: GatewayDeps) {
     onDone(status: number, bytes: number, named: string | null): void {
       if (this.changesAssets) assets!.drop(this.ref!);
       record(this.req, this.match, this.id, this.started, status, this.ref);
-      metered?.exchange(this.match, this.ref, named, status, bytes);
+      metered?.exchange(this.match, this.ref, named, status, bytes, this.at);
     }
 
     onAbort(bytes: number, named: string | null): void {
-      metered?.exchange(this.match, this.ref, named, 499, bytes);
+      metered?.exchange(this.match, this.ref, named, 499, bytes, this.at);
     }
 
     onFail(status: UpstreamFailure): void {
@@ -237,7 +238,7 @@ export function createGateway(deps: GatewayDeps) {
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, admission: Admission, match: Match, id: string, extra: string[], started: number): void {
-    const { project, located: where, swap } = admission;
+    const { project, located: where, swap, at } = admission;
     const ref = project?.ref ?? where.ref;
     let headers = project && req.headers.origin ? [...corsFor(req, project), 'x-request-id', id] : extra;
     // A site read on the shared origin (path prefix or bare host) runs sandboxed, in an opaque origin: every
@@ -252,13 +253,13 @@ export function createGateway(deps: GatewayDeps) {
       if (kept) {
         const { status, bytes } = assets!.answer(req, res, kept, headers);
         record(req, match, id, started, status, ref);
-        return void metered?.exchange(match, ref, null, status, bytes);
+        return void metered?.exchange(match, ref, null, status, bytes, at);
       }
     }
     const changesAssets = assets !== null && project !== null && !read && match.route.prefix === '/assets/admin/v1';
     const lines = headerLines(req, ours(req, id, where, ref, swap));
     const pool = pools.get(match.route.service)!;
-    rawForward(req, res, new Forwarding(req, res, match, ref, id, started, pool, swap?.path ?? match.path, lines, headers, asset, changesAssets));
+    rawForward(req, res, new Forwarding(req, res, match, ref, id, started, at, pool, swap?.path ?? match.path, lines, headers, asset, changesAssets));
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, err: unknown, match: Match, id: string, extra: string[], started: number, ref: string | null): void {
@@ -316,7 +317,7 @@ export function createGateway(deps: GatewayDeps) {
 
     let admission: Admission | Promise<Admission>;
     try {
-      admission = admit(req, located, match, query);
+      admission = admit(req, located, match, query, Date.now());
     } catch (err) {
       return refuse(req, res, err, match, id, extra, started, located.ref);
     }
@@ -340,7 +341,7 @@ export function createGateway(deps: GatewayDeps) {
     };
     if (!match) return refuse(404, 'No route matched');
     const id = newRequestId();
-    Promise.resolve().then(() => admit(req, located, match, new URLSearchParams(search))).then(
+    Promise.resolve().then(() => admit(req, located, match, new URLSearchParams(search), Date.now())).then(
       ({ project, located: where, swap }) => {
         const ref = project?.ref ?? where.ref;
         // an open WebSocket keeps its project awake (its frames never pass through handle())

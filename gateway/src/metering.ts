@@ -19,15 +19,18 @@ function cdnRef(match: Match): string | null {
 export function requestMeter(meter: Meter | undefined) {
   if (!meter?.enabled) return null;
   return {
-    /** One forwarded exchange. `ref` is the admitted project (null on project-less routes), `named` the upstream's. */
-    exchange(match: Match, ref: string | null, named: string | null, status: number, bytes: number): void {
+    /**
+     * One forwarded exchange. `ref` is the admitted project (null on project-less routes), `named` the upstream's;
+     * `at`: when the request came (Date.now()), the hour it counts in.
+     */
+    exchange(match: Match, ref: string | null, named: string | null, status: number, bytes: number, at: number): void {
       const service = match.route.service;
       const who = ref
         ?? (named !== null && NAMES_PROJECT.has(service) && REF.test(named) ? named : null)
         ?? (status < 400 ? cdnRef(match) : null);
       if (who === null) return;
-      meter.count(who, service, 'requests');
-      meter.count(who, service, 'egress_bytes', bytes);
+      meter.count(who, service, 'requests', 1, at);
+      meter.count(who, service, 'egress_bytes', bytes, at);
     },
     /** A WebSocket: one request, and every byte written to the client, counted when it closes. */
     tunnel(match: Match, ref: string, socket: Socket): void {

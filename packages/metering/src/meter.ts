@@ -65,9 +65,12 @@ export class Meter {
     });
   }
 
-  /** Adds to a counter of this hour (requests, bytes, tokens). Non-positive and non-finite values are ignored. */
-  count(ref: string, service: string, metric: Metric, value = 1): void {
-    if (this.enabled && value > 0 && value < Infinity) this.#add(ref, service, metric, value, 'sum');
+  /**
+   * Adds to a counter of this hour (requests, bytes, tokens). Non-positive and non-finite values are ignored.
+   * `at`: when it happened (ms since the epoch), when the caller has read the clock already; else now.
+   */
+  count(ref: string, service: string, metric: Metric, value = 1, at?: number): void {
+    if (this.enabled && value > 0 && value < Infinity) this.#add(ref, service, metric, value, 'sum', at);
   }
 
   /** Records a sampled level (bytes stored, connections held): the hour keeps its highest value. */
@@ -75,8 +78,8 @@ export class Meter {
     if (this.enabled && value >= 0 && value < Infinity) this.#add(ref, service, metric, value, 'max');
   }
 
-  #add(ref: string, service: string, metric: Metric, value: number, kind: MetricKind): void {
-    const hour = Math.floor(this.#o.now() / HOUR_MS);
+  #add(ref: string, service: string, metric: Metric, value: number, kind: MetricKind, at?: number): void {
+    const hour = Math.floor((at ?? this.#o.now()) / HOUR_MS);
     const projects = this.#pending.get(hour);
     const cells = projects?.get(ref);
     if (cells) {

@@ -98,10 +98,9 @@ export class RateLimiter {
    * A limit on the hot path (the gateway's per-second limits, auth's refresh per IP, a function's daily quota):
    * each replica leases a slice of the window's budget, so most calls are answered from memory and the sum over
    * replicas never exceeds the limit (a replica may hold back at most one slice another could have used). A
-   * promise only when a new lease is needed.
+   * promise only when a new lease is needed. `now`: the wall clock (ms), when the caller has read it already.
    */
-  take(key: string, limit: number, seconds = 1): boolean | Promise<boolean> {
-    const now = Date.now();
+  take(key: string, limit: number, seconds = 1, now = Date.now()): boolean | Promise<boolean> {
     const window = windowOf(now, seconds);
     let slice = this.#slices.get(key);
     if (!slice || slice.window !== window) {

@@ -42,9 +42,11 @@ export class ProjectActivity {
     this.#key = activityKey(o.redisPrefix);
   }
 
-  /** Records activity; cheap enough for every request (a Map read; a Redis write every few seconds per project). */
-  touch(ref: string): void {
-    const now = Date.now();
+  /**
+   * Records activity; cheap enough for every request (a Map read; a Redis write every few seconds per project).
+   * `now`: the wall clock (ms), when the caller has read it already.
+   */
+  touch(ref: string, now = Date.now()): void {
     if (now - (this.#touched.get(ref) ?? 0) < TOUCH_EVERY_MS) return;
     if (this.#touched.size > 50_000) this.#touched.clear();
     this.#touched.set(ref, now);

@@ -16,9 +16,11 @@ const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
  */
 export class UpstreamPool {
   readonly #idle: net.Socket[] = [];
-  /** when each idle socket was released (performance.now()), index for index with #idle */
+  /** the sweep during which each idle socket was released (a count, not a clock read), index for index with #idle */
   readonly #idleSince: number[] = [];
   #sweep: NodeJS.Timeout | null = null;
+  /** sweeps run so far */
+  #sweeps = 0;
   /** the Host header an exchange sends */
   readonly authority: string;
 
@@ -65,13 +67,16 @@ export class UpstreamPool {
   release(socket: net.Socket): void {
     if (socket.destroyed || this.#idle.length >= this.maxIdle) return void socket.destroy();
     this.#idle.push(socket);
-    this.#idleSince.push(performance.now());
+    this.#idleSince.push(this.#sweeps);
     if (this.idleMs > 0) this.#sweep ??= setInterval(() => this.#closeIdle(), this.idleMs / 2).unref();
   }
 
-  /** closes the sockets idle for half of idleMs or more: every sweep, so none waits longer than idleMs */
+  /**
+   * Every half of idleMs: closes the sockets released before the previous sweep, so idle for a whole interval or
+   * more, and none longer than idleMs.
+   */
   #closeIdle(): void {
-    const cutoff = performance.now() - this.idleMs / 2;
+    const cutoff = this.#sweeps++ - 1;
     let n = 0;
     while (n < this.#idle.length && this.#idleSince[n]! <= cutoff) n++; // oldest first
     const old = this.#idle.splice(0, n);
