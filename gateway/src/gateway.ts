@@ -89,10 +89,12 @@ export function createGateway(deps: GatewayDeps) {
   /**
    * Which project, whether the key is the project's own, and the rate limit. Synchronous (no promise, no microtask)
    * in the common case: the project named by host or path, cached, with tokens left in its rate-limit slice.
+   * `at`: Date.now() when the request came, one clock read for the rate limit, activity and metering.
    */
   function admit(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null, at: number): Admission | Promise<Admission> {
     if (located.ref !== null) return admitTo(req, located, match, query, at);
-    return locateSlow(req, located, config.BASALT_DOMAIN, registry, query).then((where) => admitTo(req, where, match, query, at));
+    // after a wait, the clock is read again: the rate limit counts a request in the window it is admitted in
+    return locateSlow(req, located, config.BASALT_DOMAIN, registry, query).then((where) => admitTo(req, where, match, query, Date.now()));
   }
 
   function admitTo(req: IncomingMessage, located: Located, match: Match, query: URLSearchParams | null, at: number): Admission | Promise<Admission> {
@@ -105,7 +107,7 @@ export function createGateway(deps: GatewayDeps) {
     if (cached) return check(req, cached, located, match, query, at);
     return registry.get(located.ref).then((project) => {
       if (!project) throw new Reject(404, 'Project not found');
-      return check(req, project, located, match, query, at);
+      return check(req, project, located, match, query, Date.now());
     });
   }
 
