@@ -26,8 +26,9 @@ export interface GatewayInFront {
 
 /**
  * The gateway as `npm start` runs it (its defaults; ACCESS_LOG or GATEWAY_WORKERS from the environment if set), from
- * its sources or from a built `bundle` (run by the `node` binary given, else this process's), with the platform beside it and one project whose rate limit is out of the
- * way; the origin's API is routed as documents' (/mongo/v1). Stops what it started if the set-up fails.
+ * its sources or from a built `bundle` (run by the `node` binary given, else this process's), with the platform
+ * beside it and one project whose rate limit is out of the way; the origin's API is routed as documents'
+ * (/mongo/v1). Stops what it started if the set-up fails.
  */
 export async function gatewayInFront(name: string, originPort: number, bundle?: string, node?: string): Promise<GatewayInFront> {
   const bench = await benchFleet(name, ['platform', 'gateway'], { DOCUMENTS_URL: `http://127.0.0.1:${originPort}` }, { ...(bundle ? { bundles: { gateway: bundle } } : {}), node });
