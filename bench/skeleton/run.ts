@@ -1,10 +1,12 @@
 // bench/skeleton: each service's own /health (the @basalt/http Fastify skeleton with its hooks, request ids and
 // metrics) straight to the service, against a bare node:http handler answering the same JSON in the same run.
 // Goal: ≥ 0.7 of the bare handler, the median of BENCH_ROUNDS (3) pairs of BENCH_SECONDS (3 s) runs, the rounds
-// going round-robin over the services once every process is warm. Writes
+// going round-robin over the services once every process is warm. Beside req/s, each run's CPU per request (µs, from
+// /proc), which moves less with the minute than req/s: the CPU ratio is the bare handler's over the service's, so it
+// reads like the req/s one (0.7: the service spends 1/0.7 of the bare CPU on a request). Writes
 // bench/results/skeleton.json.   node --import tsx bench/skeleton/run.ts
 import { spawn } from 'node:child_process';
-import { benchFleet, median, requireTool, wrk, writeResults } from '../lib.js';
+import { benchFleet, cpuMicros, median, requireTool, wrk, writeResults, type WrkResult } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -35,23 +37,41 @@ try {
   const urls = Object.fromEntries(SERVICES.map((name) => [name, `${bench.fleet.urls[name]}/health`]));
   for (const url of [bareUrl, ...Object.values(urls)]) wrk(url, { connections: CONNS, seconds: 2 });
   const ratios: Record<string, number> = {};
+  const cpuRatios: Record<string, number> = {};
   const bareRuns: number[] = [];
-  const rounds: Record<string, { rps: number; bare_rps: number; ratio: number; p50_ms: number; p99_ms: number }[]> = {};
+  type Round = { rps: number; bare_rps: number; ratio: number; cpu_us: number; bare_cpu_us: number; cpu_ratio: number; p50_ms: number; p99_ms: number };
+  const rounds: Record<string, Round[]> = {};
+  /** a wrk run and the µs of CPU the process answering it spent per request */
+  const measured = (url: string, pid: number): WrkResult & { cpu_us: number } => {
+    const before = cpuMicros(pid, { children: true });
+    const r = wrk(url, { connections: CONNS, seconds: SECONDS });
+    return { ...r, cpu_us: (cpuMicros(pid, { children: true }) - before) / (r.requests || r.rps * SECONDS) };
+  };
   for (let i = 0; i < ROUNDS; i++) {
     for (const name of SERVICES) {
-      const base = wrk(bareUrl, { connections: CONNS, seconds: SECONDS });
-      const r = wrk(urls[name]!, { connections: CONNS, seconds: SECONDS });
+      // which of the pair goes first alternates, so a machine speeding up or slowing down favours neither
+      const pid = bench.fleet.processes.get(name)!.pid!;
+      const first = i % 2 ? measured(urls[name]!, pid) : measured(bareUrl, bare.pid!);
+      const second = i % 2 ? measured(bareUrl, bare.pid!) : measured(urls[name]!, pid);
+      const [base, r] = i % 2 ? [second, first] : [first, second];
       bareRuns.push(base.rps);
-      (rounds[name] ??= []).push({ rps: r.rps, bare_rps: base.rps, ratio: Number((r.rps / base.rps).toFixed(3)), p50_ms: r.p50_ms, p99_ms: r.p99_ms });
+      (rounds[name] ??= []).push({
+        rps: r.rps, bare_rps: base.rps, ratio: Number((r.rps / base.rps).toFixed(3)),
+        cpu_us: Number(r.cpu_us.toFixed(1)), bare_cpu_us: Number(base.cpu_us.toFixed(1)), cpu_ratio: Number((base.cpu_us / r.cpu_us).toFixed(3)),
+        p50_ms: r.p50_ms, p99_ms: r.p99_ms,
+      });
     }
   }
   for (const name of SERVICES) {
     results[name] = rounds[name];
     ratios[name] = Number(median(rounds[name]!.map((r) => r.ratio)).toFixed(2));
+    cpuRatios[name] = Number(median(rounds[name]!.map((r) => r.cpu_ratio)).toFixed(2));
   }
   results.bare = { rps_runs: bareRuns };
-  const path = writeResults('skeleton', { seconds: SECONDS, rounds: ROUNDS, connections: CONNS, results, ratio_to_bare: ratios, goal: 0.7 });
-  console.log(JSON.stringify({ bare_rps: median(bareRuns), ratio_to_bare: ratios }, null, 2));
+  const path = writeResults('skeleton', {
+    seconds: SECONDS, rounds: ROUNDS, connections: CONNS, results, ratio_to_bare: ratios, cpu_ratio_to_bare: cpuRatios, goal: 0.7,
+  });
+  console.log(JSON.stringify({ bare_rps: median(bareRuns), ratio_to_bare: ratios, cpu_ratio_to_bare: cpuRatios }, null, 2));
   console.log(`written to ${path}`);
 } finally {
   bare.kill();
