@@ -108,6 +108,16 @@ export function wrk(url: string, opts: WrkOptions): WrkResult {
   return parseWrk(execFileSync('wrk', wrkArgs(url, opts), { encoding: 'utf8' }));
 }
 
+/**
+ * wrk, and the µs of CPU per request the process `pid` (its children included: the gateway's workers) spent meanwhile,
+ * which moves less with the machine's minute than req/s.
+ */
+export function wrkWithCpu(url: string, opts: WrkOptions, pid: number): WrkResult & { cpu_us: number } {
+  const before = cpuMicros(pid, { children: true });
+  const r = wrk(url, opts);
+  return { ...r, cpu_us: (cpuMicros(pid, { children: true }) - before) / (r.requests || r.rps * opts.seconds) };
+}
+
 /** Runs wrk while this process goes on (for load that runs beside work the bench does itself). */
 export async function wrkAsync(url: string, opts: WrkOptions): Promise<WrkResult> {
   const { stdout } = await promisify(execFile)('wrk', wrkArgs(url, opts), { encoding: 'utf8' });

@@ -9,7 +9,7 @@
 // (default: the one running this script), e.g. BENCH_NODE_B=$(npx -y -p node@24 -c 'which node').
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cpuMicros, median, requireTool, writeResults, wrk } from '../lib.js';
+import { median, requireTool, writeResults, wrk, wrkWithCpu } from '../lib.js';
 import { gatewayInFront, startOrigin, type GatewayInFront } from './origin.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -40,9 +40,8 @@ try {
   for (const s of sides) wrk(s.url, { connections: 8, seconds: 2, headers: s.headers }); // warm-up: JIT, pools, caches
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 ? [...sides].reverse() : sides) {
-      const before = cpuMicros(s.pid, { children: true });
-      const r = wrk(s.url, { connections: CONNECTIONS, seconds: SECONDS, headers: s.headers });
-      s.cpu.push((cpuMicros(s.pid, { children: true }) - before) / (r.requests || r.rps * SECONDS));
+      const r = wrkWithCpu(s.url, { connections: CONNECTIONS, seconds: SECONDS, headers: s.headers }, s.pid);
+      s.cpu.push(r.cpu_us);
       s.rps.push(r.rps);
     }
     for (const s of round % 2 ? sides : [...sides].reverse()) s.p50.push(wrk(s.url, { connections: 1, seconds: 1, headers: s.headers }).p50_ms);

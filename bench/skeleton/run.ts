@@ -6,7 +6,7 @@
 // reads like the req/s one (0.7: the service spends 1/0.7 of the bare CPU on a request). Writes
 // bench/results/skeleton.json.   node --import tsx bench/skeleton/run.ts
 import { spawn } from 'node:child_process';
-import { benchFleet, cpuMicros, median, requireTool, wrk, writeResults, type WrkResult } from '../lib.js';
+import { benchFleet, median, requireTool, wrk, wrkWithCpu, writeResults } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,19 +41,16 @@ try {
   const bareRuns: number[] = [];
   type Round = { rps: number; bare_rps: number; ratio: number; cpu_us: number; bare_cpu_us: number; cpu_ratio: number; p50_ms: number; p99_ms: number };
   const rounds: Record<string, Round[]> = {};
-  /** a wrk run and the µs of CPU the process answering it spent per request */
-  const measured = (url: string, pid: number): WrkResult & { cpu_us: number } => {
-    const before = cpuMicros(pid, { children: true });
-    const r = wrk(url, { connections: CONNS, seconds: SECONDS });
-    return { ...r, cpu_us: (cpuMicros(pid, { children: true }) - before) / (r.requests || r.rps * SECONDS) };
-  };
+  const load = { connections: CONNS, seconds: SECONDS };
   for (let i = 0; i < ROUNDS; i++) {
     for (const name of SERVICES) {
-      // which of the pair goes first alternates, so a machine speeding up or slowing down favours neither
       const pid = bench.fleet.processes.get(name)!.pid!;
-      const first = i % 2 ? measured(urls[name]!, pid) : measured(bareUrl, bare.pid!);
-      const second = i % 2 ? measured(bareUrl, bare.pid!) : measured(urls[name]!, pid);
-      const [base, r] = i % 2 ? [second, first] : [first, second];
+      const runBare = () => wrkWithCpu(bareUrl, load, bare.pid!);
+      const runService = () => wrkWithCpu(urls[name]!, load, pid);
+      // which of the pair goes first alternates, so a machine speeding up or slowing down favours neither
+      let base, r;
+      if (i % 2 === 0) [base, r] = [runBare(), runService()];
+      else [r, base] = [runService(), runBare()];
       bareRuns.push(base.rps);
       (rounds[name] ??= []).push({
         rps: r.rps, bare_rps: base.rps, ratio: Number((r.rps / base.rps).toFixed(3)),
