@@ -2,7 +2,8 @@
 // to each, alternated round by round, with each one's CPU per request (and its Postgres backends') from /proc.
 //   REST_AB_OLD=/path/to/old/services/rest/src/main.ts node --import tsx bench/rest/ab.ts
 // (the old tree needs the workspace's services/rest/node_modules beside its src/, a symlink will do); REST_AB_OLD
-// may also be a bundle (npm run build, then REST_AB_OLD=dist/rest.mjs) to compare built output with tsx
+// may also be a bundle (npm run build, then REST_AB_OLD=dist/rest.mjs) to compare built output with tsx; REST_AB_NEW
+// names the other side the same way (two bundles compare without tsx's own cost in either)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
@@ -14,7 +15,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PATH = process.env.BENCH_PATH ?? '/books?select=id,title,author_id&id=eq.42';
 const old = process.env.REST_AB_OLD;
 if (!old) throw new Error('REST_AB_OLD: the main.ts of the build to compare with');
-const variants: Record<string, string> = { old, new: join(ROOT, 'services/rest/src/main.ts') };
+const variants: Record<string, string> = { old, new: process.env.REST_AB_NEW ?? join(ROOT, 'services/rest/src/main.ts') };
 
 const bench = await benchFleet('restab', ['platform', 'gateway']);
 const children: ChildProcess[] = [];

@@ -79,11 +79,15 @@ async function dropPrepared(client: pg.PoolClient, e: unknown): Promise<void> {
 // Reads that wait for a connection of the same project's pool at the same moment share one round trip: up to 8 of
 // them as one transaction, each inside the same savepoint, rolled back to once its rows are in, so that whatever
 // one request set (its role and claims, and any setting its policies or functions made) is gone before the next
-// one's settings are made, as between two transactions. A lone read goes as before (settings and statement, one
-// implicit transaction).
+// one's settings are made, as between two transactions. Reads whose settings are the same (one token's, on one
+// path: a public page's visitors) run one after the other after one statement of settings, each inside a second
+// savepoint that keeps them: the settings cost Postgres as much as a GET by key's statement. A lone read goes as
+// before (settings and statement, one implicit transaction).
 const READS_PER_TRIP = 8;
 const SAVEPOINT: Step = { text: 'savepoint basalt_read', values: [] };
 const BACK: Step = { text: 'rollback to savepoint basalt_read', values: [] };
+const SHARED: Step = { text: 'savepoint basalt_shared', values: [] };
+const BACK_TO_SHARED: Step = { text: 'rollback to savepoint basalt_shared', values: [] };
 const END: Step = { text: 'commit', values: [] };
 const ROLLBACK: Step = { text: 'rollback', values: [] };
 
@@ -98,15 +102,63 @@ async function settingsAndStatement(client: pg.PoolClient, c: Caller, readOnly: 
   return failed ? { error: failed } : { rows: rows[0]! };
 }
 
+/** the same settings, value for value (the statement's text follows from their number) */
+function sameSettings(a: Step, b: Step): boolean {
+  if (a.values.length !== b.values.length) return false;
+  for (let i = 0; i < a.values.length; i++) if (a.values[i] !== b.values[i]) return false;
+  return true;
+}
+
+/** the batch's reads in groups of the same settings, each group in arrival order */
+function bySettings(settings: Step[]): number[][] {
+  const groups: number[][] = [];
+  for (let i = 0; i < settings.length; i++) {
+    const same = groups.find((g) => sameSettings(settings[g[0]!]!, settings[i]!));
+    if (same) same.push(i);
+    else groups.push([i]);
+  }
+  return groups;
+}
+
+export interface ReadSteps {
+  steps: Planned[];
+  /** the reads in the order they run */
+  order: number[];
+  /** the first step of each (in that order) that is its own */
+  firstStepOf: number[];
+}
+
+/** The round trip of several reads (each one's settings and statement; the rows of read i go to list i). */
+export function readSteps(reads: readonly { settings: Step; main: Step }[]): ReadSteps {
+  const steps: Planned[] = [BEGIN, SAVEPOINT];
+  const order: number[] = [];
+  const firstStepOf: number[] = [];
+  for (const group of bySettings(reads.map((r) => r.settings))) {
+    const first = group[0]!;
+    order.push(first);
+    firstStepOf.push(steps.length);
+    steps.push(reads[first]!.settings);
+    if (group.length === 1) {
+      steps.push({ ...reads[first]!.main, into: first }, BACK);
+      continue;
+    }
+    steps.push(SHARED);
+    group.forEach((i, k) => {
+      if (k > 0) {
+        order.push(i);
+        firstStepOf.push(steps.length);
+      }
+      steps.push({ ...reads[i]!.main, into: i }, BACK_TO_SHARED);
+    });
+    steps.push(BACK);
+  }
+  steps.push(END);
+  return { steps, order, firstStepOf };
+}
+
 async function readTogether(client: pg.PoolClient, batch: readonly Read[], answer: (i: number, o: Outcome) => void): Promise<(Outcome | null)[]> {
   if (batch.length === 1) return [await settingsAndStatement(client, batch[0]!.c, true, batch[0]!.main)];
-  const steps: Planned[] = [BEGIN, SAVEPOINT];
-  const firstStepOf: number[] = [];
-  batch.forEach(({ c, main }, i) => {
-    firstStepOf.push(steps.length);
-    steps.push(settingsStep(c, true), { ...main, into: i }, BACK);
-  });
-  steps.push(END);
+  const { steps, order, firstStepOf } = readSteps(batch.map((r) => ({ settings: settingsStep(r.c, true), main: r.main })));
   // each read is answered as soon as its statement has completed, not when the last one has
   const deadlines = batch.map((r) => r.c.deadlineMs);
   const deadline = deadlines.includes(null) ? null : Math.max(...(deadlines as number[]));
@@ -115,9 +167,15 @@ async function readTogether(client: pg.PoolClient, batch: readonly Read[], answe
   // the transaction is aborted: out of it first (a connection that cannot is closed by the caller)
   await client.query('rollback');
   await dropPrepared(client, failed);
-  // the reads before the failed one have their rows, the failed one its error; the ones after go on their own
+  // the reads before the failed one have their rows, the failed one its error; the ones after go on their own (a
+  // group's shared settings fail as its first read: the others meet the error again on their own)
   const at = firstStepOf.findLastIndex((first) => first <= failed.step);
-  return batch.map((_, i) => (i < at ? { rows: rows[i]! } : i === at ? { error: failed } : null));
+  const out: (Outcome | null)[] = batch.map(() => null);
+  order.forEach((i, k) => {
+    if (k < at) out[i] = { rows: rows[i]! };
+    else if (k === at) out[i] = { error: failed };
+  });
+  return out;
 }
 
 // Four such round trips at once, and more (up to the pool's size) only once a read has waited READ_GROW_AFTER_MS for

@@ -112,6 +112,7 @@ const callerOf = (i: number): Caller => ({
 const SEEN = `select json_build_object('sub', current_setting('request.jwt.claim.sub', true), 'email', current_setting('request.jwt.claim.email', true),
   'path', current_setting('request.path', true), 'tz', current_setting('TimeZone'), 'leak', current_setting('test.leak', true))::text as body`;
 const WRITE = `select set_config('test.leak', $1, true) as body`;
+const WRITE_SESSION = `select set_config('test.leak', $1, false) as body`;
 
 test('reads that go together each see their own settings and none another made', async () => {
   const { rows: [{ tz: sessionZone }] } = await pool.query(`select current_setting('TimeZone') as tz`);
@@ -127,6 +128,31 @@ test('reads that go together each see their own settings and none another made',
     assert.equal(seen.tz, i % 4 === 0 ? 'Asia/Tokyo' : sessionZone, `read ${i}: time zone`);
     assert.ok(!seen.leak, `read ${i} saw ${seen.leak}`);
   }
+});
+
+test('reads of one caller that go together share its settings, and none sees what another one set, locally or for the session', async () => {
+  const one = callerOf(3);
+  const n = 40;
+  let selects = 0;
+  const count = (msg: { text?: string }) => void (msg.text?.startsWith('SELECT') && selects++);
+  connection.on('commandComplete', count);
+  let results;
+  try {
+    results = await Promise.all(Array.from({ length: n }, (_, i) =>
+      execute(one, once, i % 2 ? step(i % 4 === 1 ? WRITE : WRITE_SESSION, [`leak-from-${i}`]) : step(SEEN))));
+  } finally {
+    connection.off('commandComplete', count);
+  }
+  // a statement of settings per read would make 2n SELECTs
+  assert.ok(selects < 1.5 * n, `${selects} SELECTs for ${n} reads`);
+  for (let i = 0; i < n; i += 2) {
+    const seen = JSON.parse(results[i]!.body!);
+    assert.equal(seen.sub, 'user-3', `read ${i}`);
+    assert.equal(seen.email, 'u3@example.com');
+    assert.equal(seen.path, '/t/3');
+    assert.ok(!seen.leak, `read ${i} saw ${seen.leak}`);
+  }
+  assert.equal((await pool.query(`select current_setting('test.leak', true) as v`)).rows[0].v || '', '');
 });
 
 test('a read that fails fails alone; the ones with it get their rows', async () => {
