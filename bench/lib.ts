@@ -8,6 +8,7 @@ import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { dropRedisKeys, freeBasePort, ROOT, startFleet, type Fleet, type FleetOptions } from '@basalt/fleet';
+import { SecretBox } from '@basalt/crypto';
 
 /** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ) */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
@@ -82,11 +83,16 @@ export const toMs = (v: string) => {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 };
 
-type WrkOptions = { connections: number; seconds: number; threads?: number; headers?: Record<string, string> };
+type WrkOptions = {
+  connections: number; seconds: number; threads?: number; headers?: Record<string, string>;
+  /** a Lua script of wrk's (-s), e.g. one that changes a header request by request */
+  script?: string;
+};
 
 function wrkArgs(url: string, opts: WrkOptions): string[] {
   const args = ['-t', String(opts.threads ?? 1), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency'];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
+  if (opts.script) args.push('-s', opts.script);
   return [...args, url];
 }
 
@@ -225,6 +231,18 @@ export async function projectDatabaseUrl(controlUrl: string, ref: string): Promi
   try {
     const { rows: [{ db_name }] } = await control.query('select db_name from platform.projects where ref = $1', [ref]);
     return Object.assign(new URL(controlUrl), { pathname: `/${db_name}` }).toString();
+  } finally {
+    await control.end();
+  }
+}
+
+/** A project's JWT secret (sealed in the control database with the fleet's master key), to sign user tokens with. */
+export async function projectJwtSecret(bench: BenchFleet, ref: string): Promise<string> {
+  const control = new pg.Client({ connectionString: bench.databaseUrl });
+  await control.connect();
+  try {
+    const { rows: [{ jwt_secret_enc }] } = await control.query('select jwt_secret_enc from platform.projects where ref = $1', [ref]);
+    return new SecretBox(bench.fleet.env.BASALT_MASTER_KEY!).decrypt(jwt_secret_enc);
   } finally {
     await control.end();
   }

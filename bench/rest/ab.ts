@@ -3,16 +3,23 @@
 //   REST_AB_OLD=/path/to/old/services/rest/src/main.ts node --import tsx bench/rest/ab.ts
 // (the old tree needs the workspace's services/rest/node_modules beside its src/, a symlink will do); REST_AB_OLD
 // may also be a bundle (npm run build, then REST_AB_OLD=dist/rest.mjs) to compare built output with tsx; REST_AB_NEW
-// names the other side the same way (two bundles compare without tsx's own cost in either)
+// names the other side the same way (two bundles compare without tsx's own cost in either). BENCH_USERS=n sends
+// each request as the next of n signed-in users (authenticated tokens, one sub each) instead of the anon key: reads
+// that go together then share no settings.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
-import { benchFleet, projectDatabaseUrl, wrk } from '../lib.js';
+import { hmacKey, signJwt } from '@basalt/jwt';
+import { benchFleet, projectDatabaseUrl, projectJwtSecret, wrk } from '../lib.js';
 import { backendPids, withCpu } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PATH = process.env.BENCH_PATH ?? '/books?select=id,title,author_id&id=eq.42';
+const USERS = Number(process.env.BENCH_USERS ?? 0);
 const old = process.env.REST_AB_OLD;
 if (!old) throw new Error('REST_AB_OLD: the main.ts of the build to compare with');
 const variants: Record<string, string> = { old, new: process.env.REST_AB_NEW ?? join(ROOT, 'services/rest/src/main.ts') };
@@ -30,6 +37,7 @@ try {
   });
   const dbUrl = await projectDatabaseUrl(bench.databaseUrl, project.ref);
   const headers = { apikey: project.anon_key, authorization: `Bearer ${project.anon_key}`, 'x-basalt-ref': project.ref };
+  const script = USERS > 0 ? await usersScript(project.ref, USERS) : undefined;
   const urls: Record<string, string> = {};
   const pids: Record<string, number> = {};
   for (const [name, main] of Object.entries(variants)) {
@@ -40,13 +48,13 @@ try {
     await waitForHealth(`http://127.0.0.1:${port}`, 20_000, child);
     urls[name] = `http://127.0.0.1:${port}/rest/v1${PATH}`;
     pids[name] = child.pid!;
-    wrk(urls[name], { connections: 64, seconds: 3, headers }); // warm-up: pool, prepared statements, JIT
+    wrk(urls[name], { connections: 64, seconds: 3, headers, script }); // warm-up: pool, prepared statements, JIT
   }
   const rows: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? ['new', 'old'] : ['old', 'new'];
     for (const name of order) {
-      const r = await withCpu({ rest: () => [pids[name]], postgres: () => backendPids(dbUrl) }, SECONDS, () => wrk(urls[name], { connections: 64, seconds: SECONDS, headers }));
+      const r = await withCpu({ rest: () => [pids[name]], postgres: () => backendPids(dbUrl) }, SECONDS, () => wrk(urls[name], { connections: 64, seconds: SECONDS, headers, script }));
       rows.push(`${round} ${name.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2).padStart(6)}  p99 ${r.p99_ms.toFixed(2).padStart(6)} ms  rest ${r.cpu_us_per_request.rest.toFixed(1).padStart(6)} µs  postgres ${r.cpu_us_per_request.postgres.toFixed(1).padStart(6)} µs/req  errors ${r.errors}`);
       process.stderr.write(`${rows[rows.length - 1]}\n`);
     }
@@ -57,4 +65,21 @@ try {
     if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
   }
   await bench.stop();
+}
+
+/** a wrk script that sends each request with the next of `n` users' tokens */
+async function usersScript(ref: string, n: number): Promise<string> {
+  const key = hmacKey(await projectJwtSecret(bench, ref));
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = Array.from({ length: n }, () => signJwt({ aud: 'authenticated', role: 'authenticated', sub: randomUUID(), ref, iat: now, exp: now + 3600 }, key));
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-rest-ab-')), 'users.lua');
+  writeFileSync(file, `local tokens = { ${tokens.map((t) => `"${t}"`).join(', ')} }
+local n = 0
+request = function()
+  n = n + 1
+  wrk.headers["authorization"] = "Bearer " .. tokens[n % #tokens + 1]
+  return wrk.format()
+end
+`);
+  return file;
 }

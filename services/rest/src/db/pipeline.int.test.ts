@@ -16,7 +16,7 @@ import { restStatements } from './statements.js';
 // One connection, so every call below reuses the same server session and statement cache.
 const pool = new pg.Pool({ connectionString: process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
 let caller: Caller;
-let connection: { on: (e: string, f: () => void) => void; off: (e: string, f: () => void) => void };
+let connection: { on: (e: string, f: (msg: { text?: string }) => void) => void; off: (e: string, f: (msg: { text?: string }) => void) => void };
 before(async () => {
   const c = await pool.connect();
   connection = (c as unknown as { connection: typeof connection }).connection;
