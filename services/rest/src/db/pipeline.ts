@@ -2,21 +2,18 @@
 // see statements.ts)/Bind/Execute, then a single Sync. Outside a transaction block Postgres runs everything up to
 // the Sync as one implicit transaction, so set_config(…, true) in the first step scopes the caller's settings to
 // exactly the statement after it. node-pg has no public API for this: it runs as a "submittable" (as pg-cursor
-// does) on node-pg's Connection, which is why `pg` is pinned to an exact version (see pipeline.int.test.ts).
+// does) on node-pg's Connection, writing its messages (wire.ts) to the connection's socket and reading the answers
+// node-pg parses, which is why `pg` is pinned to an exact version (see pipeline.int.test.ts).
 import pg from 'pg';
 import { DatabaseSilent, Sweeper } from '@basalt/db';
 import { restStatements } from './statements.js';
+import { WireWriter } from './wire.js';
 
-// node-pg's own parameter encoding (Date, Buffer, arrays, JSON), the one its Query uses.
-const utils = (pg as unknown as { utils: { prepareValue: (v: unknown) => unknown } }).utils;
+/** the messages of every pipeline, written one pipeline at a time (submit runs start to end without a wait) */
+const wire = new WireWriter();
 
 interface Connection {
-  stream: { cork?: () => void; uncork?: () => void; destroy?: () => void };
-  parse(q: { text: string; name?: string }): void;
-  bind(c: { statement?: string; values: unknown[]; valueMapper: unknown }): void;
-  describe(c: { type: string; name?: string }): void;
-  execute(c: { rows?: number }): void;
-  sync(): void;
+  stream: { writable: boolean; write: (b: Buffer) => boolean; destroy?: () => void };
 }
 
 export interface Step { text: string; values: unknown[] }
@@ -51,29 +48,32 @@ class Pipeline {
     for (const s of steps) if (s.into !== undefined) this.#rows[s.into] = [];
   }
 
-  submit(connection: Connection): null {
+  submit(connection: Connection): Error | null {
     this.#connection = connection;
     if (this.deadlineMs !== null) {
       this.deadlineAt = performance.now() + this.deadlineMs;
       waiting.add(this);
     }
-    connection.stream.cork?.();
     try {
       for (const s of this.steps) {
         const { name, parse } = restStatements.claim(connection, s.text);
         if (parse) {
-          connection.parse({ text: s.text, name });
+          wire.parse(name, s.text);
           if (name) this.prepared.push(name);
         }
-        connection.bind({ statement: name, values: s.values, valueMapper: utils.prepareValue });
+        wire.bind(name, s.values);
         // only the wanted steps' row descriptions are asked for
-        if (s.into !== undefined) connection.describe({ type: 'P' });
-        connection.execute({});
+        if (s.into !== undefined) wire.describePortal();
+        wire.execute();
       }
-      connection.sync();
-    } finally {
-      connection.stream.uncork?.();
+      wire.sync();
+    } catch (e) {
+      // a value that cannot be encoded: nothing was sent, and node-pg hands the error to handleError
+      wire.reset();
+      return e as Error;
     }
+    const out = wire.take();
+    if (connection.stream.writable) connection.stream.write(out);
     return null;
   }
 
