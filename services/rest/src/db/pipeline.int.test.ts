@@ -196,3 +196,11 @@ test('a database that stops answering fails each path at its deadline with 503 P
     await proxy.close();
   }
 });
+
+test('a value that cannot be encoded fails its request before anything is sent; the next one runs', async () => {
+  const circular: Record<string, unknown> = { toPostgres: () => circular };
+  const [, trips] = await roundTrips(() => assert.rejects(execute(caller, once, step('select $1::text as body, 1 as n', [circular])), /circular/));
+  assert.equal(trips, 0);
+  // (not a Postgres error: the connection is discarded, as for any failure of the connection's own)
+  assert.equal((await execute(caller, once, step('select $1::text as body, 1 as n', ['after']))).body, 'after');
+});
