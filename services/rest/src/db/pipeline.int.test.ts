@@ -166,6 +166,17 @@ test('a read that fails fails alone; the ones with it get their rows', async () 
   assert.equal((await pool.query('select 1 as one')).rows[0].one, 1);
 });
 
+test('a read that fails among reads sharing its settings fails alone too', async () => {
+  const one = callerOf(3);
+  const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) =>
+    execute(one, once, i === 5 ? step('select (1 / 0)::text as body') : step(SEEN))));
+  results.forEach((r, i) => {
+    if (i === 5) assert.equal(r.status === 'rejected' && (r.reason as BasaltError).code, '22012', 'the failing read');
+    else assert.equal(r.status === 'fulfilled' && JSON.parse(r.value.body!).sub, 'user-3', `read ${i}: ${r.status === 'rejected' ? r.reason : ''}`);
+  });
+  assert.equal((await pool.query('select 1 as one')).rows[0].one, 1);
+});
+
 test('a database that stops answering fails each path at its deadline with 503 PGRST001, and the connection goes', async () => {
   const url = new URL(process.env.BASALT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
