@@ -1,7 +1,7 @@
 // Shared benchmark plumbing: a throwaway control database, wrk runs parsed into numbers, results written to bench/results/.
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { dropRedisKeys, freeBasePort, ROOT, startFleet, type Fleet, type FleetOptions } from '@basalt/fleet';
 import { SecretBox } from '@basalt/crypto';
+import { hmacKey, signJwt } from '@basalt/jwt';
 
 /** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ) */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
@@ -246,6 +247,23 @@ export async function projectJwtSecret(bench: BenchFleet, ref: string): Promise<
   } finally {
     await control.end();
   }
+}
+
+/** A wrk script that sends each request with the next of `n` signed-in users' tokens (role authenticated, a sub each). */
+export async function usersScript(bench: BenchFleet, ref: string, n: number): Promise<string> {
+  const key = hmacKey(await projectJwtSecret(bench, ref));
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = Array.from({ length: n }, () => signJwt({ aud: 'authenticated', role: 'authenticated', sub: randomUUID(), ref, iat: now, exp: now + 3600 }, key));
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-users-')), 'users.lua');
+  writeFileSync(file, `local tokens = { ${tokens.map((t) => `"${t}"`).join(', ')} }
+local n = 0
+request = function()
+  n = n + 1
+  wrk.headers["authorization"] = "Bearer " .. tokens[n % #tokens + 1]
+  return wrk.format()
+end
+`);
+  return file;
 }
 
 /**

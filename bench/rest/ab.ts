@@ -7,13 +7,9 @@
 // each request as the next of n signed-in users (authenticated tokens, one sub each) instead of the anon key: reads
 // that go together then share no settings.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
-import { hmacKey, signJwt } from '@basalt/jwt';
-import { benchFleet, projectDatabaseUrl, projectJwtSecret, wrk } from '../lib.js';
+import { benchFleet, projectDatabaseUrl, usersScript, wrk } from '../lib.js';
 import { backendPids, withCpu } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -37,7 +33,7 @@ try {
   });
   const dbUrl = await projectDatabaseUrl(bench.databaseUrl, project.ref);
   const headers = { apikey: project.anon_key, authorization: `Bearer ${project.anon_key}`, 'x-basalt-ref': project.ref };
-  const script = USERS > 0 ? await usersScript(project.ref, USERS) : undefined;
+  const script = USERS > 0 ? await usersScript(bench, project.ref, USERS) : undefined;
   const urls: Record<string, string> = {};
   const pids: Record<string, number> = {};
   for (const [name, main] of Object.entries(variants)) {
@@ -65,21 +61,4 @@ try {
     if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
   }
   await bench.stop();
-}
-
-/** a wrk script that sends each request with the next of `n` users' tokens */
-async function usersScript(ref: string, n: number): Promise<string> {
-  const key = hmacKey(await projectJwtSecret(bench, ref));
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = Array.from({ length: n }, () => signJwt({ aud: 'authenticated', role: 'authenticated', sub: randomUUID(), ref, iat: now, exp: now + 3600 }, key));
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-rest-ab-')), 'users.lua');
-  writeFileSync(file, `local tokens = { ${tokens.map((t) => `"${t}"`).join(', ')} }
-local n = 0
-request = function()
-  n = n + 1
-  wrk.headers["authorization"] = "Bearer " .. tokens[n % #tokens + 1]
-  return wrk.format()
-end
-`);
-  return file;
 }

@@ -1,11 +1,12 @@
 // bench/rest: REST through the gateway (GET by key, GET 100 rows, embedded GET, single-row insert) against, in
 // the same run, a minimal Node server doing the GET-by-key query with `pg`, and `pgbench -S`.
 // GET by key and the minimal server alternate in BENCH_ROUNDS (3) rounds of BENCH_SECONDS (6 s); the ratio and p99
-// are the medians of the rounds'. Each GET-by-key run also reports the CPU per request (µs, from /proc) of the rest service, the gateway and the
+// are the medians of the rounds'. GET by key also runs once as 256 signed-in users in turn (no shared settings).
+// Each GET-by-key run also reports the CPU per request (µs, from /proc) of the rest service, the gateway and the
 // project database's backends, and of the minimal server. Writes bench/results/rest.json.
 //   node --import tsx bench/rest/run.ts
 import { execFileSync } from 'node:child_process';
-import { benchFleet, median, medianRun, projectDatabaseUrl, requireTool, startMinimalServer, wrk, writeResults, type WrkResult } from '../lib.js';
+import { benchFleet, median, medianRun, projectDatabaseUrl, requireTool, startMinimalServer, usersScript, wrk, writeResults, type WrkResult } from '../lib.js';
 import { backendPids, withCpu } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -67,6 +68,11 @@ try {
   results.getByKey = medianRun(rounds.map((r) => r.getByKey));
   results.minimalPg = medianRun(rounds.map((r) => r.minimalPg));
   results.getByKeyRounds = rounds.map((r) => ({ rps: r.getByKey.rps, p99_ms: r.getByKey.p99_ms, minimal_rps: r.minimalPg.rps }));
+  // The same request as 256 signed-in users in turn (a token each): reads that go together share no settings, which
+  // the anon key's reads do (execute.ts), so this is GET by key for an app whose users are signed in.
+  const users = await usersScript(bench, project.ref, 256);
+  wrk(`${base}/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: 2, headers, script: users }); // their tokens verified once
+  results.getByKeyUsers = await withCpu(cpu, SECONDS, () => wrk(`${base}/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers, script: users }));
   // The same request straight to the rest service, to separate the gateway hop from the service's own cost.
   results.getByKeyDirect = await withCpu(cpu, SECONDS, () => wrk(`${bench.fleet.urls.rest}/rest/v1/books?select=id,title,author_id&id=eq.42`, { connections: CONNS, seconds: SECONDS, headers: { ...headers, 'x-basalt-ref': project.ref } }));
   results.healthDirect = wrk(`${bench.fleet.urls.rest}/health`, { connections: CONNS, seconds: Math.max(3, SECONDS / 2) });
@@ -96,6 +102,8 @@ try {
     getByKeyVsMinimal: +median(rounds.map((r) => r.getByKey.rps / r.minimalPg.rps)).toFixed(3),
     getByKeyP99ms: median(rounds.map((r) => r.getByKey.p99_ms)),
     getByKeyRestCpuUs: g.cpu_us_per_request.rest, getByKeyPostgresCpuUs: g.cpu_us_per_request.postgres, minimalCpuUs: m.cpu_us_per_request.minimal,
+    // one run, beside the median round's minimal server
+    getByKeyUsersVsMinimal: +((results.getByKeyUsers as WrkCpu).rps / m.rps).toFixed(3),
   };
   process.stderr.write(`${JSON.stringify({ results, summary }, null, 2)}\nwritten to ${writeResults('rest', { seconds: SECONDS, connections: CONNS, results, summary })}\n`);
 } finally {
