@@ -227,23 +227,16 @@ export async function benchFleet(
 
 /** A project's own database URL (its name from the control database), for baselines that query it directly. */
 export async function projectDatabaseUrl(controlUrl: string, ref: string): Promise<string> {
+  return Object.assign(new URL(controlUrl), { pathname: `/${await projectColumn(controlUrl, ref, 'db_name')}` }).toString();
+}
+
+/** One column of a project's row in the control database. */
+async function projectColumn(controlUrl: string, ref: string, column: 'db_name' | 'jwt_secret_enc'): Promise<string> {
   const control = new pg.Client({ connectionString: controlUrl });
   await control.connect();
   try {
-    const { rows: [{ db_name }] } = await control.query('select db_name from platform.projects where ref = $1', [ref]);
-    return Object.assign(new URL(controlUrl), { pathname: `/${db_name}` }).toString();
-  } finally {
-    await control.end();
-  }
-}
-
-/** A project's JWT secret (sealed in the control database with the fleet's master key), to sign user tokens with. */
-export async function projectJwtSecret(bench: BenchFleet, ref: string): Promise<string> {
-  const control = new pg.Client({ connectionString: bench.databaseUrl });
-  await control.connect();
-  try {
-    const { rows: [{ jwt_secret_enc }] } = await control.query('select jwt_secret_enc from platform.projects where ref = $1', [ref]);
-    return new SecretBox(bench.fleet.env.BASALT_MASTER_KEY!).decrypt(jwt_secret_enc);
+    const { rows: [row] } = await control.query(`select ${column} as value from platform.projects where ref = $1`, [ref]);
+    return row.value;
   } finally {
     await control.end();
   }
@@ -251,7 +244,8 @@ export async function projectJwtSecret(bench: BenchFleet, ref: string): Promise<
 
 /** A wrk script that sends each request with the next of `n` signed-in users' tokens (role authenticated, a sub each). */
 export async function usersScript(bench: BenchFleet, ref: string, n: number): Promise<string> {
-  const key = hmacKey(await projectJwtSecret(bench, ref));
+  // the project's JWT secret, sealed in the control database with the fleet's master key
+  const key = hmacKey(new SecretBox(bench.fleet.env.BASALT_MASTER_KEY!).decrypt(await projectColumn(bench.databaseUrl, ref, 'jwt_secret_enc')));
   const now = Math.floor(Date.now() / 1000);
   const tokens = Array.from({ length: n }, () => signJwt({ aud: 'authenticated', role: 'authenticated', sub: randomUUID(), ref, iat: now, exp: now + 3600 }, key));
   const file = join(mkdtempSync(join(tmpdir(), 'bench-users-')), 'users.lua');

@@ -4,7 +4,7 @@
 // exactly the statement after it. node-pg has no public API for this: it runs as a "submittable" (as pg-cursor
 // does) on node-pg's Connection, writing its messages (wire.ts) to the connection's socket and reading the answers
 // node-pg parses, which is why `pg` is pinned to an exact version (see pipeline.int.test.ts).
-import pg from 'pg';
+import type pg from 'pg';
 import { DatabaseSilent, Sweeper } from '@basalt/db';
 import { restStatements } from './statements.js';
 import { WireWriter } from './wire.js';
