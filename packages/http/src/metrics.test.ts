@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import client from 'prom-client';
-import { RequestHistogram } from './metrics.js';
+import { createRegistry, EVENT_LOOP_SAMPLE_MS, RequestHistogram } from './metrics.js';
 
 test('the request histogram reads as a prom-client Histogram, as text and as JSON', async () => {
   const registry = (h: (r: client.Registry) => void) => {
@@ -30,4 +30,16 @@ test('the request histogram reads as a prom-client Histogram, as text and as JSO
   }
   assert.equal(await b.metrics(), await a.metrics());
   assert.deepEqual(await b.getMetricsAsJSON(), await a.getMetricsAsJSON());
+});
+
+test('sampled every 100 ms, the event loop delay still shows a stall of a quarter second', async () => {
+  const registry = createRegistry('demo');
+  await new Promise((r) => setTimeout(r, 3 * EVENT_LOOP_SAMPLE_MS));
+  const until = performance.now() + 250;
+  while (performance.now() < until); // the stall
+  await new Promise((r) => setTimeout(r, 2 * EVENT_LOOP_SAMPLE_MS));
+  const metrics = await registry.getMetricsAsJSON(); // collected together: the delay gauges are set as the lag is read
+  const max = metrics.find((m) => m.name === 'nodejs_eventloop_lag_max_seconds')!.values[0]!.value;
+  assert.ok(max >= 0.2, `the 250 ms stall reads as ${max} s`);
+  registry.clear();
 });

@@ -1,11 +1,18 @@
 // Prometheus metrics: default process metrics plus one request histogram per service.
 import client from 'prom-client';
 
+/**
+ * How often the event loop's delay is sampled (ms). prom-client's default, 10, is a timer waking every process of
+ * the fleet 100 times a second whatever it does: an idle fleet spent about half its CPU on it (bench/idle). A stall
+ * of this length or longer is still seen in full, a shorter one in proportion to its length.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** A registry labelled with the service, holding the default process metrics (the gateway adds its own). */
 export function createRegistry(service: string): client.Registry {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service });
-  client.collectDefaultMetrics({ register: registry });
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   return registry;
 }
 
