@@ -11,8 +11,9 @@ import { benchFleet, cpuMicros, writeResults } from '../lib.js';
 const SETTLE = Number(process.env.BENCH_SETTLE ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 
-const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
 const bench = await benchFleet('idle', SERVICES.map((s) => s.name));
+// started once the fleet is up, so a fleet that fails to start leaves no process behind
+const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
 try {
   await new Promise((r) => setTimeout(r, SETTLE * 1000));
   const pids: Record<string, number> = { ...Object.fromEntries([...bench.fleet.processes].map(([name, p]) => [name, p.pid!])), bare: bare.pid! };
