@@ -3,14 +3,14 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { bundle } from '../domain/bundle.js';
-import { Runtimes, type Dispatch } from './runtimes.js';
+import { Runtimes, RuntimeError, type Dispatch, type RuntimeOptions } from './runtimes.js';
 
 /** a runtime of one shard process, closed after the test; its events are collected */
-async function runtime(t: TestContext, cpuMs = 5000): Promise<{ rt: Runtimes; events: string[] }> {
+async function runtime(t: TestContext, cpuMs = 5000, more: Partial<RuntimeOptions> = {}): Promise<{ rt: Runtimes; events: string[] }> {
   const events: string[] = [];
   const rt = new Runtimes({
     processes: 1, maxIsolates: 50, memoryMb: 256, cpuMs, subrequests: 5,
-    egress: { allowOrigins: [], allowList: '' } as never, onEvent: (e) => events.push(e),
+    egress: { allowOrigins: [], allowList: '' } as never, onEvent: (e) => events.push(e), ...more,
   });
   t.after(() => rt.close());
   await rt.start();
@@ -45,6 +45,34 @@ test('a version proven on probation is loaded into its shard before its calls mo
   assert.notEqual(inShard, onProbation, 'now answered by the shard');
   assert.equal(await call(), inShard);
   assert.equal(handedOver, 2, 'the first call in the shard loaded nothing');
+});
+
+test('the supervisor ticks at its busy rate only while a process has work, and a loop after an idle spell still dies', async (t) => {
+  const { rt, events } = await runtime(t, 300, { probationIdleMs: 500, tailMs: 500 });
+  assert.equal(rt.watching, false, 'idle from the start');
+  const fine = await bundle({ files: { 'index.ts': `Deno.serve(() => new Response('ok'))` }, entrypoint: 'index.ts' }, 1_000_000);
+  const looping = await bundle({ files: { 'index.ts': `Deno.serve(() => { while (true) {} })` }, entrypoint: 'index.ts' }, 1_000_000);
+  const dispatch = (version: string, code: string) => rt.dispatch({
+    isolate: `${version}#0`, version, ref: 'refidle', url: 'http://localhost/f', method: 'GET', headers: {}, body: null,
+    spec: async () => ({ code, env: {} }),
+  }, AbortSignal.timeout(15_000));
+  const idle = async () => {
+    // an answer's tail (500 ms) and a probation process (stopped after 500 ms without calls) keep it busy a while
+    for (let i = 0; i < 100 && rt.watching; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(rt.watching, false, 'back to the idle rate once no process has work');
+  };
+  assert.equal((await dispatch('refidle/fine/1/0', fine)).status, 200);
+  for (let i = 0; i < 100 && rt.stats().find((s) => s.process === 'shard-0')?.isolates !== 1; i++) await new Promise((r) => setTimeout(r, 50));
+  await idle();
+  // proven and loaded in its running shard: sent at once, and watched from then on
+  const again = dispatch('refidle/fine/1/0', fine);
+  assert.equal(rt.watching, true, 'busy as soon as an invocation is sent');
+  assert.equal((await again).status, 200);
+  await idle();
+  const started = performance.now();
+  await assert.rejects(dispatch('refidle/loop/1/0', looping), (e) => e instanceof RuntimeError && e.reason === 'cpu');
+  assert.ok(events.includes('workerd stuck'), String(events));
+  assert.ok(performance.now() - started < 5_000, 'killed within its budget');
 });
 
 test('a version whose load brings its shard down is quarantined, not loaded there again', async (t) => {

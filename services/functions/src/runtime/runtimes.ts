@@ -50,6 +50,8 @@ export interface RuntimeOptions {
   egress: EgressOptions;
   /** a project's probation process stops after this long without invocations (default 10 s) */
   probationIdleMs?: number;
+  /** how long after its answer an invocation's background work (EdgeRuntime.waitUntil) is watched, and blamed (default 30 s) */
+  tailMs?: number;
   onEvent: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -66,9 +68,13 @@ const PROBATION_IDLE_MS = 10_000;
 const MAX_PROBATION = 4;
 /** supervisor tick: how often a busy process is pinged; memory is read every 4th tick */
 const TICK_MS = 25;
+/**
+ * the tick while no process is busy or on probation, which only reads memory: an idle service then wakes once a
+ * second, not 40 times (the 25 ms tick cost an idle service 8–9 ms of CPU a second)
+ */
+const IDLE_TICK_MS = 1000;
 /** request bodies up to this size are kept while they stream, so an invocation that never ran can be replayed */
 const REPLAY_BYTES = 1024 * 1024;
-/** how long after its answer an invocation's background work (EdgeRuntime.waitUntil) is watched, and blamed */
 const TAIL_MS = 30_000;
 const SUBREQUEST_BYTES = 20 * 1024 * 1024;
 
@@ -135,7 +141,10 @@ export class Runtimes {
   readonly #token = randomBytes(24).toString('hex');
   readonly #host: http.Server;
   readonly #outbound: (request: Request) => Promise<Response>;
-  readonly #watch: NodeJS.Timeout;
+  /** the supervisor's next tick */
+  #watch: NodeJS.Timeout | null = null;
+  /** ticking every TICK_MS (from a process's first invocation until every process is idle again), else IDLE_TICK_MS */
+  #watching = false;
   #hostPort = 0;
   #ticks = 0;
   #closing = false;
@@ -143,11 +152,29 @@ export class Runtimes {
   private readonly o: Required<RuntimeOptions>;
 
   constructor(options: RuntimeOptions) {
-    this.o = { probationIdleMs: PROBATION_IDLE_MS, subrequestBytes: SUBREQUEST_BYTES, ...options };
+    this.o = { probationIdleMs: PROBATION_IDLE_MS, subrequestBytes: SUBREQUEST_BYTES, tailMs: TAIL_MS, ...options };
     this.#outbound = egressGuard(options.egress);
     this.#host = http.createServer((req, res) => void this.#serveHost(req, res));
     this.#host.keepAliveTimeout = 60_000;
-    this.#watch = setInterval(() => this.#supervise(), TICK_MS);
+    this.#tickIn(IDLE_TICK_MS);
+  }
+
+  /** whether the supervisor ticks every TICK_MS: from a process's first invocation until every process is idle again */
+  get watching(): boolean {
+    return this.#watching;
+  }
+
+  /** The supervisor's tick at its busy rate, from now: before anything is sent that it must watch. */
+  #watchOn(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    this.#tickIn(TICK_MS);
+  }
+
+  #tickIn(ms: number): void {
+    if (this.#watch) clearTimeout(this.#watch);
+    if (this.#closing) return;
+    this.#watch = setTimeout(() => this.#supervise(), ms);
     this.#watch.unref();
   }
 
@@ -249,13 +276,14 @@ export class Runtimes {
     if (!w.loaded.has(d.isolate)) this.#holdSpec(d.isolate, d.spec);
     const flight: Flight = { isolate: d.isolate, started: performance.now(), cpuMs: d.cpuMs };
     w.inflight.add(flight);
+    this.#watchOn();
     const budget = this.#budgets.get(d.isolate) ?? { inflight: 0, left: 0 };
     budget.inflight++;
     budget.left += this.o.subrequests;
     this.#budgets.set(d.isolate, budget);
     const done = () => {
       w.inflight.delete(flight);
-      w.tails.set(d.isolate, performance.now() + TAIL_MS);
+      w.tails.set(d.isolate, performance.now() + this.o.tailMs);
       if (--budget.inflight === 0) this.#budgets.delete(d.isolate);
       if (!w.loaded.has(d.isolate)) this.#releaseSpec(d.isolate);
     };
@@ -340,6 +368,7 @@ export class Runtimes {
     // watched like an invocation: a module that loops at start in the shard is caught and blamed
     const flight: Flight = { isolate: d.isolate, started: performance.now() };
     w.inflight.add(flight);
+    this.#watchOn();
     try {
       const { status } = await send(w.pool, {
         method: 'POST', path: '/__basalt/load', body: null,
@@ -385,10 +414,15 @@ export class Runtimes {
     this.#starting.set(w.name, started);
   }
 
-  /** Every 100 ms: a process that runs invocations but no longer answers within cpuMs, or outgrew its memory, dies. */
+  /**
+   * Every tick: a process that runs invocations but no longer answers within cpuMs, or outgrew its memory (read
+   * every 4th busy tick, and every idle one), dies. The busy rate goes on while a process has work to watch (or a
+   * ping yet to be answered), or a probation process is yet to stop.
+   */
   #supervise(): void {
     const now = performance.now();
-    const memory = ++this.#ticks % 4 === 0;
+    const memory = !this.#watching || ++this.#ticks % 4 === 0;
+    let needed = false;
     for (const w of this.#all()) {
       if (!w.listening || w.killedFor) continue;
       if (w.name.startsWith(PROBATION) && w.inflight.size === 0 && now - w.lastUsed > this.o.probationIdleMs) {
@@ -399,6 +433,7 @@ export class Runtimes {
       }
       // watched while invocations run, and while the work some left behind (waitUntil) may still run
       const busy = w.inflight.size > 0 || this.#tailing(w, now);
+      if (busy || w.pingSince !== null || w.name.startsWith(PROBATION)) needed = true;
       if (busy && w.pingSince === null) {
         w.pingSince = now;
         w.pingCpu = w.cpuMs();
@@ -422,6 +457,8 @@ export class Runtimes {
         this.o.onEvent('workerd over memory', { process: w.name, pid: w.pid, rss_mb: Math.round(rss), limit_mb: limit, blamed: w.blamed, inflight: w.inflight.size });
       }
     }
+    this.#watching = needed;
+    this.#tickIn(needed ? TICK_MS : IDLE_TICK_MS);
   }
 
   /** whether some isolate's background work may still run in the process (forgetting those past their time) */
@@ -553,7 +590,7 @@ export class Runtimes {
   /** Stops every process (SIGKILL after the grace) and the host socket. */
   async close(): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#watch);
+    if (this.#watch) clearTimeout(this.#watch);
     // A process still starting (a shard restarting after a kill) is installed once it listens: wait for it (a few
     // seconds at most), so it is retired with the rest instead of outliving the service.
     await Promise.race([Promise.allSettled([...this.#starting.values()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
