@@ -17,16 +17,22 @@ export interface ClaimedRun {
   scheduled_at: Date;
 }
 
+const DUE = 'not paused and next_run_at <= now() + make_interval(secs => $1::float / 1000)';
+
+/** Whether any job is due by `aheadMs` from now: one statement, no transaction, no lock (the partial index answers it). */
+export async function anyDue(db: pg.Pool, aheadMs: number): Promise<boolean> {
+  const { rows } = await db.query<{ due: boolean }>(`select exists (select 1 from platform.cron_jobs where ${DUE}) as due`, [aheadMs]);
+  return rows[0]!.due;
+}
+
 /**
  * Locks the jobs due by `aheadMs` from now so no other replica sees them until this transaction ends (SKIP
  * LOCKED: never wait).
  */
 export async function lockDueJobs(client: pg.PoolClient, limit: number, aheadMs: number): Promise<DueJob[]> {
   const { rows } = await client.query<DueJob>(
-    `select id, schedule, next_run_at from platform.cron_jobs
-      where not paused and next_run_at <= now() + make_interval(secs => $2::float / 1000)
-      order by next_run_at for update skip locked limit $1`,
-    [limit, aheadMs],
+    `select id, schedule, next_run_at from platform.cron_jobs where ${DUE} order by next_run_at for update skip locked limit $2`,
+    [aheadMs, limit],
   );
   return rows;
 }

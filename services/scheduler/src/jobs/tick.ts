@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Queue } from '@basalt/queue';
 import type { Logger } from '@basalt/http';
 import { withTransaction } from '@basalt/db';
-import { lockDueJobs, orphanedRuns, recordRuns, type RecordedRun } from '../db/claims.js';
+import { anyDue, lockDueJobs, orphanedRuns, recordRuns, type RecordedRun } from '../db/claims.js';
 import { nextSlot } from '../domain/crontab.js';
 
 /** One queue message carries the runs of one tick (up to BATCH), so queue overhead is paid per batch, not per run. */
@@ -31,6 +31,9 @@ export interface TickOptions {
 }
 
 export async function claimDueRuns(control: pg.Pool, batch: number, aheadMs: number): Promise<RecordedRun[]> {
+  // Most ticks of a quiet scheduler find nothing due: one statement then, not begin, lock and commit. Those three
+  // round trips, five times a second, were most of what an idle scheduler cost (11 ms of CPU a second).
+  if (!(await anyDue(control, aheadMs))) return [];
   return withTransaction(control, async (client) => {
     const due = await lockDueJobs(client, batch, aheadMs);
     if (due.length === 0) return [];
