@@ -53,6 +53,18 @@ export function cpuMicros(pids: number | number[], o: { children?: boolean } = {
   return sum;
 }
 
+/** The Postgres backends serving one database (a project's, or the control database: whose CPU a request or a poll also costs). */
+export async function backendPids(dbUrl: string): Promise<number[]> {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    return rows.map((r) => r.pid);
+  } finally {
+    await c.end();
+  }
+}
+
 /** the middle value (the upper of the two middle ones for an even count) */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

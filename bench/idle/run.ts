@@ -7,8 +7,7 @@
 // Writes bench/results/idle.json.   node --import tsx bench/idle/run.ts
 import { spawn } from 'node:child_process';
 import { SERVICES } from '@basalt/fleet';
-import { benchFleet, cpuMicros, writeResults } from '../lib.js';
-import { backendPids } from '../rest/cpu.js';
+import { backendPids, benchFleet, cpuMicros, writeResults } from '../lib.js';
 
 const SETTLE = Number(process.env.BENCH_SETTLE ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);

@@ -9,8 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, ROOT, waitForHealth } from '@basalt/fleet';
-import { benchFleet, projectDatabaseUrl, usersScript, wrk } from '../lib.js';
-import { backendPids, withCpu } from './cpu.js';
+import { backendPids, benchFleet, projectDatabaseUrl, usersScript, wrk } from '../lib.js';
+import { withCpu } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -1,18 +1,5 @@
-// CPU per request of groups of processes (cpuMicros from bench/lib.ts), and the Postgres backends of one database.
-import pg from 'pg';
+// CPU per request of groups of processes (cpuMicros from bench/lib.ts).
 import { cpuMicros } from '../lib.js';
-
-/** The Postgres backends serving one database (the project's), whose CPU a request also costs. */
-export async function backendPids(dbUrl: string): Promise<number[]> {
-  const c = new pg.Client({ connectionString: dbUrl });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
-    return rows.map((r) => r.pid);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Runs `load` and answers its result with the µs of CPU per request each group of processes spent meanwhile. */
 export async function withCpu<T extends { requests?: number; rps: number }>(

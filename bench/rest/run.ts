@@ -6,8 +6,8 @@
 // project database's backends, and of the minimal server. Writes bench/results/rest.json.
 //   node --import tsx bench/rest/run.ts
 import { execFileSync } from 'node:child_process';
-import { benchFleet, median, medianRun, projectDatabaseUrl, requireTool, startMinimalServer, usersScript, wrk, writeResults, type WrkResult } from '../lib.js';
-import { backendPids, withCpu } from './cpu.js';
+import { backendPids, benchFleet, median, medianRun, projectDatabaseUrl, requireTool, startMinimalServer, usersScript, wrk, writeResults, type WrkResult } from '../lib.js';
+import { withCpu } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
