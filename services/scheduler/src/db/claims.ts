@@ -17,6 +17,7 @@ export interface ClaimedRun {
   scheduled_at: Date;
 }
 
+/** a job due by $1 ms from now: each statement using it passes aheadMs as $1 (the partial index cron_jobs_due covers it) */
 const DUE = 'not paused and next_run_at <= now() + make_interval(secs => $1::float / 1000)';
 
 /** Whether any job is due by `aheadMs` from now: one statement, no transaction, no lock (the partial index answers it). */
