@@ -5,7 +5,7 @@ export { createMetrics, createRegistry, FastHistogram, type Metrics, type Series
 export { onParentGone, serve, type ServeOptions } from './serve.js';
 export { projectBaseUrl } from './base-url.js';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-body.js';
-export { createService, type App, type Service, type ServiceOptions, type WireShape } from './service.js';
+export { arrivedAt, createService, type App, type Service, type ServiceOptions, type WireShape } from './service.js';
 export { type FastRoute } from './fast-routes.js';
 export { closeAfterAnswer } from './lingering-close.js';
 export { defineRoute, registerRoutes, type RouteDef, type RouteRequest, type RouteSchema } from './routes.js';

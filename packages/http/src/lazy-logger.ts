@@ -1,7 +1,8 @@
-// Request loggers made on first use. Fastify builds a child logger for every request, and a pino child serialises
-// its bindings when it is made, while most requests never log (no per-request access line: the gateway keeps
-// those). A LazyLogger holds the recipe and makes the child the first time anything logs, so the lines written
-// (bindings, level, serializers) are those the child would have written.
+// Request loggers made on first use. Every request has a logger (request.log, reply.log: the service's code and
+// Fastify's own warnings write through it), a pino child serialises its bindings when it is made, and most requests
+// never log (no per-request access line: the gateway keeps those). A LazyLogger holds the recipe and makes the child
+// the first time anything logs, so the lines written (bindings, level, serializers) are those the child would have
+// written.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -12,16 +13,15 @@ export class LazyLogger implements FastifyBaseLogger {
   // the recipe as fields, not a closure: a closure made per request is also named under tsx (a defineProperty)
   constructor(
     private readonly parent: FastifyBaseLogger,
-    private readonly bindings: Parameters<FastifyBaseLogger['child']>[0],
-    private readonly options: Parameters<FastifyBaseLogger['child']>[1],
+    private readonly reqId: string,
     private readonly raw: IncomingMessage,
   ) {}
 
-  /** the request's child logger, bound to the project the gateway named (x-basalt-ref) when it named one */
+  /** the request's child logger, bound to its id and to the project the gateway named (x-basalt-ref), if it did */
   get #logger(): FastifyBaseLogger {
     if (this.#real) return this.#real;
     const ref = this.raw.headers['x-basalt-ref'];
-    return (this.#real = this.parent.child(typeof ref === 'string' ? { ...this.bindings, ref } : this.bindings, this.options));
+    return (this.#real = this.parent.child(typeof ref === 'string' ? { reqId: this.reqId, ref } : { reqId: this.reqId }));
   }
 
   get level() { return this.#logger.level; }

@@ -8,7 +8,7 @@ import { BasaltError, errors } from '@basalt/errors';
 import { errorShapes } from './errors.js';
 import { createLogger } from './logger.js';
 import { defineRoute, registerRoutes } from './routes.js';
-import { createService } from './service.js';
+import { arrivedAt, createService } from './service.js';
 
 function build(ready?: () => Promise<void>) {
   const service = createService({ name: 'demo', log: createLogger('demo', 'silent'), errorShape: errorShapes.postgrest, ready, forms: true, bodyLimit: 1024 });
@@ -156,5 +156,41 @@ test('request loggers are made only when a request logs, with its id and project
   const [hello, fromChild] = lines.filter((l) => l.msg === 'hello' || l.msg === 'from a child');
   assert.deepEqual([hello.reqId, hello.ref, hello.a], ['r1', 'abcdefghijklmnopqrst', 1]);
   assert.deepEqual([fromChild.reqId, fromChild.b], ['r1', 2]);
+  await service.app.close();
+});
+
+test("Fastify's own warnings and a failed request's error are logged with the request's id", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const service = createService({ name: 'demo', log, errorShape: errorShapes.postgrest });
+  service.app.get('/twice', (_req, reply) => {
+    void reply.send('first');
+    void reply.send('second');
+  });
+  service.app.get('/boom', async () => {
+    throw new Error('secret internals');
+  });
+  assert.equal((await service.app.inject({ url: '/twice', headers: { 'x-request-id': 'w1' } })).body, 'first');
+  assert.equal((await service.app.inject({ url: '/boom', headers: { 'x-request-id': 'b1' } })).statusCode, 500);
+  const warned = lines.find((l) => l.level === 40);
+  assert.equal(warned?.reqId, 'w1');
+  assert.match(String((warned?.err as { code?: string })?.code), /FST_ERR_REP_ALREADY_SENT/);
+  const failed = lines.find((l) => l.msg === 'request failed');
+  assert.equal(failed?.reqId, 'b1');
+  assert.match(String((failed?.err as { message?: string })?.message), /secret internals/);
+  await service.app.close();
+});
+
+test('arrivedAt and the metrics time a request from its arrival', async () => {
+  const service = createService({ name: 'demo', log: createLogger('demo', 'silent'), errorShape: errorShapes.postgrest });
+  service.app.get('/slow', async (_req, reply) => {
+    await new Promise((r) => setTimeout(r, 30));
+    return { waited: performance.now() - arrivedAt(reply) };
+  });
+  const { waited } = (await service.app.inject('/slow')).json() as { waited: number };
+  assert.ok(waited >= 25, `${waited} ms`);
+  const text = (await service.app.inject('/metrics')).body;
+  const sum = Number(/_sum\{service="demo",method="GET",group="\/slow",status="200"\} ([\d.e-]+)/.exec(text)?.[1]);
+  assert.ok(sum >= 0.025, `${sum} s`);
   await service.app.close();
 });

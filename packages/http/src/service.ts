@@ -1,6 +1,7 @@
-// The Fastify skeleton every service shares: request ids carried from the gateway, a child logger per request
-// (no per-request log line), JSON and form bodies with size and depth limits, zod validation, /health, /ready,
-// /metrics, and one error handler that renders every failure as a BasaltError in the service's wire shape.
+// The Fastify skeleton every service shares: request ids carried from the gateway, a logger per request (made only
+// if the request logs; no per-request log line), JSON and form bodies with size and depth limits, zod validation,
+// /health, /ready, /metrics, and one error handler that renders every failure as a BasaltError in the service's wire
+// shape.
 import { createServer, type ServerOptions } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault, type FastifyBaseLogger } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -66,26 +67,53 @@ function toBasaltError(err: unknown, opts: ServiceOptions): BasaltError {
   return mapped instanceof BasaltError ? mapped : errors.internal(err);
 }
 
+/** when a request arrived (performance.now()), for its duration in the metrics */
+const kArrived = Symbol('basalt.arrived');
+/** the Fastify request a response answers, for its route group in the metrics */
+const kRequest = Symbol('basalt.request');
+type Observed = ServerResponse & { [kArrived]: number; [kRequest]: FastifyRequest };
+
 /**
- * What every request passes, at the two calls Fastify makes on each one anyway (its LogController, whose request
- * log lines are off): the request id (and the service's headersFor) set on the reply as it arrives, and the
- * request counted in the metrics once answered. As an onRequest and an onResponse hook they cost every request two
- * hook runners (a closure and a callback chain each), and a service with no hooks of its own none at all.
+ * What every request passes, at the one call Fastify makes on each one anyway (its LogController's
+ * incomingRequest): its logger, the request id (and the service's headersFor) set on the reply, and a count in the
+ * metrics once it is answered. Fastify is given no logger of its own: with one, it builds a child logger for every
+ * request (bindings, a factory call, a check of the result) and two response listeners to time it, whether or not
+ * anything logs. Here a request's logger is a LazyLogger, made into a child only if the request logs, and one
+ * 'finish' listener shared by every response counts it. Fastify's own warnings (a reply sent twice, a stream
+ * failing) go through request.log and reply.log, which are that logger.
  */
 class RequestObserver extends LogController {
-  constructor(private readonly metrics: Metrics, private readonly headersFor: ServiceOptions['headersFor']) {
+  /** a 'finish' listener shared by every response (`this` is the response) */
+  private readonly answered: (this: Observed) => void;
+
+  constructor(metrics: Metrics, private readonly log: Logger, private readonly headersFor: ServiceOptions['headersFor']) {
     super({ disableRequestLogging: true, requestIdLogLabel: 'reqId' });
+    this.answered = function () {
+      const req = this[kRequest];
+      metrics.requests.observe(req.method, req.routeOptions.url ?? 'unmatched', this.statusCode, (performance.now() - this[kArrived]) / 1000);
+    };
   }
 
   override incomingRequest(req: FastifyRequest, reply: FastifyReply): void {
+    const log = new LazyLogger(this.log, req.id, req.raw);
+    req.log = log;
+    reply.log = log;
     reply.header('x-request-id', req.id);
     const headers = this.headersFor?.(req.url);
     if (headers) reply.headers(headers);
+    const res = reply.raw as Observed;
+    res[kArrived] = performance.now();
+    res[kRequest] = req;
+    res.on('finish', this.answered);
   }
+}
 
-  override requestCompleted(_err: unknown, req: FastifyRequest, reply: FastifyReply): void {
-    this.metrics.requests.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-  }
+/**
+ * When the request arrived at the service, on performance.now()'s clock (Fastify's reply.elapsedTime is timed only
+ * where Fastify has a logger or the route an onResponse hook).
+ */
+export function arrivedAt(reply: FastifyReply): number {
+  return (reply.raw as Partial<Observed>)[kArrived] ?? performance.now();
 }
 
 /** Reads and drops the rest of a request body: at most 1 GiB or 30 s, after which the connection is cut. */
@@ -134,12 +162,10 @@ export function createService(opts: ServiceOptions): Service {
       if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
       return server;
     },
-    loggerInstance: opts.log,
-    // no log line per request on the hot path: access logs are the gateway's (ACCESS_LOG)
-    logController: new RequestObserver(metrics, opts.headersFor),
+    // no logger of Fastify's own, and no log line per request on the hot path (access logs are the gateway's,
+    // ACCESS_LOG): each request's logger is set by the RequestObserver
+    logController: new RequestObserver(metrics, opts.log, opts.headersFor),
     genReqId: requestIdOf,
-    // made only if the request logs something (most never do)
-    childLoggerFactory: (logger, bindings, childOpts, raw) => new LazyLogger(logger, bindings, childOpts, raw as IncomingMessage),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     trustProxy: 'loopback, linklocal, uniquelocal',
     routerOptions: { maxParamLength: 2048 },

@@ -2,6 +2,7 @@
 // request against its per-minute limit; callContext ties the call to the client's connection, so a client
 // that goes away aborts the upstream call too.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { arrivedAt } from '@basalt/http';
 import type { Budgets } from '../domain/budgets.js';
 import type { Caller, Callers } from '../domain/callers.js';
 import type { CallContext } from '../domain/usage-meter.js';
@@ -42,6 +43,6 @@ export function callContext(req: FastifyRequest, reply: FastifyReply): CallConte
     abortUpstream: () => upstream.abort(new Error('call finished')),
     anthropicVersion: header(req, 'anthropic-version'),
     anthropicBeta: header(req, 'anthropic-beta'),
-    startedAt: performance.now() - reply.elapsedTime,
+    startedAt: arrivedAt(reply),
   };
 }
