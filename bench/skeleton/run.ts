@@ -6,12 +6,14 @@
 // reads like the req/s one (0.7: the service spends 1/0.7 of the bare CPU on a request). Writes
 // bench/results/skeleton.json.   node --import tsx bench/skeleton/run.ts
 import { spawn } from 'node:child_process';
+import { SERVICES as FLEET } from '@basalt/fleet';
 import { benchFleet, median, requireTool, wrk, wrkWithCpu, writeResults } from '../lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNS = 64;
-const SERVICES = (process.env.BENCH_SERVICES ?? 'platform,rest,auth,storage,functions,scheduler').split(',');
+// every service on the skeleton: all but the gateway, which runs its own forwarder (bench/gateway)
+const SERVICES = process.env.BENCH_SERVICES?.split(',') ?? FLEET.map((s) => s.name).filter((name) => name !== 'gateway');
 requireTool('wrk', 'wrk');
 
 const BARE = `
