@@ -14,11 +14,12 @@ export interface ServiceSpec {
 /**
  * The gateway's V8 flag: the old generation may grow to four times the live heap before a full collection (the most V8
  * itself allows). Left to itself, V8 sets that limit from how fast JavaScript allocates, which a stream barely does,
- * so it sits 10–24 MB above the live heap; but each socket read makes a new buffer, up to 32 MB of them before a young
- * collection frees them, and V8 counts them against that same headroom. Every body the fleet sends or receives passes
- * the gateway, and a 256 MB upload through it set off a full collection every 25 MB or so, about 40 % of its CPU;
- * with the flag, none, and the gateway's CPU for a 256 MB transfer halved (bench/storage). Storage streams the same
- * bytes, but the flag raised its RSS past its 150 MB line under small uploads, so it keeps V8's own limit.
+ * so it can sit only 10–24 MB above the live heap; but each socket read makes a new buffer, up to 32 MB of them before
+ * a young collection frees them, and V8 counts them against that same headroom. Every body the fleet sends or
+ * receives passes the gateway: when the limit sat that low, a 256 MB upload set off a full collection every 25 MB or
+ * so, about 40 % of the gateway's CPU. With the flag, none: a 256 MB download cost the gateway 50–90 ms of CPU in every
+ * run, against 80–190 ms without it (a fleet script timing curl through the gateway, /proc). Storage streams the same
+ * bytes, but the flag raised its RSS past its 150 MB line under small uploads (bench/storage), so it keeps V8's limit.
  */
 const GATEWAY_HEAP = '--heap-growing-percent=300';
 
